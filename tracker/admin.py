@@ -1,0 +1,103 @@
+from django.contrib import admin
+
+from tracker.models import (
+    AccessLink,
+    Clinic,
+    FollowUp,
+    Membership,
+    NeedledSite,
+    NeedlingSession,
+    Patient,
+    SymptomReport,
+)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Clinic)
+class ClinicAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "phone", "emergency_number", "soreness_threshold"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "clinic", "role"]
+    list_filter = ["role", "clinic"]
+    search_fields = ["user__username", "user__email", "clinic__name"]
+    autocomplete_fields = ["user", "clinic"]
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "reference", "clinic", "language", "reminder_channel",
+                    "reminders_consent", "created_at"]
+    list_filter = ["clinic", "language", "reminder_channel", "reminders_consent"]
+    search_fields = ["display_name", "reference"]
+    list_select_related = ["clinic"]
+
+
+class NeedledSiteInline(admin.TabularInline):
+    model = NeedledSite
+    extra = 0
+
+
+class FollowUpInline(admin.TabularInline):
+    model = FollowUp
+    extra = 0
+    fields = ["time_point", "due_at", "opens_at", "closes_at", "answered_at", "reminder_sent_at"]
+    readonly_fields = fields
+
+
+@admin.register(NeedlingSession)
+class NeedlingSessionAdmin(admin.ModelAdmin):
+    list_display = ["performed_at", "patient", "therapist", "pre_pain", "chest_wall_area",
+                    "anticoagulants", "lung_condition"]
+    list_filter = ["patient__clinic", "chest_wall_area", "anticoagulants", "lung_condition",
+                   "therapist"]
+    date_hierarchy = "performed_at"
+    search_fields = ["patient__display_name", "patient__reference"]
+    list_select_related = ["patient", "therapist"]
+    raw_id_fields = ["patient"]
+    inlines = [NeedledSiteInline, FollowUpInline]
+
+
+@admin.register(NeedledSite)
+class NeedledSiteAdmin(admin.ModelAdmin):
+    list_display = ["session", "muscle", "side", "insertions", "technique", "twitch_band"]
+    list_filter = ["muscle", "technique", "twitch_band", "side"]
+    raw_id_fields = ["session"]
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    list_display = ["session", "time_point", "due_at", "closes_at", "answered_at",
+                    "reminder_sent_at"]
+    list_filter = ["time_point", "session__patient__clinic"]
+    date_hierarchy = "due_at"
+    raw_id_fields = ["session"]
+
+
+@admin.register(SymptomReport)
+class SymptomReportAdmin(admin.ModelAdmin):
+    list_display = ["follow_up", "soreness", "twitching", "bruising", "submitted_at"]
+    list_filter = ["follow_up__time_point", "twitching", "bruising", "rf_breathing",
+                   "follow_up__session__patient__clinic"]
+    date_hierarchy = "submitted_at"
+    raw_id_fields = ["follow_up"]
+    readonly_fields = ["idempotency_key", "submitted_at"]
+
+
+@admin.register(AccessLink)
+class AccessLinkAdmin(admin.ModelAdmin):
+    list_display = ["session", "created_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    raw_id_fields = ["session"]
+    # The hash and nonce are what open the link; they are never shown.
+    exclude = ["nonce", "token_hash"]
+    readonly_fields = ["created_at", "expires_at"]

@@ -1,0 +1,184 @@
+"""Forms for therapists (crispy, Bootstrap 5) and the patient's check-in."""
+
+import uuid
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Div, Field, Layout, Row
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from tracker import clock
+from tracker.choices import (
+    AfterEffect,
+    BruiseBand,
+    Muscle,
+    RedFlag,
+    Side,
+    Technique,
+    TwitchBand,
+    TwitchingFelt,
+)
+from tracker.models import Clinic, Patient
+
+NRS_CHOICES = [(n, str(n)) for n in range(11)]
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = [
+            "clinic", "display_name", "reference", "year_of_birth", "email", "phone",
+            "language", "reminder_channel", "reminders_consent",
+        ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        clinics = Clinic.objects.filter(memberships__user=user)
+        self.fields["clinic"].queryset = clinics
+        self.fields["clinic"].empty_label = None
+        if len(clinics) == 1:
+            self.fields["clinic"].widget = forms.HiddenInput()
+            self.fields["clinic"].initial = clinics[0].pk
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "clinic",
+            Row(Column("display_name", css_class="col-md-6"), Column("reference", css_class="col-md-3"),
+                Column("year_of_birth", css_class="col-md-3")),
+            Row(Column("email", css_class="col-md-6"), Column("phone", css_class="col-md-6")),
+            Row(Column("language", css_class="col-md-4"), Column("reminder_channel", css_class="col-md-4"),
+                Column(Div("reminders_consent", css_class="mt-md-4 pt-md-2"), css_class="col-md-4")),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        channel = cleaned.get("reminder_channel")
+        if channel == "email" and not cleaned.get("email"):
+            self.add_error("email", _("Add an email address to send reminders by email."))
+        if channel == "sms" and not cleaned.get("phone"):
+            self.add_error("phone", _("Add a mobile number to send reminders by text message."))
+        return cleaned
+
+
+class SessionForm(forms.Form):
+    performed_at = forms.DateTimeField(
+        label=_("Date and time"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    pre_pain = forms.TypedChoiceField(
+        label=_("Pain before the session (0–10)"), choices=NRS_CHOICES, coerce=int,
+    )
+    chest_wall_area = forms.BooleanField(
+        label=_("Needled over the chest wall, neck, shoulder girdle or upper back"), required=False,
+        help_text=_("Ticked for you when a site below is in these areas."),
+    )
+    anticoagulants = forms.BooleanField(
+        label=_("Takes anticoagulant or antiplatelet medicine"), required=False
+    )
+    lung_condition = forms.BooleanField(
+        label=_("Lung disease or previous thoracic surgery"), required=False
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000,
+                            widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["performed_at"].initial = clock.now().replace(second=0, microsecond=0)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("performed_at", css_class="col-md-4"), Column("pre_pain", css_class="col-md-4")),
+            Div("chest_wall_area", "anticoagulants", "lung_condition", css_class="mb-3"),
+            "notes",
+        )
+
+    def clean_performed_at(self):
+        value = self.cleaned_data["performed_at"]
+        if value > clock.now() + _FUTURE_TOLERANCE:
+            raise forms.ValidationError(_("A session cannot be recorded in the future."))
+        return value
+
+
+_FUTURE_TOLERANCE = __import__("datetime").timedelta(minutes=5)
+
+
+class SiteForm(forms.Form):
+    muscle = forms.ChoiceField(label=_("Muscle"), choices=[("", "—")] + Muscle.choices)
+    side = forms.ChoiceField(label=_("Side"), choices=Side.choices, initial=Side.RIGHT)
+    insertions = forms.IntegerField(
+        label=_("Insertions"), min_value=1, max_value=99, initial=1,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    technique = forms.ChoiceField(
+        label=_("Technique"), choices=Technique.choices, initial=Technique.DEEP_PISTONING
+    )
+    twitch_band = forms.ChoiceField(
+        label=_("Twitch responses"), choices=TwitchBand.choices, initial=TwitchBand.NONE
+    )
+    notes = forms.CharField(label=_("Site notes"), required=False, max_length=200)
+
+
+class BaseSiteFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        filled = [f for f in self.forms if f.cleaned_data and not self._should_delete_form(f)]
+        if not filled:
+            raise forms.ValidationError(_("Add at least one needled site."))
+
+    @property
+    def site_rows(self) -> list[dict]:
+        return [form.cleaned_data for form in self.forms if form.cleaned_data]
+
+
+SiteFormSet = forms.formset_factory(
+    SiteForm, formset=BaseSiteFormSet, extra=3, max_num=20, validate_max=True
+)
+
+
+class CheckInForm(forms.Form):
+    """The patient's check-in. Every question is asked; none is pre-filled."""
+
+    key = forms.UUIDField(widget=forms.HiddenInput)
+    soreness = forms.TypedChoiceField(
+        label=_("How sore is the needled area right now?"),
+        help_text=_("0 means no soreness, 10 the worst soreness you can imagine."),
+        choices=NRS_CHOICES, coerce=int, widget=forms.RadioSelect,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+        error_messages={"required": _("Choose a number from 0 to 10.")},
+    )
+    twitching = forms.ChoiceField(
+        label=_("Twitching or cramping in the muscle since your last check-in"),
+        choices=TwitchingFelt.choices, widget=forms.RadioSelect,
+        error_messages={"required": _("Choose none, mild or strong.")},
+    )
+    bruising = forms.ChoiceField(
+        label=_("Bruising where the needle went in"), choices=BruiseBand.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the size closest to your bruise, or no bruise.")},
+    )
+    after_effects = forms.MultipleChoiceField(
+        label=_("Anything else since the session?"), required=False,
+        help_text=_("Tick all that apply. Leave empty if none."),
+        choices=AfterEffect.choices, widget=forms.CheckboxSelectMultiple,
+    )
+    red_flags = forms.MultipleChoiceField(
+        label=_("Do you have any of these warning signs now?"), required=False,
+        help_text=_("Tick any you have. Leave empty if none."),
+        choices=RedFlag.choices, widget=forms.CheckboxSelectMultiple,
+    )
+    note = forms.CharField(
+        label=_("Anything you want your therapist to know (optional)"), required=False,
+        max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["key"].initial = uuid.uuid4()
+
+    @property
+    def answers(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "key"}

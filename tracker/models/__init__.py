@@ -1,0 +1,19 @@
+"""The tracker's models, one module per part of the flow (DESIGN.md)."""
+
+from tracker.models.clinics import Clinic, Membership
+from tracker.models.followups import FollowUp, FollowUpState, SymptomReport
+from tracker.models.links import AccessLink
+from tracker.models.patients import Patient
+from tracker.models.sessions import NeedledSite, NeedlingSession
+
+__all__ = [
+    "AccessLink",
+    "Clinic",
+    "FollowUp",
+    "FollowUpState",
+    "Membership",
+    "NeedledSite",
+    "NeedlingSession",
+    "Patient",
+    "SymptomReport",
+]

@@ -1,0 +1,78 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from tracker.choices import Role
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class Clinic(models.Model):
+    """A clinic: the unit that owns patients, sees alerts and sets thresholds.
+
+    Every time a patient or therapist sees is shown in the clinic's zone.
+    """
+
+    name = models.CharField(max_length=120)
+    time_zone = models.CharField(
+        max_length=64, default="Europe/London", validators=[validate_time_zone],
+        help_text=_("IANA name, e.g. Europe/Madrid or America/Chicago."),
+    )
+    phone = models.CharField(
+        max_length=40, blank=True, help_text=_("Shown to patients who need to reach the clinic.")
+    )
+    emergency_number = models.CharField(
+        max_length=16, default="112",
+        help_text=_("The emergency services number patients are told to call (999, 911, 112…)."),
+    )
+    soreness_threshold = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+        help_text=_(
+            "Soreness at 48 h at or above this adds a 72 h check-in and alerts the therapist. "
+            "The literature gives no cut-off; 4/10 is the default."
+        ),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(soreness_threshold__lte=10),
+                name="clinic_soreness_threshold_0_10",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @cached_property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Membership(models.Model):
+    """A staff user's place in a clinic. A user may work at several clinics."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.THERAPIST)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "clinic"], name="membership_unique_user_clinic"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} at {self.clinic} ({self.get_role_display()})"

@@ -1,0 +1,138 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tracker.choices import AfterEffect, BruiseBand, RedFlag, TimePoint, TwitchingFelt
+from tracker.models.sessions import NRS_VALIDATORS
+
+
+class FollowUpState(models.TextChoices):
+    UPCOMING = "upcoming", _("Upcoming")
+    OPEN = "open", _("Open now")
+    ANSWERED = "answered", _("Answered")
+    MISSED = "missed", _("Missed")
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(session__patient__clinic__memberships__user=user)
+
+    def open_at(self, moment):
+        return self.filter(answered_at__isnull=True, opens_at__lte=moment, closes_at__gt=moment)
+
+    def missed_at(self, moment):
+        return self.filter(answered_at__isnull=True, closes_at__lte=moment)
+
+
+class FollowUp(models.Model):
+    """One planned check-in for a session, at a fixed time point.
+
+    The patient may answer between ``opens_at`` and ``closes_at``. Its state is
+    never stored: it follows from those times, ``answered_at`` and the clock,
+    in ``state_at`` (and, for lists, in the matching queryset filters).
+    """
+
+    session = models.ForeignKey(
+        "tracker.NeedlingSession", on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    time_point = models.PositiveSmallIntegerField(choices=TimePoint.choices)
+    due_at = models.DateTimeField()
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["session", "time_point"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "time_point"], name="followup_unique_session_time_point"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(opens_at__lte=models.F("due_at"))
+                & models.Q(due_at__lt=models.F("closes_at")),
+                name="followup_window_contains_due_time",
+            ),
+        ]
+        indexes = [
+            # Open and missed follow-ups across a clinic: unanswered rows by window.
+            models.Index(
+                fields=["closes_at", "opens_at"],
+                condition=models.Q(answered_at__isnull=True),
+                name="followup_unanswered_window_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_time_point_display()} check-in, session {self.session_id}"
+
+    def state_at(self, moment) -> str:
+        if self.answered_at is not None:
+            return FollowUpState.ANSWERED
+        if moment < self.opens_at:
+            return FollowUpState.UPCOMING
+        if moment < self.closes_at:
+            return FollowUpState.OPEN
+        return FollowUpState.MISSED
+
+
+class SymptomReport(models.Model):
+    """A patient's answer to one follow-up.
+
+    ``idempotency_key`` is made by the form when the page is shown, so a phone
+    that resends the same submission finds the report it already stored.
+    """
+
+    follow_up = models.OneToOneField(FollowUp, on_delete=models.CASCADE, related_name="report")
+    idempotency_key = models.UUIDField(unique=True)
+    soreness = models.PositiveSmallIntegerField(
+        _("soreness now (0–10)"), validators=NRS_VALIDATORS
+    )
+    twitching = models.CharField(
+        _("twitching or cramping"), max_length=8, choices=TwitchingFelt.choices
+    )
+    bruising = models.CharField(max_length=8, choices=BruiseBand.choices)
+
+    bleeding = models.BooleanField(AfterEffect.BLEEDING.label, default=False)
+    drowsiness = models.BooleanField(AfterEffect.DROWSINESS.label, default=False)
+    headache = models.BooleanField(AfterEffect.HEADACHE.label, default=False)
+    nausea = models.BooleanField(AfterEffect.NAUSEA.label, default=False)
+    dizziness = models.BooleanField(AfterEffect.DIZZINESS.label, default=False)
+    aggravation = models.BooleanField(AfterEffect.AGGRAVATION.label, default=False)
+
+    rf_breathing = models.BooleanField(RedFlag.BREATHING.label, default=False)
+    rf_cough = models.BooleanField(RedFlag.COUGH.label, default=False)
+    rf_infection = models.BooleanField(RedFlag.INFECTION.label, default=False)
+    rf_bleeding = models.BooleanField(RedFlag.HEAVY_BLEEDING.label, default=False)
+    rf_fainting = models.BooleanField(RedFlag.FAINTING.label, default=False)
+    rf_numbness = models.BooleanField(RedFlag.NUMBNESS.label, default=False)
+
+    note = models.TextField(blank=True, max_length=1000)
+    submitted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["submitted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(soreness__gte=0, soreness__lte=10),
+                name="report_soreness_nrs_0_10",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Report for {self.follow_up}"
+
+    @property
+    def after_effects(self) -> list[str]:
+        return [label for value, label in AfterEffect.choices if getattr(self, value)]
+
+    @property
+    def red_flags(self) -> list[str]:
+        return [label for value, label in RedFlag.choices if getattr(self, value)]
+
+    @property
+    def has_red_flag(self) -> bool:
+        return any(getattr(self, value) for value in RedFlag.values)

@@ -1,0 +1,63 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tracker.choices import Language, ReminderChannel
+
+
+class PatientQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Patients of the clinics the user is a member of."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(clinic__memberships__user=user)
+
+
+class Patient(models.Model):
+    """A clinic's patient. Only what follow-up needs: no address, no diagnosis."""
+
+    clinic = models.ForeignKey("tracker.Clinic", on_delete=models.PROTECT, related_name="patients")
+    display_name = models.CharField(_("name"), max_length=120)
+    reference = models.CharField(
+        _("clinic reference (MRN)"), max_length=40, blank=True,
+        help_text=_("The clinic's own record number, if it uses one."),
+    )
+    year_of_birth = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.ENGLISH)
+    reminder_channel = models.CharField(
+        max_length=8, choices=ReminderChannel.choices, default=ReminderChannel.NONE
+    )
+    reminders_consent = models.BooleanField(
+        _("agrees to reminders"), default=False,
+        help_text=_("The patient agreed to be sent check-in reminders."),
+    )
+    consent_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "reference"],
+                condition=~models.Q(reference=""),
+                name="patient_unique_reference_per_clinic",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(year_of_birth__isnull=True)
+                | models.Q(year_of_birth__gte=1900, year_of_birth__lte=2100),
+                name="patient_year_of_birth_plausible",
+            ),
+        ]
+        indexes = [
+            # The patient list: a clinic's patients by name.
+            models.Index(fields=["clinic", "display_name"], name="patient_clinic_name_idx"),
+        ]
+
+    def __str__(self):
+        return self.display_name

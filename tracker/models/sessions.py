@@ -1,0 +1,99 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tracker.choices import CHEST_WALL_MUSCLES, Muscle, Side, Technique, TwitchBand
+
+NRS_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
+
+
+class NeedlingSessionQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Sessions of patients in the clinics the user is a member of."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(patient__clinic__memberships__user=user)
+
+
+class NeedlingSession(models.Model):
+    """One dry needling treatment, with the risk factors that shape follow-up."""
+
+    patient = models.ForeignKey("tracker.Patient", on_delete=models.PROTECT, related_name="sessions")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="needling_sessions"
+    )
+    performed_at = models.DateTimeField(_("performed at"))
+    pre_pain = models.PositiveSmallIntegerField(
+        _("pain before the session (0–10)"), validators=NRS_VALIDATORS
+    )
+    chest_wall_area = models.BooleanField(
+        _("needled over the chest wall, neck, shoulder girdle or upper back"), default=False,
+        help_text=_("Set by itself when a site is in these areas; sharpens the warning signs."),
+    )
+    anticoagulants = models.BooleanField(
+        _("takes anticoagulant or antiplatelet medicine"), default=False
+    )
+    lung_condition = models.BooleanField(
+        _("lung disease or previous thoracic surgery"), default=False
+    )
+    notes = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NeedlingSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-performed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pre_pain__gte=0, pre_pain__lte=10),
+                name="session_pre_pain_nrs_0_10",
+            ),
+        ]
+        indexes = [
+            # A patient's sessions, newest first (patient page).
+            models.Index(fields=["patient", "-performed_at"], name="session_patient_time_idx"),
+        ]
+
+    def __str__(self):
+        return f"Session {self.pk} for {self.patient}"
+
+    @property
+    def lung_risk(self) -> bool:
+        """Whether warning signs of a collapsed lung must be asked first and plainly."""
+        return self.chest_wall_area or self.lung_condition
+
+
+class NeedledSite(models.Model):
+    """One muscle needled in a session."""
+
+    session = models.ForeignKey(NeedlingSession, on_delete=models.CASCADE, related_name="sites")
+    muscle = models.CharField(max_length=32, choices=Muscle.choices)
+    side = models.CharField(max_length=8, choices=Side.choices)
+    insertions = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=_("Number of needle insertions at this site."),
+    )
+    technique = models.CharField(
+        max_length=20, choices=Technique.choices, default=Technique.DEEP_PISTONING
+    )
+    twitch_band = models.CharField(
+        _("twitch responses"), max_length=8, choices=TwitchBand.choices, default=TwitchBand.NONE
+    )
+    notes = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(insertions__gte=1, insertions__lte=99),
+                name="site_insertions_1_99",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_muscle_display()} ({self.get_side_display()})"
+
+    @property
+    def over_chest_wall(self) -> bool:
+        return self.muscle in CHEST_WALL_MUSCLES

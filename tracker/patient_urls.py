@@ -1,0 +1,12 @@
+"""The patient's link pages: the token is the only thing in the URL."""
+
+from django.urls import path
+
+from tracker.views import patient
+
+app_name = "patient"
+
+urlpatterns = [
+    path("<str:token>/", patient.check_in, name="check_in"),
+    path("<str:token>/done/<int:time_point>/", patient.done, name="done"),
+]

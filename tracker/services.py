@@ -1,0 +1,184 @@
+"""Writes that touch several rows: recording a session, taking a report.
+
+Each service is atomic and validates every row before saving it, so a bad
+value leaves nothing behind. Callers pass keyword arguments only.
+"""
+
+from datetime import timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from tracker import clock, scheduling, tokens
+from tracker.choices import CHEST_WALL_MUSCLES, AfterEffect, RedFlag, TimePoint
+from tracker.models import (
+    AccessLink,
+    FollowUp,
+    FollowUpState,
+    NeedledSite,
+    NeedlingSession,
+    SymptomReport,
+)
+
+
+class FollowUpNotOpen(Exception):
+    """The follow-up cannot take a report now: not yet open, closed or answered."""
+
+    def __init__(self, follow_up, state):
+        super().__init__(f"Follow-up {follow_up.pk} is {state}")
+        self.follow_up = follow_up
+        self.state = state
+
+
+@transaction.atomic
+def record_session(
+    *,
+    patient,
+    therapist,
+    performed_at,
+    pre_pain,
+    sites,
+    chest_wall_area=False,
+    anticoagulants=False,
+    lung_condition=False,
+    notes="",
+) -> NeedlingSession:
+    """Record a session with its needled sites, plan its follow-ups and issue its link.
+
+    ``sites`` is a list of dicts with the NeedledSite fields. A session over
+    the chest wall, neck, shoulder girdle or upper back is marked as such
+    whether or not the therapist ticked it, because it changes what the
+    patient is asked first.
+    """
+    if not patient.clinic.memberships.filter(user=therapist).exists():
+        raise ValidationError(_("Only a member of the patient's clinic can record a session."))
+    if not sites:
+        raise ValidationError(_("Add at least one needled site."))
+
+    session = NeedlingSession(
+        patient=patient,
+        therapist=therapist,
+        performed_at=performed_at,
+        pre_pain=pre_pain,
+        chest_wall_area=chest_wall_area
+        or any(site["muscle"] in CHEST_WALL_MUSCLES for site in sites),
+        anticoagulants=anticoagulants,
+        lung_condition=lung_condition,
+        notes=notes,
+    )
+    session.full_clean()
+    session.save()
+
+    site_rows = [NeedledSite(session=session, **site) for site in sites]
+    for row in site_rows:
+        row.full_clean()
+    NeedledSite.objects.bulk_create(site_rows)
+
+    FollowUp.objects.bulk_create(scheduling.plan_follow_ups(session))
+    issue_access_link(session=session)
+    return session
+
+
+def issue_access_link(*, session) -> AccessLink:
+    """A new link for the session's check-ins, valid until some days after it."""
+    nonce = tokens.new_nonce()
+    return AccessLink.objects.create(
+        session=session,
+        nonce=nonce,
+        token_hash=tokens.hash_token(tokens.token_for(nonce)),
+        created_at=clock.now(),
+        expires_at=session.performed_at + timedelta(days=settings.ACCESS_LINK_LIFETIME_DAYS),
+    )
+
+
+def find_access_link(token: str) -> AccessLink | None:
+    """The usable link for ``token``, or None if it is unknown, expired or revoked."""
+    return (
+        AccessLink.objects.usable_at(clock.now())
+        .select_related("session__patient__clinic")
+        .filter(token_hash=tokens.hash_token(token))
+        .first()
+    )
+
+
+def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
+    """Store the patient's answers to ``follow_up``; return ``(report, created)``.
+
+    ``answers`` holds ``soreness``, ``twitching``, ``bruising``, ``note`` and
+    the lists ``after_effects`` and ``red_flags`` (choice values). A resend
+    with the same idempotency key returns the report already stored. A report
+    at 48 h that has not settled adds a 72 h follow-up.
+    """
+    now = now or clock.now()
+    existing = SymptomReport.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+
+    try:
+        with transaction.atomic():
+            # Lock the follow-up so that two copies of the same submission
+            # arriving at once are taken one after the other.
+            locked = FollowUp.objects.select_for_update().select_related(
+                "session__patient__clinic"
+            ).get(pk=follow_up.pk)
+            existing = SymptomReport.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing, False
+            state = locked.state_at(now)
+            if state != FollowUpState.OPEN:
+                raise FollowUpNotOpen(locked, state)
+
+            report = SymptomReport(
+                follow_up=locked,
+                idempotency_key=idempotency_key,
+                soreness=answers["soreness"],
+                twitching=answers["twitching"],
+                bruising=answers["bruising"],
+                note=answers.get("note", ""),
+                submitted_at=now,
+                **{value: value in answers.get("after_effects", ()) for value in AfterEffect.values},
+                **{value: value in answers.get("red_flags", ()) for value in RedFlag.values},
+            )
+            report.full_clean()
+            report.save()
+            locked.answered_at = now
+            locked.save(update_fields=["answered_at"])
+
+            if locked.time_point == TimePoint.H48:
+                _add_72h_if_unsettled(locked, report)
+    except IntegrityError:
+        # The same key stored by a concurrent request between our two reads.
+        existing = SymptomReport.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return report, True
+
+
+def _add_72h_if_unsettled(follow_up_48h, report_48h):
+    session = follow_up_48h.session
+    soreness_24h = (
+        SymptomReport.objects.filter(
+            follow_up__session=session, follow_up__time_point=TimePoint.H24
+        )
+        .values_list("soreness", flat=True)
+        .first()
+    )
+    if scheduling.needs_72h_follow_up(
+        soreness_24h=soreness_24h,
+        soreness_48h=report_48h.soreness,
+        threshold=session.patient.clinic.soreness_threshold,
+    ):
+        planned = scheduling.plan_follow_up(session, TimePoint.H72)
+        FollowUp.objects.get_or_create(
+            session=session,
+            time_point=TimePoint.H72,
+            defaults={
+                "due_at": planned.due_at,
+                "opens_at": planned.opens_at,
+                "closes_at": planned.closes_at,
+            },
+        )

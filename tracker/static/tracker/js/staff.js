@@ -1,0 +1,37 @@
+// Small enhancements for staff pages; every page works without them.
+(function () {
+  "use strict";
+
+  // Copy buttons: <button data-copy="#input-id">.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var input = document.querySelector(button.dataset.copy);
+      if (!input) return;
+      input.select();
+      var done = function () { button.textContent = button.dataset.copied || "Copied"; };
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(input.value).then(done, function () { document.execCommand("copy"); done(); });
+      } else {
+        document.execCommand("copy");
+        done();
+      }
+    });
+  });
+
+  // Needled sites formset: add a row from the empty-form template.
+  var add = document.getElementById("add-site");
+  var template = document.getElementById("site-row-template");
+  var rows = document.getElementById("site-rows");
+  var total = document.getElementById("id_sites-TOTAL_FORMS");
+  if (add && template && rows && total) {
+    add.classList.remove("d-none");
+    add.addEventListener("click", function () {
+      var index = parseInt(total.value, 10);
+      var html = template.innerHTML.replace(/__prefix__/g, String(index));
+      rows.insertAdjacentHTML("beforeend", html);
+      total.value = String(index + 1);
+      var first = rows.lastElementChild.querySelector("select, input");
+      if (first) first.focus();
+    });
+  }
+})();

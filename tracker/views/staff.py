@@ -1,0 +1,155 @@
+"""Pages for therapists and clinic leads. Every object comes through a
+``for_user`` queryset, so anything outside the user's clinics is a 404."""
+
+import hashlib
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Max, Prefetch, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import CreateView, DetailView, ListView
+
+from tracker import charts, clock, services, tokens
+from tracker.forms import PatientForm, SessionForm, SiteFormSet
+from tracker.models import FollowUp, NeedlingSession, Patient
+
+
+@login_required
+def home(request):
+    return redirect("tracker:patient_list")
+
+
+class PatientListView(LoginRequiredMixin, ListView):
+    template_name = "tracker/patient_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        patients = (
+            Patient.objects.for_user(self.request.user)
+            .select_related("clinic")
+            .annotate(session_count=Count("sessions"), last_session_at=Max("sessions__performed_at"))
+            .order_by("display_name", "pk")
+        )
+        query = self.request.GET.get("q", "").strip()[:100]
+        if query:
+            patients = patients.filter(Q(display_name__icontains=query) | Q(reference__iexact=query))
+        return patients
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(query=self.request.GET.get("q", "")[:100], **kwargs)
+
+
+class PatientCreateView(LoginRequiredMixin, CreateView):
+    form_class = PatientForm
+    template_name = "tracker/patient_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_success_url(self):
+        messages.success(self.request, _("Patient added."))
+        return reverse("tracker:patient_detail", args=[self.object.pk])
+
+
+class PatientDetailView(LoginRequiredMixin, DetailView):
+    template_name = "tracker/patient_detail.html"
+    context_object_name = "patient"
+
+    def get_queryset(self):
+        sessions = NeedlingSession.objects.select_related("therapist").prefetch_related(
+            "sites", Prefetch("follow_ups", queryset=FollowUp.objects.select_related("report"))
+        )
+        return (
+            Patient.objects.for_user(self.request.user)
+            .select_related("clinic")
+            .prefetch_related(Prefetch("sessions", queryset=sessions))
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(now=clock.now(), **kwargs)
+
+
+@login_required
+def record_session(request, pk):
+    patient = get_object_or_404(Patient.objects.for_user(request.user).select_related("clinic"), pk=pk)
+    # Times typed into the form are the clinic's local times.
+    with timezone.override(patient.clinic.zone):
+        if request.method == "POST":
+            form = SessionForm(request.POST)
+            sites = SiteFormSet(request.POST, prefix="sites")
+            if form.is_valid() and sites.is_valid():
+                try:
+                    session = services.record_session(
+                        patient=patient, therapist=request.user, sites=sites.site_rows,
+                        **form.cleaned_data,
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    messages.success(request, _("Session recorded. Give the patient the link below."))
+                    return redirect("tracker:session_detail", pk=session.pk)
+        else:
+            form = SessionForm()
+            sites = SiteFormSet(prefix="sites")
+        return render(
+            request, "tracker/session_form.html", {"patient": patient, "form": form, "sites": sites}
+        )
+
+
+def _sessions_for(user):
+    return NeedlingSession.objects.for_user(user).select_related("patient__clinic", "therapist")
+
+
+@login_required
+def session_detail(request, pk):
+    session = get_object_or_404(_sessions_for(request.user), pk=pk)
+    follow_ups = list(session.follow_ups.select_related("report"))
+    link = session.access_links.usable_at(clock.now()).first()
+    url = qr_svg = None
+    if link is not None:
+        url = settings.SITE_URL + reverse("patient:check_in", args=[tokens.token_for(link.nonce)])
+        qr_svg = segno.make(url, error="m").svg_inline(scale=4, dark="#212529", title=_("Follow-up link"))
+    now = clock.now()
+    return render(
+        request,
+        "tracker/session_detail.html",
+        {
+            "session": session,
+            "patient": session.patient,
+            "sites": session.sites.all(),
+            "follow_ups": [(fu, fu.state_at(now)) for fu in follow_ups],
+            "link": link,
+            "link_url": url,
+            "qr_svg": qr_svg,
+        },
+    )
+
+
+@login_required
+def session_chart(request, pk):
+    session = get_object_or_404(NeedlingSession.objects.for_user(request.user), pk=pk)
+    points = list(
+        FollowUp.objects.filter(session=session, report__isnull=False)
+        .values_list("time_point", "report__soreness", "report__bruising")
+    )
+    # The key changes whenever a report is added, so a cached chart is never stale.
+    key = f"chart:session:{session.pk}:{hashlib.sha256(repr(points).encode()).hexdigest()}"
+    svg = cache.get(key)
+    if svg is None:
+        series = charts.Series(
+            label=_("Soreness"),
+            points=[(hours, soreness) for hours, soreness, _bruise in points],
+            marked=[hours for hours, _soreness, bruise in points if bruise != "none"],
+        )
+        svg = charts.soreness_chart([series], title=_("Soreness after this session"))
+        cache.set(key, svg, 60 * 60)
+    return HttpResponse(svg, content_type="image/svg+xml")
