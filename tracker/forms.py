@@ -5,7 +5,6 @@ import uuid
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Field, Layout, Row
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from tracker import clock
@@ -147,7 +146,6 @@ class CheckInForm(forms.Form):
         label=_("How sore is the needled area right now?"),
         help_text=_("0 means no soreness, 10 the worst soreness you can imagine."),
         choices=NRS_CHOICES, coerce=int, widget=forms.RadioSelect,
-        validators=[MinValueValidator(0), MaxValueValidator(10)],
         error_messages={"required": _("Choose a number from 0 to 10.")},
     )
     twitching = forms.ChoiceField(

@@ -7,7 +7,7 @@ UTC, so "24 hours later" is 24 elapsed hours even across a daylight-saving
 change in the clinic's zone.
 """
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from tracker.choices import DEFAULT_TIME_POINTS, TimePoint
 from tracker.models import FollowUp
@@ -18,12 +18,15 @@ WINDOW_AFTER = timedelta(hours=12)
 
 def plan_follow_up(session, time_point: TimePoint) -> FollowUp:
     """An unsaved follow-up for ``session`` at ``time_point``."""
-    due_at = session.performed_at + timedelta(hours=int(time_point))
+    # Adding hours to a zone-aware datetime is wall-clock arithmetic in Python:
+    # across a daylight-saving change that would be 23 or 25 elapsed hours.
+    start = session.performed_at.astimezone(UTC)
+    due_at = start + timedelta(hours=int(time_point))
     return FollowUp(
         session=session,
         time_point=time_point,
         due_at=due_at,
-        opens_at=max(session.performed_at, due_at - WINDOW_BEFORE),
+        opens_at=max(start, due_at - WINDOW_BEFORE),
         closes_at=due_at + WINDOW_AFTER,
     )
 

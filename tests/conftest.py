@@ -1,0 +1,64 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import MembershipFactory, PatientFactory, make_session
+from tracker import clock, tokens
+
+
+@pytest.fixture
+def therapist_a(db):
+    return MembershipFactory()
+
+
+@pytest.fixture
+def clinic_a(therapist_a):
+    return therapist_a.clinic
+
+
+@pytest.fixture
+def therapist_b(db):
+    """A therapist of another clinic: must see nothing of clinic A."""
+    return MembershipFactory()
+
+
+@pytest.fixture
+def patient_a(clinic_a):
+    return PatientFactory(clinic=clinic_a)
+
+
+@pytest.fixture
+def session_a(patient_a, therapist_a):
+    return make_session(patient=patient_a, therapist=therapist_a.user)
+
+
+@pytest.fixture
+def link_token(session_a):
+    return tokens.token_for(session_a.access_links.get().nonce)
+
+
+@pytest.fixture
+def frozen_now(monkeypatch):
+    """Move the app's clock: call with a datetime; returns a setter."""
+
+    def set_now(moment):
+        monkeypatch.setattr(clock, "now", lambda: moment)
+        return moment
+
+    return set_now
+
+
+@pytest.fixture
+def hours_after(session_a, frozen_now):
+    """Set the clock to some hours after session A."""
+
+    def move(hours):
+        return frozen_now(session_a.performed_at + timedelta(hours=hours))
+
+    return move
+
+
+@pytest.fixture
+def utc_now():
+    return timezone.now()

@@ -1,0 +1,158 @@
+"""The patient's check-in page: validation, idempotency, links that do not work."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from tracker import services, tokens
+from tracker.choices import TimePoint
+from tracker.models import AccessLink, SymptomReport
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(token):
+    return reverse("patient:check_in", args=[token])
+
+
+def _valid_post(**overrides):
+    return {"key": str(uuid.uuid4()), "soreness": "3", "twitching": "mild", "bruising": "none",
+            "after_effects": ["headache"], "note": "Fine, a bit stiff.", **overrides}
+
+
+def test_page_shows_clinic_date_and_open_check_in(client, session_a, link_token):
+    response = client.get(_url(link_token))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert session_a.patient.clinic.name in page
+    assert "How do you feel right after the session?" in page
+    assert page.count('name="soreness"') == 11
+    assert session_a.patient.display_name not in page  # the link page names no one
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_valid_report_is_stored_and_confirmed(client, session_a, link_token):
+    response = client.post(_url(link_token), _valid_post(), follow=True)
+    assert response.status_code == 200
+    assert "your answers were sent" in response.content.decode()
+    report = SymptomReport.objects.get()
+    assert (report.soreness, report.twitching, report.headache, report.bleeding) == (3, "mild", True, False)
+    assert report.follow_up.time_point == TimePoint.IN_CLINIC
+    assert report.follow_up.answered_at == report.submitted_at
+
+
+def test_resend_of_the_same_submission_stores_one_report(client, session_a, link_token):
+    data = _valid_post()
+    first = client.post(_url(link_token), data)
+    second = client.post(_url(link_token), data)
+    assert SymptomReport.objects.count() == 1
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+
+
+def test_concurrent_resend_through_the_service_returns_the_same_report(session_a):
+    follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+    key = uuid.uuid4()
+    answers = {"soreness": 2, "twitching": "none", "bruising": "none"}
+    first, created_first = services.submit_report(follow_up=follow_up, idempotency_key=key, answers=answers)
+    again, created_again = services.submit_report(follow_up=follow_up, idempotency_key=key, answers=answers)
+    assert (created_first, created_again) == (True, False)
+    assert first.pk == again.pk
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("soreness", "", "Choose a number from 0 to 10."),
+        ("soreness", "11", "Select a valid choice"),
+        ("soreness", "-1", "Select a valid choice"),
+        ("twitching", "", "Choose none, mild or strong."),
+        ("bruising", "huge", "Select a valid choice"),
+        ("red_flags", "rf_made_up", "Select a valid choice"),
+        ("note", "x" * 1001, "at most 1000 characters"),
+    ],
+)
+def test_bad_input_is_shown_beside_the_field_and_nothing_is_stored(
+    client, session_a, link_token, field, value, message
+):
+    response = client.post(_url(link_token), _valid_post(**{field: value}))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert list(form.errors) == [field]
+    assert message in " ".join(form.errors[field])
+    assert f'id="{field}-error"' in response.content.decode()
+    assert not SymptomReport.objects.exists()
+
+
+def test_missing_idempotency_key_is_refused(client, session_a, link_token):
+    data = _valid_post()
+    del data["key"]
+    response = client.post(_url(link_token), data)
+    assert response.status_code == 200 and "key" in response.context["form"].errors
+    assert not SymptomReport.objects.exists()
+
+
+def test_red_flag_shows_emergency_guidance_first(client, session_a, link_token):
+    response = client.post(_url(link_token), _valid_post(red_flags=["rf_breathing"]), follow=True)
+    page = response.content.decode()
+    assert "Call 999 now" in page
+    assert page.index("Call 999 now") < page.index("What is normal")
+    assert SymptomReport.objects.get().rf_breathing
+
+
+def test_answered_check_in_is_not_asked_again(client, session_a, link_token):
+    client.post(_url(link_token), _valid_post())
+    response = client.get(_url(link_token))
+    assert response.context["form"] is None
+    assert "Your 24 hours check-in opens on" in response.content.decode()
+
+
+def test_a_new_submission_after_the_answer_stores_nothing_more(client, session_a, link_token):
+    client.post(_url(link_token), _valid_post())
+    response = client.post(_url(link_token), _valid_post(soreness="9"))
+    assert response.status_code == 200
+    assert list(SymptomReport.objects.values_list("soreness", flat=True)) == [3]
+
+
+def test_next_check_in_opens_by_the_clock(client, session_a, link_token, hours_after):
+    hours_after(23)
+    response = client.get(_url(link_token))
+    assert response.context["open_follow_up"].time_point == TimePoint.H24
+    client.post(_url(link_token), _valid_post(soreness="1"))
+    assert SymptomReport.objects.get().follow_up.time_point == TimePoint.H24
+
+
+@pytest.mark.parametrize("token", ["not-a-token", "A" * 43, "x"])
+def test_unknown_token_is_a_plain_404(client, session_a, token):
+    response = client.get(_url(token))
+    assert response.status_code == 404
+    assert "Please contact your clinic" in response.content.decode()
+
+
+def test_expired_link_is_a_404(client, session_a, link_token, hours_after):
+    hours_after(7 * 24 + 1)
+    assert client.get(_url(link_token)).status_code == 404
+    assert client.post(_url(link_token), _valid_post()).status_code == 404
+    assert not SymptomReport.objects.exists()
+
+
+def test_revoked_link_is_a_404(client, session_a, link_token):
+    AccessLink.objects.update(revoked_at=session_a.performed_at + timedelta(minutes=1))
+    assert client.get(_url(link_token)).status_code == 404
+
+
+def test_tokens_are_long_random_and_stored_only_as_a_hash(session_a, link_token):
+    link = session_a.access_links.get()
+    assert len(link_token) >= 43  # 256 bits in URL-safe base64
+    assert link.token_hash == tokens.hash_token(link_token)
+    assert link_token not in {link.nonce, link.token_hash}
+    other = services.issue_access_link(session=session_a)
+    assert tokens.token_for(other.nonce) != link_token
+    assert link.expires_at == session_a.performed_at + timedelta(days=7)
+
+
+def test_confirmation_page_for_an_unanswered_check_in_is_a_404(client, session_a, link_token):
+    response = client.get(reverse("patient:done", args=[link_token, 24]))
+    assert response.status_code == 404

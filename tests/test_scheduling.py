@@ -1,0 +1,97 @@
+"""Follow-up planning, windows and states."""
+
+import uuid
+import zoneinfo
+from datetime import datetime, timedelta
+
+import pytest
+
+from tests.factories import answers, make_session
+from tracker import scheduling, services
+from tracker.choices import TimePoint
+from tracker.models import FollowUpState
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_session_plans_in_clinic_24h_and_48h(session_a):
+    follow_ups = list(session_a.follow_ups.order_by("time_point"))
+    assert [fu.time_point for fu in follow_ups] == [0, 24, 48]
+    start = session_a.performed_at
+    assert [fu.due_at - start for fu in follow_ups] == [timedelta(0), timedelta(hours=24), timedelta(hours=48)]
+    in_clinic, day1, _day2 = follow_ups
+    assert in_clinic.opens_at == start and in_clinic.closes_at == start + timedelta(hours=12)
+    assert day1.opens_at == start + timedelta(hours=22)
+    assert day1.closes_at == start + timedelta(hours=36)
+
+
+@pytest.mark.parametrize(
+    ("hours", "expected"),
+    [(0, "open"), (11.9, "open"), (12, "missed"), (21.9, "upcoming"), (22, "open"), (35.9, "open"), (36, "missed")],
+)
+def test_states_follow_the_clock(session_a, hours, expected):
+    follow_up = session_a.follow_ups.get(
+        time_point=TimePoint.IN_CLINIC if hours < 20 else TimePoint.H24
+    )
+    moment = session_a.performed_at + timedelta(hours=hours)
+    assert follow_up.state_at(moment) == expected
+
+
+def test_answered_wins_over_the_clock(session_a):
+    follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+    services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(), answers=answers(),
+                           now=session_a.performed_at + timedelta(minutes=10))
+    follow_up.refresh_from_db()
+    assert follow_up.state_at(session_a.performed_at + timedelta(days=3)) == FollowUpState.ANSWERED
+
+
+def test_24h_means_24_elapsed_hours_across_a_daylight_saving_change(patient_a, therapist_a):
+    london = zoneinfo.ZoneInfo("Europe/London")
+    # Clocks went back one hour in London at 02:00 on Sunday 25 October 2026.
+    performed_at = datetime(2026, 10, 24, 10, 0, tzinfo=london)
+    session = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=performed_at)
+    day1 = session.follow_ups.get(time_point=TimePoint.H24)
+    assert day1.due_at - session.performed_at == timedelta(hours=24)
+    assert day1.due_at.astimezone(london).hour == 9  # shown as 09:00 local, a day later
+
+
+def test_queryset_open_and_missed_match_state_at(session_a):
+    moment = session_a.performed_at + timedelta(hours=23)
+    open_ids = set(session_a.follow_ups.open_at(moment).values_list("time_point", flat=True))
+    missed_ids = set(session_a.follow_ups.missed_at(moment).values_list("time_point", flat=True))
+    assert open_ids == {24}
+    assert missed_ids == {0}
+    for fu in session_a.follow_ups.all():
+        state = fu.state_at(moment)
+        assert (fu.time_point in open_ids) == (state == "open")
+        assert (fu.time_point in missed_ids) == (state == "missed")
+
+
+@pytest.mark.parametrize(
+    ("at24", "at48", "threshold", "expected"),
+    [(3, 2, 4, False), (3, 4, 4, True), (1, 2, 4, True), (None, 3, 4, False), (5, 3, 3, True), (0, 0, 4, False)],
+)
+def test_needs_72h_follow_up(at24, at48, threshold, expected):
+    assert scheduling.needs_72h_follow_up(
+        soreness_24h=at24, soreness_48h=at48, threshold=threshold
+    ) is expected
+
+
+def _answer(session, time_point, soreness):
+    follow_up = session.follow_ups.get(time_point=time_point)
+    services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(),
+                           answers=answers(soreness=soreness), now=follow_up.due_at)
+
+
+def test_unsettled_48h_report_adds_a_72h_follow_up_once(session_a):
+    _answer(session_a, TimePoint.H24, 2)
+    _answer(session_a, TimePoint.H48, 3)  # rising
+    h72 = session_a.follow_ups.get(time_point=TimePoint.H72)
+    assert h72.due_at == session_a.performed_at + timedelta(hours=72)
+    assert session_a.follow_ups.count() == 4
+
+
+def test_settled_48h_report_adds_nothing(session_a):
+    _answer(session_a, TimePoint.H24, 3)
+    _answer(session_a, TimePoint.H48, 1)
+    assert not session_a.follow_ups.filter(time_point=TimePoint.H72).exists()

@@ -1,0 +1,71 @@
+"""Production settings refuse to start without their secrets; development needs only DEBUG."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PRINT_SETTINGS = (
+    "import django; from django.conf import settings; django.setup(); "
+    "print(settings.DEBUG, settings.ALLOWED_HOSTS, settings.DATABASES['default']['ENGINE'], "
+    "settings.DATABASES['default'].get('OPTIONS', {}).get('transaction_mode'))"
+)
+
+
+def _run(**env):
+    clean = {k: v for k, v in os.environ.items()
+             if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DATABASE_URL"}}
+    clean["DJANGO_SETTINGS_MODULE"] = "project.settings"
+    return subprocess.run([sys.executable, "-c", PRINT_SETTINGS], cwd=ROOT,
+                          env={**clean, **env}, capture_output=True, text=True)
+
+
+def test_debug_is_off_and_a_secret_key_is_required_by_default():
+    result = _run(ALLOWED_HOSTS="clinic.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_allowed_hosts_are_required_without_debug():
+    result = _run(SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is not set" in result.stderr
+
+
+def test_production_settings_start_with_both():
+    result = _run(SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "False"
+    assert "'clinic.example'" in result.stdout
+
+
+def test_development_needs_only_debug_and_uses_sqlite_in_wal_immediate_mode():
+    result = _run(DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "['127.0.0.1',", "'localhost',", "'[::1]']",
+                                     "django.db.backends.sqlite3", "IMMEDIATE"]
+
+
+@pytest.mark.parametrize("value", ["maybe", "2"])
+def test_a_debug_value_that_is_not_a_boolean_stops_the_server(value):
+    result = _run(DEBUG=value)
+    assert result.returncode != 0 and "DEBUG must be one of" in result.stderr
+
+
+def test_database_url_selects_postgresql():
+    result = _run(DEBUG="1", DATABASE_URL="postgres://u:p@db.internal:5432/aftercare")
+    assert result.returncode == 0, result.stderr
+    assert "django.db.backends.postgresql" in result.stdout
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    settings_source = (ROOT / "project" / "settings.py").read_text()
+    import re
+
+    read = set(re.findall(r'env_(?:str|bool|int|list|required)\(\s*"([A-Z_]+)"', settings_source))
+    example = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^#?\s*([A-Z_]+)=", example, flags=re.MULTILINE))
+    assert read <= listed, read - listed
