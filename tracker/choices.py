@@ -90,10 +90,10 @@ class Side(models.TextChoices):
 
 
 class Technique(models.TextChoices):
-    DEEP_PISTONING = "deep_pistoning", _("Deep, fast-in fast-out")
-    DEEP_STATIC = "deep_static", _("Deep, left in place")
+    DEEP_PISTONING = "deep_pistoning", _("Deep, pistoning")
+    DEEP_STATIC = "deep_static", _("Deep, static")
     SUPERFICIAL = "superficial", _("Superficial")
-    ELECTRICAL = "electrical", _("With electrical stimulation")
+    ELECTRICAL = "electrical", _("Electrical stimulation")
 
 
 class TwitchBand(models.TextChoices):

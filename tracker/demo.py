@@ -20,6 +20,7 @@ from tracker.choices import (
     Muscle,
     RedFlag,
     ReminderChannel,
+    Role,
     Side,
     Technique,
     TimePoint,
@@ -52,7 +53,9 @@ def seed(*, patients: int, seed: int, clinic: Clinic | None = None) -> list[Pati
     if clinic is None:
         raise ValueError("Load the demo clinic first: manage.py loaddata demo")
     therapists = list(
-        get_user_model().objects.filter(memberships__clinic=clinic).order_by("pk")
+        get_user_model().objects.filter(
+            memberships__clinic=clinic, memberships__role=Role.THERAPIST
+        ).order_by("pk")
     )
     now = clock.now()
     created = []

@@ -67,7 +67,8 @@ class SessionForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
     pre_pain = forms.TypedChoiceField(
-        label=_("Pain before the session (0–10)"), choices=NRS_CHOICES, coerce=int,
+        label=_("Pain before the session (0–10)"), choices=[("", "—"), *NRS_CHOICES], coerce=int,
+        error_messages={"required": _("Ask the patient and choose 0 to 10.")},
     )
     chest_wall_area = forms.BooleanField(
         label=_("Needled over the chest wall, neck, shoulder girdle or upper back"), required=False,

@@ -7,7 +7,7 @@ page tells nothing about which links exist.
 import uuid
 
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from tracker import clock, services
@@ -42,7 +42,7 @@ def check_in(request, token):
     if link is None:
         return _link_not_found(request)
     patient = link.session.patient
-    with translation.override(patient.language), timezone.override(patient.clinic.zone):
+    with timezone.override(patient.clinic.zone):
         context = _page_context(link)
         follow_up = context["open_follow_up"]
         form = None
@@ -91,7 +91,7 @@ def done(request, token, time_point):
     if link is None:
         return _link_not_found(request)
     patient = link.session.patient
-    with translation.override(patient.language), timezone.override(patient.clinic.zone):
+    with timezone.override(patient.clinic.zone):
         report = (
             SymptomReport.objects.select_related("follow_up")
             .filter(follow_up__session=link.session, follow_up__time_point=time_point)

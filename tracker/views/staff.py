@@ -117,7 +117,9 @@ def session_detail(request, pk):
     url = qr_svg = None
     if link is not None:
         url = settings.SITE_URL + reverse("patient:check_in", args=[tokens.token_for(link.nonce)])
-        qr_svg = segno.make(url, error="m").svg_inline(scale=4, dark="#212529", title=_("Follow-up link"))
+        qr_svg = segno.make(url, error="m").svg_inline(
+            dark="#212529", omitsize=True, title=_("QR code of the patient's link")
+        )
     now = clock.now()
     return render(
         request,
