@@ -65,10 +65,12 @@ def make_session(*, patient=None, therapist=None, performed_at=None, sites=None,
     patient = patient or PatientFactory()
     if therapist is None:
         therapist = MembershipFactory(clinic=patient.clinic).user
+    performed_at = performed_at or timezone.now() - timedelta(minutes=5)
     return services.record_session(
         patient=patient,
         therapist=therapist,
-        performed_at=performed_at or timezone.now() - timedelta(minutes=5),
+        performed_at=performed_at,
+        recorded_at=kwargs.pop("recorded_at", performed_at),
         pre_pain=kwargs.pop("pre_pain", 5),
         sites=sites or [site()],
         **kwargs,
@@ -80,6 +82,7 @@ def answers(**overrides):
         "soreness": 3,
         "twitching": "none",
         "bruising": "none",
+        "interference": "not_at_all",
         "after_effects": [],
         "red_flags": [],
         "note": "",

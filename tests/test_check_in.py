@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from tracker import services, tokens
+from tracker.forms import FEELING_FINE
 from tracker.choices import TimePoint
 from tracker.models import AccessLink, SymptomReport
 
@@ -19,7 +20,8 @@ def _url(token):
 
 def _valid_post(**overrides):
     return {"key": str(uuid.uuid4()), "soreness": "3", "twitching": "mild", "bruising": "none",
-            "after_effects": ["headache"], "note": "Fine, a bit stiff.", **overrides}
+            "interference": "a_little", "after_effects": ["headache"], "red_flags": ["none"],
+            "note": "Fine, a bit stiff.", **overrides}
 
 
 def test_page_shows_clinic_date_and_open_check_in(client, session_a, link_token):
@@ -28,7 +30,7 @@ def test_page_shows_clinic_date_and_open_check_in(client, session_a, link_token)
     page = response.content.decode()
     assert session_a.patient.clinic.name in page
     assert "How do you feel right after the session?" in page
-    assert page.count('name="soreness"') == 11
+    assert page.count('type="radio" name="soreness"') == 11
     assert session_a.patient.display_name not in page  # the link page names no one
     assert response["Cache-Control"].startswith("max-age=0")
 
@@ -55,7 +57,7 @@ def test_resend_of_the_same_submission_stores_one_report(client, session_a, link
 def test_concurrent_resend_through_the_service_returns_the_same_report(session_a):
     follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
     key = uuid.uuid4()
-    answers = {"soreness": 2, "twitching": "none", "bruising": "none"}
+    answers = {"soreness": 2, "twitching": "none", "bruising": "none", "interference": "not_at_all"}
     first, created_first = services.submit_report(follow_up=follow_up, idempotency_key=key, answers=answers)
     again, created_again = services.submit_report(follow_up=follow_up, idempotency_key=key, answers=answers)
     assert (created_first, created_again) == (True, False)
@@ -71,6 +73,10 @@ def test_concurrent_resend_through_the_service_returns_the_same_report(session_a
         ("twitching", "", "Choose none, mild or strong."),
         ("bruising", "huge", "Select a valid choice"),
         ("red_flags", "rf_made_up", "Select a valid choice"),
+        ("red_flags", [], "Tick any warning sign you have, or “None of these”."),
+        ("red_flags", ["none", "rf_cough"], "untick one of them"),
+        ("after_effects", [], "or “None of these”"),
+        ("interference", "", "Choose how much"),
         ("note", "x" * 1001, "at most 1000 characters"),
     ],
 )
@@ -156,3 +162,27 @@ def test_tokens_are_long_random_and_stored_only_as_a_hash(session_a, link_token)
 def test_confirmation_page_for_an_unanswered_check_in_is_a_404(client, session_a, link_token):
     response = client.get(reverse("patient:done", args=[link_token, 24]))
     assert response.status_code == 404
+
+
+def test_feeling_fine_records_an_explicit_answer_to_every_question(client, session_a, link_token):
+    page = client.get(_url(link_token)).content.decode()
+    assert "I feel fine" in page
+    response = client.post(_url(link_token), {"key": str(uuid.uuid4()), **FEELING_FINE}, follow=True)
+    assert "your answers were sent" in response.content.decode()
+    report = SymptomReport.objects.get()
+    assert (report.soreness, report.twitching, report.bruising, report.interference) == (
+        0, "none", "none", "not_at_all")
+    assert not report.after_effects and not report.has_red_flag
+
+
+def test_bruise_details_are_dropped_without_a_bruise(client, session_a, link_token):
+    client.post(_url(link_token), _valid_post(bruise_growing="on"))
+    assert not SymptomReport.objects.get().bruise_growing
+
+
+def test_late_check_in_can_still_be_answered(client, session_a, link_token, hours_after):
+    hours_after(24 + 5)  # due at 24 h, late from 26 h, closes at 36 h
+    follow_up = session_a.follow_ups.get(time_point=TimePoint.H24)
+    assert follow_up.state_at(session_a.performed_at + timedelta(hours=29)) == "late"
+    client.post(_url(link_token), _valid_post())
+    assert SymptomReport.objects.get().follow_up == follow_up

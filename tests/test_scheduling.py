@@ -5,6 +5,7 @@ import zoneinfo
 from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from tests.factories import answers, make_session
 from tracker import scheduling, services
@@ -27,7 +28,8 @@ def test_a_session_plans_in_clinic_24h_and_48h(session_a):
 
 @pytest.mark.parametrize(
     ("hours", "expected"),
-    [(0, "open"), (11.9, "open"), (12, "missed"), (21.9, "upcoming"), (22, "open"), (35.9, "open"), (36, "missed")],
+    [(0, "open"), (1.9, "open"), (2, "late"), (11.9, "late"), (12, "missed"),
+     (21.9, "upcoming"), (22, "open"), (25.9, "open"), (26, "late"), (35.9, "late"), (36, "missed")],
 )
 def test_states_follow_the_clock(session_a, hours, expected):
     follow_up = session_a.follow_ups.get(
@@ -55,16 +57,17 @@ def test_24h_means_24_elapsed_hours_across_a_daylight_saving_change(patient_a, t
     assert day1.due_at.astimezone(london).hour == 9  # shown as 09:00 local, a day later
 
 
-def test_queryset_open_and_missed_match_state_at(session_a):
-    moment = session_a.performed_at + timedelta(hours=23)
-    open_ids = set(session_a.follow_ups.open_at(moment).values_list("time_point", flat=True))
-    missed_ids = set(session_a.follow_ups.missed_at(moment).values_list("time_point", flat=True))
-    assert open_ids == {24}
-    assert missed_ids == {0}
-    for fu in session_a.follow_ups.all():
-        state = fu.state_at(moment)
-        assert (fu.time_point in open_ids) == (state == "open")
-        assert (fu.time_point in missed_ids) == (state == "missed")
+@pytest.mark.parametrize("hours", [0, 1, 3, 13, 23, 27, 40, 47, 59, 61])
+def test_queryset_filters_match_state_at(session_a, hours):
+    moment = session_a.performed_at + timedelta(hours=hours)
+    by_filter = {
+        "open": session_a.follow_ups.open_at(moment),
+        "late": session_a.follow_ups.late_at(moment),
+        "missed": session_a.follow_ups.missed_at(moment),
+    }
+    for state, queryset in by_filter.items():
+        expected = {fu.time_point for fu in session_a.follow_ups.all() if fu.state_at(moment) == state}
+        assert set(queryset.values_list("time_point", flat=True)) == expected, state
 
 
 @pytest.mark.parametrize(
@@ -95,3 +98,29 @@ def test_settled_48h_report_adds_nothing(session_a):
     _answer(session_a, TimePoint.H24, 3)
     _answer(session_a, TimePoint.H48, 1)
     assert not session_a.follow_ups.filter(time_point=TimePoint.H72).exists()
+
+
+def test_a_session_recorded_late_keeps_a_full_window_for_the_in_clinic_check_in(
+    patient_a, therapist_a, frozen_now
+):
+    utc_now = frozen_now(timezone.now())
+    performed_at = utc_now - timedelta(hours=10)
+    session = make_session(
+        patient=patient_a, therapist=therapist_a.user, performed_at=performed_at, recorded_at=utc_now
+    )
+    in_clinic = session.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+    assert in_clinic.closes_at == utc_now + timedelta(hours=12)
+    assert in_clinic.state_at(utc_now + timedelta(hours=11)) in {"open", "late"}
+    day1 = session.follow_ups.get(time_point=TimePoint.H24)
+    assert day1.closes_at == performed_at + timedelta(hours=36)  # later check-ins keep their times
+
+
+def test_clinic_settings_choose_fixed_time_points_and_windows(patient_a, therapist_a):
+    clinic = patient_a.clinic
+    clinic.fixed_6h = clinic.fixed_72h = True
+    clinic.window_opens_hours_before, clinic.window_closes_hours_after = 1, 6
+    clinic.save()
+    session = make_session(patient=patient_a, therapist=therapist_a.user)
+    assert list(session.follow_ups.values_list("time_point", flat=True)) == [0, 6, 24, 48, 72]
+    day1 = session.follow_ups.get(time_point=TimePoint.H24)
+    assert day1.closes_at - day1.opens_at == timedelta(hours=7)

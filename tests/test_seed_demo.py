@@ -26,7 +26,7 @@ def test_seed_demo_if_empty_loads_clinic_staff_and_a_lively_demo(frozen_now):
     assert Clinic.objects.count() == 1
     assert Patient.objects.count() == 12
     states = {fu.state_at(clock.now()) for fu in FollowUp.objects.all()}
-    assert states == {"answered", "open", "missed", "upcoming"}
+    assert {"answered", "open", "missed", "upcoming"} <= states
     days_ago = {(clock.now() - s.performed_at).days for s in NeedlingSession.objects.all()}
     assert {0, 1, 2, 3} <= days_ago
     assert SymptomReport.objects.exclude(bruising="none").exists()

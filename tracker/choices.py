@@ -115,9 +115,6 @@ class TimePoint(models.IntegerChoices):
     H72 = 72, _("72 hours")
 
 
-DEFAULT_TIME_POINTS = (TimePoint.IN_CLINIC, TimePoint.H24, TimePoint.H48)
-
-
 class TwitchingFelt(models.TextChoices):
     """Twitching or cramping the patient felt since the last check-in."""
 
@@ -134,6 +131,16 @@ class BruiseBand(models.TextChoices):
     FROM_2_5_TO_5 = "2.5-5", _("About a golf ball (2.5–5 cm)")
     FROM_5_TO_10 = "5-10", _("About a palm (5–10 cm)")
     OVER_10 = "10+", _("Larger than a palm (10 cm or more)")
+
+
+class Interference(models.TextChoices):
+    """How much soreness got in the way of usual activities (PRO-CTCAE wording)."""
+
+    NOT_AT_ALL = "not_at_all", _("Not at all")
+    A_LITTLE = "a_little", _("A little bit")
+    SOMEWHAT = "somewhat", _("Somewhat")
+    QUITE_A_BIT = "quite_a_bit", _("Quite a bit")
+    VERY_MUCH = "very_much", _("Very much")
 
 
 class AfterEffect(models.TextChoices):

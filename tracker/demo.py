@@ -27,7 +27,7 @@ from tracker.choices import (
     TwitchBand,
     TwitchingFelt,
 )
-from tracker.models import Clinic, FollowUp, FollowUpState, Patient
+from tracker.models import Clinic, FollowUp, Patient
 
 FIRST_NAMES = [
     "Maya", "Jonas", "Priya", "Tom", "Lucía", "Omar", "Grace", "Mateo", "Hannah", "Kwame",
@@ -104,6 +104,7 @@ def _seed_session(rng, patient, therapists, performed_at, now, *, red_flag=False
         pre_pain=rng.randint(3, 8),
         sites=sites,
         anticoagulants=rng.random() < 0.1,
+        recorded_at=performed_at,
     )
     start = rng.randint(3, 7)
     unsettled = rng.random() < 0.2
@@ -121,7 +122,7 @@ def _seed_session(rng, patient, therapists, performed_at, now, *, red_flag=False
         if time_point == TimePoint.IN_CLINIC:
             answer_at = follow_up.due_at + timedelta(minutes=rng.randint(2, 15))
         skipped = rng.random() < 0.12
-        if skipped or answer_at >= now or follow_up.state_at(answer_at) != FollowUpState.OPEN:
+        if skipped or answer_at >= now or not follow_up.is_answerable_at(answer_at):
             continue  # left open now, or missed once its window has closed
         services.submit_report(
             follow_up=follow_up,
@@ -145,6 +146,7 @@ def _answers(rng, soreness, *, red_flag=False):
             [TwitchingFelt.NONE, TwitchingFelt.NONE, TwitchingFelt.MILD, TwitchingFelt.STRONG]
         ),
         "bruising": bruising,
+        "interference": rng.choice(["not_at_all", "not_at_all", "a_little", "somewhat"]),
         "after_effects": effects,
         "red_flags": [RedFlag.BREATHING] if red_flag else [],
         "note": "Sharp pain when I breathe in since this morning." if red_flag else "",

@@ -1,38 +1,49 @@
 """When a session's check-ins happen, and when each may be answered.
 
 Each follow-up is due a fixed number of hours after the session and may be
-answered from ``WINDOW_BEFORE`` before to ``WINDOW_AFTER`` after that time.
-The in-clinic check-in opens at the session itself. Times are computed in
+answered from some hours before to some hours after that time (clinic
+settings; 2 and 12 by default). The in-clinic check-in opens at the session
+itself. Times are computed in
 UTC, so "24 hours later" is 24 elapsed hours even across a daylight-saving
 change in the clinic's zone.
 """
 
 from datetime import UTC, timedelta
 
-from tracker.choices import DEFAULT_TIME_POINTS, TimePoint
+from tracker.choices import TimePoint
 from tracker.models import FollowUp
 
-WINDOW_BEFORE = timedelta(hours=2)
-WINDOW_AFTER = timedelta(hours=12)
 
+def plan_follow_up(session, time_point: TimePoint, *, recorded_at=None) -> FollowUp:
+    """An unsaved follow-up for ``session`` at ``time_point``.
 
-def plan_follow_up(session, time_point: TimePoint) -> FollowUp:
-    """An unsaved follow-up for ``session`` at ``time_point``."""
+    A session recorded some hours after it happened still gets a full window
+    for its in-clinic check-in, counted from when it was recorded: the patient
+    cannot answer before having the link.
+    """
     # Adding hours to a zone-aware datetime is wall-clock arithmetic in Python:
     # across a daylight-saving change that would be 23 or 25 elapsed hours.
+    clinic = session.patient.clinic
     start = session.performed_at.astimezone(UTC)
     due_at = start + timedelta(hours=int(time_point))
+    window_after = timedelta(hours=clinic.window_closes_hours_after)
     return FollowUp(
         session=session,
         time_point=time_point,
         due_at=due_at,
-        opens_at=max(start, due_at - WINDOW_BEFORE),
-        closes_at=due_at + WINDOW_AFTER,
+        opens_at=max(start, due_at - timedelta(hours=clinic.window_opens_hours_before)),
+        closes_at=max(due_at, recorded_at or due_at) + window_after
+        if time_point == TimePoint.IN_CLINIC
+        else due_at + window_after,
     )
 
 
-def plan_follow_ups(session, time_points=DEFAULT_TIME_POINTS) -> list[FollowUp]:
-    return [plan_follow_up(session, tp) for tp in sorted(time_points)]
+def plan_follow_ups(session, *, recorded_at=None) -> list[FollowUp]:
+    """The session's fixed check-ins, by its clinic's settings."""
+    return [
+        plan_follow_up(session, tp, recorded_at=recorded_at)
+        for tp in session.patient.clinic.fixed_time_points
+    ]
 
 
 def needs_72h_follow_up(*, soreness_24h: int | None, soreness_48h: int, threshold: int) -> bool:

@@ -12,12 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from tracker import clock, scheduling, tokens
+from tracker import alerts, clock, scheduling, tokens
 from tracker.choices import CHEST_WALL_MUSCLES, AfterEffect, RedFlag, TimePoint
 from tracker.models import (
     AccessLink,
     FollowUp,
-    FollowUpState,
     NeedledSite,
     NeedlingSession,
     SymptomReport,
@@ -45,10 +44,12 @@ def record_session(
     anticoagulants=False,
     lung_condition=False,
     notes="",
+    recorded_at=None,
 ) -> NeedlingSession:
     """Record a session with its needled sites, plan its follow-ups and issue its link.
 
-    ``sites`` is a list of dicts with the NeedledSite fields. A session over
+    ``sites`` is a list of dicts with the NeedledSite fields; ``recorded_at``
+    (default: now) is when the therapist saved it. A session over
     the chest wall, neck, shoulder girdle or upper back is marked as such
     whether or not the therapist ticked it, because it changes what the
     patient is asked first.
@@ -77,7 +78,9 @@ def record_session(
         row.full_clean()
     NeedledSite.objects.bulk_create(site_rows)
 
-    FollowUp.objects.bulk_create(scheduling.plan_follow_ups(session))
+    FollowUp.objects.bulk_create(
+        scheduling.plan_follow_ups(session, recorded_at=recorded_at or clock.now())
+    )
     issue_access_link(session=session)
     return session
 
@@ -107,10 +110,12 @@ def find_access_link(token: str) -> AccessLink | None:
 def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
     """Store the patient's answers to ``follow_up``; return ``(report, created)``.
 
-    ``answers`` holds ``soreness``, ``twitching``, ``bruising``, ``note`` and
-    the lists ``after_effects`` and ``red_flags`` (choice values). A resend
-    with the same idempotency key returns the report already stored. A report
-    at 48 h that has not settled adds a 72 h follow-up.
+    ``answers`` holds ``soreness``, ``twitching``, ``bruising``,
+    ``interference``, optionally ``bruise_growing``, ``bruise_elsewhere`` and
+    ``note``, and the lists ``after_effects`` and ``red_flags`` (choice
+    values). A resend with the same idempotency key returns the report
+    already stored. The report's alerts are opened in the same transaction,
+    and a report at 48 h that has not settled adds a 72 h follow-up.
     """
     now = now or clock.now()
     existing = SymptomReport.objects.filter(idempotency_key=idempotency_key).first()
@@ -127,9 +132,8 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
             existing = SymptomReport.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
                 return existing, False
-            state = locked.state_at(now)
-            if state != FollowUpState.OPEN:
-                raise FollowUpNotOpen(locked, state)
+            if not locked.is_answerable_at(now):
+                raise FollowUpNotOpen(locked, locked.state_at(now))
 
             report = SymptomReport(
                 follow_up=locked,
@@ -137,6 +141,9 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
                 soreness=answers["soreness"],
                 twitching=answers["twitching"],
                 bruising=answers["bruising"],
+                bruise_growing=answers.get("bruise_growing", False),
+                bruise_elsewhere=answers.get("bruise_elsewhere", False),
+                interference=answers["interference"],
                 note=answers.get("note", ""),
                 submitted_at=now,
                 **{value: value in answers.get("after_effects", ()) for value in AfterEffect.values},
@@ -147,6 +154,7 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
             locked.answered_at = now
             locked.save(update_fields=["answered_at"])
 
+            alerts.evaluate_report(report)
             if locked.time_point == TimePoint.H48:
                 _add_72h_if_unsettled(locked, report)
     except IntegrityError:

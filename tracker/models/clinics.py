@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from tracker.choices import Role
+from tracker.choices import Role, TimePoint
 
 
 def validate_time_zone(value):
@@ -41,6 +41,22 @@ class Clinic(models.Model):
             "The literature gives no cut-off; 4/10 is the default."
         ),
     )
+    fixed_6h = models.BooleanField(
+        _("always ask at 6 hours"), default=False,
+        help_text=_("Soreness falls most steeply between 6 and 12 hours."),
+    )
+    fixed_72h = models.BooleanField(
+        _("always ask at 72 hours"), default=False,
+        help_text=_("Otherwise a 72-hour check-in is added only when soreness has not settled at 48 h."),
+    )
+    window_opens_hours_before = models.PositiveSmallIntegerField(
+        _("check-in opens (hours before due)"), default=2,
+        validators=[MaxValueValidator(12)],
+    )
+    window_closes_hours_after = models.PositiveSmallIntegerField(
+        _("check-in closes (hours after due)"), default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -50,6 +66,11 @@ class Clinic(models.Model):
                 condition=models.Q(soreness_threshold__lte=10),
                 name="clinic_soreness_threshold_0_10",
             ),
+            models.CheckConstraint(
+                condition=models.Q(window_opens_hours_before__lte=12)
+                & models.Q(window_closes_hours_after__gte=1, window_closes_hours_after__lte=24),
+                name="clinic_window_hours_in_range",
+            ),
         ]
 
     def __str__(self):
@@ -58,6 +79,16 @@ class Clinic(models.Model):
     @cached_property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def fixed_time_points(self) -> list[TimePoint]:
+        """The check-ins every session gets; 72 h may still be added when soreness lingers."""
+        points = [TimePoint.IN_CLINIC, TimePoint.H24, TimePoint.H48]
+        if self.fixed_6h:
+            points.append(TimePoint.H6)
+        if self.fixed_72h:
+            points.append(TimePoint.H72)
+        return sorted(points)
 
 
 class Membership(models.Model):

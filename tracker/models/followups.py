@@ -1,15 +1,31 @@
+from datetime import timedelta
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tracker.choices import AfterEffect, BruiseBand, RedFlag, TimePoint, TwitchingFelt
+from tracker.choices import (
+    AfterEffect,
+    BruiseBand,
+    Interference,
+    RedFlag,
+    TimePoint,
+    TwitchingFelt,
+)
 from tracker.models.sessions import NRS_VALIDATORS
 
 
 class FollowUpState(models.TextChoices):
     UPCOMING = "upcoming", _("Upcoming")
     OPEN = "open", _("Open now")
+    LATE = "late", _("Late")
     ANSWERED = "answered", _("Answered")
     MISSED = "missed", _("Missed")
+
+
+ANSWERABLE_STATES = frozenset({FollowUpState.OPEN, FollowUpState.LATE})
+
+# A check-in not answered this long after its due time is late (still answerable).
+LATE_AFTER = timedelta(hours=2)
 
 
 class FollowUpQuerySet(models.QuerySet):
@@ -18,8 +34,15 @@ class FollowUpQuerySet(models.QuerySet):
             return self.none()
         return self.filter(session__patient__clinic__memberships__user=user)
 
-    def open_at(self, moment):
+    def answerable_at(self, moment):
+        """Open or late: the patient may still answer."""
         return self.filter(answered_at__isnull=True, opens_at__lte=moment, closes_at__gt=moment)
+
+    def open_at(self, moment):
+        return self.answerable_at(moment).filter(due_at__gt=moment - LATE_AFTER)
+
+    def late_at(self, moment):
+        return self.answerable_at(moment).filter(due_at__lte=moment - LATE_AFTER)
 
     def missed_at(self, moment):
         return self.filter(answered_at__isnull=True, closes_at__lte=moment)
@@ -30,7 +53,8 @@ class FollowUp(models.Model):
 
     The patient may answer between ``opens_at`` and ``closes_at``. Its state is
     never stored: it follows from those times, ``answered_at`` and the clock,
-    in ``state_at`` (and, for lists, in the matching queryset filters).
+    in ``state_at`` (and, for lists, in the matching queryset filters). This is
+    the one place that says what upcoming, open, late and missed mean.
     """
 
     session = models.ForeignKey(
@@ -42,6 +66,8 @@ class FollowUp(models.Model):
     closes_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # When the reminder job recorded the closed window (and ran the missed rule).
+    marked_missed_at = models.DateTimeField(null=True, blank=True)
 
     objects = FollowUpQuerySet.as_manager()
 
@@ -74,9 +100,14 @@ class FollowUp(models.Model):
             return FollowUpState.ANSWERED
         if moment < self.opens_at:
             return FollowUpState.UPCOMING
-        if moment < self.closes_at:
-            return FollowUpState.OPEN
-        return FollowUpState.MISSED
+        if moment >= self.closes_at:
+            return FollowUpState.MISSED
+        if moment >= self.due_at + LATE_AFTER:
+            return FollowUpState.LATE
+        return FollowUpState.OPEN
+
+    def is_answerable_at(self, moment) -> bool:
+        return self.state_at(moment) in ANSWERABLE_STATES
 
 
 class SymptomReport(models.Model):
@@ -95,6 +126,11 @@ class SymptomReport(models.Model):
         _("twitching or cramping"), max_length=8, choices=TwitchingFelt.choices
     )
     bruising = models.CharField(max_length=8, choices=BruiseBand.choices)
+    bruise_growing = models.BooleanField(_("bruise getting bigger"), default=False)
+    bruise_elsewhere = models.BooleanField(_("bruise away from the needled places"), default=False)
+    interference = models.CharField(
+        _("interference with usual activities"), max_length=12, choices=Interference.choices
+    )
 
     bleeding = models.BooleanField(AfterEffect.BLEEDING.label, default=False)
     drowsiness = models.BooleanField(AfterEffect.DROWSINESS.label, default=False)

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from tracker import clock, services
-from tracker.forms import CheckInForm
+from tracker.forms import FEELING_FINE, CheckInForm
 from tracker.models import FollowUpState, SymptomReport
+from tracker.models.followups import ANSWERABLE_STATES
 
 
 def _link_not_found(request):
@@ -24,7 +25,7 @@ def _page_context(link):
     now = clock.now()
     follow_ups = list(session.follow_ups.select_related("report"))
     states = [(fu, fu.state_at(now)) for fu in follow_ups]
-    open_now = [fu for fu, state in states if state == FollowUpState.OPEN]
+    open_now = [fu for fu, state in states if state in ANSWERABLE_STATES]
     upcoming = [fu for fu, state in states if state == FollowUpState.UPCOMING]
     return {
         "session": session,
@@ -70,6 +71,9 @@ def check_in(request, token):
             if report is not None:
                 return redirect("patient:done", token=token, time_point=report.follow_up.time_point)
         context["form"] = form
+        if form is not None:
+            context["bruise_fields"] = [form["bruise_growing"], form["bruise_elsewhere"]]
+            context["feeling_fine"] = FEELING_FINE
         return render(request, "patient/check_in.html", context)
 
 
