@@ -112,7 +112,7 @@ def test_answered_check_in_is_not_asked_again(client, session_a, link_token):
     client.post(_url(link_token), _valid_post())
     response = client.get(_url(link_token))
     assert response.context["form"] is None
-    assert "Your 24 hours check-in opens on" in response.content.decode()
+    assert "Your 24-hour check-in opens on" in response.content.decode()
 
 
 def test_a_new_submission_after_the_answer_stores_nothing_more(client, session_a, link_token):
@@ -137,16 +137,21 @@ def test_unknown_token_is_a_plain_404(client, session_a, token):
     assert "Please contact your clinic" in response.content.decode()
 
 
-def test_expired_link_is_a_404(client, session_a, link_token, hours_after):
+def test_expired_link_is_a_404_that_gives_the_clinics_phone(client, session_a, link_token, hours_after):
     hours_after(7 * 24 + 1)
-    assert client.get(_url(link_token)).status_code == 404
+    response = client.get(_url(link_token))
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "have closed" in page and session_a.patient.clinic.phone in page
     assert client.post(_url(link_token), _valid_post()).status_code == 404
     assert not SymptomReport.objects.exists()
 
 
 def test_revoked_link_is_a_404(client, session_a, link_token):
     AccessLink.objects.update(revoked_at=session_a.performed_at + timedelta(minutes=1))
-    assert client.get(_url(link_token)).status_code == 404
+    response = client.get(_url(link_token))
+    assert response.status_code == 404
+    assert "replaced" in response.content.decode()
 
 
 def test_tokens_are_long_random_and_stored_only_as_a_hash(session_a, link_token):
@@ -186,3 +191,20 @@ def test_late_check_in_can_still_be_answered(client, session_a, link_token, hour
     assert follow_up.state_at(session_a.performed_at + timedelta(hours=29)) == "late"
     client.post(_url(link_token), _valid_post())
     assert SymptomReport.objects.get().follow_up == follow_up
+
+
+def test_after_submitting_the_patient_sees_their_soreness_so_far(client, session_a, link_token, hours_after):
+    client.post(_url(link_token), _valid_post(soreness="5"))
+    hours_after(24)
+    response = client.post(_url(link_token), _valid_post(soreness="2"), follow=True)
+    page = response.content.decode()
+    assert "5/10 right after the session, 2/10 at 24 hours" in page
+    assert "It is easing" in page
+    assert reverse("patient:soreness_chart", args=[link_token]) in page
+    chart = client.get(reverse("patient:soreness_chart", args=[link_token]))
+    assert chart["Content-Type"] == "image/svg+xml" and b"Your soreness" in chart.content
+    assert "Your 48-hour check-in opens on" in page
+
+
+def test_soreness_chart_needs_a_valid_token(client, session_a):
+    assert client.get(reverse("patient:soreness_chart", args=["nope"])).status_code == 404

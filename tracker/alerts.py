@@ -106,7 +106,7 @@ def missed(facts: Facts) -> str | None:
     follow_up = facts.missed_follow_up
     if follow_up is None:
         return None
-    return _("%(tp)s check-in not answered") % {"tp": follow_up.get_time_point_display()}
+    return _("%(name)s not answered") % {"name": str(follow_up.check_in_name).capitalize()}
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,16 @@ class TimePoint(models.IntegerChoices):
     H72 = 72, _("72 hours")
 
 
+# How a check-in is named in a sentence ("Your 24-hour check-in is open").
+CHECK_IN_NAMES = {
+    TimePoint.IN_CLINIC: _("in-clinic check-in"),
+    TimePoint.H6: _("6-hour check-in"),
+    TimePoint.H24: _("24-hour check-in"),
+    TimePoint.H48: _("48-hour check-in"),
+    TimePoint.H72: _("72-hour check-in"),
+}
+
+
 class TwitchingFelt(models.TextChoices):
     """Twitching or cramping the patient felt since the last check-in."""
 

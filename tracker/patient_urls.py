@@ -9,4 +9,5 @@ app_name = "patient"
 urlpatterns = [
     path("<str:token>/", patient.check_in, name="check_in"),
     path("<str:token>/done/<int:time_point>/", patient.done, name="done"),
+    path("<str:token>/soreness.svg", patient.soreness_chart, name="soreness_chart"),
 ]

@@ -97,14 +97,19 @@ def issue_access_link(*, session) -> AccessLink:
     )
 
 
-def find_access_link(token: str) -> AccessLink | None:
-    """The usable link for ``token``, or None if it is unknown, expired or revoked."""
+def lookup_access_link(token: str) -> AccessLink | None:
+    """The link for ``token`` whether or not it still works, or None if unknown."""
     return (
-        AccessLink.objects.usable_at(clock.now())
-        .select_related("session__patient__clinic")
+        AccessLink.objects.select_related("session__patient__clinic")
         .filter(token_hash=tokens.hash_token(token))
         .first()
     )
+
+
+def find_access_link(token: str) -> AccessLink | None:
+    """The usable link for ``token``, or None if it is unknown, expired or revoked."""
+    link = lookup_access_link(token)
+    return link if link is not None and link.is_usable_at(clock.now()) else None
 
 
 def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):

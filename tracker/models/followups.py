@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import (
+    CHECK_IN_NAMES,
     AfterEffect,
     BruiseBand,
     Interference,
@@ -94,6 +95,10 @@ class FollowUp(models.Model):
 
     def __str__(self):
         return f"{self.get_time_point_display()} check-in, session {self.session_id}"
+
+    @property
+    def check_in_name(self) -> str:
+        return CHECK_IN_NAMES[self.time_point]
 
     def state_at(self, moment) -> str:
         if self.answered_at is not None:

@@ -1,5 +1,7 @@
 from django.db import models
 
+from tracker import tokens
+
 
 class AccessLinkQuerySet(models.QuerySet):
     def usable_at(self, moment):
@@ -31,3 +33,11 @@ class AccessLink(models.Model):
 
     def __str__(self):
         return f"Link for session {self.session_id}"
+
+    @property
+    def token(self) -> str:
+        """The token in the patient's URL (derived, never stored)."""
+        return tokens.token_for(self.nonce)
+
+    def is_usable_at(self, moment) -> bool:
+        return self.revoked_at is None and moment < self.expires_at

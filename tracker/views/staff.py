@@ -1,14 +1,11 @@
 """Pages for therapists and clinic leads. Every object comes through a
 ``for_user`` queryset, so anything outside the user's clinics is a 404."""
 
-import hashlib
-
 import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Prefetch, Q
 from django.http import HttpResponse
@@ -18,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import CreateView, DetailView, ListView
 
-from tracker import charts, clock, services, tokens
+from tracker import clock, plots, services
 from tracker.forms import PatientForm, SessionForm, SiteFormSet
 from tracker.models import FollowUp, NeedlingSession, Patient
 
@@ -116,7 +113,7 @@ def session_detail(request, pk):
     link = session.access_links.usable_at(clock.now()).first()
     url = qr_svg = None
     if link is not None:
-        url = settings.SITE_URL + reverse("patient:check_in", args=[tokens.token_for(link.nonce)])
+        url = settings.SITE_URL + reverse("patient:check_in", args=[link.token])
         qr_svg = segno.make(url, error="m").svg_inline(
             dark="#212529", omitsize=True, title=_("QR code of the patient's link")
         )
@@ -139,19 +136,7 @@ def session_detail(request, pk):
 @login_required
 def session_chart(request, pk):
     session = get_object_or_404(NeedlingSession.objects.for_user(request.user), pk=pk)
-    points = list(
-        FollowUp.objects.filter(session=session, report__isnull=False)
-        .values_list("time_point", "report__soreness", "report__bruising")
+    svg = plots.session_soreness_svg(
+        session, label=_("Soreness"), title=_("Soreness after this session")
     )
-    # The key changes whenever a report is added, so a cached chart is never stale.
-    key = f"chart:session:{session.pk}:{hashlib.sha256(repr(points).encode()).hexdigest()}"
-    svg = cache.get(key)
-    if svg is None:
-        series = charts.Series(
-            label=_("Soreness"),
-            points=[(hours, soreness) for hours, soreness, _bruise in points],
-            marked=[hours for hours, _soreness, bruise in points if bruise != "none"],
-        )
-        svg = charts.soreness_chart([series], title=_("Soreness after this session"))
-        cache.set(key, svg, 60 * 60)
     return HttpResponse(svg, content_type="image/svg+xml")

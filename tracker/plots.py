@@ -1,0 +1,51 @@
+"""Charts for pages: fetch the numbers, draw them with ``tracker.charts``, cache the bytes.
+
+The cache key holds a digest of the numbers drawn, so a new report makes a
+new key and a cached chart is never stale; several app servers sharing a
+cache (Redis) share the charts too.
+"""
+
+import hashlib
+
+from django.core.cache import cache
+
+from tracker import charts
+from tracker.choices import BruiseBand
+from tracker.models import FollowUp
+
+CHART_CACHE_SECONDS = 24 * 60 * 60
+
+
+def cached_svg(name: str, data, render) -> bytes:
+    """``render()``'s bytes, cached under ``name`` and a digest of ``data``."""
+    digest = hashlib.sha256(repr(data).encode()).hexdigest()[:32]
+    key = f"chart:{name}:{digest}"
+    svg = cache.get(key)
+    if svg is None:
+        svg = render()
+        cache.set(key, svg, CHART_CACHE_SECONDS)
+    return svg
+
+
+def session_points(session) -> list[tuple[int, int, str]]:
+    """(hours after the session, soreness, bruise band) of each answered check-in."""
+    return list(
+        FollowUp.objects.filter(session=session, report__isnull=False)
+        .order_by("time_point")
+        .values_list("time_point", "report__soreness", "report__bruising")
+    )
+
+
+def session_soreness_svg(session, *, label: str, title: str, small: bool = False) -> bytes:
+    points = session_points(session)
+
+    def render():
+        series = charts.Series(
+            label=label,
+            points=[(hours, soreness) for hours, soreness, _ in points],
+            marked=[hours for hours, _, bruise in points if bruise != BruiseBand.NONE],
+        )
+        size = {"width_in": 4.2, "height_in": 2.4} if small else {}
+        return charts.soreness_chart([series], title=title, **size)
+
+    return cached_svg(f"session:{session.pk}", (points, label, title, small), render)
