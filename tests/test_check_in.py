@@ -208,3 +208,20 @@ def test_after_submitting_the_patient_sees_their_soreness_so_far(client, session
 
 def test_soreness_chart_needs_a_valid_token(client, session_a):
     assert client.get(reverse("patient:soreness_chart", args=["nope"])).status_code == 404
+
+
+def test_a_browser_sending_no_referrer_can_post_without_a_csrf_cookie(session_a, link_token):
+    """Patient pages send no referrer, so browsers post with ``Origin: null``."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True, HTTP_ORIGIN="null")
+    page = browser.get(_url(link_token))
+    assert page["Referrer-Policy"] == "no-referrer"
+    assert not page.cookies  # nothing to track the patient by
+    response = browser.post(_url(link_token), _valid_post())
+    assert response.status_code == 302
+    assert SymptomReport.objects.count() == 1
+
+
+def test_unknown_links_send_no_referrer_either(client):
+    assert client.get(_url("unknown"))["Referrer-Policy"] == "no-referrer"

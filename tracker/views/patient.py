@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 from tracker import clock, plots, services
 from tracker.forms import FEELING_FINE, CheckInForm
@@ -21,20 +22,32 @@ from tracker.models.followups import ANSWERABLE_STATES
 
 
 def patient_link(view):
-    """Resolve the token to a usable link and show times in the clinic's zone."""
+    """Resolve the token to a usable link and show times in the clinic's zone.
+
+    Patient pages send no referrer at all, so that the token in their URL
+    never reaches another site. Browsers then post forms with ``Origin:
+    null``, which Django's CSRF check refuses; these views are exempt from it
+    because the 256-bit token in the URL already does that job: a forged
+    request cannot name a link it does not know. They also set no cookie.
+    """
 
     @functools.wraps(view)
+    @csrf_exempt
     @never_cache
     def wrapper(request, token, *args, **kwargs):
         link = services.lookup_access_link(token)
         if link is None:
-            return render(request, "patient/link_not_found.html", status=404)
-        clinic = link.session.patient.clinic
-        with timezone.override(clinic.zone):
-            if not link.is_usable_at(clock.now()):
-                context = {"clinic": clinic, "session": link.session, "revoked": link.revoked_at}
-                return render(request, "patient/link_closed.html", context, status=404)
-            return view(request, link, *args, **kwargs)
+            response = render(request, "patient/link_not_found.html", status=404)
+        else:
+            clinic = link.session.patient.clinic
+            with timezone.override(clinic.zone):
+                if link.is_usable_at(clock.now()):
+                    response = view(request, link, *args, **kwargs)
+                else:
+                    context = {"clinic": clinic, "session": link.session, "revoked": link.revoked_at}
+                    response = render(request, "patient/link_closed.html", context, status=404)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
 
     return wrapper
 

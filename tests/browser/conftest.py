@@ -1,0 +1,171 @@
+"""Browser tests: Debian's Chromium driven by Playwright against Django's live server.
+
+Everything these tests need is built here with plain ORM calls and the
+services, so they do not depend on the shared factories.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+# The Playwright fixture starts an event loop before the test database is made;
+# without this Django raises SynchronousOnlyOperation (see STACK.md).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+PASSWORD = "browser-test-pass-2026"
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+
+# Playwright's default timeouts are 30 s; a local live server answers in well
+# under a second, so fail fast instead of hanging the suite.
+TIMEOUT_MS = 5_000
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": CHROMIUM_ARGS,
+    }
+
+
+def _page(new_context, options):
+    context = new_context(**options)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
+@pytest.fixture
+def phone_page(new_context):
+    """A page on a 390×844 touch phone (iPhone 12–15 size)."""
+    return _page(new_context, PHONE)
+
+
+@pytest.fixture
+def desktop_page(new_context):
+    """A page in a 1280×800 desktop window."""
+    return _page(new_context, DESKTOP)
+
+
+@pytest.fixture
+def make_page(new_context):
+    """Make another page at PHONE or DESKTOP size (e.g. for a second viewport)."""
+    return lambda options: _page(new_context, options)
+
+
+@pytest.fixture
+def screenshot():
+    """Save a screenshot of a page as screenshots/<name>.png; returns the path."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def take(page, name, *, full_page=True):
+        path = SCREENSHOTS / f"{name}.png"
+        # Finish CSS transitions first, so a just-tapped option shows its final state.
+        page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+        return path
+
+    return take
+
+
+# ---- Data ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clinic(transactional_db):
+    from tracker.models import Clinic
+
+    return Clinic.objects.create(
+        name="Harbourside Physiotherapy",
+        time_zone="Europe/London",
+        phone="020 7946 0000",
+        emergency_number="999",
+    )
+
+
+@pytest.fixture
+def therapist(clinic, django_user_model):
+    from tracker.choices import Role
+    from tracker.models import Membership
+
+    user = django_user_model.objects.create_user(
+        username="ana", password=PASSWORD, first_name="Ana", last_name="Ruiz",
+        email="ana@harbourside.example",
+    )
+    Membership.objects.create(user=user, clinic=clinic, role=Role.THERAPIST)
+    return user
+
+
+@pytest.fixture
+def patient(clinic):
+    from tracker.models import Patient
+
+    return Patient.objects.create(
+        clinic=clinic, display_name="Maria Lopez", reference="HP-0042", year_of_birth=1984,
+        email="maria@example.com",
+    )
+
+
+def make_recorded_session(*, patient, therapist, sites, minutes_ago=5, pre_pain=6):
+    from django.utils import timezone
+
+    from tracker import services
+
+    return services.record_session(
+        patient=patient,
+        therapist=therapist,
+        performed_at=timezone.now() - timedelta(minutes=minutes_ago),
+        pre_pain=pre_pain,
+        sites=sites,
+    )
+
+
+@pytest.fixture
+def recorded_session(patient, therapist):
+    """A session a few minutes ago, away from the chest wall: the in-clinic check-in is open."""
+    return make_recorded_session(
+        patient=patient,
+        therapist=therapist,
+        sites=[
+            {"muscle": "gluteus_medius", "side": "left", "insertions": 4,
+             "technique": "deep_pistoning", "twitch_band": "1-2"},
+            {"muscle": "piriformis", "side": "left", "insertions": 2,
+             "technique": "deep_static", "twitch_band": "none"},
+        ],
+    )
+
+
+@pytest.fixture
+def patient_url(live_server, recorded_session):
+    """The patient's check-in link for ``recorded_session``, on the live server."""
+    from tracker import tokens
+
+    token = tokens.token_for(recorded_session.access_links.get().nonce)
+    return f"{live_server.url}/f/{token}/"
