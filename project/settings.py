@@ -35,7 +35,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Shown in patient links, QR codes and reminders, which leave the request
 # that made them (e.g. https://aftercare.example-clinic.org).
-SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = (
+    env_str("SITE_URL") or "http://127.0.0.1:8000"
+    if DEBUG
+    else env_required("SITE_URL", "Set the public address patients' phones open, e.g. https://aftercare.example.org.")
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -148,6 +152,20 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "Needle Aftercare <aftercare@localhost>"
+# Only read by the file backend (django.core.mail.backends.filebased.EmailBackend).
+if env_str("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
+
+# Text-message reminders (tracker/sms.py): a dotted path to a backend class.
+# The console backend prints messages; the file backend appends one JSON line
+# per message to SMS_FILE_PATH; the Twilio backend sends them.
+SMS_BACKEND = env_str("SMS_BACKEND") or "tracker.sms.ConsoleBackend"
+SMS_FILE_PATH = env_str("SMS_FILE_PATH") or ""
+# The sender number or alphanumeric sender ID the provider lets you use.
+SMS_FROM = env_str("SMS_FROM") or ""
+SMS_TWILIO_ACCOUNT_SID = env_str("SMS_TWILIO_ACCOUNT_SID") or ""
+SMS_TWILIO_AUTH_TOKEN = env_str("SMS_TWILIO_AUTH_TOKEN") or ""
+SMS_TWILIO_API_BASE = (env_str("SMS_TWILIO_API_BASE") or "https://api.twilio.com").rstrip("/")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("SECURE_COOKIES", default=True)

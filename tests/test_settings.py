@@ -17,7 +17,7 @@ PRINT_SETTINGS = (
 
 def _run(**env):
     clean = {k: v for k, v in os.environ.items()
-             if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DATABASE_URL"}}
+             if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DATABASE_URL", "SITE_URL"}}
     clean["DJANGO_SETTINGS_MODULE"] = "project.settings"
     return subprocess.run([sys.executable, "-c", PRINT_SETTINGS], cwd=ROOT,
                           env={**clean, **env}, capture_output=True, text=True)
@@ -35,8 +35,14 @@ def test_allowed_hosts_are_required_without_debug():
     assert "ALLOWED_HOSTS is not set" in result.stderr
 
 
-def test_production_settings_start_with_both():
+def test_site_url_is_required_without_debug():
     result = _run(SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example")
+    assert result.returncode != 0
+    assert "SITE_URL is not set" in result.stderr
+
+
+def test_production_settings_start_with_all_three():
+    result = _run(SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example", SITE_URL="https://clinic.example")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "False"
     assert "'clinic.example'" in result.stdout

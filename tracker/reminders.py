@@ -1,0 +1,268 @@
+"""Check-in reminders, and recording check-ins whose window has closed.
+
+``run()`` is what ``manage.py send_due_reminders`` does every few minutes.
+It must be safe to run twice at once (cron overlapping a slow run, two
+servers), so every follow-up is *claimed* with one conditional UPDATE before
+anything is sent or opened for it: of two runs, exactly one sees its UPDATE
+change the row. A reminder is therefore sent at most once; if sending fails
+the claim is released and the next run tries again. A run killed between
+claim and send loses that one reminder, which we prefer to sending twice.
+
+Rows are read in keyset batches (``pk > last``), so memory stays flat
+however many follow-ups are due, and no read cursor stays open while the
+same table is written.
+
+A reminder carries the clinic's name, which check-in is open and two links
+(check in, stop reminders): never the patient's name or anything clinical,
+since email and SMS are read on lock screens and by other people.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import mail
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from tracker import alerts, clock, sms, tokens
+from tracker.choices import ReminderChannel, TimePoint
+from tracker.models import AccessLink, FollowUp, Patient
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+
+
+@dataclass
+class RunResult:
+    """What one run did, for the command's summary line."""
+
+    sent: dict[str, int] = field(
+        default_factory=lambda: {ReminderChannel.EMAIL: 0, ReminderChannel.SMS: 0}
+    )
+    failed: int = 0
+    marked_missed: int = 0
+
+    @property
+    def sent_total(self) -> int:
+        return sum(self.sent.values())
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str
+    sms: str
+    stop_url: str
+
+
+def due_reminders(now):
+    """Follow-ups whose reminder should go out at ``now``, with what the message needs.
+
+    Open or late and unanswered, not reminded yet, not the in-clinic check-in
+    (the patient is in the clinic with the QR code), the patient agreed and
+    has an address for their channel, and the session has a usable link.
+    Each row carries ``link_nonce``: the newest usable link of its session.
+    """
+    newest_usable_link = (
+        AccessLink.objects.usable_at(now)
+        .filter(session_id=OuterRef("session_id"))
+        .order_by("-created_at", "-pk")
+        .values("nonce")[:1]
+    )
+    reachable = (
+        Q(session__patient__reminder_channel=ReminderChannel.EMAIL)
+        & ~Q(session__patient__email="")
+    ) | (
+        Q(session__patient__reminder_channel=ReminderChannel.SMS)
+        & ~Q(session__patient__phone="")
+    )
+    return (
+        FollowUp.objects.answerable_at(now)
+        .filter(reminder_sent_at__isnull=True, session__patient__reminders_consent=True)
+        .filter(reachable)
+        .exclude(time_point=TimePoint.IN_CLINIC)
+        .annotate(link_nonce=Subquery(newest_usable_link))
+        .filter(link_nonce__isnull=False)
+        .select_related("session__patient__clinic")
+    )
+
+
+def build_message(follow_up, token: str) -> Message:
+    """The reminder for ``follow_up`` in its patient's language."""
+    patient = follow_up.session.patient
+    context = {
+        "clinic_name": patient.clinic.name,
+        "hours": follow_up.time_point,
+        "check_in_url": settings.SITE_URL + reverse("patient:check_in", args=[token]),
+        "stop_url": settings.SITE_URL + reverse("patient:stop_reminders", args=[token]),
+    }
+    with translation.override(patient.language):
+        subject = render_to_string("reminders/email_subject.txt", context)
+        return Message(
+            # A header must be one line, whatever the template or clinic name holds.
+            subject=" ".join(subject.split()),
+            body=render_to_string("reminders/email_body.txt", context),
+            sms=" ".join(render_to_string("reminders/sms.txt", context).split()),
+            stop_url=context["stop_url"],
+        )
+
+
+class _Senders:
+    """One email connection and one SMS backend per run, made on first use.
+
+    A run with nothing due opens no SMTP connection.
+    """
+
+    def __init__(self):
+        self._email = None
+        self._sms = None
+
+    def send(self, follow_up, message: Message) -> None:
+        patient = follow_up.session.patient
+        if patient.reminder_channel == ReminderChannel.SMS:
+            if self._sms is None:
+                self._sms = sms.get_backend()
+            self._sms.send(to=patient.phone, body=message.sms)
+            return
+        try:
+            if self._email is None:
+                self._email = mail.get_connection()
+                self._email.open()
+            mail.EmailMessage(
+                subject=message.subject,
+                body=message.body,
+                to=[patient.email],
+                connection=self._email,
+                headers={
+                    "Auto-Submitted": "auto-generated",
+                    # Mail apps show an "unsubscribe" button that opens the stop page.
+                    "List-Unsubscribe": f"<{message.stop_url}>",
+                },
+            ).send()
+        except Exception:
+            # The connection may be broken; the next message opens a new one.
+            self.close()
+            raise
+
+    def close(self):
+        connection, self._email = self._email, None
+        if connection is None:
+            return
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection may fail too
+            pass
+
+
+def send_due_reminders(*, now=None, batch_size=BATCH_SIZE, result=None) -> RunResult:
+    """Send every reminder due at ``now``, each at most once across concurrent runs."""
+    now = now or clock.now()
+    result = result or RunResult()
+    senders = _Senders()
+    try:
+        last_pk = 0
+        while True:
+            batch = list(due_reminders(now).filter(pk__gt=last_pk).order_by("pk")[:batch_size])
+            for follow_up in batch:
+                _send_one(follow_up, now, senders, result)
+            if len(batch) < batch_size:
+                break
+            last_pk = batch[-1].pk
+    finally:
+        senders.close()
+    return result
+
+
+def _send_one(follow_up, now, senders, result):
+    claimed = FollowUp.objects.filter(
+        pk=follow_up.pk, reminder_sent_at__isnull=True, answered_at__isnull=True
+    ).update(reminder_sent_at=now)
+    if claimed != 1:
+        return  # another run took it, or the patient answered meanwhile
+    try:
+        message = build_message(follow_up, tokens.token_for(follow_up.link_nonce))
+        senders.send(follow_up, message)
+    except Exception as error:
+        FollowUp.objects.filter(pk=follow_up.pk, reminder_sent_at=now).update(reminder_sent_at=None)
+        result.failed += 1
+        # The id only: an address, a name or the link must not reach the logs.
+        logger.warning(
+            "Reminder for follow-up %s not sent (%s); the next run will retry.",
+            follow_up.pk, type(error).__name__,
+        )
+        return
+    result.sent[follow_up.session.patient.reminder_channel] += 1
+
+
+def mark_missed(*, now=None, batch_size=BATCH_SIZE, result=None) -> RunResult:
+    """Record each check-in whose window closed unanswered, and open its "missed" alert.
+
+    The claim and the alert share a transaction: if the alert cannot be
+    opened, the follow-up stays unmarked and the next run tries again.
+    """
+    now = now or clock.now()
+    result = result or RunResult()
+    # Check-ins that closed before the job was first set up are history, not news:
+    # a first run must not open an alert for every old session.
+    recent = now - timedelta(days=settings.ACCESS_LINK_LIFETIME_DAYS)
+    last_pk = 0
+    while True:
+        batch = list(
+            FollowUp.objects.missed_at(now)
+            .filter(marked_missed_at__isnull=True, pk__gt=last_pk, closes_at__gte=recent)
+            .select_related("session__patient__clinic")
+            .order_by("pk")[:batch_size]
+        )
+        for follow_up in batch:
+            with transaction.atomic():
+                claimed = FollowUp.objects.filter(
+                    pk=follow_up.pk, marked_missed_at__isnull=True, answered_at__isnull=True
+                ).update(marked_missed_at=now)
+                if claimed == 1:
+                    follow_up.marked_missed_at = now
+                    alerts.evaluate_missed(follow_up)
+                    result.marked_missed += 1
+        if len(batch) < batch_size:
+            break
+        last_pk = batch[-1].pk
+    return result
+
+
+def run(*, now=None) -> RunResult:
+    """One pass of the reminder job: send what is due, then record what was missed."""
+    now = now or clock.now()
+    result = send_due_reminders(now=now)
+    return mark_missed(now=now, result=result)
+
+
+def has_reminder_address(patient: Patient) -> bool:
+    """Whether the patient has a channel and an address for it (the rule in ``due_reminders``)."""
+    if patient.reminder_channel == ReminderChannel.EMAIL:
+        return bool(patient.email)
+    if patient.reminder_channel == ReminderChannel.SMS:
+        return bool(patient.phone)
+    return False
+
+
+def set_reminders_consent(*, patient: Patient, consent: bool) -> bool:
+    """Record the patient's yes or no to reminders; return whether it changed.
+
+    ``consent_changed_at`` moves only on a change, so a repeated tap keeps
+    the time the patient actually decided.
+    """
+    now = clock.now()
+    changed = (
+        Patient.objects.filter(pk=patient.pk)
+        .exclude(reminders_consent=consent)
+        .update(reminders_consent=consent, consent_changed_at=now)
+    )
+    if changed:
+        patient.reminders_consent = consent
+        patient.consent_changed_at = now
+    return bool(changed)
