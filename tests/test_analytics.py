@@ -1,0 +1,692 @@
+"""Clinic analytics: numbers checked by hand, filters, scoping, CSVs and query counts."""
+
+import csv
+import io
+import math
+import random
+import re
+import statistics
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from tests.factories import (
+    ClinicFactory,
+    MembershipFactory,
+    PatientFactory,
+    answers,
+    make_session,
+    site,
+)
+from tracker import analytics, charts, clock, services
+from tracker.analytics import Filters
+from tracker.choices import BruiseBand, Muscle, Role, Technique, TimePoint
+from tracker.models import FollowUp, NeedledSite, NeedlingSession, Patient, SymptomReport
+from tracker.views.analytics import CHARTS
+
+pytestmark = pytest.mark.django_db
+
+# A Monday; London is on GMT (= UTC) until 29 March 2026.
+MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def answer(session, time_point, **overrides):
+    """Store the session's report at ``time_point`` through the service, at its due time."""
+    follow_up = session.follow_ups.get(time_point=time_point)
+    report, created = services.submit_report(
+        follow_up=follow_up, idempotency_key=uuid.uuid4(), answers=answers(**overrides),
+        now=follow_up.due_at,
+    )
+    assert created
+    return report
+
+
+def wilson_by_hand(events, n, z=1.96):
+    """The Wilson score interval written out from its textbook formula."""
+    p = events / n
+    denominator = 1 + z**2 / n
+    centre = p + z**2 / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return (centre - spread) / denominator, (centre + spread) / denominator
+
+
+@pytest.fixture
+def clinic(clinic_a):
+    return clinic_a
+
+
+@pytest.fixture
+def lead(clinic):
+    return MembershipFactory(clinic=clinic, role=Role.LEAD).user
+
+
+@pytest.fixture
+def four_sessions(clinic, therapist_a):
+    """Four answered sessions (1 with bruising, 2 with bleeding, 1 quiet) and one never answered."""
+    patient = PatientFactory(clinic=clinic, display_name="Zebediah Quill")
+    made = [
+        make_session(patient=patient, therapist=therapist_a.user,
+                     performed_at=MONDAY + timedelta(hours=i))
+        for i in range(5)
+    ]
+    bruised, bled, bled_twice, quiet, _never = made
+    answer(bruised, 0)
+    answer(bruised, 24, bruising=BruiseBand.UNDER_2_5)
+    answer(bled, 0, after_effects=["bleeding"])
+    answer(bled_twice, 0, after_effects=["bleeding", "drowsiness"])
+    answer(bled_twice, 24, after_effects=["bleeding"])
+    answer(quiet, 0)
+    return made
+
+
+# ---------------------------------------------------------------------------
+# Wilson interval
+
+
+def test_wilson_matches_the_formula_worked_by_hand():
+    # 1 of 4: p = 0.25, z² = 3.8416; centre (0.25 + 0.4802) / 1.9604 = 0.3725;
+    # half-width 1.96 · sqrt(0.046875 + 0.060025) / 1.9604 = 0.3268.
+    low, high = analytics.wilson_interval(1, 4)
+    assert low == pytest.approx(0.0456, abs=5e-4)
+    assert high == pytest.approx(0.6994, abs=5e-4)
+    for events, n in [(0, 4), (1, 4), (2, 4), (4, 4), (3, 17), (88, 319)]:
+        assert analytics.wilson_interval(events, n) == pytest.approx(
+            wilson_by_hand(events, n), abs=1e-4
+        )
+
+
+def test_wilson_stays_inside_zero_and_one():
+    assert analytics.wilson_interval(0, 5)[0] == 0.0
+    assert analytics.wilson_interval(5, 5)[1] == 1.0
+    assert analytics.wilson_interval(2, 4) == pytest.approx((0.1500, 0.8500), abs=5e-4)
+
+
+@pytest.mark.parametrize(("events", "n"), [(0, 0), (5, 4), (-1, 4)])
+def test_wilson_refuses_impossible_counts(events, n):
+    with pytest.raises(ValueError):
+        analytics.wilson_interval(events, n)
+
+
+# ---------------------------------------------------------------------------
+# Rates
+
+
+def test_rates_per_session_by_hand(clinic, four_sessions):
+    result = analytics.rates(Filters(clinic=clinic))
+    assert (result.sessions, result.n) == (5, 4)  # the unanswered session is not in n
+    by_key = {row.key: row for row in result.rows}
+    assert [row.key for row in result.rows] == ["bruising", "bleeding", "aggravation", "any_minor"]
+    # Bruising 1/4, bleeding 2/4 (twice in one session counts once), nothing worse,
+    # any minor after-effect 3/4.
+    assert (by_key["bruising"].events, by_key["bruising"].percent) == (1, Decimal("25.0"))
+    assert (by_key["bleeding"].events, by_key["bleeding"].percent) == (2, Decimal("50.0"))
+    assert by_key["aggravation"].events == 0
+    assert (by_key["any_minor"].events, by_key["any_minor"].percent) == (3, Decimal("75.0"))
+    for row in result.rows:
+        low, high = wilson_by_hand(row.events, 4)
+        assert float(row.low) == pytest.approx(100 * low, abs=0.051)
+        assert float(row.high) == pytest.approx(100 * high, abs=0.051)
+    assert (by_key["bruising"].low, by_key["bruising"].high) == (
+        Decimal("4.6"), Decimal("69.9")
+    )
+
+
+def test_rates_of_no_answered_session_have_no_rows(clinic, therapist_a, patient_a):
+    make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
+    result = analytics.rates(Filters(clinic=clinic))
+    assert (result.sessions, result.n, result.rows) == (1, 0, ())
+
+
+def test_published_rates_cite_their_sources_and_never_pain_after_treatment():
+    values = {(r.source.short, r.effect): r.percent for r in analytics.PUBLISHED_RATES}
+    assert values == {
+        ("Brady et al. 2014", "bruising"): Decimal("7.55"),
+        ("Brady et al. 2014", "bleeding"): Decimal("4.65"),
+        ("Brady et al. 2014", "aggravation"): Decimal("0.88"),
+        ("Brady et al. 2014", "any_minor"): Decimal("19.18"),
+        ("Boyce et al. 2020", "bruising"): Decimal("7.7"),
+        ("Boyce et al. 2020", "bleeding"): Decimal("16"),
+        ("Boyce et al. 2020", "any_minor"): Decimal("36.7"),
+    }
+    assert Decimal("2.19") not in values.values()
+    assert "J Man Manip Ther 2014;22(3):134–140" in analytics.BRADY_2014.citation
+    assert "Int J Sports Phys Ther 2020;15(1):103–113" in analytics.BOYCE_2020.citation
+
+
+# ---------------------------------------------------------------------------
+# Filters
+
+
+def test_therapist_filter(clinic, therapist_a, four_sessions):
+    colleague = MembershipFactory(clinic=clinic).user
+    other = make_session(patient=four_sessions[0].patient, therapist=colleague, performed_at=MONDAY)
+    answer(other, 0, bruising=BruiseBand.FROM_5_TO_10)
+    assert analytics.sessions(Filters(clinic=clinic, therapist=colleague.pk)).get() == other
+    assert analytics.sessions(Filters(clinic=clinic, therapist=therapist_a.user.pk)).count() == 5
+    rates = analytics.rates(Filters(clinic=clinic, therapist=colleague.pk))
+    assert (rates.n, rates.rows[0].events) == (1, 1)
+
+
+def test_date_range_is_in_the_clinics_time_zone(therapist_a):
+    chicago = ClinicFactory(time_zone="America/Chicago")
+    MembershipFactory(clinic=chicago, user=therapist_a.user)
+    patient = PatientFactory(clinic=chicago)
+    # 03:00 UTC on 3 March is still 2 March in Chicago (21:00 CST).
+    late = make_session(patient=patient, therapist=therapist_a.user,
+                        performed_at=datetime(2026, 3, 3, 3, 0, tzinfo=UTC))
+    early = make_session(patient=patient, therapist=therapist_a.user,
+                         performed_at=datetime(2026, 3, 1, 15, 0, tzinfo=UTC))
+
+    def found(**dates):
+        return set(analytics.sessions(Filters(clinic=chicago, **dates)))
+
+    assert found(date_from=date(2026, 3, 2), date_to=date(2026, 3, 2)) == {late}
+    assert found(date_from=date(2026, 3, 3)) == set()
+    assert found(date_to=date(2026, 3, 1)) == {early}
+    assert found() == {late, early}
+
+
+def test_muscle_and_technique_filters_need_the_same_site(clinic, therapist_a, patient_a):
+    def make(*sites):
+        return make_session(patient=patient_a, therapist=therapist_a.user,
+                            performed_at=MONDAY, sites=list(sites))
+
+    trap_electric = make(site(muscle=Muscle.UPPER_TRAPEZIUS, technique=Technique.ELECTRICAL))
+    trap_and_glute = make(
+        site(muscle=Muscle.UPPER_TRAPEZIUS, technique=Technique.DEEP_PISTONING),
+        site(muscle=Muscle.GLUTEUS_MEDIUS, technique=Technique.ELECTRICAL),
+    )
+    glute = make(site(muscle=Muscle.GLUTEUS_MEDIUS))
+
+    def found(**kwargs):
+        return set(analytics.sessions(Filters(clinic=clinic, **kwargs)))
+
+    assert found(muscle=Muscle.UPPER_TRAPEZIUS) == {trap_electric, trap_and_glute}
+    assert found(technique=Technique.ELECTRICAL) == {trap_electric, trap_and_glute}
+    assert found(muscle=Muscle.UPPER_TRAPEZIUS, technique=Technique.ELECTRICAL) == {trap_electric}
+    assert found(muscle=Muscle.GLUTEUS_MEDIUS) == {trap_and_glute, glute}
+    # A session matching through two sites is still one session.
+    deep = Filters(clinic=clinic, technique=Technique.DEEP_PISTONING)
+    assert analytics.sessions(deep).count() == 2
+
+
+def test_another_clinics_sessions_never_count(clinic, four_sessions, therapist_b):
+    elsewhere = make_session(patient=PatientFactory(clinic=therapist_b.clinic),
+                             therapist=therapist_b.user, performed_at=MONDAY)
+    answer(elsewhere, 0, bruising=BruiseBand.OVER_10)
+    assert analytics.rates(Filters(clinic=clinic)).n == 4
+    assert analytics.rates(Filters(clinic=therapist_b.clinic)).n == 1
+
+
+# ---------------------------------------------------------------------------
+# Mean soreness by muscle and by therapist
+
+
+def test_soreness_by_muscle_counts_a_session_for_each_muscle_once(clinic, therapist_a, patient_a):
+    both_sides = make_session(
+        patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY,
+        sites=[site(muscle=Muscle.UPPER_TRAPEZIUS, side="left"),
+               site(muscle=Muscle.UPPER_TRAPEZIUS, side="right"),
+               site(muscle=Muscle.GLUTEUS_MEDIUS)],
+    )
+    glute = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY,
+                         sites=[site(muscle=Muscle.GLUTEUS_MEDIUS)])
+    answer(both_sides, 0, soreness=6)
+    answer(both_sides, 24, soreness=2)
+    answer(glute, 0, soreness=3)
+
+    result = analytics.soreness_by_muscle(Filters(clinic=clinic))
+    groups = {g.key: g for g in result.groups}
+    # Gluteus medius: (6 + 3) / 2 = 4.5 at 0 h from 2 sessions; 2 at 24 h from 1.
+    assert [(m.hours, m.mean, m.n) for m in groups["gluteus_medius"].means] == [
+        (0, Decimal("4.5"), 2), (24, Decimal("2.0"), 1)
+    ]
+    # Upper trapezius, needled left and right in one session: that session once.
+    assert [(m.hours, m.mean, m.n) for m in groups["upper_trapezius"].means] == [
+        (0, Decimal("6.0"), 1), (24, Decimal("2.0"), 1)
+    ]
+    assert [g.key for g in result.groups] == ["gluteus_medius", "upper_trapezius"]  # larger first
+    assert (result.hidden, result.hours) == (0, (0, 24))
+
+    only_trap = analytics.soreness_by_muscle(Filters(clinic=clinic, muscle=Muscle.UPPER_TRAPEZIUS))
+    assert [g.key for g in only_trap.groups] == ["upper_trapezius"]
+
+
+def test_soreness_by_muscle_keeps_the_largest_groups(clinic, therapist_a, patient_a):
+    muscles = [Muscle.MASSETER, Muscle.SOLEUS, Muscle.DELTOID]
+    for count, muscle in enumerate(muscles, start=1):
+        for _ in range(count):
+            answer(make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY,
+                                sites=[site(muscle=muscle)]), 0)
+    result = analytics.soreness_by_muscle(Filters(clinic=clinic), limit=2)
+    assert [g.key for g in result.groups] == ["deltoid", "soleus"]
+    assert result.hidden == 1
+
+
+def test_soreness_by_therapist_by_hand(clinic, therapist_a, patient_a):
+    colleague = MembershipFactory(
+        clinic=clinic, user__first_name="Mo", user__last_name="Reyes"
+    ).user
+    for therapist, values in [(therapist_a.user, [4, 6, 8]), (colleague, [1])]:
+        for value in values:
+            session = make_session(patient=patient_a, therapist=therapist, performed_at=MONDAY)
+            answer(session, 0, soreness=value)
+    result = analytics.soreness_by_therapist(Filters(clinic=clinic))
+    summary = [(g.label, [(m.hours, m.mean, m.n) for m in g.means]) for g in result.groups]
+    assert summary == [
+        (therapist_a.user.get_full_name(), [(0, Decimal("6.0"), 3)]),
+        ("Mo Reyes", [(0, Decimal("1.0"), 1)]),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Settled share
+
+
+def test_settled_share_by_hand(clinic, therapist_a, patient_a):
+    def session_with(**by_hour):
+        session = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
+        for hours, soreness in sorted(by_hour.items(), key=lambda item: int(item[0][1:])):
+            answer(session, int(hours[1:]), soreness=soreness)
+        return session
+
+    session_with(h24=0, h48=0)
+    session_with(h24=1, h48=0)
+    session_with(h24=2, h48=3, h72=1)  # rising at 48 h: a 72 h check-in is added
+    session_with(h24=5)  # 48 h never answered: not in the 48 h denominator
+    session_with(h0=4)  # no answer at 24 h or later
+
+    result = analytics.settled(Filters(clinic=clinic))
+    # 24 h: 0 and 1 settled of 0, 1, 2, 5 -> 2/4; 48 h: 0, 0 of 0, 0, 3 -> 2/3; 72 h: 1/1.
+    assert [(r.hours, r.settled, r.n, r.percent) for r in result] == [
+        (24, 2, 4, Decimal("50.0")),
+        (48, 2, 3, Decimal("66.7")),
+        (72, 1, 1, Decimal("100.0")),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Completion by week
+
+
+def test_completion_by_week_by_hand(clinic, therapist_a, patient_a):
+    first = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
+    # Sunday 8 March 22:00: its in-clinic check-in falls in the first week, the rest in the next.
+    second = make_session(patient=patient_a, therapist=therapist_a.user,
+                          performed_at=datetime(2026, 3, 8, 22, 0, tzinfo=UTC))
+    answer(first, 0)
+    answer(first, 24)
+    answer(second, 0)
+    later = datetime(2026, 4, 1, tzinfo=UTC)
+
+    weeks = analytics.completion_by_week(Filters(clinic=clinic), now=later)
+    assert [(w.start, w.answered, w.due, w.percent) for w in weeks] == [
+        (date(2026, 3, 2), 3, 4, Decimal("75.0")),
+        (date(2026, 3, 9), 0, 2, Decimal("0.0")),
+    ]
+    # Before the 48 h window of the second session has closed, it does not count yet.
+    closes = second.follow_ups.get(time_point=48).closes_at
+    weeks = analytics.completion_by_week(Filters(clinic=clinic), now=closes - timedelta(minutes=1))
+    assert [(w.start, w.due) for w in weeks] == [(date(2026, 3, 2), 4), (date(2026, 3, 9), 1)]
+
+
+def test_completion_weeks_start_on_monday_in_the_clinics_zone(therapist_a):
+    chicago = ClinicFactory(time_zone="America/Chicago")
+    MembershipFactory(clinic=chicago, user=therapist_a.user)
+    # Sunday 8 March 2026, 23:30 in Chicago (the night clocks went forward) is Monday in UTC.
+    make_session(patient=PatientFactory(clinic=chicago), therapist=therapist_a.user,
+                 performed_at=datetime(2026, 3, 9, 4, 30, tzinfo=UTC))
+    weeks = analytics.completion_by_week(
+        Filters(clinic=chicago), now=datetime(2026, 4, 1, tzinfo=UTC)
+    )
+    # In-clinic check-in: Sunday local -> the week of 2 March; 24 h and 48 h: week of 9 March.
+    assert [(w.start, w.due) for w in weeks] == [(date(2026, 3, 2), 1), (date(2026, 3, 9), 2)]
+
+
+# ---------------------------------------------------------------------------
+# Typical course (for the patient page's band)
+
+
+def test_quantiles_from_a_histogram_match_statistics():
+    rng = random.Random(7)
+    for _ in range(50):
+        values = [rng.randint(0, 10) for _ in range(rng.randint(1, 40))]
+        histogram = {}
+        for value in values:
+            histogram[value] = histogram.get(value, 0) + 1
+        if len(values) > 1:
+            q1, _median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+        else:
+            q1 = q3 = values[0]
+        assert analytics.quantile_from_histogram(histogram, 0.25) == pytest.approx(q1)
+        assert analytics.quantile_from_histogram(histogram, 0.5) == pytest.approx(
+            statistics.median(values)
+        )
+        assert analytics.quantile_from_histogram(histogram, 0.75) == pytest.approx(q3)
+
+
+def test_typical_course_from_a_small_known_set(clinic, therapist_a, patient_a):
+    at_0 = [2, 4, 4, 5, 7, 8]
+    at_24 = [1, 2, 3, 3, 6]
+    at_48 = [0, 1, 2]  # too few to say what is typical
+    for i, value in enumerate(at_0):
+        session = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
+        answer(session, 0, soreness=value)
+        if i < len(at_24):
+            answer(session, 24, soreness=at_24[i])
+        if i < len(at_48):
+            answer(session, 48, soreness=at_48[i])
+
+    band = analytics.typical_course(clinic)
+    assert isinstance(band, charts.Band)
+    assert list(band.hours) == [0, 24]
+    # 0 h sorted 2 4 4 5 7 8: Q1 at position 1.25 -> 4, median at 2.5 -> 4.5, Q3 at 3.75 -> 6.5.
+    # 24 h sorted 1 2 3 3 6: Q1 at position 1 -> 2, median 3, Q3 at 3 -> 3.
+    assert list(band.low) == [4.0, 2.0]
+    assert list(band.median) == [4.5, 3.0]
+    assert list(band.high) == [6.5, 3.0]
+
+
+def test_typical_course_needs_five_answers_at_0h(clinic, therapist_a, patient_a, therapist_b):
+    for value in [1, 2, 3, 4]:
+        session = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
+        answer(session, 0, soreness=value)
+    assert analytics.typical_course(clinic) is None
+    # Another clinic's answers are not this clinic's course.
+    for value in [5, 5]:
+        session = make_session(patient=PatientFactory(clinic=therapist_b.clinic),
+                               therapist=therapist_b.user, performed_at=MONDAY)
+        answer(session, 0, soreness=value)
+    assert analytics.typical_course(clinic) is None
+
+
+def test_typical_course_is_one_query(clinic, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        analytics.typical_course(clinic)
+
+
+# ---------------------------------------------------------------------------
+# Views: scoping
+
+
+def _urls(clinic, query=""):
+    page = reverse("tracker:analytics", args=[clinic.pk])
+    urls = [page + query]
+    for slug in CHARTS:
+        urls.append(reverse("tracker:analytics_chart", args=[clinic.pk, slug]) + query)
+        urls.append(reverse("tracker:analytics_csv", args=[clinic.pk, slug]) + query)
+    return urls
+
+
+def test_anonymous_users_are_sent_to_login(client, clinic):
+    for url in [reverse("tracker:analytics_home"), *_urls(clinic)]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_members_of_the_clinic_see_everything(client, clinic, therapist_a, lead, four_sessions):
+    for user in (therapist_a.user, lead):
+        client.force_login(user)
+        for url in _urls(clinic):
+            assert client.get(url).status_code == 200, url
+
+
+def test_another_clinics_therapist_gets_404_everywhere(client, clinic, therapist_b, four_sessions):
+    client.force_login(therapist_b.user)
+    for url in _urls(clinic):
+        assert client.get(url).status_code == 404, url
+
+
+def test_analytics_redirects_to_the_users_first_clinic(client, therapist_a):
+    client.force_login(therapist_a.user)
+    response = client.get(reverse("tracker:analytics_home"))
+    assert response["Location"] == reverse("tracker:analytics", args=[therapist_a.clinic.pk])
+
+
+def test_analytics_without_a_clinic_is_404(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("loner", password="x" * 12))
+    assert client.get(reverse("tracker:analytics_home")).status_code == 404
+
+
+def test_unknown_chart_is_404(client, clinic, therapist_a):
+    client.force_login(therapist_a.user)
+    for name in ("tracker:analytics_chart", "tracker:analytics_csv"):
+        assert client.get(reverse(name, args=[clinic.pk, "patients"])).status_code == 404
+
+
+def test_a_therapist_from_another_clinic_is_a_form_error(client, clinic, therapist_a, therapist_b,
+                                                         four_sessions):
+    client.force_login(therapist_a.user)
+    query = f"?therapist={therapist_b.user.pk}"
+    response = client.get(reverse("tracker:analytics", args=[clinic.pk]) + query)
+    assert response.status_code == 200
+    assert "therapist" in response.context["form"].errors
+    assert response.context["panels"] == []
+    for url in _urls(clinic, query)[1:]:
+        assert client.get(url).status_code == 400, url
+
+
+def test_reversed_dates_are_a_form_error(client, clinic, therapist_a):
+    client.force_login(therapist_a.user)
+    response = client.get(
+        reverse("tracker:analytics", args=[clinic.pk]) + "?date_from=2026-03-10&date_to=2026-03-01"
+    )
+    assert "date_to" in response.context["form"].errors
+
+
+@pytest.mark.parametrize("query", ["date_from=0001-01-01", "date_to=9999-12-31", "date_to=soon",
+                                   "therapist=abc", "muscle=heart"])
+def test_odd_filter_values_are_form_errors_not_server_errors(client, clinic, therapist_a, query):
+    client.force_login(therapist_a.user)
+    response = client.get(reverse("tracker:analytics", args=[clinic.pk]) + "?" + query)
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    chart = reverse("tracker:analytics_chart", args=[clinic.pk, "rates"]) + "?" + query
+    assert client.get(chart).status_code == 400
+
+
+def test_default_range_is_the_last_90_days(client, clinic, therapist_a, frozen_now):
+    frozen_now(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+    client.force_login(therapist_a.user)
+    form = client.get(reverse("tracker:analytics", args=[clinic.pk])).context["form"]
+    assert (form.cleaned_data["date_from"], form.cleaned_data["date_to"]) == (
+        date(2026, 3, 3), date(2026, 6, 1)
+    )
+
+
+# ---------------------------------------------------------------------------
+# Views: page, tables and CSVs hold the same numbers
+
+
+class _Tables(HTMLParser):
+    """Rows of the page's tables: [[cell text, ...], ...] per table id (the panel's)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.section, self.row, self.cell = {}, None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section" and attrs.get("id"):
+            self.section = attrs["id"]
+            self.tables[self.section] = []
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.row.append(" ".join(self.cell.split()))
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.tables[self.section].append(self.row)
+            self.row = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def _numbers(cells):
+    """Every number in some cells: '4.5 (2)', '1 of 4', '4.6–69.9' -> two each; '–' -> ''."""
+    out = []
+    for cell in cells:
+        out += [""] if cell in ("", "–") else re.findall(r"\d+(?:\.\d+)?", cell)
+    return out
+
+
+def test_csv_holds_the_numbers_of_the_table_on_the_page(client, clinic, therapist_a, four_sessions,
+                                                        frozen_now):
+    frozen_now(MONDAY + timedelta(days=10))
+    client.force_login(therapist_a.user)
+    page = client.get(reverse("tracker:analytics", args=[clinic.pk]))
+    parser = _Tables()
+    parser.feed(page.content.decode())
+    for slug in CHARTS:
+        response = client.get(reverse("tracker:analytics_csv", args=[clinic.pk, slug]),
+                              {"date_from": "2026-01-01", "date_to": "2026-03-12"})
+        assert response["Content-Type"].startswith("text/csv")
+        assert response["Content-Disposition"].startswith('attachment; filename="')
+        assert response["Content-Disposition"].endswith(f'-{slug}-2026-01-01-to-2026-03-12.csv"')
+        header, *rows = list(csv.reader(io.StringIO(response.content.decode())))
+        table_header, *table_rows = parser.tables[slug]
+        assert header[0] == table_header[0]
+        assert rows, slug
+        assert len(rows) == len(table_rows), slug
+        for csv_row, table_row in zip(rows, table_rows):
+            assert csv_row[0] == table_row[0]
+            assert csv_row[1:] == _numbers(table_row[1:]), slug
+        assert "Zebediah" not in response.content.decode()
+
+
+def test_rates_table_and_csv_by_hand(client, clinic, therapist_a, four_sessions, frozen_now):
+    frozen_now(MONDAY + timedelta(days=10))
+    client.force_login(therapist_a.user)
+    response = client.get(reverse("tracker:analytics_csv", args=[clinic.pk, "rates"]))
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows == [
+        ["After-effect", "Sessions with it", "Sessions (n)", "Rate (%)", "95 % CI low (%)",
+         "95 % CI high (%)", "Brady et al. 2014 (%)", "Boyce et al. 2020 (%)"],
+        ["Bruising", "1", "4", "25.0", "4.6", "69.9", "7.55", "7.7"],
+        ["Bleeding", "2", "4", "50.0", "15.0", "85.0", "4.65", "16"],
+        ["Original symptoms worse", "0", "4", "0.0", "0.0", "49.0", "0.88", ""],
+        ["Any minor after-effect", "3", "4", "75.0", "30.1", "95.4", "19.18", "36.7"],
+    ]
+
+
+def test_page_shows_sources_and_charts(client, clinic, therapist_a, four_sessions, frozen_now):
+    frozen_now(MONDAY + timedelta(days=10))
+    client.force_login(therapist_a.user)
+    html = client.get(reverse("tracker:analytics", args=[clinic.pk])).content.decode()
+    assert analytics.BRADY_2014.citation in html
+    assert analytics.BOYCE_2020.citation in html
+    for slug in CHARTS:
+        assert f"/analytics/{slug}.svg?" in html
+        assert f"/analytics/{slug}.csv?" in html
+    assert html.count("<caption") == len(CHARTS)
+    assert "Zebediah" not in html
+
+
+def test_chart_is_svg_and_cached_until_its_numbers_change(client, clinic, therapist_a,
+                                                         four_sessions, frozen_now, monkeypatch):
+    frozen_now(MONDAY + timedelta(days=10))
+    cache.clear()
+    calls = []
+    real = charts.rates_chart
+    monkeypatch.setattr(charts, "rates_chart", lambda *a, **k: calls.append(1) or real(*a, **k))
+    client.force_login(therapist_a.user)
+    url = reverse("tracker:analytics_chart", args=[clinic.pk, "rates"])
+
+    first = client.get(url)
+    assert first["Content-Type"] == "image/svg+xml"
+    assert first.content.startswith(b"<?xml")
+    assert client.get(url).content == first.content
+    assert len(calls) == 1  # the second answer came from the cache
+
+    answer(four_sessions[3], 24, after_effects=["aggravation"])
+    changed = client.get(url)
+    assert len(calls) == 2
+    assert changed.content != first.content
+
+
+# ---------------------------------------------------------------------------
+# Query counts: the same with 5 sessions and with 500
+
+
+MUSCLES = [Muscle.UPPER_TRAPEZIUS, Muscle.GLUTEUS_MEDIUS, Muscle.INFRASPINATUS, Muscle.SOLEUS]
+
+
+def bulk_sessions(*, clinic, therapists, count, start):
+    """``count`` answered sessions written straight to the tables (no service, no alerts)."""
+    patients = Patient.objects.bulk_create(
+        [Patient(clinic=clinic, display_name=f"Bulk {i}") for i in range(max(1, count // 10))]
+    )
+    sessions = NeedlingSession.objects.bulk_create([
+        NeedlingSession(
+            patient=patients[i % len(patients)], therapist=therapists[i % len(therapists)],
+            performed_at=start + timedelta(hours=2 * i), pre_pain=5,
+        )
+        for i in range(count)
+    ])
+    NeedledSite.objects.bulk_create([
+        NeedledSite(session=s, muscle=MUSCLES[i % len(MUSCLES)], side="left", insertions=3,
+                    technique=Technique.DEEP_PISTONING)
+        for i, s in enumerate(sessions)
+    ])
+    follow_ups = FollowUp.objects.bulk_create([
+        FollowUp(
+            session=s, time_point=tp, due_at=s.performed_at + timedelta(hours=tp),
+            opens_at=s.performed_at + timedelta(hours=tp),
+            closes_at=s.performed_at + timedelta(hours=tp + 12),
+            answered_at=None if (i + tp) % 7 == 0 else s.performed_at + timedelta(hours=tp),
+        )
+        for i, s in enumerate(sessions)
+        for tp in (TimePoint.IN_CLINIC, TimePoint.H24, TimePoint.H48)
+    ])
+    SymptomReport.objects.bulk_create([
+        SymptomReport(
+            follow_up=f, idempotency_key=uuid.uuid4(), soreness=(f.pk * 3) % 11,
+            twitching="none", bruising=BruiseBand.UNDER_2_5 if f.pk % 9 == 0 else BruiseBand.NONE,
+            interference="not_at_all", bleeding=f.pk % 13 == 0, submitted_at=f.due_at,
+        )
+        for f in follow_ups
+        if f.answered_at is not None
+    ])
+
+
+# The login session and the user; the clinic; the clinic's staff (therapist filter);
+# then one query per chart: all five on the page, one for an image or a CSV.
+PAGE_QUERIES = 4 + len(CHARTS)
+CHART_QUERIES = 4 + 1
+
+
+def test_query_counts_do_not_grow_with_sessions(client, clinic, therapist_a,
+                                                django_assert_num_queries):
+    colleague = MembershipFactory(clinic=clinic).user
+    therapists = [therapist_a.user, colleague]
+    start = clock.now() - timedelta(days=60)
+    client.force_login(therapist_a.user)
+    query = {"therapist": "", "muscle": "", "technique": ""}
+
+    def check_all(expected_sessions):
+        assert analytics.sessions(Filters(clinic=clinic)).count() == expected_sessions
+        with django_assert_num_queries(PAGE_QUERIES):
+            response = client.get(reverse("tracker:analytics", args=[clinic.pk]), query)
+        assert response.status_code == 200
+        for slug in CHARTS:
+            for name in ("tracker:analytics_chart", "tracker:analytics_csv"):
+                with django_assert_num_queries(CHART_QUERIES):
+                    response = client.get(reverse(name, args=[clinic.pk, slug]), query)
+                assert response.status_code == 200, (name, slug)
+
+    bulk_sessions(clinic=clinic, therapists=therapists, count=5, start=start)
+    check_all(5)
+    bulk_sessions(clinic=clinic, therapists=therapists, count=495, start=start)
+    check_all(500)

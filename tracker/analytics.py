@@ -1,0 +1,498 @@
+"""Clinic analytics: the numbers behind the analytics page, its charts and CSVs.
+
+Every number is counted or averaged in the database (``aggregate`` /
+``annotate`` with ``Count``, ``Avg``, ``Exists``), one query per chart; what
+is left for Python is arithmetic on a handful of totals (percentages, Wilson
+intervals, quartiles from a histogram). The results are small frozen
+dataclasses whose numbers are already rounded to what is shown, so that a
+chart, its table and its CSV draw exactly the same numbers.
+
+The queries use nothing beyond the ORM (``TruncWeek``, ``Exists``,
+``Count(filter=...)``), so they run on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncWeek
+from django.utils.translation import gettext_lazy as _
+
+from tracker import charts, clock
+from tracker.choices import BruiseBand, Muscle, TimePoint
+from tracker.models import Clinic, FollowUp, NeedledSite, NeedlingSession, SymptomReport
+
+# Two-sided 95 %: the 0.975 quantile of the standard normal distribution.
+Z_95 = 1.959963984540054
+# Soreness at or below this counts as settled (NRS 0–10).
+SETTLED_MAX = 1
+SETTLED_TIME_POINTS = (TimePoint.H24, TimePoint.H48, TimePoint.H72)
+# More lines than this make a line chart unreadable; the rest are counted, not drawn.
+MAX_GROUPS = 8
+# A quartile of fewer answers than this says little about a clinic's usual course.
+TYPICAL_MIN_REPORTS = 5
+
+ONE_DECIMAL = Decimal("0.1")
+
+
+def one_decimal(value: float | Decimal) -> Decimal:
+    """``value`` rounded half-up to one decimal, as every computed number is shown."""
+    return Decimal(str(value)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    return one_decimal(100 * part / whole) if whole else None
+
+
+def wilson_interval(events: int, n: int, z: float = Z_95) -> tuple[float, float]:
+    """Wilson score interval for a proportion ``events / n`` (as fractions, 0–1).
+
+    Unlike the normal approximation it stays inside 0–1 and behaves at 0 and
+    n events, which small clinics see all the time. Raises ValueError for
+    n < 1 or events outside 0..n.
+    """
+    if n < 1 or not 0 <= events <= n:
+        raise ValueError(f"Need 0 <= events <= n and n >= 1, got {events}/{n}.")
+    p = events / n
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+# ---------------------------------------------------------------------------
+# Published reference rates (CLINICAL.md)
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    short: str
+    citation: str
+    basis: str
+
+
+BRADY_2014 = Source(
+    key="brady2014",
+    short="Brady et al. 2014",
+    citation=(
+        "Brady S, McEvoy J, Dommerholt J, Doody C. Adverse events following trigger point "
+        "dry needling: a prospective survey of chartered physiotherapists. "
+        "J Man Manip Ther 2014;22(3):134–140."
+    ),
+    basis="39 physiotherapists, 7,629 treatments; rates per treatment as the therapists saw them.",
+)
+BOYCE_2020 = Source(
+    key="boyce2020",
+    short="Boyce et al. 2020",
+    citation=(
+        "Boyce D, Wempe H, Campbell C, et al. Adverse events associated with therapeutic "
+        "dry needling. Int J Sports Phys Ther 2020;15(1):103–113."
+    ),
+    basis="420 physical therapists, about 20,464 sessions; rates per treatment.",
+)
+SOURCES = (BRADY_2014, BOYCE_2020)
+
+
+@dataclass(frozen=True)
+class PublishedRate:
+    """A published after-effect rate, in % of treatments, quoted as published."""
+
+    effect: str
+    source: Source
+    percent: Decimal
+    label: str
+
+
+# Brady's 2.19 % "pain after treatment" is deliberately absent: it was counted by
+# therapists, and patient-reported soreness after needling is near universal.
+PUBLISHED_RATES = (
+    PublishedRate("bruising", BRADY_2014, Decimal("7.55"), "Bruising"),
+    PublishedRate("bleeding", BRADY_2014, Decimal("4.65"), "Bleeding"),
+    PublishedRate("aggravation", BRADY_2014, Decimal("0.88"), "Aggravation of symptoms"),
+    PublishedRate("any_minor", BRADY_2014, Decimal("19.18"), "Any mild adverse event"),
+    PublishedRate("bruising", BOYCE_2020, Decimal("7.7"), "Bruising"),
+    PublishedRate("bleeding", BOYCE_2020, Decimal("16"), "Bleeding"),
+    PublishedRate("any_minor", BOYCE_2020, Decimal("36.7"), "Any minor adverse event"),
+)
+
+
+def published_rate(effect: str, source: Source) -> Decimal | None:
+    for rate in PUBLISHED_RATES:
+        if rate.effect == effect and rate.source == source:
+            return rate.percent
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Filters and the base queryset
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the analytics page is asked about.
+
+    Dates are calendar days in the clinic's time zone, both ends included;
+    ``therapist`` is a user id. Muscle and technique select sessions with a
+    site of that muscle (and technique): given both, the same site must match.
+    """
+
+    clinic: Clinic
+    date_from: date | None = None
+    date_to: date | None = None
+    therapist: int | None = None
+    muscle: str | None = None
+    technique: str | None = None
+
+    def site_q(self) -> Q:
+        q = Q()
+        if self.muscle:
+            q &= Q(muscle=self.muscle)
+        if self.technique:
+            q &= Q(technique=self.technique)
+        return q
+
+
+def _local_midnight(day: date, clinic: Clinic) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=clinic.zone)
+
+
+def sessions(filters: Filters) -> QuerySet[NeedlingSession]:
+    """The clinic's sessions that match ``filters``, without ordering."""
+    qs = NeedlingSession.objects.filter(patient__clinic=filters.clinic)
+    if filters.date_from:
+        qs = qs.filter(performed_at__gte=_local_midnight(filters.date_from, filters.clinic))
+    if filters.date_to:
+        end = _local_midnight(filters.date_to + timedelta(days=1), filters.clinic)
+        qs = qs.filter(performed_at__lt=end)
+    if filters.therapist is not None:
+        qs = qs.filter(therapist_id=filters.therapist)
+    site_q = filters.site_q()
+    if site_q:
+        # Exists, not a join: a session with two matching sites still counts once.
+        qs = qs.filter(Exists(NeedledSite.objects.filter(site_q, session=OuterRef("pk"))))
+    return qs.order_by()
+
+
+def _session_ids(filters: Filters) -> QuerySet:
+    return sessions(filters).values("pk")
+
+
+# ---------------------------------------------------------------------------
+# After-effect rates per session
+
+
+MINOR_EFFECTS = ("bleeding", "drowsiness", "headache", "nausea", "dizziness", "aggravation")
+BRUISED = ~Q(bruising=BruiseBand.NONE)
+
+# (key, label, condition on one report). A session has the effect when any of
+# its reports has it.
+EFFECTS = (
+    ("bruising", _("Bruising"), BRUISED),
+    ("bleeding", _("Bleeding"), Q(bleeding=True)),
+    ("aggravation", _("Original symptoms worse"), Q(aggravation=True)),
+    (
+        "any_minor",
+        _("Any minor after-effect"),
+        BRUISED | Q(*[(name, True) for name in MINOR_EFFECTS], _connector=Q.OR),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Rate:
+    key: str
+    label: str
+    events: int
+    n: int
+    percent: Decimal
+    low: Decimal
+    high: Decimal
+
+
+@dataclass(frozen=True)
+class Rates:
+    """After-effect rates per session.
+
+    ``n`` (the denominator) is the sessions with at least one answered
+    check-in: a session nobody reported on can show no after-effect, and
+    counting it would make the clinic look better than it knows.
+    ``sessions`` is every matching session, answered or not.
+    """
+
+    sessions: int
+    n: int
+    rows: tuple[Rate, ...]
+
+
+def rates(filters: Filters) -> Rates:
+    """Share of sessions with each after-effect, with Wilson 95 % intervals. One query."""
+    reports = SymptomReport.objects.filter(follow_up__session=OuterRef("pk"))
+    totals = sessions(filters).aggregate(
+        sessions=Count("pk"),
+        reported=Count("pk", filter=Q(Exists(reports))),
+        **{key: Count("pk", filter=Q(Exists(reports.filter(cond)))) for key, _l, cond in EFFECTS},
+    )
+    n = totals["reported"]
+    rows = []
+    if n:
+        for key, label, _cond in EFFECTS:
+            events = totals[key]
+            low, high = wilson_interval(events, n)
+            rows.append(
+                Rate(
+                    key=key, label=str(label), events=events, n=n,
+                    percent=percent(events, n), low=one_decimal(100 * low),
+                    high=one_decimal(100 * high),
+                )
+            )
+    return Rates(sessions=totals["sessions"], n=n, rows=tuple(rows))
+
+
+# ---------------------------------------------------------------------------
+# Mean soreness by time point, per muscle or per therapist
+
+
+@dataclass(frozen=True)
+class Mean:
+    hours: int
+    mean: Decimal
+    n: int
+
+
+@dataclass(frozen=True)
+class GroupCourse:
+    """One muscle's (or therapist's) mean soreness at each check-in.
+
+    ``n`` is the sessions at its best-answered check-in; it orders the groups.
+    """
+
+    key: str
+    label: str
+    n: int
+    means: tuple[Mean, ...]
+
+    def at(self, hours: int) -> Mean | None:
+        return next((m for m in self.means if m.hours == hours), None)
+
+
+@dataclass(frozen=True)
+class GroupedSoreness:
+    groups: tuple[GroupCourse, ...]  # the MAX_GROUPS largest, largest first
+    hidden: int  # groups left out
+    hours: tuple[int, ...]  # check-ins with any answer among the groups shown
+
+
+def _grouped(rows, labels: dict, limit: int) -> GroupedSoreness:
+    """Fold (key, hours, mean, n) rows into groups, keep the ``limit`` largest."""
+    by_key: dict = {}
+    for key, hours, mean, n in rows:
+        by_key.setdefault(key, []).append(Mean(int(hours), one_decimal(float(mean)), n))
+    groups = sorted(
+        (
+            GroupCourse(
+                key=str(key), label=labels[key], n=max(m.n for m in means),
+                means=tuple(sorted(means, key=lambda m: m.hours)),
+            )
+            for key, means in by_key.items()
+        ),
+        key=lambda g: (-g.n, g.label),
+    )
+    shown = tuple(groups[:limit])
+    hours = tuple(sorted({m.hours for g in shown for m in g.means}))
+    return GroupedSoreness(groups=shown, hidden=len(groups) - len(shown), hours=hours)
+
+
+def soreness_by_muscle(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedSoreness:
+    """Mean soreness at each check-in per needled muscle. One query.
+
+    A session needled at two muscles counts for both; a muscle needled twice
+    in one session (left and right) counts once, through its first site. With
+    a muscle or technique filter only the matching sites make groups.
+    """
+    site_q = filters.site_q()
+    earlier_same_muscle = NeedledSite.objects.filter(
+        site_q, session=OuterRef("session"), muscle=OuterRef("muscle"), pk__lt=OuterRef("pk")
+    )
+    rows = (
+        NeedledSite.objects.filter(site_q, session__in=_session_ids(filters))
+        .exclude(Exists(earlier_same_muscle))
+        .filter(session__follow_ups__report__isnull=False)
+        .values_list("muscle", "session__follow_ups__time_point")
+        .annotate(
+            mean=Avg("session__follow_ups__report__soreness"),
+            n=Count("session__follow_ups__report"),
+        )
+        .order_by()
+    )
+    rows = list(rows)
+    labels = {key: str(Muscle(key).label) for key, *_rest in rows}
+    return _grouped(rows, labels, limit)
+
+
+def soreness_by_therapist(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedSoreness:
+    """Mean soreness at each check-in per therapist (who needled). One query."""
+    rows = list(
+        SymptomReport.objects.filter(follow_up__session__in=_session_ids(filters))
+        .values_list(
+            "follow_up__session__therapist_id", "follow_up__time_point",
+            "follow_up__session__therapist__first_name",
+            "follow_up__session__therapist__last_name",
+            "follow_up__session__therapist__username",
+        )
+        .annotate(mean=Avg("soreness"), n=Count("pk"))
+        .order_by()
+    )
+    labels = {
+        key: f"{first} {last}".strip() or username
+        for key, _h, first, last, username, _m, _n in rows
+    }
+    return _grouped(
+        [(key, hours, mean, n) for key, hours, _f, _l, _u, mean, n in rows], labels, limit
+    )
+
+
+# ---------------------------------------------------------------------------
+# Settled share
+
+
+@dataclass(frozen=True)
+class Settled:
+    hours: int
+    settled: int
+    n: int
+    percent: Decimal
+
+
+def settled(filters: Filters) -> tuple[Settled, ...]:
+    """Share of sessions settled (soreness <= 1) at the 24, 48 and 72 h check-ins. One query.
+
+    The denominator at each time point is the sessions with an answered
+    check-in at that time point: an unanswered check-in is unknown, not
+    settled and not unsettled. Beware the 72 h row: unless the clinic always
+    asks at 72 h, that check-in is added only when soreness had not settled
+    at 48 h, so its share is of the slower sessions, not of all of them.
+    Time points without any answer are left out.
+    """
+    rows = (
+        SymptomReport.objects.filter(
+            follow_up__session__in=_session_ids(filters),
+            follow_up__time_point__in=SETTLED_TIME_POINTS,
+        )
+        .values_list("follow_up__time_point")
+        .annotate(n=Count("pk"), settled=Count("pk", filter=Q(soreness__lte=SETTLED_MAX)))
+        .order_by("follow_up__time_point")
+    )
+    return tuple(
+        Settled(hours=int(hours), settled=ok, n=n, percent=percent(ok, n))
+        for hours, n, ok in rows
+    )
+
+
+# ---------------------------------------------------------------------------
+# Follow-up completion by week
+
+
+@dataclass(frozen=True)
+class Week:
+    start: date  # the Monday, in the clinic's time zone
+    answered: int
+    due: int
+    percent: Decimal
+
+
+def completion_by_week(filters: Filters, *, now: datetime | None = None) -> tuple[Week, ...]:
+    """Check-ins answered / due per ISO week of their due time. One query.
+
+    Only check-ins whose window has closed count (``closes_at <= now``): an
+    open one may still be answered. Weeks start on Monday in the clinic's zone.
+    """
+    now = now or clock.now()
+    rows = (
+        FollowUp.objects.filter(session__in=_session_ids(filters), closes_at__lte=now)
+        .annotate(week=TruncWeek("due_at", tzinfo=filters.clinic.zone))
+        .values_list("week")
+        .annotate(due=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
+        .order_by("week")
+    )
+    return tuple(
+        Week(start=_as_date(week, filters.clinic), answered=answered, due=due,
+             percent=percent(answered, due))
+        for week, due, answered in rows
+    )
+
+
+def _as_date(value, clinic: Clinic) -> date:
+    if isinstance(value, datetime):
+        return value.astimezone(clinic.zone).date() if value.tzinfo else value.date()
+    return value
+
+
+# ---------------------------------------------------------------------------
+# The clinic's typical course (the band behind a patient's soreness chart)
+
+
+def quantile_from_histogram(histogram: dict[int, int], q: float) -> float:
+    """The ``q`` quantile (0–1) of the values counted in ``histogram``.
+
+    Linear interpolation between order statistics at position q·(N−1): the
+    same as ``statistics.quantiles(method="inclusive")`` and numpy's default.
+    """
+    total = sum(histogram.values())
+    if total < 1:
+        raise ValueError("Empty histogram.")
+    position = q * (total - 1)
+    below = math.floor(position)
+    fraction = position - below
+    low = _nth_value(histogram, below)
+    if fraction == 0:
+        return float(low)
+    high = _nth_value(histogram, below + 1)
+    return low + (high - low) * fraction
+
+
+def _nth_value(histogram: dict[int, int], index: int) -> int:
+    """The value at 0-based ``index`` of the sorted values the histogram counts."""
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if index < seen:
+            return value
+    raise IndexError(index)
+
+
+def typical_course(clinic: Clinic) -> charts.Band | None:
+    """The clinic's median and interquartile range of soreness at each check-in.
+
+    The database returns a histogram (time point × soreness value → count, at
+    most 5 × 11 rows) however many reports there are; quartiles come from it.
+    Time points with fewer than TYPICAL_MIN_REPORTS answers are left out, and
+    without that many answers at 0 h there is no typical course: None.
+    """
+    histograms: dict[int, dict[int, int]] = {}
+    rows = (
+        SymptomReport.objects.filter(follow_up__session__patient__clinic=clinic)
+        .values_list("follow_up__time_point", "soreness")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    for hours, soreness, count in rows:
+        histograms.setdefault(int(hours), {})[int(soreness)] = count
+    enough = {
+        hours: histogram
+        for hours, histogram in sorted(histograms.items())
+        if sum(histogram.values()) >= TYPICAL_MIN_REPORTS
+    }
+    if TimePoint.IN_CLINIC not in enough:
+        return None
+    hours = list(enough)
+    return charts.Band(
+        hours=hours,
+        low=[quantile_from_histogram(enough[h], 0.25) for h in hours],
+        median=[quantile_from_histogram(enough[h], 0.5) for h in hours],
+        high=[quantile_from_histogram(enough[h], 0.75) for h in hours],
+    )

@@ -1,0 +1,109 @@
+"""The analytics page's filters: a GET form that turns a query string into ``Filters``."""
+
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tracker.analytics import Filters
+from tracker.choices import Muscle, Technique
+
+DEFAULT_DAYS = 90
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+DATE_WIDGET = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+
+
+class AnalyticsFilterForm(forms.Form):
+    """Date range (clinic's days, both included), therapist, muscle and technique.
+
+    Missing dates mean the last 90 days up to ``today``. The therapist must be
+    a member of the clinic: an id from elsewhere is an error, never a filter
+    that shows someone else's sessions.
+    """
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET)
+    therapist = forms.TypedChoiceField(
+        label=_("Therapist"), required=False, coerce=int, empty_value=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": _("Choose a therapist of this clinic.")},
+    )
+    muscle = forms.ChoiceField(
+        label=_("Muscle"), required=False, choices=[("", _("All muscles")), *Muscle.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    technique = forms.ChoiceField(
+        label=_("Technique"), required=False,
+        choices=[("", _("All techniques")), *Technique.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, query, *, clinic, therapists, today: date):
+        """``query``: request.GET; ``therapists``: (user id, name) of the clinic's staff."""
+        self.clinic = clinic
+        data = query.copy()
+        defaults = {
+            "date_from": (today - timedelta(days=DEFAULT_DAYS)).isoformat(),
+            "date_to": today.isoformat(),
+        }
+        for name, value in defaults.items():
+            if not data.get(name):
+                data[name] = value
+        super().__init__(data)
+        self.fields["therapist"].choices = [("", _("All therapists")), *therapists]
+
+    def full_clean(self):
+        super().full_clean()
+        # Mark the fields in error for Bootstrap and for screen readers.
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+                attrs["aria-describedby"] = f"{self[name].auto_id}_error"
+
+    def _clean_day(self, name):
+        day = self.cleaned_data[name]
+        if day is not None and not EARLIEST <= day <= LATEST:
+            # Far-off dates overflow the time-zone arithmetic; no session is there anyway.
+            raise forms.ValidationError(
+                _("Choose a date between %(start)s and %(end)s."),
+                params={"start": EARLIEST.isoformat(), "end": LATEST.isoformat()},
+            )
+        return day
+
+    def clean_date_from(self):
+        return self._clean_day("date_from")
+
+    def clean_date_to(self):
+        return self._clean_day("date_to")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+    def filters(self) -> Filters:
+        data = self.cleaned_data
+        return Filters(
+            clinic=self.clinic,
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            therapist=data["therapist"],
+            muscle=data["muscle"] or None,
+            technique=data["technique"] or None,
+        )
+
+    def query_string(self) -> str:
+        """The cleaned filters as a query string, for chart and CSV links."""
+        data = self.cleaned_data
+        pairs = {
+            "date_from": data["date_from"].isoformat(),
+            "date_to": data["date_to"].isoformat(),
+            "therapist": data["therapist"] or "",
+            "muscle": data["muscle"],
+            "technique": data["technique"],
+        }
+        return urlencode({key: value for key, value in pairs.items() if value})
