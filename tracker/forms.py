@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker import clock
 from tracker.choices import (
+    CHEST_WALL_MUSCLES,
     AfterEffect,
     BruiseBand,
     Interference,
@@ -19,7 +20,7 @@ from tracker.choices import (
     TwitchBand,
     TwitchingFelt,
 )
-from tracker.models import Clinic, Patient
+from tracker.models import Clinic, Patient, Severity
 
 NRS_CHOICES = [(n, str(n)) for n in range(11)]
 NONE_OF_THESE = "none"
@@ -74,7 +75,10 @@ class SessionForm(forms.Form):
     )
     chest_wall_area = forms.BooleanField(
         label=_("Needled over the chest wall, neck, shoulder girdle or upper back"), required=False,
-        help_text=_("Ticked for you when a site below is in these areas."),
+        help_text=_("Ticked for you when you choose a muscle in these areas below."),
+        widget=forms.CheckboxInput(
+            attrs={"data-chest-wall-muscles": " ".join(sorted(CHEST_WALL_MUSCLES))}
+        ),
     )
     anticoagulants = forms.BooleanField(
         label=_("Takes anticoagulant or antiplatelet medicine"), required=False
@@ -228,3 +232,30 @@ FEELING_FINE = {
     "after_effects": NONE_OF_THESE,
     "red_flags": NONE_OF_THESE,
 }
+
+
+class AlertFilterForm(forms.Form):
+    STATES = [("open", _("Open")), ("acknowledged", _("Acknowledged")), ("all", _("All"))]
+
+    state = forms.ChoiceField(label=_("State"), choices=STATES, required=False, initial="open")
+    severity = forms.ChoiceField(
+        label=_("Severity"), choices=[("", _("Any"))] + Severity.choices, required=False
+    )
+
+    def filter(self, alerts):
+        state = self.cleaned_data.get("state") or "open"
+        if state == "open":
+            alerts = alerts.open()
+        elif state == "acknowledged":
+            alerts = alerts.filter(acknowledged_at__isnull=False)
+        if self.cleaned_data.get("severity"):
+            alerts = alerts.filter(severity=self.cleaned_data["severity"])
+        return alerts
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"), max_length=1000, strip=True,
+        help_text=_("What you did, e.g. 'Called the patient; soreness easing; advised ice.'"),
+        error_messages={"required": _("Write a short note on what was done.")},
+    )

@@ -10,7 +10,7 @@ import hashlib
 from django.core.cache import cache
 
 from tracker import charts
-from tracker.choices import BruiseBand
+from tracker.choices import BruiseBand, TwitchingFelt
 from tracker.models import FollowUp
 
 CHART_CACHE_SECONDS = 24 * 60 * 60
@@ -49,3 +49,39 @@ def session_soreness_svg(session, *, label: str, title: str, small: bool = False
         return charts.soreness_chart([series], title=title, **size)
 
     return cached_svg(f"session:{session.pk}", (points, label, title, small), render)
+
+
+def patient_points(patient) -> list[tuple[int, object, int, int, str, str]]:
+    """(session id, performed at, hours, soreness, bruise band, twitching) of every answer."""
+    return list(
+        FollowUp.objects.filter(session__patient=patient, report__isnull=False)
+        .order_by("session__performed_at", "session_id", "time_point")
+        .values_list(
+            "session_id", "session__performed_at", "time_point", "report__soreness",
+            "report__bruising", "report__twitching",
+        )
+    )
+
+
+def patient_soreness_svg(patient, *, band, title: str) -> bytes:
+    """One line per session, the clinic's typical course shaded behind them."""
+    rows = patient_points(patient)
+
+    def render():
+        sessions: dict[int, list] = {}
+        for session_id, performed_at, hours, soreness, bruise, twitching in rows:
+            sessions.setdefault(session_id, [performed_at, []])[1].append(
+                (hours, soreness, bruise, twitching)
+            )
+        series = [
+            charts.Series(
+                label=performed_at.astimezone(patient.clinic.zone).strftime("%-d %b %Y"),
+                points=[(hours, soreness) for hours, soreness, _, _ in answers],
+                marked=[hours for hours, _, bruise, _ in answers if bruise != BruiseBand.NONE],
+                twitching=[hours for hours, _, _, twitch in answers if twitch != TwitchingFelt.NONE],
+            )
+            for performed_at, answers in sessions.values()
+        ]
+        return charts.soreness_chart(series, band=band, title=title)
+
+    return cached_svg(f"patient:{patient.pk}", (rows, band, title, patient.clinic.time_zone), render)

@@ -16,6 +16,7 @@ from tracker import alerts, clock, scheduling, tokens
 from tracker.choices import CHEST_WALL_MUSCLES, AfterEffect, RedFlag, TimePoint
 from tracker.models import (
     AccessLink,
+    Alert,
     FollowUp,
     NeedledSite,
     NeedlingSession,
@@ -195,3 +196,20 @@ def _add_72h_if_unsettled(follow_up_48h, report_48h):
                 "closes_at": planned.closes_at,
             },
         )
+
+
+def acknowledge_alert(*, alert, user, note: str):
+    """Record who acknowledged the alert, when, and what they did.
+
+    A conditional update, so two people acknowledging at once leave the
+    first one's name and note.
+    """
+    if not note.strip():
+        raise ValidationError(_("Write a short note on what was done."))
+    updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_by=user, acknowledged_at=clock.now(), note=note.strip()
+    )
+    if not updated:
+        raise ValidationError(_("This alert was already acknowledged."))
+    alert.refresh_from_db()
+    return alert

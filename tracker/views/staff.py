@@ -15,14 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import CreateView, DetailView, ListView
 
-from tracker import clock, plots, services
+from tracker import analytics, clock, plots, services
 from tracker.forms import PatientForm, SessionForm, SiteFormSet
-from tracker.models import FollowUp, NeedlingSession, Patient
-
-
-@login_required
-def home(request):
-    return redirect("tracker:patient_list")
+from tracker.models import Alert, FollowUp, NeedlingSession, Patient
 
 
 class PatientListView(LoginRequiredMixin, ListView):
@@ -58,12 +53,16 @@ class PatientCreateView(LoginRequiredMixin, CreateView):
 
 
 class PatientDetailView(LoginRequiredMixin, DetailView):
+    """All of a patient's sessions, their check-ins and sites, and the soreness chart."""
+
     template_name = "tracker/patient_detail.html"
     context_object_name = "patient"
 
     def get_queryset(self):
         sessions = NeedlingSession.objects.select_related("therapist").prefetch_related(
-            "sites", Prefetch("follow_ups", queryset=FollowUp.objects.select_related("report"))
+            "sites",
+            Prefetch("follow_ups", queryset=FollowUp.objects.select_related("report")),
+            Prefetch("alerts", queryset=Alert.objects.order_by("opened_at")),
         )
         return (
             Patient.objects.for_user(self.request.user)
@@ -73,6 +72,23 @@ class PatientDetailView(LoginRequiredMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(now=clock.now(), **kwargs)
+
+
+class VisitSummaryView(PatientDetailView):
+    """A printable page to bring to the next visit: one block per session."""
+
+    template_name = "tracker/visit_summary.html"
+
+
+@login_required
+def patient_chart(request, pk):
+    patient = get_object_or_404(Patient.objects.for_user(request.user).select_related("clinic"), pk=pk)
+    svg = plots.patient_soreness_svg(
+        patient,
+        band=analytics.typical_course(patient.clinic),
+        title=_("Soreness after each session"),
+    )
+    return HttpResponse(svg, content_type="image/svg+xml")
 
 
 @login_required
@@ -137,6 +153,6 @@ def session_detail(request, pk):
 def session_chart(request, pk):
     session = get_object_or_404(NeedlingSession.objects.for_user(request.user), pk=pk)
     svg = plots.session_soreness_svg(
-        session, label=_("Soreness"), title=_("Soreness after this session")
+        session, label=_("Soreness"), title=_("Soreness after this session"), small=True
     )
     return HttpResponse(svg, content_type="image/svg+xml")

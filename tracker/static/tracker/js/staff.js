@@ -18,6 +18,19 @@
     });
   });
 
+  // A muscle over the chest wall, neck, shoulder girdle or upper back ticks
+  // the risk box at once (the server sets it on save whatever happens here).
+  var chestWall = document.querySelector("[data-chest-wall-muscles]");
+  if (chestWall) {
+    var muscles = chestWall.dataset.chestWallMuscles.split(" ");
+    document.addEventListener("change", function (event) {
+      var select = event.target;
+      if (select.name && /^sites-\d+-muscle$/.test(select.name) && muscles.indexOf(select.value) !== -1) {
+        chestWall.checked = true;
+      }
+    });
+  }
+
   // Needled sites formset: add a row from the empty-form template.
   var add = document.getElementById("add-site");
   var template = document.getElementById("site-row-template");

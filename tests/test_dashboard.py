@@ -1,0 +1,158 @@
+"""The home dashboard and the alert inbox."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import MembershipFactory, PatientFactory, answers, make_session
+from tracker import alerts, services
+from tracker.choices import TimePoint
+from tracker.models import Alert
+
+pytestmark = pytest.mark.django_db
+
+
+def _red_flag(session):
+    follow_up = session.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+    services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(),
+                           answers=answers(red_flags=["rf_breathing"]), now=follow_up.opens_at)
+    return Alert.objects.get(session=session, rule="red_flag")
+
+
+def _populate(clinic, therapist, count):
+    """Sessions now, a day ago and four days ago; half with a missed check-in alert."""
+    now = timezone.now()
+    for index in range(count):
+        patient = PatientFactory(clinic=clinic)
+        days = index % 3
+        performed_at = now - timedelta(days=days, hours=1)
+        session = make_session(patient=patient, therapist=therapist, performed_at=performed_at)
+        if index % 2:
+            alerts.evaluate_missed(session.follow_ups.get(time_point=TimePoint.IN_CLINIC))
+
+
+def test_login_lands_on_the_dashboard(client, therapist_a):
+    response = client.post(reverse("login"), {"username": therapist_a.user.username,
+                                              "password": "correct-horse-battery"})
+    assert response["Location"] == reverse("tracker:home")
+
+
+def test_dashboard_lists_what_to_act_on(client, therapist_a, session_a):
+    alert = _red_flag(session_a)
+    client.force_login(therapist_a.user)
+    response = client.get(reverse("tracker:home"))
+    sections = response.context["sections"]
+    assert [s.pk for s in sections["today"].items] == [session_a.pk]
+    assert sections["alerts"].items == [alert]
+    assert sections["alerts"].count == 1
+    page = response.content.decode()
+    assert session_a.patient.display_name in page and "Warning sign reported" in page
+
+
+def test_dashboard_late_and_missed(client, therapist_a, patient_a, frozen_now):
+    now = frozen_now(timezone.now())
+    late = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=now - timedelta(hours=4))
+    missed = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=now - timedelta(hours=47))
+    client.force_login(therapist_a.user)
+    sections = client.get(reverse("tracker:home")).context["sections"]
+    assert [(f.session_id, f.time_point) for f in sections["late"].items] == [(late.pk, 0)]
+    assert [(f.session_id, f.time_point) for f in sections["missed"].items] == [(missed.pk, 24), (missed.pk, 0)]
+    assert [(f.session_id, f.time_point) for f in sections["open"].items] == [(missed.pk, 48)]
+
+
+def test_urgent_alerts_come_first(client, therapist_a, patient_a):
+    first = make_session(patient=patient_a, therapist=therapist_a.user)
+    alerts.evaluate_missed(first.follow_ups.get(time_point=TimePoint.IN_CLINIC))
+    second = make_session(patient=patient_a, therapist=therapist_a.user)
+    _red_flag(second)
+    alerts.evaluate_missed(second.follow_ups.get(time_point=TimePoint.H24))
+    client.force_login(therapist_a.user)
+    items = client.get(reverse("tracker:home")).context["sections"]["alerts"].items
+    assert [a.severity for a in items] == ["urgent", "attention", "attention"]
+
+
+def test_my_sessions_only(client, therapist_a, patient_a):
+    colleague = MembershipFactory(clinic=therapist_a.clinic).user
+    mine = make_session(patient=patient_a, therapist=therapist_a.user)
+    make_session(patient=patient_a, therapist=colleague)
+    client.force_login(therapist_a.user)
+    sections = client.get(reverse("tracker:home") + "?mine=1").context["sections"]
+    assert [s.pk for s in sections["today"].items] == [mine.pk]
+
+
+def test_another_clinic_sees_none_of_it(client, therapist_b, session_a):
+    _red_flag(session_a)
+    client.force_login(therapist_b.user)
+    sections = client.get(reverse("tracker:home")).context["sections"]
+    assert all(section.count == 0 for section in sections.values())
+    assert not client.get(reverse("tracker:alert_list") + "?state=all").context["page_obj"].object_list
+
+
+@pytest.mark.parametrize("count", [5, 60])
+def test_dashboard_query_count_does_not_grow(client, therapist_a, count, django_assert_num_queries):
+    _populate(therapist_a.clinic, therapist_a.user, count)
+    client.force_login(therapist_a.user)
+    # session, user, clinics, then for each of 5 sections: its items and its count
+    with django_assert_num_queries(13):
+        client.get(reverse("tracker:home"))
+
+
+@pytest.mark.parametrize("count", [5, 60])
+def test_alert_inbox_query_count_does_not_grow(client, therapist_a, count, django_assert_num_queries):
+    _populate(therapist_a.clinic, therapist_a.user, count)
+    client.force_login(therapist_a.user)
+    # session, user, paginator count, the page of alerts
+    with django_assert_num_queries(4):
+        client.get(reverse("tracker:alert_list") + "?state=all")
+
+
+def test_acknowledge_keeps_who_when_and_the_note(client, therapist_a, session_a):
+    alert = _red_flag(session_a)
+    client.force_login(therapist_a.user)
+    response = client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]),
+                           {"note": "Called: went to A&E, fine.", "next": "/"})
+    assert response["Location"] == "/"
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == therapist_a.user and alert.acknowledged_at is not None
+    assert alert.note == "Called: went to A&E, fine."
+    again = client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]), {"note": "Twice"}, follow=True)
+    assert "already acknowledged" in again.content.decode()
+    alert.refresh_from_db()
+    assert alert.note == "Called: went to A&E, fine."
+
+
+def test_acknowledge_needs_a_note(client, therapist_a, session_a):
+    alert = _red_flag(session_a)
+    client.force_login(therapist_a.user)
+    response = client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]), {"note": "  "}, follow=True)
+    assert "Write a short note" in response.content.decode()
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is None
+
+
+def test_acknowledge_refuses_offsite_next_and_other_clinics(client, therapist_a, therapist_b, session_a):
+    alert = _red_flag(session_a)
+    client.force_login(therapist_b.user)
+    assert client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]), {"note": "x"}).status_code == 404
+    client.force_login(therapist_a.user)
+    response = client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]),
+                           {"note": "ok", "next": "https://evil.example/"})
+    assert response["Location"] == reverse("tracker:alert_list")
+
+
+def test_inbox_filters_by_state_and_severity(client, therapist_a, session_a):
+    urgent = _red_flag(session_a)
+    alerts.evaluate_missed(session_a.follow_ups.get(time_point=TimePoint.H24))
+    services.acknowledge_alert(alert=urgent, user=therapist_a.user, note="done")
+    client.force_login(therapist_a.user)
+
+    def rules(query):
+        return [a.rule for a in client.get(reverse("tracker:alert_list") + query).context["page_obj"]]
+
+    assert rules("") == ["missed"]
+    assert rules("?state=acknowledged") == ["red_flag"]
+    assert sorted(rules("?state=all")) == ["missed", "red_flag"]
+    assert rules("?state=all&severity=urgent") == ["red_flag"]

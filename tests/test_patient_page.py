@@ -1,0 +1,82 @@
+"""The therapist's patient page, its chart and the printable visit summary."""
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import PatientFactory, answers, make_session
+from tracker import services
+from tracker.choices import TimePoint
+
+pytestmark = pytest.mark.django_db
+
+
+def _answer(session, time_point, **fields):
+    follow_up = session.follow_ups.get(time_point=time_point)
+    services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(),
+                           answers=answers(**fields), now=follow_up.due_at)
+
+
+def _patient_with_sessions(therapist, count):
+    patient = PatientFactory(clinic=therapist.clinic)
+    for _ in range(count):
+        session = make_session(patient=patient, therapist=therapist.user)
+        _answer(session, TimePoint.IN_CLINIC, soreness=5, bruising="lt2.5", note="Bit tender")
+    return patient
+
+
+def test_patient_page_shows_every_session_with_its_check_ins(client, therapist_a):
+    patient = _patient_with_sessions(therapist_a, 2)
+    client.force_login(therapist_a.user)
+    page = client.get(reverse("tracker:patient_detail", args=[patient.pk])).content.decode()
+    assert page.count("Check-ins of this session") == 2
+    assert page.count('<td class="text-end fw-semibold">5/10</td>') == 2
+    assert reverse("tracker:patient_chart", args=[patient.pk]) in page
+
+
+@pytest.mark.parametrize("sessions", [1, 12])
+def test_patient_page_query_count_does_not_grow(client, therapist_a, sessions, django_assert_num_queries):
+    patient = _patient_with_sessions(therapist_a, sessions)
+    client.force_login(therapist_a.user)
+    # session, user, patient+clinic, sessions+therapist, sites, follow-ups+reports, alerts
+    with django_assert_num_queries(7):
+        client.get(reverse("tracker:patient_detail", args=[patient.pk]))
+
+
+@pytest.mark.parametrize("sessions", [1, 12])
+def test_patient_chart_query_count_does_not_grow(client, therapist_a, sessions, django_assert_num_queries):
+    patient = _patient_with_sessions(therapist_a, sessions)
+    client.force_login(therapist_a.user)
+    # session, user, patient+clinic, the clinic's soreness histogram, the patient's points
+    with django_assert_num_queries(5):
+        response = client.get(reverse("tracker:patient_chart", args=[patient.pk]))
+    assert response["Content-Type"] == "image/svg+xml"
+    assert b"Bruising reported" in response.content
+
+
+def test_patient_chart_is_cached_until_a_new_report(client, therapist_a, django_assert_num_queries):
+    patient = _patient_with_sessions(therapist_a, 1)
+    client.force_login(therapist_a.user)
+    url = reverse("tracker:patient_chart", args=[patient.pk])
+    first = client.get(url).content
+    assert client.get(url).content == first
+    _answer(patient.sessions.get(), TimePoint.H24, soreness=2)
+    assert client.get(url).content != first
+
+
+def test_visit_summary_has_one_block_per_session_and_the_notes(client, therapist_a):
+    patient = _patient_with_sessions(therapist_a, 3)
+    client.force_login(therapist_a.user)
+    response = client.get(reverse("tracker:visit_summary", args=[patient.pk]))
+    page = response.content.decode()
+    assert page.count('class="summary-block') == 3
+    assert page.count("Bit tender") == 3
+    assert "@media print" in open("tracker/static/tracker/css/app.css").read()
+
+
+def test_other_clinics_get_404(client, therapist_a, therapist_b):
+    patient = _patient_with_sessions(therapist_a, 1)
+    client.force_login(therapist_b.user)
+    for name in ["patient_detail", "patient_chart", "visit_summary"]:
+        assert client.get(reverse(f"tracker:{name}", args=[patient.pk])).status_code == 404

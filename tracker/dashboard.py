@@ -1,0 +1,68 @@
+"""What a therapist has to act on now: the queries behind the home dashboard.
+
+Each list is capped and each count is one query, so the page costs the same
+number of queries whatever the size of the clinic.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db.models import Q
+
+from tracker.models import Alert, Clinic, FollowUp, NeedlingSession
+
+LIST_LIMIT = 25
+# Missed check-ins older than this are history, not work.
+MISSED_RECENT = timedelta(days=3)
+
+
+@dataclass
+class Section:
+    items: list
+    count: int
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.items)
+
+
+def _section(queryset) -> Section:
+    return Section(items=list(queryset[:LIST_LIMIT]), count=queryset.count())
+
+
+def _today(clinics, now) -> Q:
+    """Sessions performed today in each clinic's own time zone."""
+    condition = Q(pk__in=[])
+    for clinic in clinics:
+        local = now.astimezone(clinic.zone)
+        start = datetime.combine(local.date(), time.min, tzinfo=clinic.zone)
+        condition |= Q(
+            patient__clinic=clinic,
+            performed_at__gte=start,
+            performed_at__lt=start + timedelta(days=1),
+        )
+    return condition
+
+
+def for_user(user, now, *, mine=False) -> dict[str, Section]:
+    clinics = list(Clinic.objects.filter(memberships__user=user))
+    sessions = NeedlingSession.objects.for_user(user)
+    follow_ups = FollowUp.objects.for_user(user).select_related("session__patient")
+    alerts = Alert.objects.for_user(user).select_related("session__patient")
+    if mine:
+        sessions = sessions.filter(therapist=user)
+        follow_ups = follow_ups.filter(session__therapist=user)
+        alerts = alerts.filter(session__therapist=user)
+    return {
+        "today": _section(
+            sessions.filter(_today(clinics, now))
+            .select_related("patient__clinic", "therapist")
+            .order_by("-performed_at")
+        ),
+        "open": _section(follow_ups.open_at(now).order_by("closes_at")),
+        "late": _section(follow_ups.late_at(now).order_by("closes_at")),
+        "missed": _section(
+            follow_ups.missed_at(now).filter(closes_at__gte=now - MISSED_RECENT).order_by("-closes_at")
+        ),
+        "alerts": _section(alerts.open().urgent_first()),
+    }

@@ -1,0 +1,61 @@
+"""The therapist's home page and the alert inbox."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tracker import clock, dashboard, services
+from tracker.forms import AcknowledgeForm, AlertFilterForm
+from tracker.models import Alert
+
+
+@login_required
+def home(request):
+    mine = request.GET.get("mine") == "1"
+    sections = dashboard.for_user(request.user, clock.now(), mine=mine)
+    return render(request, "tracker/home.html", {"sections": sections, "mine": mine, "now": clock.now()})
+
+
+@login_required
+def alert_list(request):
+    form = AlertFilterForm(request.GET or None)
+    alerts = (
+        Alert.objects.for_user(request.user)
+        .select_related("session__patient", "acknowledged_by")
+        .urgent_first()
+    )
+    if form.is_valid():
+        alerts = form.filter(alerts)
+    else:
+        alerts = alerts.open()
+    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    return render(request, "tracker/alert_list.html", {"form": form, "page_obj": page})
+
+
+@login_required
+@require_POST
+def acknowledge_alert(request, pk):
+    alert = get_object_or_404(Alert.objects.for_user(request.user), pk=pk)
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.acknowledge_alert(alert=alert, user=request.user, note=form.cleaned_data["note"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Alert acknowledged."))
+    else:
+        messages.error(request, " ".join(form.errors["note"]))
+    return redirect(request.POST.get("next") if _safe_next(request) else "tracker:alert_list")
+
+
+def _safe_next(request) -> bool:
+    target = request.POST.get("next", "")
+    return bool(target) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
