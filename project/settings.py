@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from project.env import env_bool, env_int, env_list, env_required, env_str
 
@@ -180,9 +181,31 @@ ACCESS_LINK_LIFETIME_DAYS = env_int("ACCESS_LINK_LIFETIME_DAYS", 7)
 # matplotlib builds a font cache on first import; keep it where it survives.
 os.environ.setdefault("MPLCONFIGDIR", str(Path(tempfile.gettempdir()) / "needle-aftercare-mpl"))
 
+# Chart images are cached; with several app servers, point them at one Redis
+# (CACHE_URL=redis://host:6379/0, needs `pip install redis`) so they share it.
+CACHE_URL = env_str("CACHE_URL") or "locmem://"
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": CACHE_URL}}
+elif CACHE_URL == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                          "OPTIONS": {"MAX_ENTRIES": 2000}}}
+else:
+    raise ImproperlyConfigured(f"CACHE_URL must be locmem:// or redis://…; got {CACHE_URL!r}.")
+
+# Every log line goes through one handler that removes patient link tokens
+# (Django logs the path of each 404: "Not Found: /f/<token>/").
+LOG_LEVEL = env_str("LOG_LEVEL") or "INFO"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
+    "filters": {"redact_tokens": {"()": "tracker.redaction.RedactTokensFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -1,0 +1,12 @@
+"""gunicorn's logger with patient link tokens removed from every line."""
+
+from gunicorn.glogging import Logger
+
+from tracker.redaction import RedactTokensFilter
+
+
+class RedactingLogger(Logger):
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.access_log, self.error_log):
+            log.addFilter(RedactTokensFilter())
