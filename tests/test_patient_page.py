@@ -31,7 +31,7 @@ def test_patient_page_shows_every_session_with_its_check_ins(client, therapist_a
     client.force_login(therapist_a.user)
     page = client.get(reverse("tracker:patient_detail", args=[patient.pk])).content.decode()
     assert page.count("Check-ins of this session") == 2
-    assert page.count('<td class="text-end fw-semibold">5/10</td>') == 2
+    assert page.count('<td class="text-end fw-semibold pe-3">5/10</td>') == 2
     assert reverse("tracker:patient_chart", args=[patient.pk]) in page
 
 
@@ -39,8 +39,9 @@ def test_patient_page_shows_every_session_with_its_check_ins(client, therapist_a
 def test_patient_page_query_count_does_not_grow(client, therapist_a, sessions, django_assert_num_queries):
     patient = _patient_with_sessions(therapist_a, sessions)
     client.force_login(therapist_a.user)
-    # session, user, patient+clinic, sessions+therapist, sites, follow-ups+reports, alerts
-    with django_assert_num_queries(7):
+    # session, user, patient+clinic, sessions+therapist, sites, follow-ups+reports, alerts,
+    # the audit event's INSERT, the clinics the user leads (the "Audit" menu item)
+    with django_assert_num_queries(9):
         client.get(reverse("tracker:patient_detail", args=[patient.pk]))
 
 
@@ -48,8 +49,9 @@ def test_patient_page_query_count_does_not_grow(client, therapist_a, sessions, d
 def test_patient_chart_query_count_does_not_grow(client, therapist_a, sessions, django_assert_num_queries):
     patient = _patient_with_sessions(therapist_a, sessions)
     client.force_login(therapist_a.user)
-    # session, user, patient+clinic, the clinic's soreness histogram, the patient's points
-    with django_assert_num_queries(5):
+    # session, user, patient+clinic, the audit event's INSERT, the clinic's soreness
+    # histogram, the patient's points
+    with django_assert_num_queries(6):
         response = client.get(reverse("tracker:patient_chart", args=[patient.pk]))
     assert response["Content-Type"] == "image/svg+xml"
     assert b"Bruising reported" in response.content

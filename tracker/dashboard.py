@@ -45,10 +45,11 @@ def _today(clinics, now) -> Q:
 
 
 def for_user(user, now, *, mine=False) -> dict[str, Section]:
-    clinics = list(Clinic.objects.filter(memberships__user=user))
+    clinics = list(Clinic.objects.for_user(user))
     sessions = NeedlingSession.objects.for_user(user)
-    follow_ups = FollowUp.objects.for_user(user).select_related("session__patient")
-    alerts = Alert.objects.for_user(user).select_related("session__patient")
+    # The clinic comes along with each row: times are shown in its own zone.
+    follow_ups = FollowUp.objects.for_user(user).select_related("session__patient__clinic")
+    alerts = Alert.objects.for_user(user).select_related("session__patient__clinic")
     if mine:
         sessions = sessions.filter(therapist=user)
         follow_ups = follow_ups.filter(session__therapist=user)

@@ -4,14 +4,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tracker import clock, dashboard, services
+from tracker import audit, clock, dashboard, services
 from tracker.forms import AcknowledgeForm, AlertFilterForm
-from tracker.models import Alert
+from tracker.models import Alert, AuditAction
 
 
 @login_required
@@ -26,7 +27,7 @@ def alert_list(request):
     form = AlertFilterForm(request.GET or None)
     alerts = (
         Alert.objects.for_user(request.user)
-        .select_related("session__patient", "acknowledged_by")
+        .select_related("session__patient__clinic", "acknowledged_by")
         .urgent_first()
     )
     if form.is_valid():
@@ -40,11 +41,19 @@ def alert_list(request):
 @login_required
 @require_POST
 def acknowledge_alert(request, pk):
-    alert = get_object_or_404(Alert.objects.for_user(request.user), pk=pk)
+    alert = get_object_or_404(
+        Alert.objects.for_user(request.user).select_related("session__patient"), pk=pk
+    )
+    # Taken now: the service reloads the alert, which drops its cached session.
+    patient = alert.session.patient
     form = AcknowledgeForm(request.POST)
     if form.is_valid():
         try:
-            services.acknowledge_alert(alert=alert, user=request.user, note=form.cleaned_data["note"])
+            with transaction.atomic():
+                services.acknowledge_alert(
+                    alert=alert, user=request.user, note=form.cleaned_data["note"]
+                )
+                audit.record(request, action=AuditAction.ACKNOWLEDGE, patient=patient, obj=alert)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:

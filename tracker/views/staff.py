@@ -1,5 +1,9 @@
 """Pages for therapists and clinic leads. Every object comes through a
-``for_user`` queryset, so anything outside the user's clinics is a 404."""
+``for_user`` queryset, so anything outside the user's clinics is a 404.
+
+Each page that shows one patient's data, and each change, leaves an audit
+event (``tracker.audit``); a change and its event are saved together.
+"""
 
 import segno
 from django.conf import settings
@@ -7,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Max, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import CreateView, DetailView, ListView
 
-from tracker import analytics, clock, plots, services
+from tracker import analytics, audit, clock, plots, services
 from tracker.forms import PatientForm, SessionForm, SiteFormSet
-from tracker.models import Alert, FollowUp, NeedlingSession, Patient
+from tracker.models import Alert, AuditAction, FollowUp, NeedlingSession, Patient
 
 
 class PatientListView(LoginRequiredMixin, ListView):
@@ -47,6 +52,12 @@ class PatientCreateView(LoginRequiredMixin, CreateView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            audit.record(self.request, action=AuditAction.CREATE, patient=self.object, obj=self.object)
+        return response
+
     def get_success_url(self):
         messages.success(self.request, _("Patient added."))
         return reverse("tracker:patient_detail", args=[self.object.pk])
@@ -62,13 +73,18 @@ class PatientDetailView(LoginRequiredMixin, DetailView):
         sessions = NeedlingSession.objects.select_related("therapist").prefetch_related(
             "sites",
             Prefetch("follow_ups", queryset=FollowUp.objects.select_related("report")),
-            Prefetch("alerts", queryset=Alert.objects.order_by("opened_at")),
+            Prefetch("alerts", queryset=Alert.objects.select_related("acknowledged_by").order_by("opened_at")),
         )
         return (
             Patient.objects.for_user(self.request.user)
             .select_related("clinic")
             .prefetch_related(Prefetch("sessions", queryset=sessions))
         )
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        audit.record(request, action=AuditAction.VIEW, patient=self.object, obj=self.object)
+        return response
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(now=clock.now(), **kwargs)
@@ -83,6 +99,7 @@ class VisitSummaryView(PatientDetailView):
 @login_required
 def patient_chart(request, pk):
     patient = get_object_or_404(Patient.objects.for_user(request.user).select_related("clinic"), pk=pk)
+    audit.record(request, action=AuditAction.VIEW, patient=patient, obj=patient)
     svg = plots.patient_soreness_svg(
         patient,
         band=analytics.typical_course(patient.clinic),
@@ -101,10 +118,14 @@ def record_session(request, pk):
             sites = SiteFormSet(request.POST, prefix="sites")
             if form.is_valid() and sites.is_valid():
                 try:
-                    session = services.record_session(
-                        patient=patient, therapist=request.user, sites=sites.site_rows,
-                        **form.cleaned_data,
-                    )
+                    with transaction.atomic():
+                        session = services.record_session(
+                            patient=patient, therapist=request.user, sites=sites.site_rows,
+                            **form.cleaned_data,
+                        )
+                        audit.record(
+                            request, action=AuditAction.CREATE, patient=patient, obj=session
+                        )
                 except ValidationError as error:
                     form.add_error(None, error)
                 else:
@@ -125,6 +146,7 @@ def _sessions_for(user):
 @login_required
 def session_detail(request, pk):
     session = get_object_or_404(_sessions_for(request.user), pk=pk)
+    audit.record(request, action=AuditAction.VIEW, patient=session.patient, obj=session)
     follow_ups = list(session.follow_ups.select_related("report"))
     link = session.access_links.usable_at(clock.now()).first()
     url = qr_svg = None
@@ -151,7 +173,8 @@ def session_detail(request, pk):
 
 @login_required
 def session_chart(request, pk):
-    session = get_object_or_404(NeedlingSession.objects.for_user(request.user), pk=pk)
+    session = get_object_or_404(_sessions_for(request.user), pk=pk)
+    audit.record(request, action=AuditAction.VIEW, patient=session.patient, obj=session)
     svg = plots.session_soreness_svg(
         session, label=_("Soreness"), title=_("Soreness after this session"), small=True
     )
