@@ -4,9 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
 
-.PHONY: run test install install-test migrate clean
+.PHONY: run test install install-test migrate clean messages
+
+# Translations: the .po files are committed, the .mo files are built from them
+# here, before serving or testing. Needs GNU gettext's msgfmt.
+define compile_messages
+@command -v msgfmt >/dev/null 2>&1 || { echo "Compiling translations needs GNU gettext's msgfmt: install gettext: apt-get install gettext (macOS: brew install gettext)" >&2; exit 1; }
+$(DEV) $(BIN)/python manage.py compilemessages --ignore=$(VENV) --verbosity 0
+endef
 
 run: install
+	$(compile_messages)
 	$(DEV) $(BIN)/python manage.py migrate --noinput
 	$(DEV) $(BIN)/python manage.py seed_demo --if-empty
 	@echo ""
@@ -19,7 +27,11 @@ run: install
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install-test
+	$(compile_messages)
 	$(BIN)/python -m pytest
+
+messages: install
+	$(compile_messages)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +49,11 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python
 
 clean:
 	rm -rf $(VENV) staticfiles
+
+# `make bench`: the app under gunicorn, measured against Django's own floor at 1 k and
+# 1 M reports; writes bench/results.md (see bench/README.md). The 1 M-report database is
+# built once and cached in bench/.data/. BENCH_SCALE=small gives a quicker run.
+.PHONY: bench
+bench: install
+	$(compile_messages)
+	$(BIN)/python -m bench.run

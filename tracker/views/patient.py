@@ -3,53 +3,112 @@
 An unknown token gets a plain 404 that tells nothing about which links
 exist; a known link that has expired or was replaced is a 404 too, but says
 so kindly, with the clinic's phone number.
+
+Pages speak the patient's language (``Patient.language``, set by the clinic
+and switchable by the patient on every page), never the browser's: a phone
+borrowed from a relative, or set to another language, must not change what
+the patient reads. The unknown-link page speaks English and Spanish both,
+since nobody is known to choose for.
 """
 
 import functools
+import math
 import uuid
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
-from tracker import clock, plots, services
+from tracker import clock, plots, ratelimit, services
 from tracker.forms import FEELING_FINE, CheckInForm
 from tracker.models import FollowUpState, SymptomReport
 from tracker.models.followups import ANSWERABLE_STATES
 
 
 def patient_link(view):
-    """Resolve the token to a usable link and show times in the clinic's zone.
+    """Resolve the token to a usable link; clinic's time zone, patient's language.
 
     Patient pages send no referrer at all, so that the token in their URL
     never reaches another site. Browsers then post forms with ``Origin:
     null``, which Django's CSRF check refuses; these views are exempt from it
     because the 256-bit token in the URL already does that job: a forged
     request cannot name a link it does not know. They also set no cookie.
+
+    Lookups are counted per client address (``_lookup_limit_reached``): a
+    phone opens its link a few times a minute at most, someone guessing
+    tokens many more times.
     """
 
     @functools.wraps(view)
     @csrf_exempt
     @never_cache
     def wrapper(request, token, *args, **kwargs):
-        link = services.lookup_access_link(token)
-        if link is None:
-            response = render(request, "patient/link_not_found.html", status=404)
-        else:
-            clinic = link.session.patient.clinic
-            with timezone.override(clinic.zone):
-                if link.is_usable_at(clock.now()):
-                    response = view(request, link, *args, **kwargs)
-                else:
-                    context = {"clinic": clinic, "session": link.session, "revoked": link.revoked_at}
-                    response = render(request, "patient/link_closed.html", context, status=404)
+        response = _open_link(request, token, view, *args, **kwargs)
         response["Referrer-Policy"] = "no-referrer"
         return response
 
     return wrapper
+
+
+def _open_link(request, token, view, *args, **kwargs):
+    who = ratelimit.client_key(request)
+    wait = _lookup_limit_reached(who)
+    if wait is not None:
+        response = _bilingual(
+            request, "patient/too_many_requests.html", {"minutes": math.ceil(wait / 60)}, status=429
+        )
+        response["Retry-After"] = str(wait)
+        return response
+
+    link = services.lookup_access_link(token)
+    if link is None:
+        ratelimit.hit("link-misses", who, seconds=3600, now=clock.now().timestamp())
+        # Whose link this was is unknown: the page itself says it in both languages.
+        return _bilingual(request, "patient/link_not_found.html", {}, status=404)
+
+    patient = link.session.patient
+    clinic = patient.clinic
+    with timezone.override(clinic.zone), translation.override(patient.language):
+        if link.is_usable_at(clock.now()):
+            response = view(request, link, *args, **kwargs)
+        else:
+            context = {"clinic": clinic, "session": link.session, "revoked": link.revoked_at}
+            response = render(request, "patient/link_closed.html", context, status=404)
+        # LocaleMiddleware would otherwise label it with the browser's language.
+        response["Content-Language"] = translation.get_language()
+    return response
+
+
+def _lookup_limit_reached(who) -> int | None:
+    """Seconds to wait when this address has looked up too many links, else None.
+
+    Every lookup counts against ``LINK_LOOKUPS_PER_MINUTE``; lookups of tokens
+    that match no link against ``LINK_MISSES_PER_HOUR``. Past the second, even
+    a right token gets this answer: otherwise a guesser would still learn which
+    guess was right.
+    """
+    now = clock.now().timestamp()
+    lookups, lookup_wait = ratelimit.hit("link-lookups", who, seconds=60, now=now)
+    misses, miss_wait = ratelimit.count("link-misses", who, seconds=3600, now=now)
+    if misses >= settings.LINK_MISSES_PER_HOUR:
+        return miss_wait
+    if lookups > settings.LINK_LOOKUPS_PER_MINUTE:
+        return lookup_wait
+    return None
+
+
+def _bilingual(request, template, context, *, status):
+    """A page for a visitor whose language is unknown: it says everything in every language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        response = render(request, template, context, status=status)
+    response["Content-Language"] = ", ".join(code for code, _name in settings.LANGUAGES)
+    return response
 
 
 def _page_context(link):
@@ -139,4 +198,32 @@ def soreness_chart(request, link):
         link.session, label=_("Your soreness"), title=_("Your soreness since the session"),
         small=True,
     )
-    return HttpResponse(svg, content_type="image/svg+xml")
+    return plots.svg_response(svg)
+
+
+@patient_link
+@require_POST
+def set_language(request, link):
+    """Switch the patient's pages to another language, and their reminders with them.
+
+    It is the patient's own preference, stored on the patient (patient pages
+    set no cookie), so the clinic's record and the next reminder follow it.
+    Back to the check-in, or to ``next`` when it is another page of this
+    same link: never anywhere else.
+    """
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest(
+            _("This language is not available."), content_type="text/plain"
+        )
+    patient = link.session.patient
+    if patient.language != language:
+        patient.language = language
+        patient.save(update_fields=["language"])
+    check_in_url = reverse("patient:check_in", args=[link.token])
+    next_url = request.POST.get("next", "")
+    # A path of this link, as the page's own form sends it; nothing a browser
+    # or a header could read as another place (backslashes, control characters).
+    if next_url.startswith(check_in_url) and next_url.isprintable() and "\\" not in next_url:
+        return redirect(next_url)
+    return redirect(check_in_url)
