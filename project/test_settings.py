@@ -18,3 +18,19 @@ CSRF_COOKIE_SECURE = False
 # Serve static files from the app folders, as in development, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Test requests are plain HTTP.
+SECURE_SSL_REDIRECT = False
+# The suite opens patient links hundreds of times a minute from one address;
+# tests/test_link_lookups.py lowers them again to test the limits.
+LINK_LOOKUPS_PER_MINUTE = 1_000_000
+LINK_MISSES_PER_HOUR = 1_000_000
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # The browser tests' live server answers from several threads. An
+    # in-memory SQLite database shared between threads can deadlock there; a
+    # file cannot. One file per test process, so parallel runs do not clash.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"needle-aftercare-test-{os.getpid()}.sqlite3")
+    }

@@ -1,0 +1,136 @@
+// Needle Aftercare service worker: a visited check-in opens again offline.
+//
+// Served as /f/sw.js (tracker/views/offline.py), so it controls the patient
+// pages under /f/ and nothing else.
+// - Pages under /f/: network first; a 200 answer to a GET is kept, and shown
+//   when the network fails. POSTs are never touched or kept. A link the
+//   server no longer knows (404) has its kept pages deleted.
+// - The pages' own files (Bootstrap, app.css, check-in.js, icons): cache first.
+//   Deployed names carry a content hash, so a kept copy never goes stale;
+//   unhashed names (development) are refreshed in the background.
+// - check-in.js posts {type: "cache", urls} after the worker is ready, since
+//   the first visit to a link loads before any worker controls it.
+// Change VERSION when this file's behaviour changes: old caches are deleted.
+"use strict";
+
+const VERSION = "v1";
+const PREFIX = "needle-aftercare-";
+const CACHE = PREFIX + VERSION;
+const SCOPE = new URL(self.registration.scope).pathname; // "/f/"
+const LINK_ROOT = /^\/f\/[^/]+\//;
+const ASSETS = new Set(["style", "script", "image", "font"]);
+const HASHED = /\.[0-9a-f]{12}\.[a-z0-9]+$/; // ManifestStaticFilesStorage names
+// Vary (e.g. Accept-Language) must not hide a kept page from the same phone.
+const MATCH = { ignoreVary: true };
+
+self.addEventListener("install", function () {
+  self.skipWaiting();
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil((async function () {
+    const names = await caches.keys();
+    await Promise.all(
+      names.filter(function (name) { return name.indexOf(PREFIX) === 0 && name !== CACHE; })
+        .map(function (name) { return caches.delete(name); })
+    );
+    await self.clients.claim();
+  })());
+});
+
+function isPage(url) {
+  return url.origin === self.location.origin && url.pathname.indexOf(SCOPE) === 0;
+}
+
+function keepable(response) {
+  return response && response.status === 200 && response.type === "basic";
+}
+
+// Forget every kept page of a link the server no longer knows.
+async function forgetLink(cache, url) {
+  const match = url.pathname.match(LINK_ROOT);
+  if (!match) return;
+  const root = url.origin + match[0];
+  const requests = await cache.keys();
+  await Promise.all(
+    requests.filter(function (request) { return request.url.indexOf(root) === 0; })
+      .map(function (request) { return cache.delete(request); })
+  );
+}
+
+async function fetchPage(url, request) {
+  const cache = await caches.open(CACHE);
+  const response = await fetch(request || url.href);
+  if (keepable(response)) {
+    await cache.put(url.href, response.clone());
+  } else if (response.status === 404) {
+    await forgetLink(cache, url);
+  }
+  return response;
+}
+
+async function networkFirst(event, url) {
+  try {
+    // Keep the page before answering, so that it is there for the next offline visit.
+    return await fetchPage(url, event.request);
+  } catch (error) {
+    const kept = await caches.match(url.href, MATCH);
+    if (kept) return kept;
+    throw error;
+  }
+}
+
+async function fetchAsset(url) {
+  const response = await fetch(url.href);
+  if (keepable(response)) {
+    const cache = await caches.open(CACHE);
+    await cache.put(url.href, response.clone());
+  }
+  return response;
+}
+
+async function cacheFirst(event, url) {
+  const kept = await caches.match(url.href, MATCH);
+  if (!kept) return fetchAsset(url);
+  if (!HASHED.test(url.pathname)) {
+    event.waitUntil(fetchAsset(url).catch(function () {}));
+  }
+  return kept;
+}
+
+self.addEventListener("fetch", function (event) {
+  const request = event.request;
+  if (request.method !== "GET") return; // check-ins go to the server, never to a cache
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (isPage(url)) {
+    if (url.pathname === SCOPE + "sw.js") return;
+    event.respondWith(networkFirst(event, url));
+  } else if (ASSETS.has(request.destination)) {
+    event.respondWith(cacheFirst(event, url));
+  }
+});
+
+self.addEventListener("message", function (event) {
+  const data = event.data || {};
+  if (data.type !== "cache" || !Array.isArray(data.urls)) return;
+  event.waitUntil(Promise.all(data.urls.map(async function (href) {
+    let url;
+    try {
+      url = new URL(href, self.location.href);
+    } catch (error) {
+      return;
+    }
+    if (url.origin !== self.location.origin) return;
+    url.hash = "";
+    try {
+      if (isPage(url)) {
+        await fetchPage(url);
+      } else if (!(await caches.match(url.href, MATCH))) {
+        await fetchAsset(url);
+      }
+    } catch (error) {
+      // Offline now: the next visit tries again.
+    }
+  })));
+});
