@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from tests.factories import MembershipFactory, PatientFactory, make_session
 from tracker import clock, tokens
+from tracker.choices import Role
 
 
 @pytest.fixture
@@ -21,6 +22,12 @@ def clinic_a(therapist_a):
 def therapist_b(db):
     """A therapist of another clinic: must see nothing of clinic A."""
     return MembershipFactory()
+
+
+@pytest.fixture
+def lead_a(clinic_a):
+    """A lead of clinic A: reads its audit trail and may erase its patients."""
+    return MembershipFactory(clinic=clinic_a, role=Role.LEAD)
 
 
 @pytest.fixture

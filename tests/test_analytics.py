@@ -663,7 +663,8 @@ def bulk_sessions(*, clinic, therapists, count, start):
 
 # The login session and the user; the clinic; the clinic's staff (therapist filter);
 # then one query per chart: all five on the page, one for an image or a CSV.
-PAGE_QUERIES = 4 + len(CHARTS)
+# The page also asks, once, which clinics the user leads (the "Audit" menu item).
+PAGE_QUERIES = 4 + len(CHARTS) + 1
 CHART_QUERIES = 4 + 1
 
 

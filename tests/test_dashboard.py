@@ -95,8 +95,9 @@ def test_another_clinic_sees_none_of_it(client, therapist_b, session_a):
 def test_dashboard_query_count_does_not_grow(client, therapist_a, count, django_assert_num_queries):
     _populate(therapist_a.clinic, therapist_a.user, count)
     client.force_login(therapist_a.user)
-    # session, user, clinics, then for each of 5 sections: its items and its count
-    with django_assert_num_queries(13):
+    # session, user, clinics, then for each of 5 sections: its items and its count,
+    # and the clinics the user leads (the "Audit" menu item). A list: no audit event.
+    with django_assert_num_queries(14):
         client.get(reverse("tracker:home"))
 
 
@@ -104,8 +105,9 @@ def test_dashboard_query_count_does_not_grow(client, therapist_a, count, django_
 def test_alert_inbox_query_count_does_not_grow(client, therapist_a, count, django_assert_num_queries):
     _populate(therapist_a.clinic, therapist_a.user, count)
     client.force_login(therapist_a.user)
-    # session, user, paginator count, the page of alerts
-    with django_assert_num_queries(4):
+    # session, user, paginator count, the page of alerts, the clinics the user leads
+    # (the "Audit" menu item). A list: no audit event.
+    with django_assert_num_queries(5):
         client.get(reverse("tracker:alert_list") + "?state=all")
 
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from tracker.models import (
     AccessLink,
+    AuditEvent,
     Clinic,
     FollowUp,
     Membership,
@@ -20,7 +21,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
-    list_display = ["name", "time_zone", "phone", "emergency_number", "soreness_threshold"]
+    list_display = ["name", "time_zone", "phone", "emergency_number", "soreness_threshold",
+                    "require_2fa_for_leads"]
     search_fields = ["name"]
     inlines = [MembershipInline]
 
@@ -101,3 +103,28 @@ class AccessLinkAdmin(admin.ModelAdmin):
     # The hash and nonce are what open the link; they are never shown.
     exclude = ["nonce", "token_hash"]
     readonly_fields = ["created_at", "expires_at"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is append-only (see ``tracker.models.audit``).
+
+    No add, change or delete permission for anyone, superusers included, so
+    the admin offers no form, no save button and no delete action.
+    """
+
+    list_display = ["at", "clinic", "user", "action", "patient", "object_type", "object_id", "ip",
+                    "detail"]
+    list_filter = ["action", "clinic"]
+    date_hierarchy = "at"
+    search_fields = ["patient__reference", "user__username"]
+    list_select_related = ["clinic", "user", "patient"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -2,7 +2,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tracker.choices import Language, ReminderChannel
+from tracker.choices import Language, ReminderChannel, Role
 
 
 class PatientQuerySet(models.QuerySet):
@@ -12,9 +12,22 @@ class PatientQuerySet(models.QuerySet):
             return self.none()
         return self.filter(clinic__memberships__user=user)
 
+    def led_by(self, user):
+        """Patients of the clinics the user leads: who may erase a patient's details."""
+        if not user.is_authenticated:
+            return self.none()
+        # One filter() call, so that user and role are matched on the same membership.
+        return self.filter(clinic__memberships__user=user, clinic__memberships__role=Role.LEAD)
+
 
 class Patient(models.Model):
-    """A clinic's patient. Only what follow-up needs: no address, no diagnosis."""
+    """A clinic's patient. Only what follow-up needs: no address, no diagnosis.
+
+    A patient who asks to be forgotten is erased, not deleted
+    (``services.erase_patient``): their personal details go, ``erased_at`` is
+    set, and their sessions and reports stay, anonymous, in the clinic's
+    statistics and under the audit trail.
+    """
 
     clinic = models.ForeignKey("tracker.Clinic", on_delete=models.PROTECT, related_name="patients")
     display_name = models.CharField(_("name"), max_length=120)
@@ -37,6 +50,10 @@ class Patient(models.Model):
     )
     consent_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text=_("When the patient's personal details were erased at their request."),
+    )
 
     objects = PatientQuerySet.as_manager()
 
@@ -61,3 +78,7 @@ class Patient(models.Model):
 
     def __str__(self):
         return self.display_name
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None

@@ -308,13 +308,13 @@ def _filter_form(request, clinic) -> AnalyticsFilterForm:
 
 
 def _clinic_for(user, clinic_id) -> Clinic:
-    return get_object_or_404(Clinic.objects.filter(memberships__user=user), pk=clinic_id)
+    return get_object_or_404(Clinic.objects.for_user(user), pk=clinic_id)
 
 
 @login_required
 def analytics_home(request):
     """The analytics of the user's first clinic."""
-    clinic = Clinic.objects.filter(memberships__user=request.user).order_by("name", "pk").first()
+    clinic = Clinic.objects.for_user(request.user).order_by("name", "pk").first()
     if clinic is None:
         raise Http404("You are not a member of any clinic.")
     return redirect("tracker:analytics", clinic_id=clinic.pk)
@@ -322,7 +322,7 @@ def analytics_home(request):
 
 @login_required
 def analytics_page(request, clinic_id):
-    clinics = list(Clinic.objects.filter(memberships__user=request.user).order_by("name", "pk"))
+    clinics = list(Clinic.objects.for_user(request.user).order_by("name", "pk"))
     clinic = next((c for c in clinics if c.pk == clinic_id), None)
     if clinic is None:
         raise Http404("No such clinic.")
@@ -375,7 +375,7 @@ def analytics_chart(request, clinic_id, chart):
     svg = plots.cached_svg(
         f"analytics:{spec.slug}", (title, result), lambda: spec.svg(result, title)
     )
-    response = HttpResponse(svg, content_type="image/svg+xml")
+    response = plots.svg_response(svg)
     patch_cache_control(response, private=True)
     return response
 

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -60,11 +61,15 @@ def acknowledge_alert(request, pk):
             messages.success(request, _("Alert acknowledged."))
     else:
         messages.error(request, " ".join(form.errors["note"]))
-    return redirect(request.POST.get("next") if _safe_next(request) else "tracker:alert_list")
+    if _safe_next(request):
+        # A plain redirect: ``redirect()`` would read a path like "0" or "a:b" as a view name.
+        return HttpResponseRedirect(request.POST["next"])
+    return redirect("tracker:alert_list")
 
 
 def _safe_next(request) -> bool:
     target = request.POST.get("next", "")
-    return bool(target) and url_has_allowed_host_and_scheme(
+    # A path on this site, as the inbox and dashboard forms send it.
+    return target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )

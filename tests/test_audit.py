@@ -1,0 +1,392 @@
+"""The audit trail: what is recorded, that it cannot be changed, and the lead's pages."""
+
+import csv
+import io
+import uuid
+from datetime import UTC, timedelta
+
+import pytest
+from django.contrib import admin
+from django.db import IntegrityError, transaction
+from django.http import StreamingHttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import MembershipFactory, PatientFactory, UserFactory, answers
+from tracker import audit, services
+from tracker.choices import TimePoint
+from tracker.models import Alert, AuditAction, AuditEvent, AuditTrailIsAppendOnly, Patient
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = "203.0.113.9"
+
+
+@pytest.fixture
+def alert_a(session_a):
+    follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+    services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(),
+                           answers=answers(red_flags=["rf_breathing"]), now=follow_up.opens_at)
+    return Alert.objects.get(session=session_a)
+
+
+def _only_event():
+    [event] = AuditEvent.objects.all()
+    return event
+
+
+# ---------------------------------------------------------------------------
+# What is recorded
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "page"),
+    [
+        ("tracker:patient_detail", "patient", "patient_detail"),
+        ("tracker:visit_summary", "patient", "visit_summary"),
+        ("tracker:patient_chart", "patient", "patient_chart"),
+        ("tracker:patient_export", "patient", "patient_export"),
+        ("tracker:session_detail", "session", "session_detail"),
+        ("tracker:session_chart", "session", "session_chart"),
+    ],
+)
+def test_each_read_of_a_patients_data_is_recorded(client, therapist_a, session_a, name, target, page):
+    objects = {"patient": session_a.patient, "session": session_a}
+    obj = objects[target]
+    client.force_login(therapist_a.user)
+    response = client.get(reverse(name, args=[obj.pk]), REMOTE_ADDR=ADDRESS)
+    assert response.status_code == 200
+    event = _only_event()
+    expected_action = AuditAction.EXPORT if name == "tracker:patient_export" else AuditAction.VIEW
+    assert event.action == expected_action
+    assert (event.user, event.patient, event.clinic) == (
+        therapist_a.user, session_a.patient, therapist_a.clinic
+    )
+    assert (event.object_type, event.object_id) == (obj._meta.model_name, obj.pk)
+    assert event.ip == ADDRESS and event.detail == page
+    assert abs(event.at - timezone.now()) < timedelta(minutes=1)
+
+
+def test_adding_a_patient_is_recorded(client, therapist_a):
+    client.force_login(therapist_a.user)
+    client.post(reverse("tracker:patient_create"), {
+        "clinic": therapist_a.clinic.pk, "display_name": "Rosa Díaz", "language": "es",
+        "reminder_channel": "none",
+    }, REMOTE_ADDR=ADDRESS)
+    patient = Patient.objects.get()
+    event = _only_event()
+    assert (event.action, event.patient, event.object_type, event.object_id, event.ip) == (
+        AuditAction.CREATE, patient, "patient", patient.pk, ADDRESS
+    )
+
+
+def test_recording_a_session_is_recorded(client, therapist_a, patient_a):
+    client.force_login(therapist_a.user)
+    response = client.post(reverse("tracker:session_create", args=[patient_a.pk]), {
+        "performed_at": timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M"),
+        "pre_pain": "6", "sites-TOTAL_FORMS": "1", "sites-INITIAL_FORMS": "0",
+        "sites-MIN_NUM_FORMS": "0", "sites-MAX_NUM_FORMS": "20",
+        "sites-0-muscle": "gluteus_medius", "sites-0-side": "left", "sites-0-insertions": "3",
+        "sites-0-technique": "deep_static", "sites-0-twitch_band": "none",
+    }, REMOTE_ADDR=ADDRESS)
+    assert response.status_code == 302
+    session = patient_a.sessions.get()
+    event = _only_event()
+    assert (event.action, event.patient, event.object_type, event.object_id) == (
+        AuditAction.CREATE, patient_a, "needlingsession", session.pk
+    )
+
+
+def test_acknowledging_an_alert_is_recorded(client, therapist_a, alert_a):
+    client.force_login(therapist_a.user)
+    client.post(reverse("tracker:alert_acknowledge", args=[alert_a.pk]), {"note": "Called."},
+                REMOTE_ADDR=ADDRESS)
+    event = _only_event()
+    assert (event.action, event.user, event.patient, event.object_type, event.object_id) == (
+        AuditAction.ACKNOWLEDGE, therapist_a.user, alert_a.session.patient, "alert", alert_a.pk
+    )
+    # A refused change (already acknowledged) records nothing more.
+    client.post(reverse("tracker:alert_acknowledge", args=[alert_a.pk]), {"note": "Again."})
+    assert AuditEvent.objects.count() == 1
+
+
+def test_a_failed_write_records_nothing(client, therapist_a, patient_a):
+    client.force_login(therapist_a.user)
+    client.post(reverse("tracker:session_create", args=[patient_a.pk]), {"pre_pain": "11"})
+    client.post(reverse("tracker:patient_create"), {"display_name": ""})
+    assert not AuditEvent.objects.exists()
+
+
+def test_list_pages_record_nothing(client, therapist_a, alert_a):
+    client.force_login(therapist_a.user)
+    for name in ("tracker:patient_list", "tracker:home", "tracker:alert_list"):
+        assert client.get(reverse(name)).status_code == 200
+    assert not AuditEvent.objects.exists()
+
+
+def test_pages_outside_ones_scope_record_nothing(client, therapist_b, session_a):
+    client.force_login(therapist_b.user)
+    assert client.get(reverse("tracker:patient_detail", args=[session_a.patient.pk])).status_code == 404
+    assert client.get(reverse("tracker:session_detail", args=[session_a.pk])).status_code == 404
+    assert not AuditEvent.objects.exists()
+
+
+# ---------------------------------------------------------------------------
+# The address
+
+
+def _request(**meta):
+    return RequestFactory().get("/", **meta)
+
+
+def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    request = _request(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert audit.client_ip(request) == "10.0.0.2"
+
+
+def test_with_one_trusted_proxy_the_address_it_saw_is_used(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    # The client wrote the first entry itself; our proxy appended the second.
+    request = _request(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7")
+    assert audit.client_ip(request) == "198.51.100.7"
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert audit.client_ip(request) == "1.2.3.4"
+    settings.TRUSTED_PROXY_COUNT = 3  # fewer entries than proxies: not through our proxies
+    assert audit.client_ip(request) == "10.0.0.2"
+
+
+def test_an_unreadable_address_is_stored_as_none(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert audit.client_ip(_request(HTTP_X_FORWARDED_FOR="not-an-ip")) is None
+    assert audit.client_ip(_request(REMOTE_ADDR="::1")) == "::1"
+
+
+def test_the_view_records_the_trusted_address(client, therapist_a, patient_a, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    client.force_login(therapist_a.user)
+    client.get(reverse("tracker:patient_detail", args=[patient_a.pk]),
+               REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="2001:db8::5")
+    assert _only_event().ip == "2001:db8::5"
+
+
+# ---------------------------------------------------------------------------
+# Append-only
+
+
+@pytest.fixture
+def event(therapist_a, patient_a):
+    return audit.record_event(user=therapist_a.user, ip=ADDRESS, action=AuditAction.VIEW,
+                              patient=patient_a, obj=patient_a)
+
+
+def test_events_cannot_be_updated_through_a_queryset(event):
+    with pytest.raises(AuditTrailIsAppendOnly):
+        AuditEvent.objects.update(detail="changed")
+    with pytest.raises(AuditTrailIsAppendOnly):
+        AuditEvent.objects.filter(pk=event.pk).update(ip=None)
+    event.detail = "changed"
+    # bulk_update runs in a transaction of its own: give it a savepoint to roll back to.
+    with pytest.raises(AuditTrailIsAppendOnly), transaction.atomic():
+        AuditEvent.objects.bulk_update([event], ["detail"])
+    assert AuditEvent.objects.get().detail == ""
+
+
+def test_events_cannot_be_deleted(event):
+    with pytest.raises(AuditTrailIsAppendOnly):
+        AuditEvent.objects.all().delete()
+    with pytest.raises(AuditTrailIsAppendOnly):
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    with pytest.raises(AuditTrailIsAppendOnly):
+        event.delete()
+    assert AuditEvent.objects.count() == 1
+
+
+def test_a_stored_event_cannot_be_saved_again(event):
+    event.action = AuditAction.ERASE
+    with pytest.raises(AuditTrailIsAppendOnly):
+        event.save()
+    with pytest.raises(AuditTrailIsAppendOnly):
+        event.save(update_fields=["action"])
+    fetched = AuditEvent.objects.get()
+    with pytest.raises(AuditTrailIsAppendOnly):
+        fetched.save()
+    assert AuditEvent.objects.get().action == AuditAction.VIEW
+
+
+def test_a_new_event_with_a_taken_id_is_not_an_update(event, therapist_a):
+    copy = AuditEvent(pk=event.pk, clinic=therapist_a.clinic, action=AuditAction.ERASE,
+                      at=timezone.now())
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy.save()
+    assert AuditEvent.objects.get().action == AuditAction.VIEW
+
+
+def test_erasing_a_patient_keeps_the_trail(client, lead_a, patient_a, event):
+    services.erase_patient(patient=patient_a, user=lead_a.user, request_ip=None)
+    assert AuditEvent.objects.filter(patient=patient_a).count() == 2
+
+
+def test_admin_is_read_only(client, event):
+    model_admin = admin.site._registry[AuditEvent]
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    request = RequestFactory().get("/")
+    request.user = superuser
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request, event)
+    assert not model_admin.has_delete_permission(request, event)
+    assert "delete_selected" not in model_admin.get_actions(request)
+
+    client.force_login(superuser)
+    change_url = reverse("admin:tracker_auditevent_change", args=[event.pk])
+    page = client.get(change_url)
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert client.post(change_url, {"detail": "changed"}).status_code == 403
+    assert client.get(reverse("admin:tracker_auditevent_add")).status_code == 403
+    delete_url = reverse("admin:tracker_auditevent_delete", args=[event.pk])
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+    list_url = reverse("admin:tracker_auditevent_changelist")
+    client.post(list_url, {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"})
+    assert AuditEvent.objects.get().detail == ""
+
+
+# ---------------------------------------------------------------------------
+# The lead's pages
+
+
+def _event(*, clinic, user=None, patient=None, action=AuditAction.VIEW, at=None, ip=ADDRESS):
+    return AuditEvent.objects.create(
+        clinic=clinic, user=user, patient=patient, action=action, at=at or timezone.now(), ip=ip,
+        object_type="patient" if patient else "", object_id=patient.pk if patient else None,
+    )
+
+
+def test_only_leads_see_the_audit_pages(client, therapist_a, lead_a, therapist_b):
+    for url in (reverse("tracker:audit_list"), reverse("tracker:audit_csv")):
+        assert client.get(url).status_code == 302
+        client.force_login(therapist_a.user)
+        assert client.get(url).status_code == 404
+        client.force_login(therapist_b.user)
+        assert client.get(url).status_code == 404
+        client.force_login(lead_a.user)
+        assert client.get(url).status_code == 200
+        client.logout()
+
+
+def test_the_audit_menu_item_is_for_leads_only(client, therapist_a, lead_a):
+    client.force_login(therapist_a.user)
+    assert reverse("tracker:audit_list") not in client.get(reverse("tracker:home")).content.decode()
+    client.force_login(lead_a.user)
+    assert reverse("tracker:audit_list") in client.get(reverse("tracker:home")).content.decode()
+
+
+def test_a_lead_sees_only_the_clinics_they_lead(client, lead_a, therapist_a, therapist_b):
+    mine = _event(clinic=lead_a.clinic, user=therapist_a.user)
+    _event(clinic=therapist_b.clinic, user=therapist_b.user)
+    # A lead of A who is only a therapist at B sees nothing of B's trail.
+    MembershipFactory(user=lead_a.user, clinic=therapist_b.clinic)
+    client.force_login(lead_a.user)
+    page = client.get(reverse("tracker:audit_list")).context["page_obj"]
+    assert list(page) == [mine]
+
+
+def test_lead_filters(client, lead_a, therapist_a):
+    clinic = lead_a.clinic
+    colleague = MembershipFactory(clinic=clinic).user
+    known = PatientFactory(clinic=clinic, reference="MRN-7")
+    other = PatientFactory(clinic=clinic, reference="MRN-8")
+    now = timezone.now()
+    old = _event(clinic=clinic, user=therapist_a.user, patient=known, at=now - timedelta(days=10))
+    viewed = _event(clinic=clinic, user=therapist_a.user, patient=known, at=now)
+    exported = _event(clinic=clinic, user=colleague, patient=other, action=AuditAction.EXPORT, at=now)
+    client.force_login(lead_a.user)
+
+    def shown(**query):
+        response = client.get(reverse("tracker:audit_list"), query)
+        assert response.status_code == 200
+        return set(response.context["page_obj"])
+
+    assert shown() == {old, viewed, exported}
+    today = timezone.localdate(now, clinic.zone).isoformat()
+    assert shown(date_from=today) == {viewed, exported}
+    assert shown(date_to=(now - timedelta(days=5)).date().isoformat()) == {old}
+    assert shown(user=colleague.pk) == {exported}
+    assert shown(action="export") == {exported}
+    assert shown(patient="mrn-7") == {old, viewed}
+    assert shown(patient=f"#{other.pk}") == {exported}
+    assert shown(patient="MRN-7", date_from=today, user=therapist_a.user.pk) == {viewed}
+
+
+def test_bad_filters_show_a_message_and_no_events(client, lead_a, therapist_a):
+    _event(clinic=lead_a.clinic, user=therapist_a.user)
+    client.force_login(lead_a.user)
+    response = client.get(reverse("tracker:audit_list"),
+                          {"date_from": "2026-05-02", "date_to": "2026-05-01", "patient": "#x"})
+    assert set(response.context["form"].errors) == {"date_to", "patient"}
+    assert not list(response.context["page_obj"])
+    assert "The end date is before the start date." in response.content.decode()
+
+
+def test_the_list_is_paginated(client, lead_a, patient_a):
+    AuditEvent.objects.bulk_create([
+        AuditEvent(clinic=lead_a.clinic, patient=patient_a, action=AuditAction.VIEW, at=timezone.now())
+        for _ in range(60)
+    ])
+    client.force_login(lead_a.user)
+    first = client.get(reverse("tracker:audit_list")).context["page_obj"]
+    second = client.get(reverse("tracker:audit_list"), {"page": 2}).context["page_obj"]
+    assert (len(first), len(second), first.paginator.num_pages) == (50, 10, 2)
+
+
+@pytest.mark.parametrize("count", [5, 60])
+def test_audit_list_query_count_does_not_grow(client, lead_a, therapist_a, count,
+                                             django_assert_num_queries):
+    for index in range(count):
+        _event(clinic=lead_a.clinic, user=therapist_a.user,
+               patient=PatientFactory(clinic=lead_a.clinic, reference=f"R{index}"))
+    client.force_login(lead_a.user)
+    # session, user, led clinics, the user filter's choices, paginator count, the page of
+    # events with users and patients, the clinics the user leads (the "Audit" menu item)
+    with django_assert_num_queries(7):
+        client.get(reverse("tracker:audit_list"), {"action": "view"})
+
+
+def _csv(response):
+    assert isinstance(response, StreamingHttpResponse)
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_csv_holds_ids_and_references_not_names(client, lead_a, therapist_a):
+    patient = PatientFactory(clinic=lead_a.clinic, display_name="Ana Torres", reference="=HYPERLINK")
+    event = _event(clinic=lead_a.clinic, user=therapist_a.user, patient=patient)
+    _event(clinic=lead_a.clinic, user=therapist_a.user, action=AuditAction.EXPORT)
+    client.force_login(lead_a.user)
+    response = client.get(reverse("tracker:audit_csv"), {"action": "view"})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="audit-')
+    header, *rows = _csv(response)
+    assert header == ["at_utc", "clinic_id", "user_id", "action", "patient_id",
+                      "patient_reference", "object_type", "object_id", "ip", "detail"]
+    assert rows == [[
+        event.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        str(lead_a.clinic.pk), str(therapist_a.user.pk), "view", str(patient.pk), "'=HYPERLINK",
+        "patient", str(patient.pk), ADDRESS, "",
+    ]]
+    text = "\n".join(",".join(row) for row in rows)
+    assert "Ana Torres" not in text and therapist_a.user.last_name not in text
+
+
+def test_csv_is_scoped_to_the_leads_clinics(client, lead_a, therapist_b):
+    _event(clinic=therapist_b.clinic, user=therapist_b.user)
+    client.force_login(lead_a.user)
+    header, *rows = _csv(client.get(reverse("tracker:audit_csv")))
+    assert rows == []
+
+
+def test_events_of_system_jobs_have_no_user(lead_a, patient_a):
+    event = audit.record_event(user=None, ip=None, action=AuditAction.REVOKE_LINK, patient=patient_a)
+    assert (event.user, event.clinic, event.object_type) == (None, lead_a.clinic, "")
+    with pytest.raises(ValueError):
+        audit.record_event(user=None, ip=None, action=AuditAction.VIEW)

@@ -1,0 +1,77 @@
+"""Writing the audit trail: who read or changed which patient's data, when, from where.
+
+Views call ``record(request, ...)`` after they have fetched a patient's data
+through its scoping function (so a 404 records nothing) or changed it (in
+the same transaction as the change). Services that are not handed a request
+call ``record_event`` with the user and address. List pages (patients,
+dashboard, alert inbox) record nothing per row: a row there names a patient
+but shows none of their record.
+"""
+
+import ipaddress
+
+from django.conf import settings
+
+from tracker import clock
+from tracker.models import AuditEvent
+
+
+def client_ip(request) -> str | None:
+    """The address the request came from, as far as it can be trusted.
+
+    ``X-Forwarded-For`` is written by whoever sends the request, so it is read
+    only when ``TRUSTED_PROXY_COUNT`` says that many proxies of ours append to
+    it; then the client is the entry that many places from the right (each
+    proxy appends the address it was connected from). Anything unreadable is
+    None rather than a guess.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= proxies:
+            address = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+def record(request, *, action, patient=None, obj=None, clinic=None, detail="") -> AuditEvent:
+    """Record that ``request.user`` did ``action`` to ``patient``'s data (or ``obj``).
+
+    ``detail`` defaults to the name of the page (its URL name), so a "view"
+    says which page was seen. Pass ``clinic`` only when there is no patient.
+    """
+    match = getattr(request, "resolver_match", None)
+    return record_event(
+        user=request.user,
+        ip=client_ip(request),
+        action=action,
+        patient=patient,
+        obj=obj,
+        clinic=clinic,
+        detail=detail or (match.url_name if match else "") or "",
+    )
+
+
+def record_event(*, user, ip, action, patient=None, obj=None, clinic=None, detail="") -> AuditEvent:
+    """Write one audit event. ``user`` None (or anonymous) is the system itself.
+
+    One INSERT: the clinic comes from the patient's ``clinic_id``, never from
+    a query.
+    """
+    if clinic is None and patient is None:
+        raise ValueError("An audit event needs a patient or a clinic.")
+    return AuditEvent.objects.create(
+        clinic_id=clinic.pk if clinic is not None else patient.clinic_id,
+        user=user if user is not None and user.is_authenticated else None,
+        action=action,
+        patient=patient,
+        object_type=obj._meta.model_name if obj is not None else "",
+        object_id=obj.pk if obj is not None else None,
+        at=clock.now(),
+        ip=ip,
+        detail=detail[:100],
+    )

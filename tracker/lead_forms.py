@@ -1,0 +1,109 @@
+"""Forms of the clinic lead's pages: the audit trail's filters and the erasure confirmation."""
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tracker.models import AuditAction
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.get_username()
+
+
+class AuditFilterForm(forms.Form):
+    """Date range (in the current time zone), who, what, and which patient."""
+
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    user = StaffChoiceField(
+        label=_("Who"), queryset=get_user_model().objects.none(), required=False,
+        empty_label=_("Anyone"),
+    )
+    action = forms.ChoiceField(
+        label=_("Action"), choices=[("", _("Any"))] + AuditAction.choices, required=False
+    )
+    patient = forms.CharField(
+        label=_("Patient"), required=False, max_length=41,
+        help_text=_("The clinic's reference, or # and the patient's number (#12)."),
+    )
+
+    def __init__(self, *args, clinics, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The staff of the clinics whose trail this is (not everyone who has an account).
+        self.fields["user"].queryset = (
+            get_user_model().objects.filter(memberships__clinic__in=clinics)
+            .distinct().order_by("first_name", "last_name", "username")
+        )
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if select else "form-control form-control-sm"
+            )
+
+    def clean_patient(self):
+        value = self.cleaned_data["patient"].strip()
+        if value.startswith("#") and not value[1:].isdigit():
+            raise forms.ValidationError(_("After # write the patient's number, e.g. #12."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+    def filter(self, events):
+        """``events`` narrowed to the valid filters (call after ``is_valid()``)."""
+        data = self.cleaned_data
+        zone = timezone.get_current_timezone()
+        if data.get("date_from"):
+            events = events.filter(at__gte=datetime.combine(data["date_from"], time.min, tzinfo=zone))
+        if data.get("date_to"):
+            end = datetime.combine(data["date_to"] + timedelta(days=1), time.min, tzinfo=zone)
+            events = events.filter(at__lt=end)
+        if data.get("user"):
+            events = events.filter(user=data["user"])
+        if data.get("action"):
+            events = events.filter(action=data["action"])
+        if patient := data.get("patient"):
+            if patient.startswith("#"):
+                events = events.filter(patient_id=int(patient[1:]))
+            else:
+                events = events.filter(patient__reference__iexact=patient)
+        return events
+
+
+class EraseConfirmForm(forms.Form):
+    """The lead types the patient's reference (or name) to show they mean this patient."""
+
+    confirm = forms.CharField(
+        label=_("Type the patient's reference, or their name if they have none"),
+        max_length=120,
+    )
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+
+    def clean_confirm(self):
+        typed = " ".join(self.cleaned_data["confirm"].split()).casefold()
+        expected = {
+            " ".join(value.split()).casefold()
+            for value in (self.patient.reference, self.patient.display_name)
+            if value.strip()
+        }
+        if typed not in expected:
+            raise forms.ValidationError(
+                _("This is not the patient's reference or name. Nothing was erased.")
+            )
+        return typed

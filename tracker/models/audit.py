@@ -1,0 +1,110 @@
+"""The audit trail: who read or changed which patient's data, when, from where.
+
+Events are written by ``tracker.audit`` and never changed afterwards. The
+trail is append-only through every ordinary path of the ORM and the admin:
+``QuerySet.update()``/``delete()`` raise, saving an event that is already
+stored raises, and deleting one raises. (Raw SQL and ``_base_manager`` can
+still reach the table; a database role without UPDATE/DELETE on it closes
+that in production.)
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tracker.choices import Role
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Changed")
+    ACKNOWLEDGE = "acknowledge", _("Acknowledged")
+    EXPORT = "export", _("Exported")
+    ERASE = "erase", _("Erased")
+    ISSUE_LINK = "issue_link", _("Issued a patient link")
+    REVOKE_LINK = "revoke_link", _("Revoked a patient link")
+
+
+class AuditTrailIsAppendOnly(Exception):
+    """Raised by any attempt to change or delete an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Events of the clinics the user leads; therapists see none."""
+        if not user.is_authenticated:
+            return self.none()
+        # One filter() call, so that user and role are matched on the same membership.
+        return self.filter(clinic__memberships__user=user, clinic__memberships__role=Role.LEAD)
+
+    def update(self, **kwargs):
+        raise AuditTrailIsAppendOnly("Audit events are never changed.")
+
+    update.alters_data = True
+
+    def delete(self):
+        raise AuditTrailIsAppendOnly("Audit events are never deleted.")
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+class AuditEvent(models.Model):
+    """One read or change of a patient's data by a member of staff (or the system).
+
+    ``detail`` is a short, non-clinical word or two (the page seen, what was
+    done): never a patient's name, never free text a patient or therapist
+    wrote, since the trail outlives a patient's erasure. ``patient`` is kept
+    when the patient is erased (their row stays, anonymous) and only becomes
+    empty if a patient row is ever deleted outright.
+    """
+
+    clinic = models.ForeignKey(
+        "tracker.Clinic", on_delete=models.PROTECT, related_name="audit_events"
+    )
+    # Empty for the system's own jobs (reminders, the missed check-in rule).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="audit_events",
+    )
+    action = models.CharField(max_length=16, choices=AuditAction.choices)
+    patient = models.ForeignKey(
+        "tracker.Patient", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="audit_events",
+    )
+    # The row concerned, as model name and primary key ("needlingsession", 12).
+    object_type = models.CharField(max_length=32, blank=True)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    at = models.DateTimeField()
+    ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    detail = models.CharField(max_length=100, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # The lead's audit page and CSV: a clinic's events, newest first.
+            models.Index(fields=["clinic", "-at"], name="audit_clinic_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.object_type} {self.object_id or ''} at {self.at}"
+
+    # The one model that overrides save() and delete(): not to add a side
+    # effect (STYLE.md, habit 8) but to refuse. An event, once written, is
+    # evidence; changing or removing it through the ORM is always a bug.
+
+    def save(self, *, force_insert=False, force_update=False, using=None, update_fields=None):
+        if not self._state.adding or force_update or update_fields is not None:
+            raise AuditTrailIsAppendOnly("Audit events are never changed.")
+        # An insert even if a primary key was set by hand: never an UPDATE of another event.
+        super().save(force_insert=True, using=using)
+
+    save.alters_data = True
+
+    def delete(self, using=None, keep_parents=False):
+        raise AuditTrailIsAppendOnly("Audit events are never deleted.")
+
+    delete.alters_data = True

@@ -1,0 +1,98 @@
+"""The audit trail for clinic leads: browse and filter it, download it as CSV.
+
+Only leads see it, and only their clinics' events (``AuditEvent.objects.for_user``);
+anyone else gets a 404. Dates are read, and times shown, in the clinics' time
+zone when all the user's led clinics share one, and in UTC otherwise. The
+CSV holds ids and references, never names.
+"""
+
+import csv
+import zoneinfo
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+
+from tracker import clock
+from tracker.lead_forms import AuditFilterForm
+from tracker.models import AuditEvent, Clinic
+
+PAGE_SIZE = 50
+UTC = zoneinfo.ZoneInfo("UTC")
+CSV_HEADER = [
+    "at_utc", "clinic_id", "user_id", "action", "patient_id", "patient_reference",
+    "object_type", "object_id", "ip", "detail",
+]
+
+
+def _audit_request(request):
+    """(form, zone, events) for the lead's filters; 404 for anyone who leads no clinic."""
+    clinics = list(Clinic.objects.led_by(request.user))
+    if not clinics:
+        raise Http404("No audit trail to show.")
+    zones = {clinic.time_zone for clinic in clinics}
+    zone = clinics[0].zone if len(zones) == 1 else UTC
+    form = AuditFilterForm(request.GET, clinics=clinics)
+    events = AuditEvent.objects.for_user(request.user)
+    with timezone.override(zone):
+        if form.is_valid():
+            events = form.filter(events)
+        else:
+            events = events.none()
+    return form, zone, events
+
+
+@login_required
+def audit_list(request):
+    form, zone, events = _audit_request(request)
+    events = events.select_related("user", "patient")
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    with timezone.override(zone):
+        return render(request, "tracker/audit_list.html", {
+            "form": form, "page_obj": page, "zone": zone, "filtered": bool(request.GET),
+        })
+
+
+class _Echo:
+    """A file-like object for csv.writer that hands back each line instead of keeping it."""
+
+    def write(self, value):
+        return value
+
+
+def _csv_safe(text: str) -> str:
+    """Keep a spreadsheet from running a typed value (a reference) as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv_rows(events):
+    yield CSV_HEADER
+    rows = events.values_list(
+        "at", "clinic_id", "user_id", "action", "patient_id", "patient__reference",
+        "object_type", "object_id", "ip", "detail",
+    )
+    for at, clinic, user, action, patient, reference, kind, object_id, ip, detail in rows.iterator(
+        chunk_size=2000
+    ):
+        yield [
+            at.astimezone(UTC).isoformat().replace("+00:00", "Z"), clinic, user or "", action,
+            patient or "", _csv_safe(reference or ""), kind, "" if object_id is None else object_id,
+            ip or "", _csv_safe(detail),
+        ]
+
+
+@login_required
+def audit_csv(request):
+    """The filtered events, streamed: the trail can be long, the memory need not be."""
+    _form, _zone, events = _audit_request(request)
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in _csv_rows(events)), content_type="text/csv; charset=utf-8"
+    )
+    filename = f"audit-{clock.now().astimezone(UTC):%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response
