@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
 
-.PHONY: run test install install-test migrate clean messages
+.PHONY: run test test-postgres install install-test clean messages
 
 # Translations: the .po files are committed, the .mo files are built from them
 # here, before serving or testing. Needs GNU gettext's msgfmt.
@@ -29,6 +29,12 @@ run: install
 test: install-test
 	$(compile_messages)
 	$(BIN)/python -m pytest
+
+# The same suite against a throwaway PostgreSQL cluster on 127.0.0.1:55432
+# (needs Debian's postgresql package; .ci/with-postgres starts and removes it).
+test-postgres: install-test
+	$(compile_messages)
+	.ci/with-postgres $(BIN)/python -m pytest
 
 messages: install
 	$(compile_messages)

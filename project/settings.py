@@ -7,6 +7,7 @@ is listed, with an example, in ``.env.example``.
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -52,19 +53,30 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "tracker",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Signs staff out after idle time or the fixed maximum, then asks for the
+    # second step where it is set up or required (tracker/signin.py).
+    "tracker.signin.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -80,6 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tracker.context_processors.staff_roles",
             ],
         },
     },
@@ -106,6 +119,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
+# django-axes first: it refuses a locked-out sign-in before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -117,6 +136,42 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tracker:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for
+# one username from one address, that pair is refused for AXES_COOLOFF_MINUTES
+# (a further failure while locked starts the wait again). Another address, or
+# the right password elsewhere, is unaffected, so one person cannot lock a
+# colleague out from their own desk. Attempts live in the database (admin:
+# "Access attempts"; `manage.py axes_reset` unlocks everyone).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A page that says how long to wait (tracker/views/account.py), status 429.
+AXES_LOCKOUT_CALLABLE = "tracker.views.account.locked_out"
+# The same address the audit trail records (REMOTE_ADDR, or X-Forwarded-For
+# only through TRUSTED_PROXY_COUNT proxies of ours).
+AXES_CLIENT_IP_CALLABLE = "tracker.audit.client_ip"
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= timedelta(0):
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be 1 or more.")
+
+# Staff sessions end after SESSION_IDLE_MINUTES without a request, and in any
+# case SESSION_MAX_HOURS after signing in (tracker/signin.py): a computer left
+# signed in at the front desk does not stay open to the next person.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", 10) * 3600
+# Never slide the cookie's expiry: the maximum is counted from signing in.
+SESSION_SAVE_EVERY_REQUEST = False
+if SESSION_IDLE_MINUTES < 1 or SESSION_COOKIE_AGE < 3600:
+    raise ImproperlyConfigured("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be 1 or more.")
+
+# Two-step sign-in (django-otp, TOTP apps such as FreeOTP, Google or Microsoft
+# Authenticator). Optional for everyone; a clinic can require it of its leads
+# (Clinic.require_2fa_for_leads, in the admin). The issuer is the name the
+# app shows beside the code.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER") or "Needle Aftercare"
+# The admin never shows a device's secret key (or its QR code) once it exists.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
@@ -168,15 +223,76 @@ SMS_TWILIO_ACCOUNT_SID = env_str("SMS_TWILIO_ACCOUNT_SID") or ""
 SMS_TWILIO_AUTH_TOKEN = env_str("SMS_TWILIO_AUTH_TOKEN") or ""
 SMS_TWILIO_API_BASE = (env_str("SMS_TWILIO_API_BASE") or "https://api.twilio.com").rstrip("/")
 
+# HTTPS. Production is HTTPS-only: plain HTTP is redirected (except the
+# health check, which load balancers often ask over HTTP), and browsers are
+# told by HSTS never to try HTTP again for SECURE_HSTS_SECONDS.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+# Only a header: a domain is preloaded only when its owner submits it (hstspreload.org).
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+# Behind a TLS proxy (nginx, Caddy, a load balancer) the app sees plain HTTP;
+# name the header the proxy sets to "https" (e.g. X-Forwarded-Proto). Only
+# when the proxy always sets or overwrites it: a client could send it too.
+_proxy_ssl_header = (env_str("SECURE_PROXY_SSL_HEADER") or "").strip()
+if _proxy_ssl_header:
+    if not _proxy_ssl_header.replace("-", "").replace("_", "").isalnum():
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must be a header name such as X-Forwarded-Proto; "
+            f"got {_proxy_ssl_header!r}."
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# No script reads the CSRF cookie: forms carry the token in a hidden field.
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+SECURE_REFERRER_POLICY = "same-origin"  # patient pages send none at all (views/patient.py)
+
+# Content Security Policy (django-csp 4): scripts, styles and everything else
+# from this server only, no inline script or style anywhere, no framing. Chart
+# SVGs carry matplotlib's own <style>; they are shown through <img>, where a
+# page's policy does not reach inside the image.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "font-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+
+# How many reverse proxies in front of the app append to X-Forwarded-For.
+# 0 (the default): the address the audit trail records is REMOTE_ADDR, since
+# any client can write any X-Forwarded-For. Set it only when every request
+# passes through that many proxies you run (e.g. 1 for nginx in front).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more; got {TRUSTED_PROXY_COUNT}.")
 
 # How long a patient's follow-up link stays valid after the session.
 ACCESS_LINK_LIFETIME_DAYS = env_int("ACCESS_LINK_LIFETIME_DAYS", 7)
+
+# Patient link lookups per client address (tracker/views/patient.py): all
+# lookups in a one-minute window, and lookups of tokens that match no link in
+# a one-hour window. Past either, the address gets a 429 page until the window
+# ends. Counted in the cache: with several app servers, share it (CACHE_URL).
+LINK_LOOKUPS_PER_MINUTE = env_int("LINK_LOOKUPS_PER_MINUTE", 60)
+LINK_MISSES_PER_HOUR = env_int("LINK_MISSES_PER_HOUR", 20)
+if LINK_LOOKUPS_PER_MINUTE < 1 or LINK_MISSES_PER_HOUR < 1:
+    raise ImproperlyConfigured("LINK_LOOKUPS_PER_MINUTE and LINK_MISSES_PER_HOUR must be 1 or more.")
 
 # matplotlib builds a font cache on first import; keep it where it survives.
 os.environ.setdefault("MPLCONFIGDIR", str(Path(tempfile.gettempdir()) / "needle-aftercare-mpl"))
@@ -207,5 +323,8 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Not the "AXES: BEGIN" line at every start (cron would mail it); failed
+        # and locked-out sign-ins still log through axes.handlers.
+        "axes.apps": {"level": "WARNING"},
     },
 }

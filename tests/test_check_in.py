@@ -104,7 +104,8 @@ def test_red_flag_shows_emergency_guidance_first(client, session_a, link_token):
     response = client.post(_url(link_token), _valid_post(red_flags=["rf_breathing"]), follow=True)
     page = response.content.decode()
     assert "Call 999 now" in page
-    assert page.index("Call 999 now") < page.index("What is normal")
+    assert page.index("Call 999 now") < page.index(session_a.patient.clinic.phone)
+    assert "What is normal" not in page  # no reassurance beside an emergency
     assert SymptomReport.objects.get().rf_breathing
 
 

@@ -509,7 +509,9 @@ def test_two_runs_at_once_send_each_reminder_exactly_once(tmp_path):
     sms_file = tmp_path / "sms.jsonl"
     for line in sms_file.read_text().splitlines() if sms_file.exists() else []:
         body = json.loads(line)["body"]
-        sent.append((re.search(r"Your \d+-hour check-in is open", body).group(0),
+        # The demo has Spanish-speaking patients: their reminders are in Spanish.
+        opened = r"Your \d+-hour check-in is open|Su cuestionario de las \d+ horas ya está abierto"
+        sent.append((re.search(opened, body).group(0),
                      re.search(r"/f/([\w-]+)/ ", body).group(1)))
 
     with sqlite3.connect(db) as connection:

@@ -36,7 +36,7 @@ class PatientForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        clinics = Clinic.objects.filter(memberships__user=user)
+        clinics = Clinic.objects.for_user(user)
         self.fields["clinic"].queryset = clinics
         self.fields["clinic"].empty_label = None
         if len(clinics) == 1:
@@ -141,7 +141,10 @@ class BaseSiteFormSet(forms.BaseFormSet):
 
 
 SiteFormSet = forms.formset_factory(
-    SiteForm, formset=BaseSiteFormSet, extra=3, max_num=20, validate_max=True
+    SiteForm, formset=BaseSiteFormSet, extra=3, max_num=20, validate_max=True,
+    # Django's default (max_num + 1000) lets one post with a large TOTAL_FORMS
+    # make the server build and render a thousand rows.
+    absolute_max=20,
 )
 
 

@@ -1,25 +1,30 @@
-"""Writes that touch several rows: recording a session, taking a report.
+"""Writes that touch several rows: recording a session, taking a report, erasing a patient.
 
 Each service is atomic and validates every row before saving it, so a bad
 value leaves nothing behind. Callers pass keyword arguments only.
 """
 
+import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from tracker import alerts, clock, scheduling, tokens
-from tracker.choices import CHEST_WALL_MUSCLES, AfterEffect, RedFlag, TimePoint
+from tracker import alerts, audit, clock, scheduling, tokens
+from tracker.choices import CHEST_WALL_MUSCLES, AfterEffect, RedFlag, ReminderChannel, TimePoint
 from tracker.models import (
     AccessLink,
     Alert,
+    AuditAction,
     FollowUp,
     NeedledSite,
     NeedlingSession,
+    Patient,
     SymptomReport,
 )
 
@@ -57,6 +62,8 @@ def record_session(
     """
     if not patient.clinic.memberships.filter(user=therapist).exists():
         raise ValidationError(_("Only a member of the patient's clinic can record a session."))
+    if patient.is_erased:
+        raise ValidationError(_("This patient's details were erased; no session can be added."))
     if not sites:
         raise ValidationError(_("Add at least one needled site."))
 
@@ -98,13 +105,67 @@ def issue_access_link(*, session) -> AccessLink:
     )
 
 
+# Stands in for a link's nonce when a token matches no link, so that an unknown
+# token costs the same work as a known one (see lookup_access_link).
+_NO_LINK_NONCE = "0" * 32
+
+
 def lookup_access_link(token: str) -> AccessLink | None:
-    """The link for ``token`` whether or not it still works, or None if unknown."""
-    return (
+    """The link for ``token`` whether or not it still works, or None if unknown.
+
+    The row is found by the SHA-256 of the presented token, never by the token
+    itself; the row's own token is then derived again from its nonce under the
+    server key, and its hash compared with the presented one in constant time,
+    so a row written into the database without the key opens nothing. An
+    unknown token goes through the same steps with a stand-in nonce: both
+    paths hash twice, derive one HMAC, run one query and one constant-time
+    comparison, and a wrong token takes as long to refuse as a right one takes
+    to find.
+    """
+    presented = tokens.hash_token(token)
+    link = (
         AccessLink.objects.select_related("session__patient__clinic")
-        .filter(token_hash=tokens.hash_token(token))
+        .filter(token_hash=presented)
         .first()
     )
+    expected = tokens.hash_token(tokens.token_for(link.nonce if link is not None else _NO_LINK_NONCE))
+    matches = constant_time_compare(expected, presented)
+    return link if link is not None and matches else None
+
+
+@dataclass(frozen=True)
+class LinkReplacement:
+    """What ``replace_access_link`` did: the new link, and the links it revoked."""
+
+    issued: AccessLink
+    revoked: list[AccessLink]
+
+
+@transaction.atomic
+def replace_access_link(*, session, user) -> LinkReplacement:
+    """Revoke the session's working link and issue a new one (a lost or shared phone).
+
+    Only a member of the patient's clinic may; not for an erased patient, nor
+    once the session's check-in period is over (a new link would already be
+    expired). The old token then opens the "this link has been replaced" page.
+    The caller records the audit events, in the same transaction.
+    """
+    now = clock.now()
+    patient = session.patient
+    if not patient.clinic.memberships.filter(user=user).exists():
+        raise ValidationError(_("Only a member of the patient's clinic can replace the link."))
+    if patient.is_erased:
+        raise ValidationError(_("This patient's details were erased; no new link can be issued."))
+    if session.performed_at + timedelta(days=settings.ACCESS_LINK_LIFETIME_DAYS) <= now:
+        raise ValidationError(_("This session's check-ins are over; a new link would not open."))
+    # Locked, so that two clicks at once revoke one link and issue one.
+    revoked = list(
+        AccessLink.objects.select_for_update().filter(session=session).usable_at(now)
+    )
+    AccessLink.objects.filter(pk__in=[link.pk for link in revoked]).update(revoked_at=now)
+    for link in revoked:
+        link.revoked_at = now
+    return LinkReplacement(issued=issue_access_link(session=session), revoked=revoked)
 
 
 def find_access_link(token: str) -> AccessLink | None:
@@ -213,3 +274,55 @@ def acknowledge_alert(*, alert, user, note: str):
         raise ValidationError(_("This alert was already acknowledged."))
     alert.refresh_from_db()
     return alert
+
+
+@transaction.atomic
+def erase_patient(*, patient, user, request_ip) -> Patient:
+    """Erase a patient's personal details at their request, and record that it was done.
+
+    The name becomes "Erased patient" and a short random tag (so that rows
+    stay distinguishable in lists); reference, email, phone and year of birth
+    are cleared; reminders are turned off; every free-text note on their
+    sessions, sites, reports and alerts is cleared, because free text can
+    hold identifying detail; their links are revoked. The clinical numbers
+    (sessions, sites, check-ins, soreness, after-effects, alerts) stay, no
+    longer tied to a person, for the clinic's statistics. The patient row
+    itself stays, so the audit trail keeps pointing at it.
+
+    Only a lead of the patient's clinic may erase; ``request_ip`` is the
+    address recorded in the audit event (see ``audit.client_ip``).
+    """
+    # Locked, so that two erasures at once do not both pass the "already erased" check.
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if not Patient.objects.led_by(user).filter(pk=patient.pk).exists():
+        raise ValidationError(_("Only a lead of the patient's clinic can erase a patient."))
+    if patient.is_erased:
+        raise ValidationError(_("This patient's details were already erased."))
+
+    now = clock.now()
+    # Stored data, so not translated: the same words whoever's language erased it.
+    patient.display_name = f"Erased patient {secrets.token_hex(3)}"
+    patient.reference = ""
+    patient.email = ""
+    patient.phone = ""
+    patient.year_of_birth = None
+    patient.reminders_consent = False
+    patient.reminder_channel = ReminderChannel.NONE
+    patient.consent_changed_at = now
+    patient.erased_at = now
+    patient.full_clean()
+    patient.save()
+
+    NeedlingSession.objects.filter(patient=patient).update(notes="")
+    NeedledSite.objects.filter(session__patient=patient).update(notes="")
+    SymptomReport.objects.filter(follow_up__session__patient=patient).update(note="")
+    Alert.objects.filter(session__patient=patient).update(note="")
+    revoked = AccessLink.objects.filter(
+        session__patient=patient, revoked_at__isnull=True
+    ).update(revoked_at=now)
+
+    audit.record_event(
+        user=user, ip=request_ip, action=AuditAction.ERASE, patient=patient, obj=patient,
+        detail=f"{revoked} links revoked",
+    )
+    return patient

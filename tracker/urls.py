@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracker.views import analytics, dashboard, staff
+from tracker.views import account, analytics, audit_trail, dashboard, records, staff
 
 app_name = "tracker"
 
@@ -14,8 +14,15 @@ urlpatterns = [
     path("patients/<int:pk>/soreness.svg", staff.patient_chart, name="patient_chart"),
     path("patients/<int:pk>/summary/", staff.VisitSummaryView.as_view(), name="visit_summary"),
     path("patients/<int:pk>/sessions/new/", staff.record_session, name="session_create"),
+    path("patients/<int:pk>/export.json", records.patient_export, name="patient_export"),
+    path("patients/<int:pk>/erase/", records.patient_erase, name="patient_erase"),
     path("sessions/<int:pk>/", staff.session_detail, name="session_detail"),
     path("sessions/<int:pk>/soreness.svg", staff.session_chart, name="session_chart"),
+    path("sessions/<int:pk>/link/replace/", staff.replace_link, name="link_replace"),
+    path("account/two-step/", account.two_step, name="two_step"),
+    path("account/two-step/verify/", account.two_step_verify, name="two_step_verify"),
+    path("audit/", audit_trail.audit_list, name="audit_list"),
+    path("audit.csv", audit_trail.audit_csv, name="audit_csv"),
     path("analytics/", analytics.analytics_home, name="analytics_home"),
     path("clinics/<int:clinic_id>/analytics/", analytics.analytics_page, name="analytics"),
     path(

@@ -15,6 +15,20 @@ def validate_time_zone(value):
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 
 
+class ClinicQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Clinics the user is a member of, in any role."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+    def led_by(self, user):
+        """Clinics where the user is a lead: the scope of audit trails and erasure."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user, memberships__role=Role.LEAD)
+
+
 class Clinic(models.Model):
     """A clinic: the unit that owns patients, sees alerts and sets thresholds.
 
@@ -57,7 +71,16 @@ class Clinic(models.Model):
         _("check-in closes (hours after due)"), default=12,
         validators=[MinValueValidator(1), MaxValueValidator(24)],
     )
+    require_2fa_for_leads = models.BooleanField(
+        _("leads must use two-step sign-in"), default=False,
+        help_text=_(
+            "A lead of this clinic without an authenticator app set up is asked to set one up "
+            "at their next sign-in, before any other page."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClinicQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -115,6 +115,14 @@ class FollowUp(models.Model):
         return self.state_at(moment) in ANSWERABLE_STATES
 
 
+class SymptomReportQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Reports on sessions of patients in the clinics the user is a member of."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(follow_up__session__patient__clinic__memberships__user=user)
+
+
 class SymptomReport(models.Model):
     """A patient's answer to one follow-up.
 
@@ -153,6 +161,8 @@ class SymptomReport(models.Model):
 
     note = models.TextField(blank=True, max_length=1000)
     submitted_at = models.DateTimeField()
+
+    objects = SymptomReportQuerySet.as_manager()
 
     class Meta:
         ordering = ["submitted_at"]

@@ -5,6 +5,8 @@ Each page that shows one patient's data, and each change, leaves an audit
 event (``tracker.audit``); a change and its event are saved together.
 """
 
+from datetime import timedelta
+
 import segno
 from django.conf import settings
 from django.contrib import messages
@@ -13,11 +15,11 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Prefetch, Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView
 
 from tracker import analytics, audit, clock, plots, services
@@ -43,6 +45,13 @@ class PatientListView(LoginRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(query=self.request.GET.get("q", "")[:100], **kwargs)
+
+    def paginate_queryset(self, queryset, page_size):
+        # A page number that is none (edited by hand, or past the end after a
+        # search) shows the nearest page, as the alert inbox does, not a 404.
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
 
 
 class PatientCreateView(LoginRequiredMixin, CreateView):
@@ -105,7 +114,7 @@ def patient_chart(request, pk):
         band=analytics.typical_course(patient.clinic),
         title=_("Soreness after each session"),
     )
-    return HttpResponse(svg, content_type="image/svg+xml")
+    return plots.svg_response(svg)
 
 
 @login_required
@@ -167,8 +176,35 @@ def session_detail(request, pk):
             "link": link,
             "link_url": url,
             "qr_svg": qr_svg,
+            # Within the check-in period a lost or shared link can be replaced.
+            "can_replace_link": not session.patient.is_erased and now < (
+                session.performed_at + timedelta(days=settings.ACCESS_LINK_LIFETIME_DAYS)
+            ),
         },
     )
+
+
+@login_required
+@require_POST
+def replace_link(request, pk):
+    """Revoke the session's link and issue a new one: the old QR code and reminders stop working."""
+    session = get_object_or_404(_sessions_for(request.user), pk=pk)
+    try:
+        with transaction.atomic():
+            replaced = services.replace_access_link(session=session, user=request.user)
+            for old in replaced.revoked:
+                audit.record(request, action=AuditAction.REVOKE_LINK, patient=session.patient, obj=old)
+            audit.record(
+                request, action=AuditAction.ISSUE_LINK, patient=session.patient, obj=replaced.issued
+            )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _(
+            "The patient's link was replaced. The old link and its QR code no longer open; "
+            "give the patient the new one below."
+        ))
+    return redirect("tracker:session_detail", pk=session.pk)
 
 
 @login_required
@@ -178,4 +214,4 @@ def session_chart(request, pk):
     svg = plots.session_soreness_svg(
         session, label=_("Soreness"), title=_("Soreness after this session"), small=True
     )
-    return HttpResponse(svg, content_type="image/svg+xml")
+    return plots.svg_response(svg)

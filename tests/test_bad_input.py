@@ -1,0 +1,507 @@
+"""Random and hostile input to every form and URL parameter (hypothesis).
+
+Each example posts values a person or a script could send: oversized text,
+odd Unicode, negative and huge numbers, words where numbers belong, fields
+missing or sent twice. Whatever comes in, the app answers below 500, stores
+nothing partial or invalid, and where a person could have made the mistake,
+the page says what to fix.
+
+Each example runs inside a savepoint that is rolled back afterwards, so every
+example starts from the same rows (the fixtures are made once per test).
+"""
+
+import contextlib
+import uuid
+from urllib.parse import quote, urlsplit
+
+import pytest
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.test import Client
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tracker import alerts
+from tracker.choices import (
+    AfterEffect,
+    BruiseBand,
+    Interference,
+    Muscle,
+    RedFlag,
+    ReminderChannel,
+    Side,
+    Technique,
+    TimePoint,
+    TwitchBand,
+    TwitchingFelt,
+)
+from tracker.forms import FEELING_FINE
+from tracker.models import (
+    AccessLink,
+    Alert,
+    FollowUp,
+    NeedledSite,
+    NeedlingSession,
+    Patient,
+    SymptomReport,
+)
+
+pytestmark = pytest.mark.django_db
+
+EXAMPLES = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+# ---------------------------------------------------------------------------
+# Strategies
+
+# Any character a browser could send (lone surrogates cannot be encoded as UTF-8 at all).
+ANY_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=60)
+NASTY = st.sampled_from([
+    "", " ", "\x00", "\x00abc", "A" * 5000, "A" * 100_000, "-1", "-0", "0", "11", "1e309",
+    "NaN", "inf", "-inf", "9" * 40, "-" + "9" * 40, "٣", "０", "0x10", "1.5", "1,5", " 5 ",
+    "<script>alert(1)</script>", "'; DROP TABLE tracker_patient;--", "\u202egnp.exe",
+    "😀" * 300, "\r\n", "None", "null", "true", "[]", "{}", "%00", "../../etc/passwd",
+    "2026-02-30", "2026-13-01", "9999-12-31T23:59", "0001-01-01T00:00", "1969-12-31",
+    "=cmd|' /C calc'!A0", "#", "#-1", "#99999999999999999999", "e\u0301", "\ufeff", "ǅ",
+])
+NUMBER = st.integers(min_value=-(10**20), max_value=10**20).map(str)
+HOSTILE = st.one_of(ANY_TEXT, NASTY, NUMBER)
+
+
+def field(valid):
+    """A form field's value: valid, hostile, sent twice or more, or missing (None)."""
+    one = st.one_of(valid, HOSTILE)
+    return st.one_of(valid, valid, HOSTILE, st.lists(one, min_size=2, max_size=3), st.none())
+
+
+def form(**fields):
+    """A dict of posted values; missing fields are left out."""
+    return st.fixed_dictionaries(fields).map(
+        lambda data: {name: value for name, value in data.items() if value is not None}
+    )
+
+
+def choice(choices):
+    return st.sampled_from([str(value) for value in choices.values])
+
+
+def some_of(choices, extra=()):
+    return st.lists(st.sampled_from([*choices.values, *extra]), max_size=4, unique=True)
+
+
+# ---------------------------------------------------------------------------
+# What must always hold in the database
+
+
+def assert_invariants():
+    # A report only for an answered check-in, within the scale.
+    assert not SymptomReport.objects.filter(follow_up__answered_at__isnull=True).exists()
+    assert not SymptomReport.objects.filter(Q(soreness__lt=0) | Q(soreness__gt=10)).exists()
+    # A session is never left without its sites, its check-ins or its link.
+    sessions = NeedlingSession.objects.annotate(
+        has_site=Exists(NeedledSite.objects.filter(session=OuterRef("pk"))),
+        has_follow_up=Exists(FollowUp.objects.filter(session=OuterRef("pk"))),
+        has_link=Exists(AccessLink.objects.filter(session=OuterRef("pk"))),
+    )
+    assert not sessions.filter(Q(has_site=False) | Q(has_follow_up=False) | Q(has_link=False)).exists()
+    assert not NeedledSite.objects.filter(Q(insertions__lt=1) | Q(insertions__gt=99)).exists()
+    # An acknowledged alert says who and what.
+    assert not Alert.objects.filter(acknowledged_at__isnull=False, acknowledged_by__isnull=True).exists()
+    assert not Alert.objects.filter(acknowledged_at__isnull=False, note="").exists()
+    # Every patient row passes its own validation.
+    for patient in Patient.objects.all():
+        patient.full_clean()
+
+
+def counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (Patient, NeedlingSession, NeedledSite, FollowUp, SymptomReport, AccessLink)
+    }
+
+
+@contextlib.contextmanager
+def rolled_back():
+    """Run one example in a savepoint, check the invariants, then undo it."""
+    with transaction.atomic():
+        yield
+        assert_invariants()
+        transaction.set_rollback(True)
+
+
+def assert_fine(response):
+    assert response.status_code < 500, response.status_code
+
+
+def assert_local_redirect(response, prefix="/"):
+    location = urlsplit(response["Location"])
+    assert not location.scheme and not location.netloc, response["Location"]
+    assert location.path.startswith(prefix), response["Location"]
+
+
+# ---------------------------------------------------------------------------
+# The world the forms act on
+
+
+@pytest.fixture
+def world(clinic_a, therapist_a, lead_a, patient_a, session_a, link_token):
+    patient_a.reference = "HP-0042"
+    patient_a.email = "p@example.org"
+    patient_a.save()
+    alert = alerts.evaluate_missed(session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC))[0]
+    staff = Client()
+    staff.force_login(therapist_a.user)
+    lead = Client()
+    lead.force_login(lead_a.user)
+    return {"staff": staff, "lead": lead, "patient": patient_a, "session": session_a,
+            "alert": alert, "token": link_token, "clinic": clinic_a, "lead_user": lead_a.user}
+
+
+# ---------------------------------------------------------------------------
+# The patient's forms
+
+CHECK_IN = form(
+    key=field(st.uuids().map(str)),
+    soreness=field(st.integers(0, 10).map(str)),
+    twitching=field(choice(TwitchingFelt)),
+    bruising=field(choice(BruiseBand)),
+    bruise_growing=field(st.just("on")),
+    bruise_elsewhere=field(st.just("on")),
+    interference=field(choice(Interference)),
+    after_effects=st.one_of(some_of(AfterEffect, ["none"]), field(ANY_TEXT)),
+    red_flags=st.one_of(some_of(RedFlag, ["none"]), field(ANY_TEXT)),
+    note=field(ANY_TEXT),
+)
+
+
+@EXAMPLES
+@given(data=CHECK_IN)
+def test_check_in_form(world, data):
+    url = reverse("patient:check_in", args=[world["token"]])
+    with rolled_back():
+        before = counts()
+        response = Client().post(url, data)
+        assert_fine(response)
+        if response.status_code == 302:
+            assert_local_redirect(response, url)
+            report = SymptomReport.objects.get(idempotency_key=data["key"])
+            assert 0 <= report.soreness <= 10
+        else:
+            assert counts() == before
+            assert response.status_code == 200
+            page = response.content.decode()
+            assert "Some answers are missing" in page  # and each field says what is wrong
+
+
+@EXAMPLES
+@given(changes=st.dictionaries(
+    st.sampled_from(["key", *FEELING_FINE]), st.one_of(HOSTILE, st.lists(HOSTILE, max_size=3)),
+    max_size=3,
+))
+def test_feeling_fine_button(world, changes):
+    url = reverse("patient:check_in", args=[world["token"]])
+    data = {"key": str(uuid.uuid4()), **FEELING_FINE, **changes}
+    with rolled_back():
+        before = counts()
+        response = Client().post(url, data)
+        assert_fine(response)
+        if response.status_code != 302:
+            assert counts() == before
+
+
+@EXAMPLES
+@given(data=form(language=field(st.sampled_from(["en", "es"])), next=field(ANY_TEXT)))
+def test_language_switch(world, data):
+    token = world["token"]
+    with rolled_back():
+        response = Client().post(reverse("patient:set_language", args=[token]), data)
+        assert_fine(response)
+        if response.status_code == 302:
+            assert_local_redirect(response, f"/f/{token}/")
+        else:
+            assert response.status_code == 400
+        world["patient"].refresh_from_db()
+        assert world["patient"].language in ("en", "es")
+
+
+@EXAMPLES
+@given(data=form(action=field(st.sampled_from(["stop", "resume"]))),
+       channel=st.sampled_from(ReminderChannel.values), email=st.sampled_from(["", "p@example.org"]))
+def test_stop_reminders(world, data, channel, email):
+    token = world["token"]
+    Patient.objects.filter(pk=world["patient"].pk).update(reminder_channel=channel, email=email)
+    with rolled_back():
+        response = Client().post(reverse("patient:stop_reminders", args=[token]), data)
+        assert_fine(response)
+        patient = Patient.objects.get(pk=world["patient"].pk)
+        if patient.reminders_consent:
+            # Only turned on again with somewhere to send them.
+            assert patient.reminder_channel == ReminderChannel.EMAIL and patient.email
+
+
+# ---------------------------------------------------------------------------
+# Staff forms
+
+
+def _sites(draw_rows):
+    rows = {}
+    for index, row in enumerate(draw_rows):
+        for name, value in row.items():
+            if value is not None:
+                rows[f"sites-{index}-{name}"] = value
+    return rows
+
+
+SITE_ROW = st.fixed_dictionaries({
+    "muscle": field(choice(Muscle)),
+    "side": field(choice(Side)),
+    "insertions": field(st.integers(1, 99).map(str)),
+    "technique": field(choice(Technique)),
+    "twitch_band": field(choice(TwitchBand)),
+    "notes": field(ANY_TEXT),
+})
+SESSION_FORM = st.tuples(
+    form(
+        performed_at=field(st.just("2026-01-15T10:30")),
+        pre_pain=field(st.integers(0, 10).map(str)),
+        chest_wall_area=field(st.just("on")),
+        anticoagulants=field(st.just("on")),
+        lung_condition=field(st.just("on")),
+        notes=field(ANY_TEXT),
+    ),
+    st.lists(SITE_ROW, max_size=3),
+    form(**{
+        "sites-TOTAL_FORMS": field(st.integers(0, 4).map(str)),
+        "sites-INITIAL_FORMS": field(st.just("0")),
+        "sites-MIN_NUM_FORMS": field(st.just("0")),
+        "sites-MAX_NUM_FORMS": field(st.just("20")),
+    }),
+)
+
+
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(parts=SESSION_FORM)
+def test_record_session_form(world, parts):
+    session_fields, rows, management = parts
+    data = {**session_fields, **_sites(rows), **management}
+    url = reverse("tracker:session_create", args=[world["patient"].pk])
+    with rolled_back():
+        before = counts()
+        response = world["staff"].post(url, data)
+        assert_fine(response)
+        if response.status_code == 302:
+            assert_local_redirect(response, "/sessions/")
+            assert counts()["NeedlingSession"] == before["NeedlingSession"] + 1
+        else:
+            assert counts() == before
+            page = response.content.decode()
+            assert "invalid-feedback" in page or "alert-danger" in page or "alert alert-block" in page
+
+
+PATIENT_FORM = form(
+    clinic=field(st.just("CLINIC")),
+    display_name=field(st.just("Jo Bloggs")),
+    reference=field(st.sampled_from(["", "HP-1", "HP-0042"])),
+    year_of_birth=field(st.integers(1900, 2026).map(str)),
+    email=field(st.sampled_from(["", "jo@example.org"])),
+    phone=field(st.sampled_from(["", "+447700900123"])),
+    language=field(st.sampled_from(["en", "es"])),
+    reminder_channel=field(choice(ReminderChannel)),
+    reminders_consent=field(st.just("on")),
+)
+
+
+@EXAMPLES
+@given(data=PATIENT_FORM)
+def test_add_patient_form(world, data):
+    data = {k: (str(world["clinic"].pk) if v == "CLINIC" else v) for k, v in data.items()}
+    with rolled_back():
+        before = counts()
+        response = world["staff"].post(reverse("tracker:patient_create"), data)
+        assert_fine(response)
+        if response.status_code == 302:
+            assert counts()["Patient"] == before["Patient"] + 1
+        else:
+            assert counts() == before
+            form = response.context["form"]
+            hidden = {bound.name for bound in form.hidden_fields()}  # not a person's mistake
+            if set(form.errors) - hidden:
+                assert "invalid-feedback" in response.content.decode()
+
+
+@EXAMPLES
+@given(data=form(note=field(st.just("Called the patient.")), next=field(ANY_TEXT)))
+def test_acknowledge_alert_form(world, data):
+    url = reverse("tracker:alert_acknowledge", args=[world["alert"].pk])
+    with rolled_back():
+        response = world["staff"].post(url, data)
+        assert_fine(response)
+        assert response.status_code == 302
+        assert_local_redirect(response)
+        alert = Alert.objects.get(pk=world["alert"].pk)
+        if alert.acknowledged_at is None:
+            # The inbox says why: a note is needed.
+            assert response.wsgi_request._messages._queued_messages
+
+
+@EXAMPLES
+@given(data=form(confirm=field(st.sampled_from(["HP-0042", " hp-0042 ", "Someone else"]))))
+def test_erase_confirmation_form(world, data):
+    patient = world["patient"]
+    url = reverse("tracker:patient_erase", args=[patient.pk])
+    with rolled_back():
+        response = world["lead"].post(url, data)
+        assert_fine(response)
+        patient = Patient.objects.get(pk=patient.pk)
+        typed = data.get("confirm")
+        if isinstance(typed, list):
+            typed = typed[-1]  # a field sent twice: Django reads the last
+        matches = isinstance(typed, str) and " ".join(typed.split()).casefold() == "hp-0042"
+        assert patient.is_erased == matches
+        if not matches:
+            assert patient.reference == "HP-0042"
+            assert "invalid-feedback" in response.content.decode()
+
+
+@EXAMPLES
+@given(data=form(username=field(st.just("ana")), password=field(ANY_TEXT), next=field(ANY_TEXT)))
+def test_sign_in_form(world, data):
+    with rolled_back():
+        response = Client().post(reverse("login"), data)
+        assert_fine(response)
+        if response.status_code == 302:
+            assert_local_redirect(response)
+
+
+@EXAMPLES
+@given(data=form(code=field(st.integers(0, 999_999).map(lambda n: f"{n:06d}")), next=field(ANY_TEXT)))
+def test_two_step_set_up_form(world, data):
+    with rolled_back():
+        response = world["staff"].post(reverse("tracker:two_step"), data)
+        assert_fine(response)
+        if response.status_code != 302:
+            assert "invalid-feedback" in response.content.decode()
+        else:
+            assert_local_redirect(response)
+
+
+# ---------------------------------------------------------------------------
+# Filters in the query string
+
+QUERY = st.dictionaries(
+    st.sampled_from(["date_from", "date_to", "therapist", "muscle", "technique", "state",
+                     "severity", "page", "q", "mine", "user", "action", "patient"]),
+    st.one_of(HOSTILE, st.lists(HOSTILE, min_size=2, max_size=3)),
+    max_size=5,
+)
+
+
+@EXAMPLES
+@given(query=QUERY)
+def test_list_and_filter_pages_take_any_query_string(world, query):
+    clinic = world["clinic"].pk
+    staff_pages = [
+        reverse("tracker:home"), reverse("tracker:alert_list"), reverse("tracker:patient_list"),
+        reverse("tracker:analytics", args=[clinic]),
+        reverse("tracker:analytics_chart", args=[clinic, "rates"]),
+        reverse("tracker:analytics_csv", args=[clinic, "completion"]),
+    ]
+    lead_pages = [reverse("tracker:audit_list"), reverse("tracker:audit_csv")]
+    with rolled_back():
+        for client, urls in [(world["staff"], staff_pages), (world["lead"], lead_pages)]:
+            for url in urls:
+                response = client.get(url, query)
+                assert response.status_code in (200, 400), (url, response.status_code)
+                if response.streaming:
+                    b"".join(response.streaming_content)
+
+
+# ---------------------------------------------------------------------------
+# Parameters in the path
+
+PK_ROUTES = [
+    "/patients/{}/", "/patients/{}/soreness.svg", "/patients/{}/summary/",
+    "/patients/{}/sessions/new/", "/patients/{}/export.json", "/patients/{}/erase/",
+    "/sessions/{}/", "/sessions/{}/soreness.svg", "/clinics/{}/analytics/",
+    "/clinics/{}/analytics/rates.svg", "/clinics/{}/analytics/rates.csv",
+]
+
+
+@EXAMPLES
+@given(value=st.one_of(ANY_TEXT, NASTY, NUMBER, st.integers(0, 10**30).map(str)))
+def test_ids_in_the_path_are_a_page_or_a_404(world, value):
+    segment = quote(value, safe="")
+    with rolled_back():
+        for route in PK_ROUTES:
+            response = world["lead"].get(route.format(segment))
+            assert response.status_code in (200, 301, 404), (route, value, response.status_code)
+        response = world["lead"].post(f"/alerts/{segment}/acknowledge/", {"note": "x"})
+        assert response.status_code in (302, 404)
+        response = world["lead"].get(f"/clinics/{world['clinic'].pk}/analytics/{segment}.svg")
+        assert response.status_code in (200, 404)
+
+
+@EXAMPLES
+@given(token=st.one_of(ANY_TEXT, NASTY, st.text(min_size=200, max_size=3000)),
+       time_point=st.one_of(st.integers(-5, 10**25).map(str), ANY_TEXT))
+def test_tokens_in_the_path_open_nothing(world, token, time_point):
+    segment = quote(token, safe="")
+    with rolled_back():
+        for path in [f"/f/{segment}/", f"/f/{segment}/reminders/", f"/f/{segment}/soreness.svg",
+                     f"/f/{segment}/done/{quote(time_point, safe='')}/"]:
+            response = Client().get(path)
+            assert response.status_code in (301, 404), (path, response.status_code)
+        response = Client().post(f"/f/{segment}/language/", {"language": "es"})
+        assert response.status_code in (301, 404)
+        # The real link with a junk check-in number.
+        response = Client().get(f"/f/{world['token']}/done/{quote(time_point, safe='')}/")
+        assert response.status_code in (200, 404)
+
+
+# ---------------------------------------------------------------------------
+# A staff form posted without its CSRF token
+
+
+def test_staff_posts_without_a_csrf_token_are_refused(world, therapist_a, lead_a):
+    session, patient, alert = world["session"], world["patient"], world["alert"]
+    posts = [
+        (therapist_a.user, reverse("tracker:patient_create"), {"display_name": "X", "clinic": world["clinic"].pk}),
+        (therapist_a.user, reverse("tracker:session_create", args=[patient.pk]), {"pre_pain": "3"}),
+        (therapist_a.user, reverse("tracker:alert_acknowledge", args=[alert.pk]), {"note": "Done"}),
+        (therapist_a.user, reverse("tracker:link_replace", args=[session.pk]), {}),
+        (therapist_a.user, reverse("tracker:two_step"), {"action": "remove"}),
+        (therapist_a.user, reverse("password_change"), {}),
+        (therapist_a.user, reverse("logout"), {}),
+        (lead_a.user, reverse("tracker:patient_erase", args=[patient.pk]), {"confirm": "HP-0042"}),
+    ]
+    before = counts()
+    for user, url, data in posts:
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        response = client.post(url, data)
+        assert response.status_code == 403, url
+        assert "CSRF verification failed" in response.content.decode(), url
+    assert counts() == before
+    assert not Alert.objects.filter(acknowledged_at__isnull=False).exists()
+    assert not Patient.objects.filter(erased_at__isnull=False).exists()
+    assert AccessLink.objects.get(session=session).revoked_at is None
+
+
+def test_a_huge_site_count_builds_no_huge_page(world):
+    """TOTAL_FORMS is the client's to write: one post must not make the server build 1000 rows."""
+    url = reverse("tracker:session_create", args=[world["patient"].pk])
+    before = counts()
+    response = world["staff"].post(url, {
+        "performed_at": "2026-01-15T10:30", "pre_pain": "3", "sites-TOTAL_FORMS": "1000000",
+        "sites-INITIAL_FORMS": "0", "sites-0-muscle": "deltoid", "sites-0-side": "left",
+        "sites-0-insertions": "2", "sites-0-technique": "superficial", "sites-0-twitch_band": "none",
+    })
+    assert response.status_code == 200
+    assert "Please submit at most 20 forms" in response.content.decode()
+    assert len(response.context["sites"].forms) == 20
+    assert counts() == before

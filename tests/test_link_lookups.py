@@ -1,0 +1,153 @@
+"""Looking up a patient link: limited per address, and as costly for a wrong token as a right one."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tracker import ratelimit, services, tokens
+
+pytestmark = pytest.mark.django_db
+
+UNKNOWN = tokens.token_for(tokens.new_nonce())
+
+
+@pytest.fixture
+def limits(settings, frozen_now):
+    """Small limits, an empty cache, and the clock at the start of an hour."""
+    cache.clear()
+    settings.LINK_LOOKUPS_PER_MINUTE = 6
+    settings.LINK_MISSES_PER_HOUR = 3
+    start = frozen_now(timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+    yield start
+    cache.clear()
+
+
+@pytest.fixture
+def catalogue():
+    """The Spanish catalogue compiled from the committed .po (``make test`` does it first too)."""
+    po = Path(__file__).resolve().parent.parent / "tracker/locale/es/LC_MESSAGES/django.po"
+    mo = po.with_suffix(".mo")
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        call_command("compilemessages", locale=["es"], ignore_patterns=[".venv"], verbosity=0)
+
+
+def _check_in(token):
+    return reverse("patient:check_in", args=[token])
+
+
+def test_too_many_lookups_a_minute_get_a_please_wait_page(
+    client, link_token, limits, frozen_now, catalogue
+):
+    for _ in range(6):
+        assert client.get(_check_in(link_token)).status_code == 200
+    response = client.get(_check_in(link_token))
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Content-Language"] == "en, es"
+    assert "no-store" in response["Cache-Control"] and not response.cookies
+    page = response.content.decode()
+    assert "Please wait a moment" in page and "Espere un momento" in page
+    assert "try your link again in 1 minute" in page
+    assert "call emergency services now" in page  # still there for someone unwell
+    # The next minute starts afresh.
+    frozen_now(limits + timedelta(minutes=1))
+    assert client.get(_check_in(link_token)).status_code == 200
+
+
+def test_too_many_unknown_tokens_an_hour_block_every_lookup(client, link_token, limits, frozen_now):
+    for _ in range(3):
+        assert client.get(_check_in(UNKNOWN)).status_code == 404
+    # Now even the right token is refused: a guesser must not learn which guess was right.
+    frozen_now(limits + timedelta(minutes=10))
+    response = client.get(_check_in(link_token))
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(50 * 60)
+    assert "try your link again in 50 minutes" in response.content.decode()
+    # Another address is not affected; the hour's end lifts the block.
+    assert Client(REMOTE_ADDR="198.51.100.7").get(_check_in(link_token)).status_code == 200
+    frozen_now(limits + timedelta(hours=1))
+    assert client.get(_check_in(link_token)).status_code == 200
+
+
+def test_known_links_do_not_count_as_misses(client, session_a, link_token, limits, frozen_now):
+    link = session_a.access_links.get()
+    link.revoked_at = link.created_at
+    link.save()
+    for minute in range(4):
+        frozen_now(limits + timedelta(minutes=minute))
+        response = client.get(_check_in(link_token))
+        assert response.status_code == 404 and "replaced" in response.content.decode()
+
+
+def test_every_patient_link_page_is_limited(client, link_token, limits):
+    names = ["check_in", "stop_reminders", "soreness_chart"]
+    for _ in range(2):
+        for name in names:
+            assert client.get(reverse(f"patient:{name}", args=[link_token])).status_code == 200
+    assert client.post(reverse("patient:set_language", args=[link_token]), {"language": "en"}).status_code == 429
+    assert client.get(reverse("patient:done", args=[link_token, 0])).status_code == 429
+
+
+def test_addresses_are_counted_as_the_audit_trail_reads_them(rf, settings):
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert ratelimit.client_key(request) == "10.0.0.2"  # the header is anyone's to write
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert ratelimit.client_key(request) == "203.0.113.9"
+    # IPv6: one home's /64 counts as one address; an IPv4-mapped address as itself.
+    settings.TRUSTED_PROXY_COUNT = 0
+    first = rf.get("/", REMOTE_ADDR="2001:db8:1:2::1")
+    other = rf.get("/", REMOTE_ADDR="2001:db8:1:2:ffff::9")
+    assert ratelimit.client_key(first) == ratelimit.client_key(other) == "2001:db8:1:2::/64"
+    assert ratelimit.client_key(rf.get("/", REMOTE_ADDR="::ffff:192.0.2.1")) == "192.0.2.1"
+    assert ratelimit.client_key(rf.get("/", REMOTE_ADDR="not an address")) == "unknown"
+
+
+# --- A wrong token costs the same work as a right one -----------------------------------
+
+
+def _operations(monkeypatch, django_assert_num_queries, token):
+    """The hashing, HMAC and comparison calls one lookup makes, in order."""
+    calls = []
+
+    def counting(name, function):
+        def wrapped(*args, **kwargs):
+            calls.append(name)
+            return function(*args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(tokens, "hash_token", counting("sha256", tokens.hash_token))
+    monkeypatch.setattr(tokens, "token_for", counting("hmac", tokens.token_for))
+    monkeypatch.setattr(
+        services, "constant_time_compare", counting("compare", services.constant_time_compare)
+    )
+    with django_assert_num_queries(1):
+        link = services.lookup_access_link(token)
+    monkeypatch.undo()
+    return calls, link
+
+
+def test_a_wrong_token_runs_the_same_operations_as_a_right_one(
+    monkeypatch, django_assert_num_queries, session_a, link_token
+):
+    right, found = _operations(monkeypatch, django_assert_num_queries, link_token)
+    assert found == session_a.access_links.get()
+    for wrong in [UNKNOWN, link_token[:-1] + ("A" if link_token[-1] != "A" else "B"), "x", "é" * 500]:
+        ops, missing = _operations(monkeypatch, django_assert_num_queries, wrong)
+        assert missing is None
+        assert ops == right == ["sha256", "hmac", "sha256", "compare"], wrong
+
+
+def test_a_row_written_without_the_secret_key_opens_nothing(session_a):
+    """Someone who can write to the database but lacks SECRET_KEY cannot make a working link."""
+    link = session_a.access_links.get()
+    forged = "forged-token-" + "A" * 30
+    type(link).objects.filter(pk=link.pk).update(token_hash=tokens.hash_token(forged))
+    assert services.lookup_access_link(forged) is None

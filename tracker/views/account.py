@@ -1,0 +1,178 @@
+"""A member of staff's own sign-in: two-step set-up and code, and the lockout page.
+
+Two-step sign-in uses time-based codes (TOTP, RFC 6238) from any
+authenticator app. While an app is being set up, its secret waits in the
+session; the device row is written only once the user has typed a code that
+proves the app holds it. ``tracker.signin`` decides who must pass which page.
+"""
+
+import base64
+import logging
+import secrets
+
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django_otp import login as otp_login
+from django_otp import match_token
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tracker import signin
+
+PENDING_KEY = "tracker.two_step_pending_key"
+
+# Changes to how someone signs in, for the server's security log (user ids only).
+log = logging.getLogger("tracker.signin")
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Code from your authenticator app"), max_length=12, strip=True,
+        widget=forms.TextInput(attrs={
+            "inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True,
+            "class": "form-control form-control-lg",
+        }),
+        error_messages={"required": gettext_lazy("Type the 6-digit code your app shows.")},
+    )
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].replace(" ", "")
+        if len(code) != 6 or not code.isascii() or not code.isdigit():
+            raise forms.ValidationError(_("Type the 6-digit code your app shows."))
+        return code
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def _done(request, next_url):
+    return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+
+
+@login_required
+@never_cache
+def two_step(request):
+    """The user's two-step sign-in: its state, setting up an app, turning it off."""
+    user = request.user
+    confirmed = list(TOTPDevice.objects.devices_for_user(user, confirmed=True))
+    required = signin.two_step_required(user)
+    next_url = _next_url(request)
+
+    if request.method == "POST" and request.POST.get("action") == "remove":
+        if required:
+            messages.error(request, _("Your clinic requires two-step sign-in for leads."))
+        elif confirmed:
+            TOTPDevice.objects.filter(user=user).delete()
+            log.warning("Two-step sign-in turned off by user %s", user.pk)
+            messages.success(request, _("Two-step sign-in is off."))
+        return redirect("tracker:two_step")
+
+    setting_up = not confirmed or request.GET.get("new") == "1" or request.method == "POST"
+    if not setting_up:
+        return render(request, "tracker/two_step.html", {
+            "devices": confirmed, "required": required, "setting_up": False,
+        })
+
+    key = request.session.get(PENDING_KEY)
+    if not isinstance(key, str) or len(key) != 40:
+        key = request.session[PENDING_KEY] = secrets.token_hex(20)
+    # Not saved: only the page's QR code and the check below use it.
+    device = TOTPDevice(user=user, key=key, name=_("Authenticator app"))
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        if _code_matches(device, form.cleaned_data["code"]):
+            with transaction.atomic():
+                # One app per person: a new phone replaces the old one.
+                TOTPDevice.objects.filter(user=user).delete()
+                device.confirmed = True
+                device.save()
+            del request.session[PENDING_KEY]
+            log.info("Two-step sign-in %s by user %s", "moved" if confirmed else "set up", user.pk)
+            otp_login(request, device)
+            signin.second_step_done(request)
+            messages.success(request, _(
+                "Two-step sign-in is on. From now on, after your password, type the code "
+                "your app shows."
+            ))
+            return _done(request, next_url)
+        form.add_error("code", _(
+            "That code does not match. Check that the app shows “%(issuer)s”, and type the "
+            "code showing now."
+        ) % {"issuer": settings.OTP_TOTP_ISSUER})
+
+    secret = base64.b32encode(device.bin_key).decode("ascii")
+    return render(request, "tracker/two_step.html", {
+        "devices": confirmed,
+        "required": required,
+        "setting_up": True,
+        "form": form,
+        "next": next_url,
+        "qr_svg": segno.make(device.config_url, error="m").svg_inline(
+            dark="#212529", omitsize=True, title=_("QR code to add Needle Aftercare to your app"),
+        ),
+        "secret_groups": [secret[i:i + 4] for i in range(0, len(secret), 4)],
+    })
+
+
+def _code_matches(device, code) -> bool:
+    """The code against an unsaved device, with the app's usual one-step tolerance.
+
+    A match marks the code's time step used, so the same code cannot then
+    pass the sign-in check as well.
+    """
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    if not totp.verify(int(code), tolerance=device.tolerance):
+        return False
+    device.last_t = totp.t()
+    device.drift = totp.drift
+    return True
+
+
+@login_required
+@never_cache
+def two_step_verify(request):
+    """After the password: the code from the user's app."""
+    next_url = _next_url(request)
+    if request.session.get(signin.TWO_STEP) != signin.VERIFY:
+        return _done(request, next_url)
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        # django-otp throttles each device: after a wrong code, the next try
+        # waits 1, 2, 4… seconds, so codes cannot be guessed quickly.
+        device = match_token(request.user, form.cleaned_data["code"])
+        if device is not None:
+            otp_login(request, device)
+            signin.second_step_done(request)
+            return _done(request, next_url)
+        form.add_error("code", _(
+            "That code did not work. Codes change every 30 seconds: type the one showing now. "
+            "After several wrong codes, wait a minute before trying again."
+        ))
+    return render(request, "registration/two_step_verify.html", {"form": form, "next": next_url})
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a sign-in while locked out (AXES_LOCKOUT_CALLABLE)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    response = render(
+        request, "registration/locked_out.html",
+        {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes},
+        status=429,
+    )
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
