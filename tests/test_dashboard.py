@@ -158,3 +158,26 @@ def test_inbox_filters_by_state_and_severity(client, therapist_a, session_a):
     assert rules("?state=acknowledged") == ["red_flag"]
     assert sorted(rules("?state=all")) == ["missed", "red_flag"]
     assert rules("?state=all&severity=urgent") == ["red_flag"]
+
+
+@pytest.mark.parametrize("patients", [1, 50])  # about 10 and 500 sessions
+def test_staff_lists_cost_the_same_at_10_and_500_sessions(client, patients, django_assert_num_queries):
+    """The network builder bulk-writes realistic sessions, follow-ups, reports and alerts."""
+    from django.contrib.auth import get_user_model
+
+    from tracker import scale
+    from tracker.models import FollowUp, NeedlingSession
+
+    scale.seed(patients=patients, therapists=2, seed=patients)
+    therapist = get_user_model().objects.get(username=f"scale-{patients}-1")
+    sessions = NeedlingSession.objects.for_user(therapist).count()
+    # At least one alert, so no list is empty (an empty page skips its query).
+    alerts.evaluate_missed(FollowUp.objects.for_user(therapist).first())
+    assert (sessions < 20) if patients == 1 else (sessions > 200)
+    client.force_login(therapist)
+    with django_assert_num_queries(14):  # as in test_dashboard_query_count_does_not_grow
+        client.get(reverse("tracker:home"))
+    with django_assert_num_queries(5):  # as in test_alert_inbox_query_count_does_not_grow
+        client.get(reverse("tracker:alert_list") + "?state=all")
+    with django_assert_num_queries(5):  # as in test_patient_list_query_count_does_not_grow
+        client.get(reverse("tracker:patient_list"))
