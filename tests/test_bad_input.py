@@ -505,3 +505,22 @@ def test_a_huge_site_count_builds_no_huge_page(world):
     assert "Please submit at most 20 forms" in response.content.decode()
     assert len(response.context["sites"].forms) == 20
     assert counts() == before
+
+
+def test_a_nul_character_anywhere_is_refused_politely(world):
+    """PostgreSQL refuses NUL in any text: it must never reach a query (SQLite would take it)."""
+    clinic = world["clinic"].pk
+    for client, url, query in [
+        (world["staff"], reverse("tracker:patient_list"), {"q": "a\x00b"}),
+        (world["staff"], reverse("tracker:alert_list"), {"state": "\x00", "severity": "\x00"}),
+        (world["staff"], reverse("tracker:analytics", args=[clinic]), {"muscle": "\x00", "date_from": "\x00"}),
+        (world["lead"], reverse("tracker:audit_list"), {"patient": "a\x00", "user": "\x00"}),
+    ]:
+        response = client.get(url, query)
+        assert response.status_code == 200, url
+    token = world["token"]
+    assert Client().get(f"/f/{token}%00/").status_code == 404
+    response = Client().post(reverse("patient:check_in", args=[token]), {"key": "\x00", "note": "\x00"})
+    assert response.status_code == 200
+    response = Client().post(reverse("login"), {"username": "ana\x00", "password": "x\x00"})
+    assert response.status_code == 200

@@ -158,10 +158,10 @@ def replace_access_link(*, session, user) -> LinkReplacement:
         raise ValidationError(_("This patient's details were erased; no new link can be issued."))
     if session.performed_at + timedelta(days=settings.ACCESS_LINK_LIFETIME_DAYS) <= now:
         raise ValidationError(_("This session's check-ins are over; a new link would not open."))
-    # Locked, so that two clicks at once revoke one link and issue one.
-    revoked = list(
-        AccessLink.objects.select_for_update().filter(session=session).usable_at(now)
-    )
+    # The session row is locked, so that two clicks at once run one after the
+    # other: the second revokes the first's new link and one link stays usable.
+    NeedlingSession.objects.select_for_update().filter(pk=session.pk).first()
+    revoked = list(AccessLink.objects.filter(session=session).usable_at(now))
     AccessLink.objects.filter(pk__in=[link.pk for link in revoked]).update(revoked_at=now)
     for link in revoked:
         link.revoked_at = now

@@ -38,7 +38,8 @@ class PatientListView(LoginRequiredMixin, ListView):
             .annotate(session_count=Count("sessions"), last_session_at=Max("sessions__performed_at"))
             .order_by("display_name", "pk")
         )
-        query = self.request.GET.get("q", "").strip()[:100]
+        # No NUL: PostgreSQL refuses it in any text, even a search term.
+        query = self.request.GET.get("q", "").replace("\x00", "").strip()[:100]
         if query:
             patients = patients.filter(Q(display_name__icontains=query) | Q(reference__iexact=query))
         return patients
