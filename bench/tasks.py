@@ -195,7 +195,8 @@ def open_check_ins(count: int, seed: int) -> dict:
             for i in range(count)
         )
         sessions = NeedlingSession.objects.bulk_create(
-            NeedlingSession(patient=p, therapist=therapist, performed_at=now - timedelta(minutes=5),
+            NeedlingSession(patient=p, clinic=clinic, therapist=therapist,
+                            performed_at=now - timedelta(minutes=5),
                             pre_pain=5)
             for p in patients
         )
@@ -378,7 +379,8 @@ def reminders_build(count: int) -> dict:
             )
             performed = now - timedelta(hours=23)  # the 24 h check-in opened an hour ago
             sessions = NeedlingSession.objects.bulk_create(
-                NeedlingSession(patient=p, therapist=therapist, performed_at=performed, pre_pain=4)
+                NeedlingSession(patient=p, clinic=clinic, therapist=therapist, performed_at=performed,
+                                pre_pain=4)
                 for p in patients
             )
             follow_ups = []

@@ -41,7 +41,8 @@ def test_one_follow_up_per_session_and_time_point(session_a):
     existing = session_a.follow_ups.get(time_point=TimePoint.H24)
     with _violates("followup_unique_session_time_point"), transaction.atomic():
         FollowUp.objects.create(
-            session=session_a, time_point=TimePoint.H24, due_at=existing.due_at,
+            session=session_a, clinic=session_a.clinic, time_point=TimePoint.H24,
+            due_at=existing.due_at,
             opens_at=existing.opens_at, closes_at=existing.closes_at,
         )
 

@@ -60,13 +60,18 @@ class FollowUpInline(admin.TabularInline):
 class NeedlingSessionAdmin(admin.ModelAdmin):
     list_display = ["performed_at", "patient", "therapist", "pre_pain", "chest_wall_area",
                     "anticoagulants", "lung_condition"]
-    list_filter = ["patient__clinic", "chest_wall_area", "anticoagulants", "lung_condition",
+    list_filter = ["clinic", "chest_wall_area", "anticoagulants", "lung_condition",
                    "therapist"]
     date_hierarchy = "performed_at"
     search_fields = ["patient__display_name", "patient__reference"]
     list_select_related = ["patient", "therapist"]
     raw_id_fields = ["patient"]
     inlines = [NeedledSiteInline, FollowUpInline]
+
+    def has_add_permission(self, request):
+        # Sessions are recorded in the app, which plans their check-ins and
+        # issues the patient's link; here they can only be looked at or fixed.
+        return False
 
 
 @admin.register(NeedledSite)
@@ -80,16 +85,20 @@ class NeedledSiteAdmin(admin.ModelAdmin):
 class FollowUpAdmin(admin.ModelAdmin):
     list_display = ["session", "time_point", "due_at", "closes_at", "answered_at",
                     "reminder_sent_at"]
-    list_filter = ["time_point", "session__patient__clinic"]
+    list_filter = ["time_point", "clinic"]
     date_hierarchy = "due_at"
     raw_id_fields = ["session"]
+
+    def has_add_permission(self, request):
+        # Check-ins are planned with their session (tracker.scheduling).
+        return False
 
 
 @admin.register(SymptomReport)
 class SymptomReportAdmin(admin.ModelAdmin):
     list_display = ["follow_up", "soreness", "twitching", "bruising", "submitted_at"]
     list_filter = ["follow_up__time_point", "twitching", "bruising", "rf_breathing",
-                   "follow_up__session__patient__clinic"]
+                   "follow_up__clinic"]
     date_hierarchy = "submitted_at"
     raw_id_fields = ["follow_up"]
     readonly_fields = ["idempotency_key", "submitted_at"]

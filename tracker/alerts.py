@@ -163,6 +163,7 @@ def _open_alerts(facts: Facts, report=None) -> list[Alert]:
             session=facts.session,
             rule=rule.code,
             defaults={
+                "clinic_id": facts.session.clinic_id,
                 "severity": rule.severity,
                 "detail": detail[:300],
                 "report": report,

@@ -123,7 +123,7 @@ def _chunk(rng, clinics, staff, start, size, sessions_per_patient, now, seed, co
             # Mostly spread over two years; one in twenty in the last four days.
             days = rng.uniform(0, 4) if rng.random() < 0.05 else rng.uniform(4, 730)
             session = NeedlingSession(
-                patient=patient, therapist=therapist,
+                patient=patient, clinic_id=patient.clinic_id, therapist=therapist,
                 performed_at=now - timedelta(days=days),
                 pre_pain=rng.randint(2, 8), anticoagulants=rng.random() < 0.05,
             )
@@ -180,10 +180,10 @@ def _chunk(rng, clinics, staff, start, size, sessions_per_patient, now, seed, co
                 nausea=first and plan["nausea"], rf_breathing=first and plan["red_flag"],
             ))
             if first and plan["red_flag"]:
-                alerts.append(Alert(session=session, rule=AlertRule.RED_FLAG, severity=Severity.URGENT,
+                alerts.append(Alert(session=session, clinic_id=session.clinic_id, rule=AlertRule.RED_FLAG, severity=Severity.URGENT,
                                     opened_at=answer_at, detail="Warning sign reported"))
             if follow_up.time_point == TimePoint.H48 and soreness >= 4:
-                alerts.append(Alert(session=session, rule=AlertRule.SORENESS_HIGH_48H,
+                alerts.append(Alert(session=session, clinic_id=session.clinic_id, rule=AlertRule.SORENESS_HIGH_48H,
                                     severity=Severity.ATTENTION, opened_at=answer_at,
                                     detail=f"{soreness}/10 at 48 h"))
     SymptomReport.objects.bulk_create(reports, batch_size=5000)

@@ -29,6 +29,7 @@ def plan_follow_up(session, time_point: TimePoint, *, recorded_at=None) -> Follo
     window_after = timedelta(hours=clinic.window_closes_hours_after)
     return FollowUp(
         session=session,
+        clinic_id=session.clinic_id,
         time_point=time_point,
         due_at=due_at,
         opens_at=max(start, due_at - timedelta(hours=clinic.window_opens_hours_before)),

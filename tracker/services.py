@@ -69,6 +69,7 @@ def record_session(
 
     session = NeedlingSession(
         patient=patient,
+        clinic=patient.clinic,
         therapist=therapist,
         performed_at=performed_at,
         pre_pain=pre_pain,
@@ -252,6 +253,7 @@ def _add_72h_if_unsettled(follow_up_48h, report_48h):
             session=session,
             time_point=TimePoint.H72,
             defaults={
+                "clinic_id": planned.clinic_id,
                 "due_at": planned.due_at,
                 "opens_at": planned.opens_at,
                 "closes_at": planned.closes_at,

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import Role
+from tracker.models.base import TrackerModel
 
 
 class AuditAction(models.TextChoices):
@@ -50,7 +51,7 @@ class AuditEventQuerySet(models.QuerySet):
     delete.queryset_only = True
 
 
-class AuditEvent(models.Model):
+class AuditEvent(TrackerModel):
     """One read or change of a patient's data by a member of staff (or the system).
 
     ``detail`` is a short, non-clinical word or two (the page seen, what was

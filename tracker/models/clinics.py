@@ -8,6 +8,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import Role, TimePoint
+from tracker.models.base import TrackerModel
 
 
 def validate_time_zone(value):
@@ -29,7 +30,7 @@ class ClinicQuerySet(models.QuerySet):
         return self.filter(memberships__user=user, memberships__role=Role.LEAD)
 
 
-class Clinic(models.Model):
+class Clinic(TrackerModel):
     """A clinic: the unit that owns patients, sees alerts and sets thresholds.
 
     Every time a patient or therapist sees is shown in the clinic's zone.
@@ -114,7 +115,7 @@ class Clinic(models.Model):
         return sorted(points)
 
 
-class Membership(models.Model):
+class Membership(TrackerModel):
     """A staff user's place in a clinic. A user may work at several clinics."""
 
     user = models.ForeignKey(

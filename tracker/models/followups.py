@@ -12,6 +12,7 @@ from tracker.choices import (
     TimePoint,
     TwitchingFelt,
 )
+from tracker.models.base import TrackerModel
 from tracker.models.sessions import NRS_VALIDATORS
 
 
@@ -33,7 +34,7 @@ class FollowUpQuerySet(models.QuerySet):
     def for_user(self, user):
         if not user.is_authenticated:
             return self.none()
-        return self.filter(session__patient__clinic__memberships__user=user)
+        return self.filter(clinic__memberships__user=user)
 
     def answerable_at(self, moment):
         """Open or late: the patient may still answer."""
@@ -49,7 +50,7 @@ class FollowUpQuerySet(models.QuerySet):
         return self.filter(answered_at__isnull=True, closes_at__lte=moment)
 
 
-class FollowUp(models.Model):
+class FollowUp(TrackerModel):
     """One planned check-in for a session, at a fixed time point.
 
     The patient may answer between ``opens_at`` and ``closes_at``. Its state is
@@ -60,6 +61,10 @@ class FollowUp(models.Model):
 
     session = models.ForeignKey(
         "tracker.NeedlingSession", on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    # The session's clinic, for the dashboard's lists (see NeedlingSession.clinic).
+    clinic = models.ForeignKey(
+        "tracker.Clinic", on_delete=models.PROTECT, related_name="+", editable=False
     )
     time_point = models.PositiveSmallIntegerField(choices=TimePoint.choices)
     due_at = models.DateTimeField()
@@ -85,11 +90,20 @@ class FollowUp(models.Model):
             ),
         ]
         indexes = [
-            # Open and missed follow-ups across a clinic: unanswered rows by window.
+            # The reminder job, across all clinics: unanswered check-ins whose
+            # window is open (send_due_reminders) or has closed (mark_missed).
             models.Index(
                 fields=["closes_at", "opens_at"],
                 condition=models.Q(answered_at__isnull=True),
                 name="followup_unanswered_window_idx",
+            ),
+            # The dashboard's open, late and missed lists and their counts: a
+            # clinic's unanswered check-ins by closing time (with the other two
+            # times, so that a count reads the index alone).
+            models.Index(
+                fields=["clinic", "closes_at", "opens_at", "due_at"],
+                condition=models.Q(answered_at__isnull=True),
+                name="followup_clinic_unanswered_idx",
             ),
         ]
 
@@ -120,10 +134,10 @@ class SymptomReportQuerySet(models.QuerySet):
         """Reports on sessions of patients in the clinics the user is a member of."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(follow_up__session__patient__clinic__memberships__user=user)
+        return self.filter(follow_up__clinic__memberships__user=user)
 
 
-class SymptomReport(models.Model):
+class SymptomReport(TrackerModel):
     """A patient's answer to one follow-up.
 
     ``idempotency_key`` is made by the form when the page is shown, so a phone

@@ -1,6 +1,7 @@
 from django.db import models
 
 from tracker import tokens
+from tracker.models.base import TrackerModel
 
 
 class AccessLinkQuerySet(models.QuerySet):
@@ -8,7 +9,7 @@ class AccessLinkQuerySet(models.QuerySet):
         return self.filter(revoked_at__isnull=True, expires_at__gt=moment)
 
 
-class AccessLink(models.Model):
+class AccessLink(TrackerModel):
     """The patient's way into a session's check-ins, without a password.
 
     The token in the link is an HMAC of ``nonce`` under the server's secret

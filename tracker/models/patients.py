@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import Language, ReminderChannel, Role
+from tracker.models.base import TrackerModel
 
 
 class PatientQuerySet(models.QuerySet):
@@ -20,7 +21,7 @@ class PatientQuerySet(models.QuerySet):
         return self.filter(clinic__memberships__user=user, clinic__memberships__role=Role.LEAD)
 
 
-class Patient(models.Model):
+class Patient(TrackerModel):
     """A clinic's patient. Only what follow-up needs: no address, no diagnosis.
 
     A patient who asks to be forgotten is erased, not deleted

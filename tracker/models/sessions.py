@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import CHEST_WALL_MUSCLES, Muscle, Side, Technique, TwitchBand
+from tracker.models.base import TrackerModel
 
 NRS_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
 
@@ -13,13 +14,21 @@ class NeedlingSessionQuerySet(models.QuerySet):
         """Sessions of patients in the clinics the user is a member of."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(patient__clinic__memberships__user=user)
+        return self.filter(clinic__memberships__user=user)
 
 
-class NeedlingSession(models.Model):
+class NeedlingSession(TrackerModel):
     """One dry needling treatment, with the risk factors that shape follow-up."""
 
     patient = models.ForeignKey("tracker.Patient", on_delete=models.PROTECT, related_name="sessions")
+    # The patient's clinic, kept on the session (and on its follow-ups and
+    # alerts) so that a clinic's lists are read from one table through one
+    # index, not through every patient of the clinic. Whatever creates one
+    # sets it from the patient (a patient never changes clinic).
+    clinic = models.ForeignKey(
+        "tracker.Clinic", on_delete=models.PROTECT, related_name="+", editable=False,
+        db_index=False,  # session_clinic_time_idx begins with it
+    )
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="needling_sessions"
     )
@@ -53,6 +62,9 @@ class NeedlingSession(models.Model):
         indexes = [
             # A patient's sessions, newest first (patient page).
             models.Index(fields=["patient", "-performed_at"], name="session_patient_time_idx"),
+            # A clinic's sessions in a time range: "today's sessions" on the
+            # dashboard, the analytics period.
+            models.Index(fields=["clinic", "performed_at"], name="session_clinic_time_idx"),
         ]
 
     def __str__(self):
@@ -64,7 +76,7 @@ class NeedlingSession(models.Model):
         return self.chest_wall_area or self.lung_condition
 
 
-class NeedledSite(models.Model):
+class NeedledSite(TrackerModel):
     """One muscle needled in a session."""
 
     session = models.ForeignKey(NeedlingSession, on_delete=models.CASCADE, related_name="sites")
