@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from tests.factories import MembershipFactory, PatientFactory, make_session
@@ -69,3 +70,10 @@ def hours_after(session_a, frozen_now):
 @pytest.fixture
 def utc_now():
     return timezone.now()
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: analytics results are kept by clinic id,
+    and ids come round again from one test to the next."""
+    cache.clear()

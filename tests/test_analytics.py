@@ -1,6 +1,7 @@
 """Clinic analytics: numbers checked by hand, filters, scoping, CSVs and query counts."""
 
 import csv
+import dataclasses
 import io
 import math
 import random
@@ -597,7 +598,7 @@ def test_page_shows_sources_and_charts(client, clinic, therapist_a, four_session
 def test_chart_is_svg_and_cached_until_its_numbers_change(client, clinic, therapist_a,
                                                          four_sessions, frozen_now, monkeypatch):
     frozen_now(MONDAY + timedelta(days=10))
-    cache.clear()
+    monkeypatch.setattr(analytics, "RESULTS_CACHE_SECONDS", 0)  # counted afresh each time
     calls = []
     real = charts.rates_chart
     monkeypatch.setattr(charts, "rates_chart", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -616,6 +617,32 @@ def test_chart_is_svg_and_cached_until_its_numbers_change(client, clinic, therap
     assert changed.content != first.content
 
 
+def test_results_are_kept_for_a_few_minutes(client, clinic, therapist_a, four_sessions,
+                                            frozen_now, monkeypatch):
+    frozen_now(MONDAY + timedelta(days=10))
+    counted = []
+
+    def rates(filters):
+        counted.append(filters)
+        return analytics.rates(filters)
+
+    spec = CHARTS["rates"]
+    monkeypatch.setitem(CHARTS, "rates", dataclasses.replace(spec, data=rates))
+    client.force_login(therapist_a.user)
+    csv_url = reverse("tracker:analytics_csv", args=[clinic.pk, "rates"])
+
+    first = client.get(csv_url).content
+    answer(four_sessions[3], 24, after_effects=["aggravation"])
+    page = client.get(reverse("tracker:analytics", args=[clinic.pk]))
+
+    # The page, its charts and CSVs share one count of each result.
+    assert client.get(csv_url).content == first
+    assert len(counted) == 1
+    assert "counted again every 5 minutes" in page.content.decode()
+    cache.clear()  # as when the five minutes are up
+    assert client.get(csv_url).content != first
+
+
 # ---------------------------------------------------------------------------
 # Query counts: the same with 5 sessions and with 500
 
@@ -630,8 +657,8 @@ def bulk_sessions(*, clinic, therapists, count, start):
     )
     sessions = NeedlingSession.objects.bulk_create([
         NeedlingSession(
-            patient=patients[i % len(patients)], therapist=therapists[i % len(therapists)],
-            performed_at=start + timedelta(hours=2 * i), pre_pain=5,
+            patient=patients[i % len(patients)], clinic=clinic,
+            therapist=therapists[i % len(therapists)], performed_at=start + timedelta(hours=2 * i), pre_pain=5,
         )
         for i in range(count)
     ])
@@ -642,7 +669,7 @@ def bulk_sessions(*, clinic, therapists, count, start):
     ])
     follow_ups = FollowUp.objects.bulk_create([
         FollowUp(
-            session=s, time_point=tp, due_at=s.performed_at + timedelta(hours=tp),
+            session=s, clinic=clinic, time_point=tp, due_at=s.performed_at + timedelta(hours=tp),
             opens_at=s.performed_at + timedelta(hours=tp),
             closes_at=s.performed_at + timedelta(hours=tp + 12),
             answered_at=None if (i + tp) % 7 == 0 else s.performed_at + timedelta(hours=tp),
@@ -662,7 +689,8 @@ def bulk_sessions(*, clinic, therapists, count, start):
 
 
 # The login session and the user; the clinic; the clinic's staff (therapist filter);
-# then one query per chart: all five on the page, one for an image or a CSV.
+# then one query per chart: all five on the page, one for an image or a CSV,
+# unless the result was counted in the last few minutes (then none).
 # The page also asks, once, which clinics the user leads (the "Audit" menu item).
 PAGE_QUERIES = 4 + len(CHARTS) + 1
 CHART_QUERIES = 4 + 1
@@ -678,14 +706,21 @@ def test_query_counts_do_not_grow_with_sessions(client, clinic, therapist_a,
 
     def check_all(expected_sessions):
         assert analytics.sessions(Filters(clinic=clinic)).count() == expected_sessions
+        page = reverse("tracker:analytics", args=[clinic.pk])
+        cache.clear()
         with django_assert_num_queries(PAGE_QUERIES):
-            response = client.get(reverse("tracker:analytics", args=[clinic.pk]), query)
+            response = client.get(page, query)
         assert response.status_code == 200
+        with django_assert_num_queries(PAGE_QUERIES - len(CHARTS)):
+            client.get(page, query)
         for slug in CHARTS:
             for name in ("tracker:analytics_chart", "tracker:analytics_csv"):
+                cache.clear()
                 with django_assert_num_queries(CHART_QUERIES):
                     response = client.get(reverse(name, args=[clinic.pk, slug]), query)
                 assert response.status_code == 200, (name, slug)
+                with django_assert_num_queries(CHART_QUERIES - 1):
+                    client.get(reverse(name, args=[clinic.pk, slug]), query)
 
     bulk_sessions(clinic=clinic, therapists=therapists, count=5, start=start)
     check_all(5)

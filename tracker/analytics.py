@@ -18,13 +18,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncWeek
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tracker import charts, clock
 from tracker.choices import BruiseBand, Muscle, TimePoint
 from tracker.models import Clinic, FollowUp, NeedledSite, NeedlingSession, SymptomReport
+
+# Each result reads months of a clinic's reports, and a few more reports move it
+# little: it is kept this long (in the shared cache) before it is counted again.
+RESULTS_CACHE_SECONDS = 5 * 60
+# The typical course reads all of a clinic's reports; it is kept longer.
+TYPICAL_COURSE_CACHE_SECONDS = 60 * 60
 
 # Two-sided 95 %: the 0.975 quantile of the standard normal distribution.
 Z_95 = 1.959963984540054
@@ -157,13 +165,29 @@ class Filters:
         return q
 
 
+    def cache_key(self) -> str:
+        return ":".join(str(part) for part in (
+            self.clinic.pk, self.date_from, self.date_to, self.therapist, self.muscle, self.technique,
+        ))
+
+
+def cached(compute, filters: Filters):
+    """``compute(filters)``, from the cache when it was counted in the last few minutes.
+
+    The language is part of the key: results hold labels (muscles, therapists'
+    rows) in the language they were made in.
+    """
+    key = f"analytics:{compute.__name__}:{get_language()}:{filters.cache_key()}"
+    return cache.get_or_set(key, lambda: compute(filters), RESULTS_CACHE_SECONDS)
+
+
 def _local_midnight(day: date, clinic: Clinic) -> datetime:
     return datetime.combine(day, time.min, tzinfo=clinic.zone)
 
 
 def sessions(filters: Filters) -> QuerySet[NeedlingSession]:
     """The clinic's sessions that match ``filters``, without ordering."""
-    qs = NeedlingSession.objects.filter(patient__clinic=filters.clinic)
+    qs = NeedlingSession.objects.filter(clinic=filters.clinic)
     if filters.date_from:
         qs = qs.filter(performed_at__gte=_local_midnight(filters.date_from, filters.clinic))
     if filters.date_to:
@@ -465,6 +489,13 @@ def _nth_value(histogram: dict[int, int], index: int) -> int:
     raise IndexError(index)
 
 
+def cached_typical_course(clinic: Clinic) -> charts.Band | None:
+    """``typical_course``, counted again at most once an hour per clinic."""
+    return cache.get_or_set(
+        f"typical-course:{clinic.pk}", lambda: typical_course(clinic), TYPICAL_COURSE_CACHE_SECONDS
+    )
+
+
 def typical_course(clinic: Clinic) -> charts.Band | None:
     """The clinic's median and interquartile range of soreness at each check-in.
 
@@ -475,7 +506,7 @@ def typical_course(clinic: Clinic) -> charts.Band | None:
     """
     histograms: dict[int, dict[int, int]] = {}
     rows = (
-        SymptomReport.objects.filter(follow_up__session__patient__clinic=clinic)
+        SymptomReport.objects.filter(follow_up__clinic=clinic)
         .values_list("follow_up__time_point", "soreness")
         .annotate(count=Count("pk"))
         .order_by()

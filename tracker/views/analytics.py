@@ -331,7 +331,7 @@ def analytics_page(request, clinic_id):
     if form.is_valid():
         filters, query = form.filters(), form.query_string()
         for spec in CHARTS.values():
-            result = spec.data(filters)
+            result = analytics.cached(spec.data, filters)
             panels.append({
                 "slug": spec.slug,
                 "heading": spec.heading,
@@ -348,6 +348,7 @@ def analytics_page(request, clinic_id):
         "form": form,
         "panels": panels,
         "sources": analytics.SOURCES,
+        "cache_minutes": analytics.RESULTS_CACHE_SECONDS // 60,
     })
 
 
@@ -363,7 +364,7 @@ def _chart_request(request, clinic_id, chart):
     form = _filter_form(request, clinic)
     if not form.is_valid():
         return spec, form, None
-    return spec, form, spec.data(form.filters())
+    return spec, form, analytics.cached(spec.data, form.filters())
 
 
 @login_required

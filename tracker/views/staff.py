@@ -112,7 +112,7 @@ def patient_chart(request, pk):
     audit.record(request, action=AuditAction.VIEW, patient=patient, obj=patient)
     svg = plots.patient_soreness_svg(
         patient,
-        band=analytics.typical_course(patient.clinic),
+        band=analytics.cached_typical_course(patient.clinic),
         title=_("Soreness after each session"),
     )
     return plots.svg_response(svg)
