@@ -147,7 +147,7 @@ def fixtures(spec: dict) -> dict:
             "follow_ups": FollowUp.objects.count(),
             "reports": SymptomReport.objects.count(),
             "clinic_reports": SymptomReport.objects.filter(
-                follow_up__session__patient__clinic=clinic
+                follow_up__clinic=clinic
             ).count(),
         },
         "pages": {

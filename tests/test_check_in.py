@@ -64,6 +64,22 @@ def test_concurrent_resend_through_the_service_returns_the_same_report(session_a
     assert first.pk == again.pk
 
 
+def test_a_key_already_stored_for_another_check_in_stores_nothing_new(session_a, frozen_now):
+    answers = {"soreness": 2, "twitching": "none", "bruising": "none", "interference": "not_at_all"}
+    key = uuid.uuid4()
+    in_clinic = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+    first, _ = services.submit_report(follow_up=in_clinic, idempotency_key=key, answers=answers)
+    day_after = session_a.follow_ups.get(time_point=TimePoint.H24)
+    frozen_now(day_after.due_at)
+
+    again, created = services.submit_report(follow_up=day_after, idempotency_key=key, answers=answers)
+
+    assert (again.pk, created) == (first.pk, False)
+    assert SymptomReport.objects.count() == 1
+    day_after.refresh_from_db()
+    assert day_after.answered_at is None  # still open for its own answer
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -186,10 +186,6 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
     and a report at 48 h that has not settled adds a 72 h follow-up.
     """
     now = now or clock.now()
-    existing = SymptomReport.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing, False
-
     try:
         with transaction.atomic():
             # Lock the follow-up so that two copies of the same submission
@@ -197,9 +193,11 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
             locked = FollowUp.objects.select_for_update().select_related(
                 "session__patient__clinic"
             ).get(pk=follow_up.pk)
-            existing = SymptomReport.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return existing, False
+            if locked.answered_at is not None:
+                # Answered already: by this very submission, sent again?
+                existing = SymptomReport.objects.filter(idempotency_key=idempotency_key).first()
+                if existing is not None:
+                    return existing, False
             if not locked.is_answerable_at(now):
                 raise FollowUpNotOpen(locked, locked.state_at(now))
 
@@ -217,7 +215,11 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
                 **{value: value in answers.get("after_effects", ()) for value in AfterEffect.values},
                 **{value: value in answers.get("red_flags", ()) for value in RedFlag.values},
             )
-            report.full_clean()
+            # The fields' own checks. Not the follow-up (locked above), nor
+            # uniqueness or constraints: the database enforces those on the
+            # insert, and a key stored meanwhile lands in the except below.
+            report.full_clean(exclude=["follow_up"], validate_unique=False,
+                              validate_constraints=False)
             report.save()
             locked.answered_at = now
             locked.save(update_fields=["answered_at"])
@@ -226,7 +228,8 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
             if locked.time_point == TimePoint.H48:
                 _add_72h_if_unsettled(locked, report)
     except IntegrityError:
-        # The same key stored by a concurrent request between our two reads.
+        # The same key stored already (for another of the session's check-ins,
+        # or by a concurrent request).
         existing = SymptomReport.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
