@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from django.conf import settings as conf
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.filebased import EmailBackend as FileEmailBackend
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
 
@@ -169,6 +170,13 @@ def test_running_the_command_twice_sends_one_message_per_follow_up(
     )
 
 
+def test_the_command_refuses_a_batch_size_below_one(by_email, session_a, hours_after):
+    hours_after(24)
+    with pytest.raises(CommandError, match="--batch-size"):
+        call_command("send_due_reminders", "--batch-size", "0")
+    assert mail.outbox == []
+
+
 def test_each_open_check_in_gets_its_own_reminder(by_email, session_a, hours_after):
     hours_after(24)
     reminders.run()
@@ -178,32 +186,128 @@ def test_each_open_check_in_gets_its_own_reminder(by_email, session_a, hours_aft
     assert subjects == ["Your 24-hour", "Your 48-hour"]
 
 
-def test_reading_due_reminders_costs_one_query_per_batch_plus_one_claim_per_row(
+def _more_sessions(patient, therapist, like, count):
+    return [
+        make_session(patient=patient, therapist=therapist.user, performed_at=like.performed_at)
+        for _ in range(count)
+    ]
+
+
+def _token_of(session):
+    return tokens.token_for(session.access_links.get().nonce)
+
+
+def _check_in_tokens(text):
+    return re.findall(r"/f/([\w-]+)/(?:\s|$)", text)
+
+
+def test_a_batch_costs_the_same_few_queries_however_many_rows_it_holds(
     by_email, session_a, therapist_a, hours_after, django_assert_num_queries
 ):
-    for _ in range(2):
-        make_session(
-            patient=by_email, therapist=therapist_a.user, performed_at=session_a.performed_at
-        )
+    _more_sessions(by_email, therapist_a, session_a, 5)
     now = hours_after(24)
-    # 1 SELECT of the batch (follow-up, session, patient, clinic, link nonce), 3 claiming UPDATEs.
-    with django_assert_num_queries(4):
+    # 1 SELECT of the batch (follow-up, session, patient, clinic, link nonce); the claim's
+    # transaction (a savepoint inside the test's): SAVEPOINT, SELECT of the rows still
+    # unclaimed, one UPDATE of them, RELEASE.
+    with django_assert_num_queries(5) as captured:
         result = reminders.send_due_reminders(now=now)
-    assert result.sent_total == 3
+    assert result.sent_total == 6 == len(mail.outbox)
+    # Only what the message needs is read: not even the patient's name.
+    assert "display_name" not in captured.captured_queries[0]["sql"]
 
 
-def test_small_batches_still_reach_every_due_follow_up(
+def test_batches_smaller_than_what_is_due_send_each_reminder_once(
     by_email, session_a, therapist_a, hours_after
 ):
-    for _ in range(4):
-        make_session(
-            patient=by_email, therapist=therapist_a.user, performed_at=session_a.performed_at
-        )
+    sessions = [session_a, *_more_sessions(by_email, therapist_a, session_a, 4)]
     now = hours_after(24)
     result = reminders.send_due_reminders(now=now, batch_size=2)
     assert result.sent_total == 5 == len(mail.outbox)
-    unsent = FollowUp.objects.filter(time_point=TimePoint.H24, reminder_sent_at__isnull=True)
-    assert not unsent.exists()
+    sent = Counter(token for m in mail.outbox for token in _check_in_tokens(m.body))
+    assert sent == Counter(_token_of(session) for session in sessions)
+    assert set(
+        FollowUp.objects.filter(time_point=TimePoint.H24).values_list("reminder_sent_at", flat=True)
+    ) == {now}
+
+
+def test_each_patient_in_a_batch_gets_their_language_clinic_and_link(
+    by_email, session_a, therapist_a, therapist_b, hours_after, monkeypatch
+):
+    clinic_a, clinic_b = by_email.clinic, therapist_b.clinic
+    patients = {
+        "en-a": by_email,
+        "en-a2": PatientFactory(clinic=clinic_a, language="en", email="en-a2@example.com"),
+        "es-a": PatientFactory(clinic=clinic_a, language="es", email="es-a@example.com"),
+        "en-b": PatientFactory(clinic=clinic_b, language="en", email="en-b@example.com"),
+    }
+    sessions = {"en-a": session_a}
+    for key, patient in patients.items():
+        if key != "en-a":
+            patient.reminder_channel = ReminderChannel.EMAIL
+            patient.reminders_consent = True
+            patient.save()
+            therapist = therapist_b if patient.clinic == clinic_b else therapist_a
+            sessions[key] = make_session(
+                patient=patient, therapist=therapist.user, performed_at=session_a.performed_at
+            )
+    renders = []
+    real_render = reminders.render_to_string
+
+    def counting_render(template, context):
+        renders.append(template)
+        return real_render(template, context)
+
+    monkeypatch.setattr(reminders, "render_to_string", counting_render)
+    hours_after(24)
+    result = reminders.send_due_reminders()
+
+    assert result.sent_total == 4
+    by_address = {m.to[0]: m for m in mail.outbox}
+    opened = {
+        "en": "Your 24-hour check-in is open",
+        "es": "Su cuestionario de las 24 horas ya está abierto",
+    }
+    for key, patient in patients.items():
+        message = by_address[patient.email]
+        assert message.subject == f"{opened[patient.language]} ({patient.clinic.name})"
+        assert message.body.splitlines()[0] == patient.clinic.name
+        check_in_url, stop_url = _urls(_token_of(sessions[key]))
+        assert _check_in_tokens(message.body) == [_token_of(sessions[key])]
+        assert check_in_url in message.body and stop_url in message.body
+        assert message.extra_headers["List-Unsubscribe"] == f"<{stop_url}>"
+    assert "Para dejar de recibir estos recordatorios:" in by_address["es-a@example.com"].body
+    # Three distinct messages (en and es in clinic A, en in clinic B), each of
+    # subject, email body and SMS text rendered once; the two English patients
+    # of clinic A share one rendering with their own links.
+    assert len(renders) == 3 * 3
+
+
+@pytest.mark.parametrize("meanwhile", ["claimed_by_another_run", "answered_by_the_patient"])
+def test_a_follow_up_taken_after_the_batch_was_read_is_not_sent(
+    meanwhile, by_email, session_a, therapist_a, hours_after, monkeypatch
+):
+    [other] = _more_sessions(by_email, therapist_a, session_a, 1)
+    now = hours_after(24)
+    other_h24 = _follow_up(other, TimePoint.H24)
+    real_claim = reminders._claim
+
+    def taken_just_before_the_claim(follow_ups, now):
+        assert other_h24.pk in [follow_up.pk for follow_up in follow_ups]
+        if meanwhile == "claimed_by_another_run":
+            # The same moment as this run: telling the claims apart by time would fail.
+            FollowUp.objects.filter(pk=other_h24.pk).update(reminder_sent_at=now)
+        else:
+            services.submit_report(
+                follow_up=other_h24, idempotency_key=uuid.uuid4(), answers=answers(), now=now
+            )
+        return real_claim(follow_ups, now)
+
+    monkeypatch.setattr(reminders, "_claim", taken_just_before_the_claim)
+    result = reminders.send_due_reminders(now=now)
+
+    assert result.sent_total == 1
+    [message] = mail.outbox
+    assert _check_in_tokens(message.body) == [_token_of(session_a)]
 
 
 # --- Who gets none -----------------------------------------------------------
@@ -314,7 +418,7 @@ def test_one_failure_does_not_stop_the_others(
         reminder_channel=ReminderChannel.EMAIL, reminders_consent=True,
     )
     make_session(patient=other, therapist=therapist_a.user, performed_at=session_a.performed_at)
-    hours_after(24)
+    now = hours_after(24)
     real_send = mail.EmailMessage.send
 
     def flaky(message, *args, **kwargs):
@@ -323,9 +427,15 @@ def test_one_failure_does_not_stop_the_others(
         return real_send(message, *args, **kwargs)
 
     monkeypatch.setattr(mail.EmailMessage, "send", flaky)
-    result = reminders.send_due_reminders()
+    result = reminders.send_due_reminders(now=now)
     assert (result.sent_total, result.failed) == (1, 1)
     assert [m.to for m in mail.outbox] == [["other@example.com"]]
+    # Claimed together, released alone: only the failed one is tried again.
+    reminded = dict(
+        FollowUp.objects.filter(time_point=TimePoint.H24)
+        .values_list("session__patient__email", "reminder_sent_at")
+    )
+    assert reminded == {EMAIL: None, "other@example.com": now}
 
 
 # --- Missed check-ins ----------------------------------------------------------
@@ -461,6 +571,41 @@ def _manage(*args, env, **kwargs):
     )
 
 
+# ``manage.py send_due_reminders`` whose first claim waits until the other run
+# has read its first batch too: both runs then hold the same rows, and the
+# claim alone must decide which of them sends each. Later batches run freely.
+RUN_RACING_THE_OTHER = """
+import os, sys, time
+from pathlib import Path
+
+import django
+
+django.setup()
+from django.core.management import call_command
+
+from tracker import reminders
+
+arrivals, real_claim, arrived = Path(sys.argv[1]), reminders._claim, False
+
+
+def claim_once_both_runs_have_read(follow_ups, now):
+    global arrived
+    if not arrived:
+        arrived = True
+        (arrivals / str(os.getpid())).touch()
+        deadline = time.monotonic() + 60
+        while len(list(arrivals.iterdir())) < 2:
+            if time.monotonic() > deadline:
+                sys.exit("The other run never read its first batch.")
+            time.sleep(0.01)
+    return real_claim(follow_ups, now)
+
+
+reminders._claim = claim_once_both_runs_have_read
+call_command("send_due_reminders", *sys.argv[2:])
+"""
+
+
 def _sent_emails(mail_dir):
     separator = b"\n" + b"-" * 79 + b"\n"
     for path in Path(mail_dir).glob("*.log"):
@@ -494,9 +639,14 @@ def test_two_runs_at_once_send_each_reminder_exactly_once(tmp_path):
             "WHERE id % 2 = 0"
         )
 
+    arrivals = tmp_path / "arrivals"
+    arrivals.mkdir()
+    # Small batches, so that after the forced meeting on the first batch the
+    # two runs also overlap on their own.
     runs = [
         subprocess.Popen(
-            [sys.executable, "manage.py", "send_due_reminders"], cwd=ROOT, env=env,
+            [sys.executable, "-c", RUN_RACING_THE_OTHER, str(arrivals), "--batch-size", "3"],
+            cwd=ROOT, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         for _ in range(2)

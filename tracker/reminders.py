@@ -2,15 +2,17 @@
 
 ``run()`` is what ``manage.py send_due_reminders`` does every few minutes.
 It must be safe to run twice at once (cron overlapping a slow run, two
-servers), so every follow-up is *claimed* with one conditional UPDATE before
-anything is sent or opened for it: of two runs, exactly one sees its UPDATE
-change the row. A reminder is therefore sent at most once; if sending fails
-the claim is released and the next run tries again. A run killed between
-claim and send loses that one reminder, which we prefer to sending twice.
+servers), so follow-ups are *claimed* before anything is sent for them, a
+batch at a time (``_claim``): of two runs, exactly one claims each row. A
+reminder is therefore sent at most once; if sending fails the claim is
+released and the next run tries again. A run killed between claim and send
+loses the rest of that batch's reminders, which we prefer to sending twice.
 
 Rows are read in keyset batches (``pk > last``), so memory stays flat
 however many follow-ups are due, and no read cursor stays open while the
-same table is written.
+same table is written. Reminders differ between patients only in their
+links, so each distinct message (language, clinic, check-in) is rendered
+once per run and the patient's token put into the copy.
 
 A reminder carries the clinic's name, which check-in is open and two links
 (check in, stop reminders): never the patient's name or anything clinical,
@@ -18,6 +20,7 @@ since email and SMS are read on lock screens and by other people.
 """
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -36,6 +39,21 @@ from tracker.models import AccessLink, FollowUp, Patient
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+
+# What a reminder needs from a follow-up and its patient and clinic (with the
+# annotated link nonce): ``due_reminders`` rows are read with these columns only.
+_MESSAGE_FIELDS = (
+    "time_point",
+    "session__patient__language",
+    "session__patient__reminder_channel",
+    "session__patient__email",
+    "session__patient__phone",
+    "session__patient__clinic__name",
+)
+
+# Stands in for the patient's token while a shared message is rendered. Random,
+# so that no clinic name or translation can happen to contain it.
+_TOKEN_PLACEHOLDER = secrets.token_urlsafe(16)
 
 
 @dataclass
@@ -59,6 +77,15 @@ class Message:
     body: str
     sms: str
     stop_url: str
+
+    def with_token(self, placeholder: str, token: str) -> "Message":
+        """This message with ``token`` wherever ``placeholder`` stands in its links."""
+        return Message(
+            subject=self.subject.replace(placeholder, token),
+            body=self.body.replace(placeholder, token),
+            sms=self.sms.replace(placeholder, token),
+            stop_url=self.stop_url.replace(placeholder, token),
+        )
 
 
 def due_reminders(now):
@@ -113,6 +140,26 @@ def build_message(follow_up, token: str) -> Message:
         )
 
 
+class _Messages:
+    """Each distinct reminder rendered once per run, then copied with each patient's token.
+
+    Rendering is most of a reminder's cost, and all that differs between two
+    patients of a clinic due for the same check-in in the same language is
+    the token in their links. Holds one entry per (language, clinic, check-in)
+    seen in the run: bounded by the clinics, not by the follow-ups due.
+    """
+
+    def __init__(self):
+        self._rendered = {}
+
+    def for_follow_up(self, follow_up, token: str) -> Message:
+        patient = follow_up.session.patient
+        key = (patient.language, patient.clinic_id, follow_up.time_point)
+        if key not in self._rendered:
+            self._rendered[key] = build_message(follow_up, _TOKEN_PLACEHOLDER)
+        return self._rendered[key].with_token(_TOKEN_PLACEHOLDER, token)
+
+
 class _Senders:
     """One email connection and one SMS backend per run, made on first use.
 
@@ -164,13 +211,21 @@ def send_due_reminders(*, now=None, batch_size=BATCH_SIZE, result=None) -> RunRe
     """Send every reminder due at ``now``, each at most once across concurrent runs."""
     now = now or clock.now()
     result = result or RunResult()
+    messages = _Messages()
     senders = _Senders()
     try:
         last_pk = 0
         while True:
-            batch = list(due_reminders(now).filter(pk__gt=last_pk).order_by("pk")[:batch_size])
+            batch = list(
+                due_reminders(now)
+                .only(*_MESSAGE_FIELDS)
+                .filter(pk__gt=last_pk)
+                .order_by("pk")[:batch_size]
+            )
+            claimed = _claim(batch, now)
             for follow_up in batch:
-                _send_one(follow_up, now, senders, result)
+                if follow_up.pk in claimed:
+                    _send_one(follow_up, now, messages, senders, result)
             if len(batch) < batch_size:
                 break
             last_pk = batch[-1].pk
@@ -179,14 +234,38 @@ def send_due_reminders(*, now=None, batch_size=BATCH_SIZE, result=None) -> RunRe
     return result
 
 
-def _send_one(follow_up, now, senders, result):
-    claimed = FollowUp.objects.filter(
-        pk=follow_up.pk, reminder_sent_at__isnull=True, answered_at__isnull=True
-    ).update(reminder_sent_at=now)
-    if claimed != 1:
-        return  # another run took it, or the patient answered meanwhile
+def _claim(follow_ups, now) -> set[int]:
+    """Mark ``follow_ups`` as reminded at ``now``; return the ids this run claimed.
+
+    The still-unclaimed rows are read and marked in one transaction that holds
+    them: on PostgreSQL by ``SELECT ... FOR UPDATE`` (a second run waits, then
+    finds them claimed); on SQLite by the database's write lock, which our
+    settings take when the transaction begins (``transaction_mode``
+    ``IMMEDIATE``; without it a second writer fails instead of waiting).
+    Rows that another run claimed first, or that the patient answered
+    meanwhile, are left out.
+    """
+    if not follow_ups:
+        return set()
+    with transaction.atomic():
+        free = list(
+            FollowUp.objects.select_for_update()
+            .filter(
+                pk__in=[follow_up.pk for follow_up in follow_ups],
+                reminder_sent_at__isnull=True,
+                answered_at__isnull=True,
+            )
+            # One lock order for every run, so that two runs cannot deadlock.
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        FollowUp.objects.filter(pk__in=free).update(reminder_sent_at=now)
+    return set(free)
+
+
+def _send_one(follow_up, now, messages, senders, result):
     try:
-        message = build_message(follow_up, tokens.token_for(follow_up.link_nonce))
+        message = messages.for_follow_up(follow_up, tokens.token_for(follow_up.link_nonce))
         senders.send(follow_up, message)
     except Exception as error:
         FollowUp.objects.filter(pk=follow_up.pk, reminder_sent_at=now).update(reminder_sent_at=None)
@@ -234,11 +313,11 @@ def mark_missed(*, now=None, batch_size=BATCH_SIZE, result=None) -> RunResult:
     return result
 
 
-def run(*, now=None) -> RunResult:
+def run(*, now=None, batch_size=BATCH_SIZE) -> RunResult:
     """One pass of the reminder job: send what is due, then record what was missed."""
     now = now or clock.now()
-    result = send_due_reminders(now=now)
-    return mark_missed(now=now, result=result)
+    result = send_due_reminders(now=now, batch_size=batch_size)
+    return mark_missed(now=now, batch_size=batch_size, result=result)
 
 
 def has_reminder_address(patient: Patient) -> bool:

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from tracker import reminders
 from tracker.choices import ReminderChannel
@@ -14,8 +14,17 @@ class Command(BaseCommand):
         "has closed as missed. Safe to run every few minutes, and twice at once."
     )
 
-    def handle(self, *args, **options):
-        result = reminders.run()
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--batch-size", type=int, default=reminders.BATCH_SIZE,
+            help="Follow-ups read and claimed together (default %(default)s). A run "
+            "killed mid-batch loses that batch's unsent reminders.",
+        )
+
+    def handle(self, *args, batch_size, **options):
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        result = reminders.run(batch_size=batch_size)
         by_email, by_sms = result.sent[ReminderChannel.EMAIL], result.sent[ReminderChannel.SMS]
         self.stdout.write(
             f"Sent {_plural(result.sent_total, 'reminder')} ({by_email} email, {by_sms} SMS), "
