@@ -248,3 +248,200 @@ def test_analytics_charts_leave_global_rcparams_untouched():
         draw()
         draw_empty()
     assert dict(matplotlib.rcParams) == before
+
+
+# ---------------------------------------------------------------------------
+# Layout: the axes are placed by charts._fit (one measuring pass) rather than
+# by constrained layout, so check here that nothing is cut off or overlaps.
+
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from tracker import charts  # noqa: E402
+
+LONG = "Original symptoms worse than before the session (self-reported)"
+TEN_SESSIONS = [
+    Series(f"{day} Nov 2026", [(0, 6), (6, 5), (24, 3), (48, 2), (72, day % 3)],
+           marked=[24] if day % 2 else [], twitching=[0] if day % 3 == 0 else [])
+    for day in range(3, 13)
+]
+WIDE_BAND_LEGEND = Series("one", [(0, 5), (24, 3)], marked=[24], twitching=[0])
+MANY_GROUPS = [
+    GroupLine(f"{name} (left and right sides)", [(0, 5 - i / 3), (24, 3 - i / 4), (72, 1)])
+    for i, name in enumerate(["Upper trapezius", "Gluteus medius", "Infraspinatus",
+                              "Levator scapulae", "Quadratus lumborum", "Gastrocnemius",
+                              "Piriformis", "Vastus lateralis", "Not drawn"])
+]
+PALETTE_ = charts.PALETTE
+TWELVE_WEEKS = [ShareBar(f"{d} Oct", 70.0 + d, 30, 40) for d in range(1, 13)]
+
+FIGURES = {
+    "ten sessions, band, both markers": lambda: charts._soreness_figure(
+        TEN_SESSIONS, BAND, 6.4, 3.2),
+    "small, band and both markers": lambda: charts._soreness_figure(
+        [WIDE_BAND_LEGEND], BAND, 4.2, 2.4),
+    "small, one session": lambda: charts._soreness_figure([FIRST], None, 4.2, 2.4),
+    "no soreness yet": lambda: charts._soreness_figure([], None, 6.4, 3.2),
+    "rates, three sources, a long label": lambda: charts._rates_figure(
+        [*RATES, RateBar(LONG, 3.2, 2.0, 5.0, 18, 563)],
+        [*REFERENCES, ReferenceRate(LONG, 0.88, "Third source 2024")], 6.4, 3.4),
+    "rates, none": lambda: charts._rates_figure([], (), 6.4, 3.4),
+    "groups, long names and a note": lambda: charts._groups_figure(
+        MANY_GROUPS, 3, "muscles", 8, 6.4, 3.4),
+    "groups, none": lambda: charts._groups_figure([], 0, "groups", 8, 6.4, 3.4),
+    "settled": lambda: charts._settled_figure(SETTLED, 6.4, 3.0),
+    "settled, none": lambda: charts._settled_figure([], 6.4, 3.0),
+    "completion, twelve weeks": lambda: charts._completion_figure(TWELVE_WEEKS, 6.4, 3.0),
+    "completion, none": lambda: charts._completion_figure([], 6.4, 3.0),
+}
+
+
+def _drawn(build):
+    """The figure, drawn once with the SVG renderer so every label has its final place."""
+    with charts._drawing():
+        fig = build()
+        renderer = charts._measure(fig)
+        fig.draw(renderer)
+        return fig, renderer
+
+
+def _figure_level(fig):
+    """What is drawn outside the axes: the key's samples and labels, and the note."""
+    return [a for a in (*fig.lines, *fig.patches, *fig.texts) if a.get_visible()]
+
+
+def _texts(fig):
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_everything_drawn_lies_inside_the_figure(name):
+    fig, renderer = _drawn(FIGURES[name])
+    page = fig.bbox
+    drawn = [*_texts(fig), *_figure_level(fig)]
+    assert drawn
+    for artist in drawn:
+        box = artist.get_window_extent(renderer)
+        assert page.x0 <= box.x0 and box.x1 <= page.x1, (name, artist, box)
+        assert page.y0 <= box.y0 and box.y1 <= page.y1, (name, artist, box)
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_key_and_note_stay_clear_of_the_axes_and_its_labels(name):
+    fig, renderer = _drawn(FIGURES[name])
+    (ax,) = fig.axes
+    axes = ax.get_tightbbox(renderer)
+    for artist in _figure_level(fig):
+        assert not artist.get_window_extent(renderer).overlaps(axes), (name, artist)
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_no_two_texts_overlap(name):
+    fig, renderer = _drawn(FIGURES[name])
+    level = [t for t in _texts(fig) if t.get_rotation() == 0]  # a turned text's box is loose
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in level]
+    for i, (text, box) in enumerate(boxes):
+        for other, other_box in boxes[i + 1:]:
+            assert not box.overlaps(other_box), (name, text, other)
+
+
+def test_key_is_laid_out_as_matplotlib_legend_would():
+    """_Key replaces Legend for speed; with the same entries it puts each label
+    where Legend puts it (Legend's default spacings, columns filled first)."""
+    entries = [
+        (charts._Sample(line={"color": PALETTE_[i % 3], "marker": "o", "lw": 1.8}), label)
+        for i, label in enumerate([BAND.label, *[s.label for s in TEN_SESSIONS],
+                                   "Bruising reported", "Twitching or cramping felt"])
+    ]
+    with charts._drawing():
+        fig = Figure(figsize=(6.4, 3.2), dpi=72)
+        renderer = charts._measure(fig)
+        key = charts._Key(fig, renderer, entries, fontsize=9, length=2.4, max_columns=3,
+                          room=fig.bbox.width)
+        key.place(20.0, 200.0)
+        legend = fig.legend(
+            [Line2D([], [], **sample.line) for sample, _ in entries], [t for _, t in entries],
+            loc="upper left", bbox_to_anchor=(20.0 / 72, 200.0 / 72),
+            bbox_transform=fig.dpi_scale_trans, borderaxespad=0, ncols=3, fontsize=9,
+            handlelength=2.4,
+        )
+        fig.draw(renderer)
+        ours = [t.get_window_extent(renderer) for t in key.labels]
+        theirs = [t.get_window_extent(renderer) for t in legend.get_texts()]
+        box = legend.get_window_extent(renderer)
+    assert len(key.columns) == 3 and [len(c) for c in key.columns] == [5, 4, 4]
+    for mine, reference in zip(ours, theirs):
+        assert abs(mine.x0 - reference.x0) < 0.05 and abs(mine.y0 - reference.y0) < 0.05
+    assert abs(key.width - box.width) < 0.05 and abs(key.height - box.height) < 0.05
+
+
+def test_key_drops_columns_that_do_not_fit():
+    entries = [(charts._Sample(line={"color": "k"}), "A rather long label " * 2)] * 3
+    with charts._drawing():
+        fig = Figure(figsize=(4.2, 2.4), dpi=72)
+        key = charts._Key(fig, charts._measure(fig), entries, fontsize=9, length=2.4,
+                          max_columns=3, room=fig.bbox.width - 2 * charts.EDGE)
+    assert len(key.columns) < 3 and key.width <= fig.bbox.width - 2 * charts.EDGE
+
+
+def test_the_axes_take_most_of_the_figure():
+    """Margins come from what is measured, not a guess: no large empty border."""
+    fig, renderer = _drawn(lambda: charts._soreness_figure([SECOND], None, 6.4, 3.2))
+    (ax,) = fig.axes
+    labels, page = ax.get_tightbbox(renderer), fig.bbox
+    assert labels.x0 - page.x0 <= charts.EDGE + 1
+    assert page.y1 - labels.y1 <= charts.EDGE + 1
+    assert labels.width >= 0.95 * page.width
+
+
+def test_text_names_the_font_stack_and_nothing_is_fetched():
+    svg = soreness_chart([FIRST, SECOND], band=BAND)
+    stack = ", ".join(f"'{name}'" for name in charts.FONT_STACK) + ", sans-serif"
+    assert f"font-family: {stack}".encode() in svg
+    assert b"Verdana" not in svg
+    assert b"@font-face" not in svg and b"@import" not in svg
+    refs = [r for r in ET.fromstring(svg).iter() for k, r in r.attrib.items() if k.endswith("href")]
+    assert refs and all(ref.startswith("#") for ref in refs)
+
+
+def test_same_bytes_from_a_fresh_process():
+    """Ids and layout do not depend on the process (hash seed, what was drawn before)."""
+    code = (
+        "import sys; from tests.test_charts import FIRST, SECOND, BAND; "
+        "from tracker.charts import soreness_chart; "
+        "sys.stdout.buffer.write(soreness_chart([FIRST, SECOND], band=BAND))"
+    )
+    fresh = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, check=True,
+        env={"PYTHONHASHSEED": "12345", "PATH": "/usr/bin:/bin"},
+    ).stdout
+    assert fresh == soreness_chart([FIRST, SECOND], band=BAND)
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_text_is_one_line_so_the_svg_aligns_it_in_any_font(name):
+    """A multi-line text reaches the SVG as lines placed by DejaVu Sans widths,
+    which go ragged when the browser draws another font; one-line texts carry
+    text-anchor instead."""
+    fig, _ = _drawn(FIGURES[name])
+    assert not [t.get_text() for t in fig.findobj(Text) if "\n" in t.get_text()]
+
+
+def test_rate_labels_are_anchored_at_their_end_beside_the_ticks():
+    svg = rates_chart(RATES, REFERENCES)
+    anchors = {
+        "".join(t.itertext()): t.get("style") for t in parse(svg).iter(f"{SVG_NS}text")
+    }
+    assert "text-anchor: end" in anchors["Bruising"]
+    assert "text-anchor: end" in anchors["25.0 % (1 of 4)"]
+
+
+@pytest.mark.parametrize("limit", [15, 20, 25, 30, 35, 40, 50, 60, 70, 80, 90, 100])
+def test_percent_ticks_are_whole_round_steps(limit):
+    """Whole-number labels ("%.0f %") must not misprint 2.5 % steps as 2 %, 5 %, 8 %."""
+    ticks = charts._percent_ticks(limit)
+    step = ticks[1] - ticks[0]
+    assert ticks[0] == 0 and step in (2, 5, 10, 20)
+    assert all(t == round(t) and b - a == step for a, b, t in zip(ticks, ticks[1:], ticks))
+    assert len(ticks) <= 10 and limit - step < ticks[-1] <= limit

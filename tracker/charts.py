@@ -7,11 +7,13 @@ module can be tested and reused without settings or a database.
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -19,7 +21,13 @@ from xml.sax.saxutils import escape
 os.environ.setdefault("MPLCONFIGDIR", os.path.join(tempfile.gettempdir(), "needle-aftercare-mpl"))
 
 import matplotlib  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_svg import RendererSVG  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402  (never pyplot: no global state, no GUI)
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
+from matplotlib.transforms import offset_copy  # noqa: E402
 
 # Okabe–Ito, reordered so the first series get the strongest contrasts on white;
 # yellow is left out because it is unreadable as a thin line on white.
@@ -27,17 +35,174 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 # Shapes repeat the colour information so the chart survives greyscale printing.
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 TEXT = "#333333"
+GRID = "#e6e6e6"
 EMPTY_MESSAGE = "No check-ins answered yet"
+
+# Text stays text in the SVG, so the reader's browser picks the font from this
+# stack; nothing is loaded from anywhere. matplotlib measures with the first,
+# DejaVu Sans, which ships with matplotlib, so it is always there. The others
+# are the page's own system fonts (from Bootstrap's stack), all narrower than
+# DejaVu Sans: text drawn in them never outgrows the room measured for it.
+# Verdana, early in matplotlib's default stack, is left out: about as wide as
+# DejaVu Sans or wider, it could push labels past the figure's edge.
+FONT_STACK = ("DejaVu Sans", "Segoe UI", "Roboto", "Helvetica Neue", "Liberation Sans", "Arial")
 
 _RC = {
     "svg.hashsalt": "needle-aftercare",  # stable ids -> byte-identical output
     "svg.fonttype": "none",  # real <text>: searchable, selectable, tiny files
-    "font.family": "sans-serif", "font.size": 9, "legend.frameon": False,
+    "font.family": "sans-serif", "font.sans-serif": list(FONT_STACK),
+    "font.size": 9,
     "text.color": TEXT, "axes.labelcolor": TEXT, "xtick.color": TEXT, "ytick.color": TEXT,
     "axes.edgecolor": "#8a8a8a", "figure.facecolor": "white", "axes.facecolor": "white",
+    # Every chart's axes look alike: set once here rather than restyled after each is made.
+    "axes.spines.top": False, "axes.spines.right": False, "axes.axisbelow": True,
+    "xtick.major.size": 3, "ytick.major.size": 3,
+    "grid.color": GRID, "grid.linewidth": 0.8,
 }
 # rcParams are process-global, and rc_context is not thread-safe under threaded servers.
 _LOCK = threading.Lock()
+
+# ---------------------------------------------------------------------------
+# Layout, in points (figures are made at 72 dpi, so a point is a pixel).
+EDGE = 4.0  # kept clear along the figure's edges
+GAP = 6.0  # between the axes' labels and a legend or a note
+
+
+@contextmanager
+def _drawing() -> Iterator[None]:
+    """The charts' style, for one chart at a time (see _LOCK)."""
+    with _LOCK, matplotlib.rc_context(_RC):
+        yield
+
+
+def _figure(width_in: float, height_in: float) -> tuple[Figure, Axes]:
+    """A figure at 72 dpi (what SVG uses) with one axes, placed later by _fit."""
+    fig = Figure(figsize=(width_in, height_in), dpi=72)
+    return fig, fig.add_subplot()
+
+
+def _measure(fig: Figure) -> RendererSVG:
+    """A renderer measuring text as the SVG one draws it (same metrics, 72 dpi); writes nowhere."""
+    return RendererSVG(fig.bbox.width, fig.bbox.height, io.StringIO())
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """How a legend entry's sample looks: Line2D keywords (a marker sits at its
+    middle) and/or Rectangle keywords for a box the sample's size behind it."""
+
+    line: dict | None = None
+    box: dict | None = None
+
+
+class _Key:
+    """A legend made of plain artists: a sample and a one-line label per entry.
+
+    matplotlib's Legend packs itself through nested offset boxes that measure
+    every label again at each level on every draw: it was nearly half of the
+    patient chart's time. This one measures each label once and lays out as
+    Legend does with its default spacings (in font sizes): columns filled top
+    to bottom, the first ones an entry longer when the count does not divide;
+    samples ``length`` font sizes long, 0.7 high, resting on the baseline.
+    """
+
+    BORDER, ROW_GAP, SAMPLE_HEIGHT, LABEL_PAD, COLUMN_GAP = 0.4, 0.5, 0.7, 0.8, 2.0
+
+    def __init__(self, fig, renderer, entries: Sequence[tuple[_Sample, str]], *,
+                 fontsize: float, length: float, max_columns: int = 1, room: float = math.inf):
+        self.fig, self.fontsize = fig, fontsize
+        self.samples = [sample for sample, _ in entries]
+        self.labels = [fig.text(0, 0, label, fontsize=fontsize, va="baseline",
+                                transform=fig.dpi_scale_trans) for _, label in entries]
+        boxes = [t.get_window_extent(renderer) for t in self.labels]  # baselines at y = 0
+        self.label_widths = [b.width for b in boxes]
+        self.descent = max(-b.y0 for b in boxes)
+        self.ascent = max([b.y1 for b in boxes] + [self.SAMPLE_HEIGHT * fontsize])
+        self.sample_length = length * fontsize
+        for count in range(min(max_columns, len(entries)), 0, -1):
+            self.columns = self._columns(count)
+            if count == 1 or self.width <= room:
+                break
+
+    def _columns(self, count: int) -> list[list[int]]:
+        rows, longer = divmod(len(self.labels), count)
+        columns, start = [], 0
+        for size in [rows + 1] * longer + [rows] * (count - longer):
+            columns.append(list(range(start, start + size)))
+            start += size
+        return columns
+
+    def _column_widths(self) -> list[float]:
+        return [self.sample_length + self.LABEL_PAD * self.fontsize
+                + max(self.label_widths[i] for i in column) for column in self.columns]
+
+    @property
+    def width(self) -> float:
+        widths = self._column_widths()
+        return (2 * self.BORDER * self.fontsize + sum(widths)
+                + (len(widths) - 1) * self.COLUMN_GAP * self.fontsize)
+
+    @property
+    def height(self) -> float:
+        rows = len(self.columns[0])
+        return (2 * self.BORDER * self.fontsize + rows * (self.ascent + self.descent)
+                + (rows - 1) * self.ROW_GAP * self.fontsize)
+
+    def place(self, left: float, top: float) -> None:
+        """Put the key's samples and labels with its top-left corner at (left, top), in points."""
+        fs, inch = self.fontsize, 72.0
+        pitch = self.ascent + self.descent + self.ROW_GAP * fs
+        x = left + self.BORDER * fs
+        for column, column_width in zip(self.columns, self._column_widths()):
+            for row, i in enumerate(column):
+                baseline = top - self.BORDER * fs - self.ascent - row * pitch
+                self.labels[i].set_position(
+                    ((x + self.sample_length + self.LABEL_PAD * fs) / inch, baseline / inch)
+                )
+                self._draw_sample(self.samples[i], x, baseline)
+            x += column_width + self.COLUMN_GAP * fs
+
+    def _draw_sample(self, sample: _Sample, x: float, baseline: float) -> None:
+        inch, fig = 72.0, self.fig
+        length, height = self.sample_length, self.SAMPLE_HEIGHT * self.fontsize
+        if sample.box is not None:
+            fig.add_artist(Rectangle((x / inch, baseline / inch), length / inch, height / inch,
+                                     transform=fig.dpi_scale_trans, **sample.box))
+        if sample.line is not None:
+            y = (baseline + height / 2) / inch
+            fig.add_artist(Line2D([x / inch, (x + length / 2) / inch, (x + length) / inch],
+                                  [y, y, y], markevery=[1], transform=fig.dpi_scale_trans,
+                                  **sample.line))
+
+
+def _fit(fig, ax, renderer, *, key_above: _Key | None = None, key_beside: _Key | None = None,
+         note=None) -> None:
+    """Place the axes so its tick and axis labels, the key and the note all fit the figure.
+
+    This is constrained layout's job, done in one measuring pass: constrained
+    layout draws the whole figure an extra time and solves its layout twice,
+    which was more than half of the time a chart took. Everything measured
+    here keeps its size when the axes move (ticks are fixed beforehand), so one
+    pass is exact. A key above is centred on the figure; a key beside is
+    top-aligned with the axes; a note sits in the bottom-left corner.
+    """
+    width, height = fig.bbox.width, fig.bbox.height
+    axes = ax.bbox
+    labels = ax.get_tightbbox(renderer, bbox_extra_artists=ax.texts)  # lines are clipped anyway
+    left = EDGE + max(axes.x0 - labels.x0, 0)
+    right = EDGE + max(labels.x1 - axes.x1, 0)
+    bottom = EDGE + max(axes.y0 - labels.y0, 0)
+    top = EDGE + max(labels.y1 - axes.y1, 0)
+    if key_above is not None:
+        top += key_above.height + GAP
+        key_above.place((width - key_above.width) / 2, height - EDGE)
+    if key_beside is not None:
+        right += key_beside.width + GAP
+        key_beside.place(width - EDGE - key_beside.width, height - top)
+    if note is not None:
+        bottom += note.get_window_extent(renderer).height + GAP
+    fig.subplots_adjust(left=left / width, right=1 - right / width,
+                        bottom=bottom / height, top=1 - top / height)
 
 
 @dataclass(frozen=True)
@@ -99,88 +264,82 @@ def soreness_chart(
     ``title`` becomes the SVG's accessible <title>; it is not drawn in the plot.
     Identical input always yields identical bytes.
     """
+    with _drawing():
+        return _svg(_soreness_figure(series, band, width_in, height_in), title)
+
+
+def _soreness_figure(series, band, width_in, height_in) -> Figure:
     drawn = [(i, s, _sorted_points(s)) for i, s in enumerate(series)]
     drawn = [d for d in drawn if d[2]]
     band_hours = [float(h) for h in band.hours] if band is not None else []
     hours = [h for _, _, pts in drawn for h, _ in pts] + band_hours
 
-    with _LOCK, matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(width_in, height_in), layout="constrained")
-        ax = fig.add_subplot()
-        handles = []
-        has_rings = has_ticks = False
+    fig, ax = _figure(width_in, height_in)
+    entries: list[tuple[_Sample, str]] = []
+    has_rings = has_ticks = False
 
-        if band_hours:
-            rows = sorted(zip(band_hours, band.low, band.median, band.high))
-            bh, lo, med, hi = (list(col) for col in zip(*rows))
-            fill = ax.fill_between(bh, lo, hi, color="#9a9a9a", alpha=0.22, lw=0, zorder=1)
-            (mid,) = ax.plot(bh, med, color="#6f6f6f", lw=1.2, ls=(0, (4, 3)), zorder=2)
-            handles.append(((fill, mid), band.label))
+    if band_hours:
+        rows = sorted(zip(band_hours, band.low, band.median, band.high))
+        bh, lo, med, hi = (list(col) for col in zip(*rows))
+        shade = {"color": "#9a9a9a", "alpha": 0.22, "lw": 0}
+        middle = {"color": "#6f6f6f", "lw": 1.2, "ls": (0, (4, 3))}
+        ax.fill_between(bh, lo, hi, zorder=1, **shade)
+        ax.plot(bh, med, zorder=2, **middle)
+        entries.append((_Sample(line=middle, box=shade), band.label))
 
-        for i, s, pts in drawn:
-            colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
-            xs, ys = zip(*pts)
-            (line,) = ax.plot(
-                xs, ys, color=colour, marker=marker, ms=5.5, lw=1.8,
-                mec="white", mew=0.8, zorder=3 + i,
-            )
-            if len(drawn) > 1 or band_hours:  # one line needs no name
-                handles.append((line, s.label))
-            marked = {float(m) for m in s.marked}
-            rings = [(h, y) for h, y in pts if h in marked]
-            if rings:
-                rx, ry = zip(*rings)
-                ax.plot(rx, ry, ls="none", marker="o", ms=12, mfc="none",
-                        mec=colour, mew=1.3, zorder=3 + i)
-                has_rings = True
-            twitched = {float(t) for t in s.twitching}
-            ticks = [(h, y + 0.75) for h, y in pts if h in twitched]
-            if ticks:
-                tx, ty = zip(*ticks)
-                ax.plot(tx, ty, ls="none", marker="v", ms=5, color=colour, zorder=3 + i)
-                has_ticks = True
+    for i, s, pts in drawn:
+        colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
+        style = {"color": colour, "marker": marker, "ms": 5.5, "lw": 1.8, "mec": "white",
+                 "mew": 0.8}
+        xs, ys = zip(*pts)
+        ax.plot(xs, ys, zorder=3 + i, **style)
+        if len(drawn) > 1 or band_hours:  # one line needs no name
+            entries.append((_Sample(line=style), s.label))
+        marked = {float(m) for m in s.marked}
+        rings = [(h, y) for h, y in pts if h in marked]
+        if rings:
+            rx, ry = zip(*rings)
+            ax.plot(rx, ry, ls="none", marker="o", ms=12, mfc="none",
+                    mec=colour, mew=1.3, zorder=3 + i)
+            has_rings = True
+        twitched = {float(t) for t in s.twitching}
+        ticks = [(h, y + 0.75) for h, y in pts if h in twitched]
+        if ticks:
+            tx, ty = zip(*ticks)
+            ax.plot(tx, ty, ls="none", marker="v", ms=5, color=colour, zorder=3 + i)
+            has_ticks = True
 
-        if has_rings:
-            (ring,) = ax.plot([], [], ls="none", marker="o", ms=9, mfc="none", mec="#444444")
-            handles.append((ring, "Bruising reported"))
-        if has_ticks:
-            (tick,) = ax.plot([], [], ls="none", marker="v", ms=5, color="#444444")
-            handles.append((tick, "Twitching or cramping felt"))
+    if has_rings:
+        ring = {"ls": "none", "marker": "o", "ms": 9, "mfc": "none", "mec": "#444444"}
+        entries.append((_Sample(line=ring), "Bruising reported"))
+    if has_ticks:
+        tick = {"ls": "none", "marker": "v", "ms": 5, "color": "#444444"}
+        entries.append((_Sample(line=tick), "Twitching or cramping felt"))
 
-        if not drawn:
-            ax.text(0.5, 0.5, EMPTY_MESSAGE, transform=ax.transAxes, ha="center",
-                    va="center", fontsize=10, color="#666666")
+    if not drawn:
+        _empty_note(ax, EMPTY_MESSAGE)
 
-        ax.set_xlim(-2, max([72.0, *hours]) + 4)
-        ax.set_xticks(_x_ticks(hours))
-        ax.set_ylim(-0.3, 10.3)
-        ax.set_yticks(range(0, 11, 2))
-        ax.set_xlabel("Hours since the session")
-        ax.set_ylabel("Soreness (0–10)")
-        ax.yaxis.grid(True, color="#e6e6e6", lw=0.8)
-        ax.set_axisbelow(True)
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.tick_params(length=3)
+    ax.set_xlim(-2, max([72.0, *hours]) + 4)
+    ax.set_xticks(_x_ticks(hours))
+    ax.set_ylim(-0.3, 10.3)
+    ax.set_yticks(range(0, 11, 2))
+    ax.set_xlabel("Hours since the session")
+    ax.set_ylabel("Soreness (0–10)")
+    ax.grid(True, axis="y")
 
-        if handles:
-            fig.legend(*zip(*handles), loc="outside upper center",
-                       ncols=min(len(handles), 3), handlelength=2.4, fontsize=9)
-
-        buf = io.BytesIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None}, facecolor="white")
-    return _with_title(buf.getvalue(), title)
+    renderer = _measure(fig)
+    key = None
+    if entries:
+        key = _Key(fig, renderer, entries, fontsize=9, length=2.4, max_columns=3,
+                   room=fig.bbox.width - 2 * EDGE)
+    _fit(fig, ax, renderer, key_above=key)
+    return fig
 
 
 # ---------------------------------------------------------------------------
 # Clinic analytics charts: rates, soreness by group, settled share, completion.
 # Same rules as above: plain numbers in (already rounded as the page shows
 # them), deterministic SVG bytes out, every label real text.
-
-import math  # noqa: E402
-
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 NO_DATA_MESSAGE = "No answered check-ins match these filters"
 NO_CLOSED_MESSAGE = "No check-in window has closed in this period"
@@ -246,17 +405,22 @@ def _empty_note(ax, message: str) -> None:
             fontsize=10, color="#666666")
 
 
-def _plain_axes(ax) -> None:
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.tick_params(length=3)
-    ax.set_axisbelow(True)
-
-
 def _percent_axis_limit(values: Sequence[float]) -> float:
     """A round upper limit a little above the largest value, at least 10 %."""
     top = max([10.0, *values]) * 1.08
     step = 5 if top <= 40 else 10
     return min(100.0, math.ceil(top / step) * step)
+
+
+def _percent_ticks(limit: float) -> list[float]:
+    """0, step, … up to ``limit``: the smallest of these steps giving at most nine intervals.
+
+    Fixed ticks, not matplotlib's automatic ones: those depend on the axes'
+    length, which _fit changes after measuring their labels; and they may step
+    by 2.5, which whole-number percent labels misprint ("2%", "5%", "8%").
+    """
+    step = next(s for s in (2, 5, 10, 20) if limit / s <= 9)
+    return [float(t) for t in range(0, int(limit) + 1, step)]
 
 
 def rates_chart(
@@ -273,64 +437,77 @@ def rates_chart(
     and marker shape per source, named in the legend. The first row is drawn at
     the top; every bar's value and counts are in its axis label.
     """
-    with _LOCK, matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(width_in, height_in), layout="constrained")
-        ax = fig.add_subplot()
-        _plain_axes(ax)
-        ax.set_xlabel("% of sessions")
-        ax.xaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
-        if not rows:
-            _empty_note(ax, NO_DATA_MESSAGE)
-            ax.set_yticks([])
-            ax.set_xlim(0, 100)
-            return _svg(fig, title)
+    with _drawing():
+        return _svg(_rates_figure(rows, references, width_in, height_in), title)
 
-        count = len(rows)
-        ys = {row.label: count - 1 - i for i, row in enumerate(rows)}
-        pct = [float(r.percent) for r in rows]
-        ax.barh(list(ys.values()), pct, height=0.5, color=BAR_COLOUR, zorder=2)
-        ax.errorbar(
-            pct, list(ys.values()),
-            xerr=[[p - float(r.low) for p, r in zip(pct, rows)],
-                  [float(r.high) - p for p, r in zip(pct, rows)]],
-            fmt="none", ecolor=TEXT, elinewidth=1.2, capsize=3.5, zorder=3,
-        )
-        ax.set_yticks(
-            list(ys.values()),
-            [f"{r.label}\n{float(r.percent):.1f} % ({r.events} of {r.n})" for r in rows],
-        )
-        ax.set_ylim(-0.6, count - 0.4)
 
-        handles = [
-            (Patch(color=BAR_COLOUR), "This clinic"),
-            (Line2D([], [], color=TEXT, lw=1.2, marker="|", ms=8), "95 % interval"),
-        ]
-        sources = list(dict.fromkeys(ref.source for ref in references if ref.row in ys))
-        for ref in references:
-            if ref.row not in ys:
-                continue
-            index = sources.index(ref.source)
-            marker, style, colour = REFERENCE_STYLES[index % len(REFERENCE_STYLES)]
-            y, x = ys[ref.row], float(ref.percent)
-            # Sources side by side within the row, so equal rates never hide each other.
-            offset = (index - (len(sources) - 1) / 2) * 0.12
-            ax.plot([x, x], [y - 0.36, y + 0.36], color=colour, ls=style, lw=1.6, zorder=4)
-            ax.plot([x], [y + 0.36 + offset], ls="none", marker=marker, ms=5.5, color=colour,
-                    mec="white", mew=0.6, zorder=5)
-        for index, source in enumerate(sources):
-            marker, style, colour = REFERENCE_STYLES[index % len(REFERENCE_STYLES)]
-            handles.append(
-                (Line2D([], [], color=colour, ls=style, lw=1.6, marker=marker, ms=5.5), source)
-            )
+def _rates_figure(rows, references, width_in, height_in) -> Figure:
+    fig, ax = _figure(width_in, height_in)
+    ax.set_xlabel("% of sessions")
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
+    renderer = _measure(fig)
+    if not rows:
+        _empty_note(ax, NO_DATA_MESSAGE)
+        ax.set_yticks([])
+        ax.set_xlim(0, 100)
+        ax.set_xticks(_percent_ticks(100))
+        _fit(fig, ax, renderer)
+        return fig
 
-        limit = _percent_axis_limit(
-            [float(r.high) for r in rows] + [float(r.percent) for r in references]
-        )
-        ax.set_xlim(0, limit)
-        ax.xaxis.grid(True, color="#e6e6e6", lw=0.8)
-        fig.legend(*zip(*handles), loc="outside upper center", ncols=min(len(handles), 4),
-                   handlelength=2.2, fontsize=8.5)
-        return _svg(fig, title)
+    count = len(rows)
+    ys = {row.label: count - 1 - i for i, row in enumerate(rows)}
+    pct = [float(r.percent) for r in rows]
+    ax.barh(list(ys.values()), pct, height=0.5, color=BAR_COLOUR, zorder=2)
+    ax.errorbar(
+        pct, list(ys.values()),
+        xerr=[[p - float(r.low) for p, r in zip(pct, rows)],
+              [float(r.high) - p for p, r in zip(pct, rows)]],
+        fmt="none", ecolor=TEXT, elinewidth=1.2, capsize=3.5, zorder=3,
+    )
+    # Each row's label is two lines beside its tick: what, then how often.
+    ax.set_yticks(list(ys.values()), [""] * count)
+    beside_ticks = offset_copy(
+        ax.get_yaxis_transform(), fig=fig, units="points",
+        x=-(matplotlib.rcParams["ytick.major.size"] + matplotlib.rcParams["ytick.major.pad"]),
+    )
+    size = matplotlib.rcParams["font.size"]
+    for row, y in zip(rows, ys.values()):
+        # Baselines as a two-line tick label had them: the pair centred on the tick.
+        _two_lines(ax, 0, y, row.label, f"{float(row.percent):.1f} % ({row.events} of {row.n})",
+                   transform=beside_ticks, ha="right", fontsize=size, raise_pt=0.17 * size)
+    ax.set_ylim(-0.6, count - 0.4)
+
+    entries = [
+        (_Sample(box={"color": BAR_COLOUR}), "This clinic"),
+        (_Sample(line={"color": TEXT, "lw": 1.2, "marker": "|", "ms": 8}), "95 % interval"),
+    ]
+    sources = list(dict.fromkeys(ref.source for ref in references if ref.row in ys))
+    for ref in references:
+        if ref.row not in ys:
+            continue
+        index = sources.index(ref.source)
+        marker, style, colour = REFERENCE_STYLES[index % len(REFERENCE_STYLES)]
+        y, x = ys[ref.row], float(ref.percent)
+        # Sources side by side within the row, so equal rates never hide each other.
+        offset = (index - (len(sources) - 1) / 2) * 0.12
+        ax.plot([x, x], [y - 0.36, y + 0.36], color=colour, ls=style, lw=1.6, zorder=4)
+        ax.plot([x], [y + 0.36 + offset], ls="none", marker=marker, ms=5.5, color=colour,
+                mec="white", mew=0.6, zorder=5)
+    for index, source in enumerate(sources):
+        marker, style, colour = REFERENCE_STYLES[index % len(REFERENCE_STYLES)]
+        line = {"color": colour, "ls": style, "lw": 1.6, "marker": marker, "ms": 5.5}
+        entries.append((_Sample(line=line), source))
+
+    limit = _percent_axis_limit(
+        [float(r.high) for r in rows] + [float(r.percent) for r in references]
+    )
+    ax.set_xlim(0, limit)
+    ax.set_xticks(_percent_ticks(limit))
+    ax.grid(True, axis="x")
+    key = _Key(fig, renderer, entries, fontsize=8.5, length=2.2, max_columns=4,
+               room=fig.bbox.width - 2 * EDGE)
+    _fit(fig, ax, renderer, key_above=key)
+    return fig
 
 
 def soreness_by_group_chart(
@@ -349,39 +526,66 @@ def soreness_by_group_chart(
     palette, line style differ); ``hidden`` more groups left out by the caller
     and any beyond ``max_groups`` are counted in a note under the axes.
     """
+    with _drawing():
+        return _svg(
+            _groups_figure(groups, hidden, noun, max_groups, width_in, height_in), title
+        )
+
+
+def _groups_figure(groups, hidden, noun, max_groups, width_in, height_in) -> Figure:
     drawn = [g for g in groups if g.points][:max_groups]
     left_out = hidden + len([g for g in groups if g.points]) - len(drawn)
     hours = sorted({float(h) for g in drawn for h, _ in g.points})
 
-    with _LOCK, matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(width_in, height_in), layout="constrained")
-        ax = fig.add_subplot()
-        _plain_axes(ax)
-        for i, group in enumerate(drawn):
-            xs, ys = zip(*sorted((float(h), float(m)) for h, m in group.points))
-            ax.plot(
-                xs, ys, label=group.label,
-                color=GROUP_COLOURS[i % len(GROUP_COLOURS)],
-                marker=GROUP_MARKERS[i % len(GROUP_MARKERS)],
-                ls="-" if i < len(PALETTE) else "--",
-                ms=5.5, lw=1.6, mec="white", mew=0.7, zorder=3 + i,
-            )
-        if not drawn:
-            _empty_note(ax, NO_DATA_MESSAGE)
-        ax.set_xlim(-3, max([72.0, *hours]) + 4)
-        ax.set_xticks(_x_ticks(hours))
-        ax.set_ylim(-0.3, 10.3)
-        ax.set_yticks(range(0, 11, 2))
-        ax.set_xlabel("Hours since the session")
-        ax.set_ylabel("Mean soreness (0–10)")
-        ax.yaxis.grid(True, color="#e6e6e6", lw=0.8)
-        if drawn:
-            fig.legend(loc="outside right upper", fontsize=8.5, handlelength=2.4)
-        if left_out:
-            fig.text(0.01, 0.01, f"{left_out} more {noun} with fewer answers not drawn",
-                     fontsize=8, color="#555555", ha="left", va="bottom")
-            fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
-        return _svg(fig, title)
+    fig, ax = _figure(width_in, height_in)
+    entries = []
+    for i, group in enumerate(drawn):
+        xs, ys = zip(*sorted((float(h), float(m)) for h, m in group.points))
+        style = {
+            "color": GROUP_COLOURS[i % len(GROUP_COLOURS)],
+            "marker": GROUP_MARKERS[i % len(GROUP_MARKERS)],
+            "ls": "-" if i < len(PALETTE) else "--",
+            "ms": 5.5, "lw": 1.6, "mec": "white", "mew": 0.7,
+        }
+        ax.plot(xs, ys, zorder=3 + i, **style)
+        entries.append((_Sample(line=style), group.label))
+    if not drawn:
+        _empty_note(ax, NO_DATA_MESSAGE)
+    ax.set_xlim(-3, max([72.0, *hours]) + 4)
+    ax.set_xticks(_x_ticks(hours))
+    ax.set_ylim(-0.3, 10.3)
+    ax.set_yticks(range(0, 11, 2))
+    ax.set_xlabel("Hours since the session")
+    ax.set_ylabel("Mean soreness (0–10)")
+    ax.grid(True, axis="y")
+    renderer = _measure(fig)
+    key = note = None
+    if entries:
+        key = _Key(fig, renderer, entries, fontsize=8.5, length=2.4)
+    if left_out:
+        note = fig.text(EDGE / fig.bbox.width, EDGE / fig.bbox.height,
+                        f"{left_out} more {noun} with fewer answers not drawn",
+                        fontsize=8, color="#555555", ha="left", va="bottom")
+    _fit(fig, ax, renderer, key_beside=key, note=note)
+    return fig
+
+
+def _two_lines(ax, x, y, first: str, second: str, *, transform, ha: str, fontsize: float,
+               va: str = "baseline", raise_pt: float = 0.0) -> None:
+    """Two lines of text at (x, y), ``second`` under ``first``, each its own one-line text.
+
+    matplotlib places each line of a multi-line text by DejaVu Sans widths, so
+    in a browser drawing another font right- or centre-aligned lines go
+    ragged. A one-line text is aligned by the SVG itself (text-anchor), in any
+    font. ``va="bottom"`` rests the second line on y; ``"baseline"`` puts the
+    first line's baseline ``raise_pt`` above y.
+    """
+    fig = ax.get_figure()
+    pitch = 1.2 * fontsize  # matplotlib's line spacing
+    lower = -pitch + raise_pt if va == "baseline" else 0.0
+    for text, dy in ((first, lower + pitch), (second, lower)):
+        ax.text(x, y, text, ha=ha, va=va, fontsize=fontsize,
+                transform=offset_copy(transform, fig=fig, y=dy, units="points"))
 
 
 def _share_bars(ax, rows: Sequence[ShareBar], *, counts: bool, fontsize: float) -> None:
@@ -389,15 +593,27 @@ def _share_bars(ax, rows: Sequence[ShareBar], *, counts: bool, fontsize: float) 
     values = [float(r.percent) for r in rows]
     ax.bar(xs, values, width=0.6, color=BAR_COLOUR, zorder=2)
     for x, value, row in zip(xs, values, rows):
-        text = f"{value:.1f} %" + (f"\n{row.part} of {row.n}" if counts else "")
-        ax.text(x, value + 2, text, ha="center", va="bottom", fontsize=fontsize)
+        share = f"{value:.1f} %"
+        if counts:
+            _two_lines(ax, x, value + 2, share, f"{row.part} of {row.n}", transform=ax.transData,
+                       ha="center", fontsize=fontsize, va="bottom")
+        else:
+            ax.text(x, value + 2, share, ha="center", va="bottom", fontsize=fontsize)
     ax.set_xticks(xs, [r.label for r in rows])
     ax.set_xlim(-0.6, max(len(rows), 3) - 0.4)
     ax.set_ylim(0, 118)  # room for the labels over a full bar
     ax.spines["left"].set_bounds(0, 100)
     ax.set_yticks(range(0, 101, 20))
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
-    ax.yaxis.grid(True, color="#e6e6e6", lw=0.8)
+    ax.grid(True, axis="y")
+
+
+def _empty_shares(ax, message: str) -> None:
+    _empty_note(ax, message)
+    ax.set_xticks([])
+    ax.set_ylim(0, 100)
+    ax.set_yticks(range(0, 101, 20))
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
 
 
 def settled_chart(
@@ -408,20 +624,20 @@ def settled_chart(
     height_in: float = 3.0,
 ) -> bytes:
     """Bars: % of sessions settled (soreness ≤ 1) at each check-in, with the counts on top."""
-    with _LOCK, matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(width_in, height_in), layout="constrained")
-        ax = fig.add_subplot()
-        _plain_axes(ax)
-        ax.set_ylabel("Settled (% of sessions)")
-        ax.set_xlabel("Check-in")
-        if rows:
-            _share_bars(ax, rows, counts=True, fontsize=8.5)
-        else:
-            _empty_note(ax, NO_DATA_MESSAGE)
-            ax.set_xticks([])
-            ax.set_ylim(0, 100)
-            ax.yaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
-        return _svg(fig, title)
+    with _drawing():
+        return _svg(_settled_figure(rows, width_in, height_in), title)
+
+
+def _settled_figure(rows, width_in, height_in) -> Figure:
+    fig, ax = _figure(width_in, height_in)
+    ax.set_ylabel("Settled (% of sessions)")
+    ax.set_xlabel("Check-in")
+    if rows:
+        _share_bars(ax, rows, counts=True, fontsize=8.5)
+    else:
+        _empty_shares(ax, NO_DATA_MESSAGE)
+    _fit(fig, ax, _measure(fig))
+    return fig
 
 
 def completion_chart(
@@ -436,20 +652,23 @@ def completion_chart(
     Counts are printed over the bars while they fit (up to 8 weeks); the
     percentage always is.
     """
-    with _LOCK, matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(width_in, height_in), layout="constrained")
-        ax = fig.add_subplot()
-        _plain_axes(ax)
-        ax.set_ylabel("Answered (% of due)")
-        ax.set_xlabel("Week starting")
-        if weeks:
-            many = len(weeks) > 8
-            _share_bars(ax, weeks, counts=not many, fontsize=7 if many else 8.5)
-            if len(weeks) > 10:
-                ax.tick_params(axis="x", labelrotation=45, labelsize=8)
-        else:
-            _empty_note(ax, NO_CLOSED_MESSAGE)
-            ax.set_xticks([])
-            ax.set_ylim(0, 100)
-            ax.yaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
-        return _svg(fig, title)
+    with _drawing():
+        return _svg(_completion_figure(weeks, width_in, height_in), title)
+
+
+def _completion_figure(weeks, width_in, height_in) -> Figure:
+    fig, ax = _figure(width_in, height_in)
+    ax.set_ylabel("Answered (% of due)")
+    ax.set_xlabel("Week starting")
+    if weeks:
+        many = len(weeks) > 8
+        _share_bars(ax, weeks, counts=not many, fontsize=7 if many else 8.5)
+        if len(weeks) > 10:
+            # Turned about their end, which the SVG anchors under the tick in any font.
+            ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+            for label in ax.get_xticklabels():
+                label.set(ha="right", rotation_mode="anchor")
+    else:
+        _empty_shares(ax, NO_CLOSED_MESSAGE)
+    _fit(fig, ax, _measure(fig))
+    return fig
