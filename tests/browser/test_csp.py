@@ -104,7 +104,8 @@ def test_staff_pages_break_no_policy(watched, live_server, settings, therapist, 
     assert seen == []
 
 
-def test_the_admin_breaks_no_policy(watched, live_server, django_user_model, clinic):
+def test_the_admin_breaks_no_policy(watched, live_server, django_user_model, clinic,
+                                    recorded_session):
     make, seen = watched
     django_user_model.objects.create_superuser("admin", "admin@example.org", PASSWORD)
     page = make({"viewport": {"width": 1280, "height": 800}})
@@ -115,10 +116,11 @@ def test_the_admin_breaks_no_policy(watched, live_server, django_user_model, cli
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     collect(page, seen)
     for path in ["tracker/clinic/", f"tracker/clinic/{clinic.pk}/change/",
-                 "tracker/needlingsession/add/", "tracker/auditevent/", "auth/user/"]:
+                 f"tracker/needlingsession/{recorded_session.pk}/change/",
+                 "tracker/auditevent/", "auth/user/"]:
         visit(page, seen, f"{live_server.url}/admin/{path}")
     # The date widget's calendar, drawn by the admin's own script.
-    page.goto(f"{live_server.url}/admin/tracker/needlingsession/add/")
+    page.goto(f"{live_server.url}/admin/tracker/needlingsession/{recorded_session.pk}/change/")
     page.locator(".datetimeshortcuts a", has_text="Today").first.click()
     collect(page, seen)
     assert seen == []
