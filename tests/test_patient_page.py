@@ -55,6 +55,10 @@ def test_patient_chart_query_count_does_not_grow(client, therapist_a, sessions, 
         response = client.get(reverse("tracker:patient_chart", args=[patient.pk]))
     assert response["Content-Type"] == "image/svg+xml"
     assert b"Bruising reported" in response.content
+    # The histogram is then kept for an hour (it moves slowly with thousands of reports).
+    with django_assert_num_queries(5):
+        again = client.get(reverse("tracker:patient_chart", args=[patient.pk]))
+    assert again.content == response.content
 
 
 def test_patient_chart_is_cached_until_a_new_report(client, therapist_a, django_assert_num_queries):
