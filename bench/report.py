@@ -296,8 +296,10 @@ def render(info, tier, small, large, reminders) -> tuple[str, list[str]]:
               "Requested with `Accept-Encoding: gzip, br`, as a phone does; bytes on the wire "
               "(headers and body). First visit: the page and every same-origin file it makes "
               "the browser load. Repeat visit: only what the response headers do not let the "
-              "browser keep for at least a day (read from each `Cache-Control`, not assumed). "
-              "KB = 1,000 bytes.", ""]
+              "browser keep for at least a day (read from each `Cache-Control`, not assumed), "
+              "asked for again as a browser does: with `If-None-Match` / `If-Modified-Since` "
+              "when the first answer gave an `ETag` / `Last-Modified`, so an unchanged file "
+              "costs a bodiless 304. KB = 1,000 bytes.", ""]
     if not answered:
         lines += [f"**The check-in page answered HTTP {page_status}, not the form: "
                   "these bytes are not the page's.**", ""]
@@ -312,7 +314,9 @@ def render(info, tier, small, large, reminders) -> tuple[str, list[str]]:
             continue
         rows.append([r["kind"], f"`{r['url']}`", r["status"], f"{r['header_bytes'] + r['body_bytes']:,}",
                      r["encoding"], f"`{r['cache_control'] or '(none)'}`",
-                     "kept" if r["cached_for_repeat"] else "fetched again",
+                     "kept" if r["cached_for_repeat"]
+                     else f"asked again: {r['repeat_status']}, {r['repeat_bytes']:,} B"
+                     if "repeat_status" in r else "fetched again",
                      "" if r["counted"] else "not counted"])
     lines += table(["file", "url", "status", "bytes", "encoding", "Cache-Control", "repeat visit", ""],
                    rows)
@@ -321,7 +325,10 @@ def render(info, tier, small, large, reminders) -> tuple[str, list[str]]:
 
     # -- Summary -----------------------------------------------------------------
     met = sum(1 for *_x, passed in summary if passed)
-    lines = (head + ["## Targets", "", f"{met} of {len(summary)} met.", ""]
+    missed = "" if met == len(summary) else (
+        " What the misses cost and why: [bench/README.md](README.md#where-the-targets-stand)."
+    )
+    lines = (head + ["## Targets", "", f"{met} of {len(summary)} met.{missed}", ""]
              + table(["target", "measured", ""], [[t, f, mark(p)] for t, f, p in summary])
              + lines)
 
