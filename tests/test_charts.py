@@ -445,3 +445,47 @@ def test_percent_ticks_are_whole_round_steps(limit):
     assert ticks[0] == 0 and step in (2, 5, 10, 20)
     assert all(t == round(t) and b - a == step for a, b, t in zip(ticks, ticks[1:], ticks))
     assert len(ticks) <= 10 and limit - step < ticks[-1] <= limit
+
+
+def test_every_word_a_chart_draws_goes_through_translate():
+    def translate(text):
+        return "~" + text  # marks each word that went through
+
+    drawn = {
+        "soreness": soreness_chart(
+            [Series("3 Nov", [(0, 5), (24, 3)], marked=[24], twitching=[0])],
+            band=Band([0, 24], [3, 2], [4, 3], [5, 4]), translate=translate,
+        ),
+        "no soreness": soreness_chart([], translate=translate),
+        "rates": charts.rates_chart(
+            [charts.RateBar("Bruising", 20.0, 15.0, 25.0, 20, 100)], translate=translate
+        ),
+        "groups": charts.soreness_by_group_chart(
+            [charts.GroupLine("Soleus", [(0, 4.0)])], hidden=2, noun="muscles",
+            translate=translate,
+        ),
+        "settled": charts.settled_chart([charts.ShareBar("24 h", 50.0, 5, 10)],
+                                        translate=translate),
+        "completion": charts.completion_chart([], translate=translate),
+    }
+    words = {
+        "soreness": ["Hours since the session", "Soreness (0–10)", "Bruising reported",
+                     "Twitching or cramping felt", "Clinic's typical course"],
+        "no soreness": ["No check-ins answered yet"],
+        "rates": ["% of sessions", "This clinic", "95 % interval", "20 of 100"],
+        "groups": ["Mean soreness (0–10)", "2 more muscles with fewer answers not drawn"],
+        "settled": ["Settled (% of sessions)", "Check-in", "5 of 10"],
+        "completion": ["Answered (% of due)", "Week starting",
+                       "No check-in window has closed in this period"],
+    }
+    for chart, expected in words.items():
+        texts = _svg_texts(drawn[chart])
+        for word in expected:
+            assert "~" + word in texts or f"(~{word})" in texts, (chart, word, texts)
+    # The caller's own labels are drawn as given.
+    assert "Bruising" in _svg_texts(drawn["rates"]) and "3 Nov" in _svg_texts(drawn["soreness"])
+
+
+def _svg_texts(svg: bytes) -> str:
+    root = ET.fromstring(svg)
+    return " | ".join("".join(t.itertext()) for t in root.iter(f"{SVG_NS}text"))

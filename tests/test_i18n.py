@@ -162,6 +162,9 @@ def test_spanish_soreness_chart_and_its_description(
     assert "Su dolor hasta ahora: 5/10 justo después de la sesión, 3/10 a las 24 horas." in done
     svg = client.get(_url(link_token, "soreness_chart")).content.decode()
     assert "Su dolor desde la sesión" in svg
+    # The chart's own words too: its axes.
+    assert "Horas desde la sesión" in svg and "Dolor (0–10)" in svg
+    assert "Hours since the session" not in svg
 
 
 def test_spanish_reminder_settings_page(client, spanish, session_a, link_token):

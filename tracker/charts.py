@@ -2,6 +2,10 @@
 
 Pure rendering: plain data in, bytes out. Nothing from Django is imported so the
 module can be tested and reused without settings or a database.
+
+Every word a chart draws is English here, marked with ``gettext_noop`` so that
+``makemessages`` collects it; a caller showing another language passes
+``translate`` (Django's ``gettext``), which each chart applies to those words.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -36,7 +40,14 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 TEXT = "#333333"
 GRID = "#e6e6e6"
-EMPTY_MESSAGE = "No check-ins answered yet"
+
+
+def gettext_noop(text: str) -> str:
+    """Marks ``text`` for translation files (the name makemessages looks for)."""
+    return text
+
+
+EMPTY_MESSAGE = gettext_noop("No check-ins answered yet")
 
 # Text stays text in the SVG, so the reader's browser picks the font from this
 # stack; nothing is loaded from anywhere. matplotlib measures with the first,
@@ -68,11 +79,24 @@ EDGE = 4.0  # kept clear along the figure's edges
 GAP = 6.0  # between the axes' labels and a legend or a note
 
 
+_translate: Callable[[str], str] = str
+
+
 @contextmanager
-def _drawing() -> Iterator[None]:
-    """The charts' style, for one chart at a time (see _LOCK)."""
+def _drawing(translate: Callable[[str], str] = str) -> Iterator[None]:
+    """The charts' style and words, for one chart at a time (see _LOCK)."""
+    global _translate
     with _LOCK, matplotlib.rc_context(_RC):
-        yield
+        _translate = translate
+        try:
+            yield
+        finally:
+            _translate = str
+
+
+def _w(text: str) -> str:
+    """``text`` (one of the words marked above) in the language of the chart being drawn."""
+    return _translate(text)
 
 
 def _figure(width_in: float, height_in: float) -> tuple[Figure, Axes]:
@@ -227,7 +251,7 @@ class Band:
     low: Sequence[float]
     median: Sequence[float]
     high: Sequence[float]
-    label: str = "Clinic's typical course"
+    label: str = gettext_noop("Clinic's typical course")
 
 
 def _sorted_points(series: Series) -> list[tuple[float, int]]:
@@ -256,6 +280,7 @@ def soreness_chart(
     title: str = "Soreness after needling",
     width_in: float = 6.4,
     height_in: float = 3.2,
+    translate: Callable[[str], str] = str,
 ) -> bytes:
     """Render soreness (NRS 0–10) against hours since the session as SVG bytes.
 
@@ -264,7 +289,7 @@ def soreness_chart(
     ``title`` becomes the SVG's accessible <title>; it is not drawn in the plot.
     Identical input always yields identical bytes.
     """
-    with _drawing():
+    with _drawing(translate):
         return _svg(_soreness_figure(series, band, width_in, height_in), title)
 
 
@@ -285,7 +310,7 @@ def _soreness_figure(series, band, width_in, height_in) -> Figure:
         middle = {"color": "#6f6f6f", "lw": 1.2, "ls": (0, (4, 3))}
         ax.fill_between(bh, lo, hi, zorder=1, **shade)
         ax.plot(bh, med, zorder=2, **middle)
-        entries.append((_Sample(line=middle, box=shade), band.label))
+        entries.append((_Sample(line=middle, box=shade), _w(band.label)))
 
     for i, s, pts in drawn:
         colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
@@ -311,20 +336,20 @@ def _soreness_figure(series, band, width_in, height_in) -> Figure:
 
     if has_rings:
         ring = {"ls": "none", "marker": "o", "ms": 9, "mfc": "none", "mec": "#444444"}
-        entries.append((_Sample(line=ring), "Bruising reported"))
+        entries.append((_Sample(line=ring), _w(gettext_noop("Bruising reported"))))
     if has_ticks:
         tick = {"ls": "none", "marker": "v", "ms": 5, "color": "#444444"}
-        entries.append((_Sample(line=tick), "Twitching or cramping felt"))
+        entries.append((_Sample(line=tick), _w(gettext_noop("Twitching or cramping felt"))))
 
     if not drawn:
-        _empty_note(ax, EMPTY_MESSAGE)
+        _empty_note(ax, _w(EMPTY_MESSAGE))
 
     ax.set_xlim(-2, max([72.0, *hours]) + 4)
     ax.set_xticks(_x_ticks(hours))
     ax.set_ylim(-0.3, 10.3)
     ax.set_yticks(range(0, 11, 2))
-    ax.set_xlabel("Hours since the session")
-    ax.set_ylabel("Soreness (0–10)")
+    ax.set_xlabel(_w(gettext_noop("Hours since the session")))
+    ax.set_ylabel(_w(gettext_noop("Soreness (0–10)")))
     ax.grid(True, axis="y")
 
     renderer = _measure(fig)
@@ -341,8 +366,8 @@ def _soreness_figure(series, band, width_in, height_in) -> Figure:
 # Same rules as above: plain numbers in (already rounded as the page shows
 # them), deterministic SVG bytes out, every label real text.
 
-NO_DATA_MESSAGE = "No answered check-ins match these filters"
-NO_CLOSED_MESSAGE = "No check-in window has closed in this period"
+NO_DATA_MESSAGE = gettext_noop("No answered check-ins match these filters")
+NO_CLOSED_MESSAGE = gettext_noop("No check-in window has closed in this period")
 BAR_COLOUR = "#0072B2"
 # Published-rate markers: shape and line style tell the sources apart in greyscale.
 REFERENCE_STYLES = (
@@ -430,6 +455,7 @@ def rates_chart(
     title: str = "After-effect rates",
     width_in: float = 6.4,
     height_in: float = 3.4,
+    translate: Callable[[str], str] = str,
 ) -> bytes:
     """Horizontal bars of after-effect rates (% of sessions) with 95 % interval whiskers.
 
@@ -437,17 +463,18 @@ def rates_chart(
     and marker shape per source, named in the legend. The first row is drawn at
     the top; every bar's value and counts are in its axis label.
     """
-    with _drawing():
+    with _drawing(translate):
         return _svg(_rates_figure(rows, references, width_in, height_in), title)
 
 
 def _rates_figure(rows, references, width_in, height_in) -> Figure:
     fig, ax = _figure(width_in, height_in)
-    ax.set_xlabel("% of sessions")
+    # xgettext:no-python-format
+    ax.set_xlabel(_w(gettext_noop("% of sessions")))
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
     renderer = _measure(fig)
     if not rows:
-        _empty_note(ax, NO_DATA_MESSAGE)
+        _empty_note(ax, _w(NO_DATA_MESSAGE))
         ax.set_yticks([])
         ax.set_xlim(0, 100)
         ax.set_xticks(_percent_ticks(100))
@@ -473,13 +500,16 @@ def _rates_figure(rows, references, width_in, height_in) -> Figure:
     size = matplotlib.rcParams["font.size"]
     for row, y in zip(rows, ys.values()):
         # Baselines as a two-line tick label had them: the pair centred on the tick.
-        _two_lines(ax, 0, y, row.label, f"{float(row.percent):.1f} % ({row.events} of {row.n})",
+        counts = _w(gettext_noop("%(part)s of %(whole)s")) % {"part": row.events, "whole": row.n}
+        _two_lines(ax, 0, y, row.label, f"{float(row.percent):.1f} % ({counts})",
                    transform=beside_ticks, ha="right", fontsize=size, raise_pt=0.17 * size)
     ax.set_ylim(-0.6, count - 0.4)
 
     entries = [
-        (_Sample(box={"color": BAR_COLOUR}), "This clinic"),
-        (_Sample(line={"color": TEXT, "lw": 1.2, "marker": "|", "ms": 8}), "95 % interval"),
+        (_Sample(box={"color": BAR_COLOUR}), _w(gettext_noop("This clinic"))),
+        (_Sample(line={"color": TEXT, "lw": 1.2, "marker": "|", "ms": 8}),
+         # xgettext:no-python-format
+         _w(gettext_noop("95 % interval"))),
     ]
     sources = list(dict.fromkeys(ref.source for ref in references if ref.row in ys))
     for ref in references:
@@ -519,6 +549,7 @@ def soreness_by_group_chart(
     title: str = "Mean soreness after needling",
     width_in: float = 6.4,
     height_in: float = 3.4,
+    translate: Callable[[str], str] = str,
 ) -> bytes:
     """Mean soreness (NRS 0–10) against hours since the session, one line per group.
 
@@ -526,7 +557,7 @@ def soreness_by_group_chart(
     palette, line style differ); ``hidden`` more groups left out by the caller
     and any beyond ``max_groups`` are counted in a note under the axes.
     """
-    with _drawing():
+    with _drawing(translate):
         return _svg(
             _groups_figure(groups, hidden, noun, max_groups, width_in, height_in), title
         )
@@ -550,13 +581,13 @@ def _groups_figure(groups, hidden, noun, max_groups, width_in, height_in) -> Fig
         ax.plot(xs, ys, zorder=3 + i, **style)
         entries.append((_Sample(line=style), group.label))
     if not drawn:
-        _empty_note(ax, NO_DATA_MESSAGE)
+        _empty_note(ax, _w(NO_DATA_MESSAGE))
     ax.set_xlim(-3, max([72.0, *hours]) + 4)
     ax.set_xticks(_x_ticks(hours))
     ax.set_ylim(-0.3, 10.3)
     ax.set_yticks(range(0, 11, 2))
-    ax.set_xlabel("Hours since the session")
-    ax.set_ylabel("Mean soreness (0–10)")
+    ax.set_xlabel(_w(gettext_noop("Hours since the session")))
+    ax.set_ylabel(_w(gettext_noop("Mean soreness (0–10)")))
     ax.grid(True, axis="y")
     renderer = _measure(fig)
     key = note = None
@@ -564,7 +595,8 @@ def _groups_figure(groups, hidden, noun, max_groups, width_in, height_in) -> Fig
         key = _Key(fig, renderer, entries, fontsize=8.5, length=2.4)
     if left_out:
         note = fig.text(EDGE / fig.bbox.width, EDGE / fig.bbox.height,
-                        f"{left_out} more {noun} with fewer answers not drawn",
+                        _w(gettext_noop("%(count)s more %(noun)s with fewer answers not drawn"))
+                        % {"count": left_out, "noun": noun},
                         fontsize=8, color="#555555", ha="left", va="bottom")
     _fit(fig, ax, renderer, key_beside=key, note=note)
     return fig
@@ -595,7 +627,8 @@ def _share_bars(ax, rows: Sequence[ShareBar], *, counts: bool, fontsize: float) 
     for x, value, row in zip(xs, values, rows):
         share = f"{value:.1f} %"
         if counts:
-            _two_lines(ax, x, value + 2, share, f"{row.part} of {row.n}", transform=ax.transData,
+            counts = _w(gettext_noop("%(part)s of %(whole)s")) % {"part": row.part, "whole": row.n}
+            _two_lines(ax, x, value + 2, share, counts, transform=ax.transData,
                        ha="center", fontsize=fontsize, va="bottom")
         else:
             ax.text(x, value + 2, share, ha="center", va="bottom", fontsize=fontsize)
@@ -622,20 +655,22 @@ def settled_chart(
     title: str = "Sessions settled (soreness 1 or less)",
     width_in: float = 6.4,
     height_in: float = 3.0,
+    translate: Callable[[str], str] = str,
 ) -> bytes:
     """Bars: % of sessions settled (soreness ≤ 1) at each check-in, with the counts on top."""
-    with _drawing():
+    with _drawing(translate):
         return _svg(_settled_figure(rows, width_in, height_in), title)
 
 
 def _settled_figure(rows, width_in, height_in) -> Figure:
     fig, ax = _figure(width_in, height_in)
-    ax.set_ylabel("Settled (% of sessions)")
-    ax.set_xlabel("Check-in")
+    # xgettext:no-python-format
+    ax.set_ylabel(_w(gettext_noop("Settled (% of sessions)")))
+    ax.set_xlabel(_w(gettext_noop("Check-in")))
     if rows:
         _share_bars(ax, rows, counts=True, fontsize=8.5)
     else:
-        _empty_shares(ax, NO_DATA_MESSAGE)
+        _empty_shares(ax, _w(NO_DATA_MESSAGE))
     _fit(fig, ax, _measure(fig))
     return fig
 
@@ -646,20 +681,22 @@ def completion_chart(
     title: str = "Check-ins answered by week",
     width_in: float = 6.4,
     height_in: float = 3.0,
+    translate: Callable[[str], str] = str,
 ) -> bytes:
     """Bars: % of due check-ins answered, per week (label: the week's first day).
 
     Counts are printed over the bars while they fit (up to 8 weeks); the
     percentage always is.
     """
-    with _drawing():
+    with _drawing(translate):
         return _svg(_completion_figure(weeks, width_in, height_in), title)
 
 
 def _completion_figure(weeks, width_in, height_in) -> Figure:
     fig, ax = _figure(width_in, height_in)
-    ax.set_ylabel("Answered (% of due)")
-    ax.set_xlabel("Week starting")
+    # xgettext:no-python-format
+    ax.set_ylabel(_w(gettext_noop("Answered (% of due)")))
+    ax.set_xlabel(_w(gettext_noop("Week starting")))
     if weeks:
         many = len(weeks) > 8
         _share_bars(ax, weeks, counts=not many, fontsize=7 if many else 8.5)
@@ -669,6 +706,6 @@ def _completion_figure(weeks, width_in, height_in) -> Figure:
             for label in ax.get_xticklabels():
                 label.set(ha="right", rotation_mode="anchor")
     else:
-        _empty_shares(ax, NO_CLOSED_MESSAGE)
+        _empty_shares(ax, _w(NO_CLOSED_MESSAGE))
     _fit(fig, ax, _measure(fig))
     return fig

@@ -9,6 +9,8 @@ import hashlib
 
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext
 
 from tracker import charts
 from tracker.choices import BruiseBand, TwitchingFelt
@@ -32,9 +34,9 @@ def svg_response(svg: bytes) -> HttpResponse:
 
 
 def cached_svg(name: str, data, render) -> bytes:
-    """``render()``'s bytes, cached under ``name`` and a digest of ``data``."""
+    """``render()``'s bytes, cached under ``name``, the language and a digest of ``data``."""
     digest = hashlib.sha256(repr(data).encode()).hexdigest()[:32]
-    key = f"chart:{name}:{digest}"
+    key = f"chart:{name}:{get_language()}:{digest}"
     svg = cache.get(key)
     if svg is None:
         svg = render()
@@ -61,7 +63,7 @@ def session_soreness_svg(session, *, label: str, title: str, small: bool = False
             marked=[hours for hours, _, bruise in points if bruise != BruiseBand.NONE],
         )
         size = {"width_in": 4.2, "height_in": 2.4} if small else {}
-        return charts.soreness_chart([series], title=title, **size)
+        return charts.soreness_chart([series], title=title, translate=gettext, **size)
 
     return cached_svg(f"session:{session.pk}", (points, label, title, small), render)
 
@@ -90,13 +92,13 @@ def patient_soreness_svg(patient, *, band, title: str) -> bytes:
             )
         series = [
             charts.Series(
-                label=performed_at.astimezone(patient.clinic.zone).strftime("%-d %b %Y"),
+                label=date_format(performed_at.astimezone(patient.clinic.zone), "j M Y"),
                 points=[(hours, soreness) for hours, soreness, _, _ in answers],
                 marked=[hours for hours, _, bruise, _ in answers if bruise != BruiseBand.NONE],
                 twitching=[hours for hours, _, _, twitch in answers if twitch != TwitchingFelt.NONE],
             )
             for performed_at, answers in sessions.values()
         ]
-        return charts.soreness_chart(series, band=band, title=title)
+        return charts.soreness_chart(series, band=band, title=title, translate=gettext)
 
     return cached_svg(f"patient:{patient.pk}", (rows, band, title, patient.clinic.time_zone), render)

@@ -21,6 +21,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -167,17 +168,19 @@ def _rates_svg(result: analytics.Rates, title: str) -> bytes:
             if p.effect in labels
         ],
         title=title,
+        translate=_,
     )
 
 
-def _grouped_svg(noun: str) -> Callable:
+def _grouped_svg(noun) -> Callable:
     def render(result: analytics.GroupedSoreness, title: str) -> bytes:
         lines = [
             charts.GroupLine(g.label, [(m.hours, float(m.mean)) for m in g.means])
             for g in result.groups
         ]
         return charts.soreness_by_group_chart(
-            lines, hidden=result.hidden, noun=noun, max_groups=analytics.MAX_GROUPS, title=title
+            lines, hidden=result.hidden, noun=str(noun), max_groups=analytics.MAX_GROUPS,
+            title=title, translate=_,
         )
 
     return render
@@ -187,16 +190,18 @@ def _settled_svg(result, title: str) -> bytes:
     return charts.settled_chart(
         [charts.ShareBar(f"{r.hours} h", float(r.percent), r.settled, r.n) for r in result],
         title=title,
+        translate=_,
     )
 
 
 def _completion_svg(result, title: str) -> bytes:
     return charts.completion_chart(
         [
-            charts.ShareBar(f"{w.start.day} {w.start:%b}", float(w.percent), w.answered, w.due)
+            charts.ShareBar(date_format(w.start, "j M"), float(w.percent), w.answered, w.due)
             for w in result
         ],
         title=title,
+        translate=_,
     )
 
 
@@ -263,12 +268,12 @@ CHARTS = {
         ChartSpec(
             "soreness-by-muscle", gettext_lazy("Mean soreness by muscle"),
             analytics.soreness_by_muscle, lambda r: _grouped_table(r, _("Muscle")),
-            _grouped_svg("muscles"), _grouped_alt(gettext_lazy("muscle")), 326,
+            _grouped_svg(gettext_lazy("muscles")), _grouped_alt(gettext_lazy("muscle")), 326,
         ),
         ChartSpec(
             "soreness-by-therapist", gettext_lazy("Mean soreness by therapist"),
             analytics.soreness_by_therapist, lambda r: _grouped_table(r, _("Therapist")),
-            _grouped_svg("therapists"), _grouped_alt(gettext_lazy("therapist")), 326,
+            _grouped_svg(gettext_lazy("therapists")), _grouped_alt(gettext_lazy("therapist")), 326,
         ),
         ChartSpec(
             "settled", gettext_lazy("Sessions settled (soreness 1 or less)"),
