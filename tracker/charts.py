@@ -267,6 +267,17 @@ def _x_ticks(hours: list[float]) -> list[float]:
     return sorted(ticks)
 
 
+def _soreness_axes(ax, hours: list[float], y_label: str, *, x_from: float) -> None:
+    """Hours since the session across (to 72 h at least), soreness 0–10 up."""
+    ax.set_xlim(x_from, max([72.0, *hours]) + 4)
+    ax.set_xticks(_x_ticks(hours))
+    ax.set_ylim(-0.3, 10.3)
+    ax.set_yticks(range(0, 11, 2))
+    ax.set_xlabel(_w(gettext_noop("Hours since the session")))
+    ax.set_ylabel(y_label)
+    ax.grid(True, axis="y")
+
+
 def _with_title(svg: bytes, title: str) -> bytes:
     """Insert <title> as the first child of the root <svg> so screen readers announce it."""
     element = f"<title>{escape(title)}</title>".encode()
@@ -344,13 +355,7 @@ def _soreness_figure(series, band, width_in, height_in) -> Figure:
     if not drawn:
         _empty_note(ax, _w(EMPTY_MESSAGE))
 
-    ax.set_xlim(-2, max([72.0, *hours]) + 4)
-    ax.set_xticks(_x_ticks(hours))
-    ax.set_ylim(-0.3, 10.3)
-    ax.set_yticks(range(0, 11, 2))
-    ax.set_xlabel(_w(gettext_noop("Hours since the session")))
-    ax.set_ylabel(_w(gettext_noop("Soreness (0–10)")))
-    ax.grid(True, axis="y")
+    _soreness_axes(ax, hours, _w(gettext_noop("Soreness (0–10)")), x_from=-2)
 
     renderer = _measure(fig)
     key = None
@@ -582,13 +587,7 @@ def _groups_figure(groups, hidden, noun, max_groups, width_in, height_in) -> Fig
         entries.append((_Sample(line=style), group.label))
     if not drawn:
         _empty_note(ax, _w(NO_DATA_MESSAGE))
-    ax.set_xlim(-3, max([72.0, *hours]) + 4)
-    ax.set_xticks(_x_ticks(hours))
-    ax.set_ylim(-0.3, 10.3)
-    ax.set_yticks(range(0, 11, 2))
-    ax.set_xlabel(_w(gettext_noop("Hours since the session")))
-    ax.set_ylabel(_w(gettext_noop("Mean soreness (0–10)")))
-    ax.grid(True, axis="y")
+    _soreness_axes(ax, hours, _w(gettext_noop("Mean soreness (0–10)")), x_from=-3)
     renderer = _measure(fig)
     key = note = None
     if entries:
