@@ -282,9 +282,23 @@ def test_two_step_can_be_turned_off_when_not_required(client, therapist_a):
     _enrol(client)
     page = client.get(reverse("tracker:two_step")).content.decode()
     assert "Turn off two-step sign-in" in page
-    response = client.post(reverse("tracker:two_step"), {"action": "remove"})
+    response = client.post(reverse("tracker:two_step"), {"action": "remove", "password": PASSWORD})
     assert response["Location"] == reverse("tracker:two_step")
     assert not TOTPDevice.objects.exists()
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("", "Type your password to confirm."),
+    ("not-my-password", "That is not your password."),
+])
+def test_turning_it_off_asks_for_the_password_again(client, therapist_a, password, message):
+    client.force_login(therapist_a.user)
+    _enrol(client)
+    response = client.post(reverse("tracker:two_step"), {"action": "remove", "password": password})
+    assert response.status_code == 200
+    assert response.context["remove_form"].errors["password"] == [message]
+    assert 'id="error_1_id_password"' in response.content.decode()  # beside the field
+    assert TOTPDevice.objects.filter(user=therapist_a.user, confirmed=True).exists()
 
 
 def test_moving_to_a_new_phone_replaces_the_old_device(client, therapist_a):
@@ -294,7 +308,11 @@ def test_moving_to_a_new_phone_replaces_the_old_device(client, therapist_a):
     client.get(reverse("tracker:two_step") + "?new=1")
     key = client.session[PENDING_KEY]
     assert key != old.key
-    client.post(reverse("tracker:two_step"), {"code": _code(key)})
+    # The password too: an open session alone cannot move it to another phone.
+    response = client.post(reverse("tracker:two_step"), {"code": _code(key), "password": "wrong"})
+    assert response.context["form"].errors == {"password": ["That is not your password."]}
+    assert list(TOTPDevice.objects.values_list("key", flat=True)) == [old.key]
+    client.post(reverse("tracker:two_step"), {"code": _code(key), "password": PASSWORD})
     assert list(TOTPDevice.objects.values_list("key", flat=True)) == [key]
 
 

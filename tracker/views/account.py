@@ -34,6 +34,34 @@ PENDING_KEY = "tracker.two_step_pending_key"
 log = logging.getLogger("tracker.signin")
 
 
+def _password_field():
+    return forms.CharField(
+        label=gettext_lazy("Your password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": gettext_lazy("Type your password to confirm.")},
+    )
+
+
+def _check_password(user, password: str) -> str:
+    """The user's own password again, before a change to how they sign in: a session
+    left open on a shared computer must not be enough to turn two-step sign-in off,
+    or to move it to someone else's phone."""
+    if not user.check_password(password):
+        raise forms.ValidationError(_("That is not your password."))
+    return password
+
+
+class PasswordForm(forms.Form):
+    password = _password_field()
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        return _check_password(self.user, self.cleaned_data["password"])
+
+
 class CodeForm(forms.Form):
     code = forms.CharField(
         label=gettext_lazy("Code from your authenticator app"), max_length=12, strip=True,
@@ -49,6 +77,19 @@ class CodeForm(forms.Form):
         if len(code) != 6 or not code.isascii() or not code.isdigit():
             raise forms.ValidationError(_("Type the 6-digit code your app shows."))
         return code
+
+
+class NewAppForm(CodeForm):
+    """The first code of the app being set up; and, when it replaces an app, the password."""
+
+    def __init__(self, *args, user, replacing: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if replacing:
+            self.fields["password"] = _password_field()
+
+    def clean_password(self):
+        return _check_password(self.user, self.cleaned_data["password"])
 
 
 def _next_url(request) -> str:
@@ -73,19 +114,27 @@ def two_step(request):
     required = signin.two_step_required(user)
     next_url = _next_url(request)
 
-    if request.method == "POST" and request.POST.get("action") == "remove":
+    removing = request.method == "POST" and request.POST.get("action") == "remove"
+    remove_form = PasswordForm(request.POST if removing else None, user=user)
+    if removing:
         if required:
             messages.error(request, _("Your clinic requires two-step sign-in for leads."))
-        elif confirmed:
+            return redirect("tracker:two_step")
+        if not confirmed:
+            return redirect("tracker:two_step")
+        if remove_form.is_valid():
             TOTPDevice.objects.filter(user=user).delete()
             log.warning("Two-step sign-in turned off by user %s", user.pk)
             messages.success(request, _("Two-step sign-in is off."))
-        return redirect("tracker:two_step")
+            return redirect("tracker:two_step")
 
-    setting_up = not confirmed or request.GET.get("new") == "1" or request.method == "POST"
+    setting_up = not confirmed or request.GET.get("new") == "1" or (
+        request.method == "POST" and not removing
+    )
     if not setting_up:
         return render(request, "tracker/two_step.html", {
             "devices": confirmed, "required": required, "setting_up": False,
+            "remove_form": remove_form,
         })
 
     key = request.session.get(PENDING_KEY)
@@ -93,7 +142,8 @@ def two_step(request):
         key = request.session[PENDING_KEY] = secrets.token_hex(20)
     # Not saved: only the page's QR code and the check below use it.
     device = TOTPDevice(user=user, key=key, name=_("Authenticator app"))
-    form = CodeForm(request.POST if request.method == "POST" else None)
+    form = NewAppForm(request.POST if request.method == "POST" else None,
+                      user=user, replacing=bool(confirmed))
     if form.is_valid():
         if _code_matches(device, form.cleaned_data["code"]):
             with transaction.atomic():
