@@ -261,7 +261,7 @@ def render(info, tier, small, large, reminders) -> tuple[str, list[str]]:
     lines += ["## Reminder job", "",
               "`manage.py send_due_reminders` (send, then mark missed) in its own process; "
               "email through Django's dummy backend, text messages through "
-              "`tracker.sms.FileBackend`. Peak memory is the process's maximum resident set.", ""]
+              "`tracker.reminders.sms.FileBackend`. Peak memory is the process's maximum resident set.", ""]
     rows = []
     smallest = reminders[0]
     for run in reminders:

@@ -292,7 +292,7 @@ def reminders(count: int, workdir: Path, pg_url: str) -> dict:
     """send_due_reminders over ``count`` due follow-ups: wall time and peak memory."""
     env = data.django_env(
         empty_database(f"reminders_{count}", workdir, pg_url),
-        SMS_BACKEND="tracker.sms.FileBackend",
+        SMS_BACKEND="tracker.reminders.sms.FileBackend",
         SMS_FILE_PATH=str(workdir / f"sms-{count}.jsonl"),
     )
     data.manage(env, "migrate", "--noinput", "-v", "0")

@@ -3,7 +3,7 @@
 ``bench/run.py`` runs ``python -m bench.tasks <task>`` with DATABASE_URL
 pointing at the database concerned; each task prints one JSON object.
 Nothing here changes the app: it writes rows the way the app's own bulk
-code does (``tracker.scale``, ``tracker.scheduling``) and reads pages through
+code does (``tracker.devdata.scale``, ``tracker.services.scheduling``) and reads pages through
 Django's test client.
 
 Tasks:
@@ -41,7 +41,8 @@ from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from tracker import clock, scheduling, tokens  # noqa: E402
+from tracker import clock  # noqa: E402
+from tracker.security import tokens  # noqa: E402
 from tracker.choices import (  # noqa: E402
     BruiseBand,
     Interference,
@@ -50,7 +51,7 @@ from tracker.choices import (  # noqa: E402
     TimePoint,
     TwitchingFelt,
 )
-from tracker.forms import FEELING_FINE, NONE_OF_THESE  # noqa: E402
+from tracker.forms.patient import FEELING_FINE, NONE_OF_THESE  # noqa: E402
 from tracker.models import (  # noqa: E402
     AccessLink,
     Clinic,
@@ -61,6 +62,7 @@ from tracker.models import (  # noqa: E402
     Patient,
     SymptomReport,
 )
+from tracker.services import scheduling
 
 BENCH_CLINIC = "Bench Check-in Clinic"
 STAFF_USERNAME = "scale-1-1"  # seed_scale's first therapist: member of Scale Clinic 1
@@ -179,7 +181,7 @@ def open_check_ins(count: int, seed: int) -> dict:
     """``count`` sessions performed five minutes ago, each with its in-clinic check-in open.
 
     They belong to a clinic of their own, so they change nothing the staff
-    pages of the scale clinics show. Written in bulk, as ``tracker.scale`` does.
+    pages of the scale clinics show. Written in bulk, as ``tracker.devdata.scale`` does.
     Returns, for each, the check-in path and a form body with a fresh key.
     """
     now = clock.now()

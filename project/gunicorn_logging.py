@@ -2,7 +2,7 @@
 
 from gunicorn.glogging import Logger
 
-from tracker.redaction import RedactTokensFilter
+from tracker.security.redaction import RedactTokensFilter
 
 
 class RedactingLogger(Logger):

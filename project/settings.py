@@ -5,8 +5,6 @@ server refuses to start without SECRET_KEY and ALLOWED_HOSTS. Every variable
 is listed, with an example, in ``.env.example``.
 """
 
-import os
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -82,7 +80,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Signs staff out after idle time or the fixed maximum, then asks for the
     # second step where it is set up or required (tracker/signin.py).
-    "tracker.signin.StaffSessionMiddleware",
+    "tracker.security.signin.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
@@ -161,7 +159,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tracker.views.account.locked_out"
 # The same address the audit trail records (REMOTE_ADDR, or X-Forwarded-For
 # only through TRUSTED_PROXY_COUNT proxies of ours).
-AXES_CLIENT_IP_CALLABLE = "tracker.audit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "tracker.security.audit.client_ip"
 if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= timedelta(0):
     raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be 1 or more.")
 
@@ -225,7 +223,7 @@ if env_str("EMAIL_FILE_PATH"):
 # Text-message reminders (tracker/sms.py): a dotted path to a backend class.
 # The console backend prints messages; the file backend appends one JSON line
 # per message to SMS_FILE_PATH; the Twilio backend sends them.
-SMS_BACKEND = env_str("SMS_BACKEND") or "tracker.sms.ConsoleBackend"
+SMS_BACKEND = env_str("SMS_BACKEND") or "tracker.reminders.sms.ConsoleBackend"
 SMS_FILE_PATH = env_str("SMS_FILE_PATH") or ""
 # The sender number or alphanumeric sender ID the provider lets you use.
 SMS_FROM = env_str("SMS_FROM") or ""
@@ -304,9 +302,6 @@ LINK_MISSES_PER_HOUR = env_int("LINK_MISSES_PER_HOUR", 20)
 if LINK_LOOKUPS_PER_MINUTE < 1 or LINK_MISSES_PER_HOUR < 1:
     raise ImproperlyConfigured("LINK_LOOKUPS_PER_MINUTE and LINK_MISSES_PER_HOUR must be 1 or more.")
 
-# matplotlib builds a font cache on first import; keep it where it survives.
-os.environ.setdefault("MPLCONFIGDIR", str(Path(tempfile.gettempdir()) / "needle-aftercare-mpl"))
-
 # Chart images are cached; with several app servers, point them at one Redis
 # (CACHE_URL=redis://host:6379/0, needs `pip install redis`) so they share it.
 CACHE_URL = env_str("CACHE_URL") or "locmem://"
@@ -325,7 +320,7 @@ LOG_LEVEL = env_str("LOG_LEVEL") or "INFO"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "tracker.redaction.RedactTokensFilter"}},
+    "filters": {"redact_tokens": {"()": "tracker.security.redaction.RedactTokensFilter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
     },

@@ -5,8 +5,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from tests.factories import MembershipFactory, PatientFactory, make_session
-from tracker import clock, tokens
+from tracker import clock
 from tracker.choices import Role
+from tracker.security import tokens
 
 
 @pytest.fixture

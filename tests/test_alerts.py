@@ -1,13 +1,13 @@
 """Alert rules, one by one, and how reports and missed check-ins open alerts."""
 
 import uuid
-from datetime import timedelta
 
 import pytest
 from django.core import mail
 
-from tests.factories import answers, make_session, site
+from tests.factories import answers
 from tracker import alerts, services
+from tracker.alerts import rules
 from tracker.choices import TimePoint
 from tracker.models import Alert, SymptomReport
 
@@ -19,7 +19,7 @@ class _Clinic:
 
 
 def _facts(soreness=None, report=None, **kwargs):
-    return alerts.Facts(session=None, clinic=_Clinic(), soreness=soreness or {}, report=report, **kwargs)
+    return rules.Facts(session=None, clinic=_Clinic(), soreness=soreness or {}, report=report, **kwargs)
 
 
 def _report(time_point=24, **fields):
@@ -30,22 +30,22 @@ def _report(time_point=24, **fields):
 
 @pytest.mark.parametrize(("soreness", "fires"), [({24: 2, 48: 3}, True), ({24: 3, 48: 3}, False), ({48: 5}, False)])
 def test_soreness_rising(soreness, fires):
-    assert (alerts.soreness_rising(_facts(soreness)) is not None) is fires
+    assert (rules.soreness_rising(_facts(soreness)) is not None) is fires
 
 
 @pytest.mark.parametrize(("at48", "fires"), [(3, False), (4, True), (9, True)])
 def test_soreness_high_48h_uses_the_clinic_threshold(at48, fires):
-    assert (alerts.soreness_high_48h(_facts({48: at48})) is not None) is fires
+    assert (rules.soreness_high_48h(_facts({48: at48})) is not None) is fires
 
 
 @pytest.mark.parametrize(("at72", "fires"), [(0, False), (1, True)])
 def test_soreness_left_at_72h(at72, fires):
-    assert (alerts.soreness_at_72h(_facts({72: at72})) is not None) is fires
+    assert (rules.soreness_at_72h(_facts({72: at72})) is not None) is fires
 
 
 def test_aggravation_counts_from_48h():
-    assert alerts.aggravation(_facts(report=_report(24, aggravation=True))) is None
-    assert alerts.aggravation(_facts(report=_report(48, aggravation=True))) is not None
+    assert rules.aggravation(_facts(report=_report(24, aggravation=True))) is None
+    assert rules.aggravation(_facts(report=_report(48, aggravation=True))) is not None
 
 
 @pytest.mark.parametrize(
@@ -55,18 +55,18 @@ def test_aggravation_counts_from_48h():
      ({"bruising": "lt2.5", "bruise_elsewhere": True}, True)],
 )
 def test_bruise(fields, fires):
-    assert (alerts.bruise(_facts(report=_report(**fields))) is not None) is fires
+    assert (rules.bruise(_facts(report=_report(**fields))) is not None) is fires
 
 
 @pytest.mark.parametrize(("value", "fires"), [("somewhat", False), ("quite_a_bit", True), ("very_much", True)])
 def test_interference(value, fires):
-    assert (alerts.interference(_facts(report=_report(interference=value))) is not None) is fires
+    assert (rules.interference(_facts(report=_report(interference=value))) is not None) is fires
 
 
 def test_red_flag_names_the_lung_risk():
     report = _report(rf_breathing=True)
-    assert "chest" in alerts.red_flag(_facts(report=report, lung_risk=True))
-    assert alerts.red_flag(_facts(report=_report())) is None
+    assert "chest" in rules.red_flag(_facts(report=report, lung_risk=True))
+    assert rules.red_flag(_facts(report=_report())) is None
 
 
 def _submit(session, time_point, **overrides):

@@ -28,7 +28,7 @@ from tracker import analytics, charts, clock, services
 from tracker.analytics import Filters
 from tracker.choices import BruiseBand, Muscle, Role, Technique, TimePoint
 from tracker.models import FollowUp, NeedledSite, NeedlingSession, Patient, SymptomReport
-from tracker.views.analytics import CHARTS
+from tracker.analytics.figures import CHARTS
 
 pytestmark = pytest.mark.django_db
 
@@ -598,7 +598,7 @@ def test_page_shows_sources_and_charts(client, clinic, therapist_a, four_session
 def test_chart_is_svg_and_cached_until_its_numbers_change(client, clinic, therapist_a,
                                                          four_sessions, frozen_now, monkeypatch):
     frozen_now(MONDAY + timedelta(days=10))
-    monkeypatch.setattr(analytics, "RESULTS_CACHE_SECONDS", 0)  # counted afresh each time
+    monkeypatch.setattr(analytics.queries, "RESULTS_CACHE_SECONDS", 0)  # counted afresh each time
     calls = []
     real = charts.rates_chart
     monkeypatch.setattr(charts, "rates_chart", lambda *a, **k: calls.append(1) or real(*a, **k))

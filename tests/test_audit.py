@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import MembershipFactory, PatientFactory, UserFactory, answers
-from tracker import audit, services
+from tracker import services
 from tracker.choices import TimePoint
 from tracker.models import Alert, AuditAction, AuditEvent, AuditTrailIsAppendOnly, Patient
+from tracker.security import audit
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +32,17 @@ def alert_a(session_a):
     return Alert.objects.get(session=session_a)
 
 
-def _only_event():
-    [event] = AuditEvent.objects.all()
+def _mark() -> int:
+    """The newest event so far: what the fixtures' own writes recorded comes before it."""
+    return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _events_after(mark: int):
+    return AuditEvent.objects.filter(pk__gt=mark)
+
+
+def _only_event(after: int = 0):
+    [event] = _events_after(after)
     return event
 
 
@@ -55,9 +65,10 @@ def test_each_read_of_a_patients_data_is_recorded(client, therapist_a, session_a
     objects = {"patient": session_a.patient, "session": session_a}
     obj = objects[target]
     client.force_login(therapist_a.user)
+    mark = _mark()
     response = client.get(reverse(name, args=[obj.pk]), REMOTE_ADDR=ADDRESS)
     assert response.status_code == 200
-    event = _only_event()
+    event = _only_event(after=mark)
     expected_action = AuditAction.EXPORT if name == "tracker:patient_export" else AuditAction.VIEW
     assert event.action == expected_action
     assert (event.user, event.patient, event.clinic) == (
@@ -100,15 +111,16 @@ def test_recording_a_session_is_recorded(client, therapist_a, patient_a):
 
 def test_acknowledging_an_alert_is_recorded(client, therapist_a, alert_a):
     client.force_login(therapist_a.user)
+    mark = _mark()
     client.post(reverse("tracker:alert_acknowledge", args=[alert_a.pk]), {"note": "Called."},
                 REMOTE_ADDR=ADDRESS)
-    event = _only_event()
+    event = _only_event(after=mark)
     assert (event.action, event.user, event.patient, event.object_type, event.object_id) == (
         AuditAction.ACKNOWLEDGE, therapist_a.user, alert_a.session.patient, "alert", alert_a.pk
     )
     # A refused change (already acknowledged) records nothing more.
     client.post(reverse("tracker:alert_acknowledge", args=[alert_a.pk]), {"note": "Again."})
-    assert AuditEvent.objects.count() == 1
+    assert _events_after(mark).count() == 1
 
 
 def test_a_failed_write_records_nothing(client, therapist_a, patient_a):
@@ -120,16 +132,18 @@ def test_a_failed_write_records_nothing(client, therapist_a, patient_a):
 
 def test_list_pages_record_nothing(client, therapist_a, alert_a):
     client.force_login(therapist_a.user)
+    mark = _mark()
     for name in ("tracker:patient_list", "tracker:home", "tracker:alert_list"):
         assert client.get(reverse(name)).status_code == 200
-    assert not AuditEvent.objects.exists()
+    assert not _events_after(mark).exists()
 
 
 def test_pages_outside_ones_scope_record_nothing(client, therapist_b, session_a):
     client.force_login(therapist_b.user)
+    mark = _mark()
     assert client.get(reverse("tracker:patient_detail", args=[session_a.patient.pk])).status_code == 404
     assert client.get(reverse("tracker:session_detail", args=[session_a.pk])).status_code == 404
-    assert not AuditEvent.objects.exists()
+    assert not _events_after(mark).exists()
 
 
 # ---------------------------------------------------------------------------

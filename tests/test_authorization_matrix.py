@@ -32,7 +32,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from tests.factories import ClinicFactory, MembershipFactory, PatientFactory, answers, make_session
-from tracker import alerts, audit, services, tokens
+from tracker import alerts, services
 from tracker.choices import Role, TimePoint
 from tracker.models import (
     Alert,
@@ -44,6 +44,7 @@ from tracker.models import (
     Patient,
     SymptomReport,
 )
+from tracker.security import audit, tokens
 
 # The columns of MATRIX, in order.
 ROLES = ("anon", "therapist_a", "therapist_b", "lead_a", "link_x")

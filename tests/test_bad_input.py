@@ -36,7 +36,7 @@ from tracker.choices import (
     TwitchBand,
     TwitchingFelt,
 )
-from tracker.forms import FEELING_FINE
+from tracker.forms.patient import FEELING_FINE
 from tracker.models import (
     AccessLink,
     Alert,

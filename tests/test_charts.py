@@ -10,14 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from tracker.charts import (
-    EMPTY_MESSAGE,
-    Band,
-    Series,
-    _sorted_points,
-    _x_ticks,
-    soreness_chart,
-)
+from tracker.charts.base import EMPTY_MESSAGE
+from tracker.charts.soreness import Band, Series, _sorted_points, _x_ticks, soreness_chart
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -144,9 +138,8 @@ def test_module_imports_neither_pyplot_nor_django():
 # ---------------------------------------------------------------------------
 # Clinic analytics charts
 
+from tracker.charts.clinic import NO_CLOSED_MESSAGE, NO_DATA_MESSAGE  # noqa: E402
 from tracker.charts import (  # noqa: E402
-    NO_CLOSED_MESSAGE,
-    NO_DATA_MESSAGE,
     GroupLine,
     RateBar,
     ReferenceRate,
@@ -251,7 +244,7 @@ def test_analytics_charts_leave_global_rcparams_untouched():
 
 
 # ---------------------------------------------------------------------------
-# Layout: the axes are placed by charts._fit (one measuring pass) rather than
+# Layout: the axes are placed by base._fit (one measuring pass) rather than
 # by constrained layout, so check here that nothing is cut off or overlaps.
 
 from matplotlib.figure import Figure  # noqa: E402
@@ -259,6 +252,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from tracker import charts  # noqa: E402
+from tracker.charts import base, clinic, soreness  # noqa: E402
 
 LONG = "Original symptoms worse than before the session (self-reported)"
 TEN_SESSIONS = [
@@ -277,31 +271,31 @@ PALETTE_ = charts.PALETTE
 TWELVE_WEEKS = [ShareBar(f"{d} Oct", 70.0 + d, 30, 40) for d in range(1, 13)]
 
 FIGURES = {
-    "ten sessions, band, both markers": lambda: charts._soreness_figure(
+    "ten sessions, band, both markers": lambda: soreness._soreness_figure(
         TEN_SESSIONS, BAND, 6.4, 3.2),
-    "small, band and both markers": lambda: charts._soreness_figure(
+    "small, band and both markers": lambda: soreness._soreness_figure(
         [WIDE_BAND_LEGEND], BAND, 4.2, 2.4),
-    "small, one session": lambda: charts._soreness_figure([FIRST], None, 4.2, 2.4),
-    "no soreness yet": lambda: charts._soreness_figure([], None, 6.4, 3.2),
-    "rates, three sources, a long label": lambda: charts._rates_figure(
+    "small, one session": lambda: soreness._soreness_figure([FIRST], None, 4.2, 2.4),
+    "no soreness yet": lambda: soreness._soreness_figure([], None, 6.4, 3.2),
+    "rates, three sources, a long label": lambda: clinic._rates_figure(
         [*RATES, RateBar(LONG, 3.2, 2.0, 5.0, 18, 563)],
         [*REFERENCES, ReferenceRate(LONG, 0.88, "Third source 2024")], 6.4, 3.4),
-    "rates, none": lambda: charts._rates_figure([], (), 6.4, 3.4),
-    "groups, long names and a note": lambda: charts._groups_figure(
+    "rates, none": lambda: clinic._rates_figure([], (), 6.4, 3.4),
+    "groups, long names and a note": lambda: clinic._groups_figure(
         MANY_GROUPS, 3, "muscles", 8, 6.4, 3.4),
-    "groups, none": lambda: charts._groups_figure([], 0, "groups", 8, 6.4, 3.4),
-    "settled": lambda: charts._settled_figure(SETTLED, 6.4, 3.0),
-    "settled, none": lambda: charts._settled_figure([], 6.4, 3.0),
-    "completion, twelve weeks": lambda: charts._completion_figure(TWELVE_WEEKS, 6.4, 3.0),
-    "completion, none": lambda: charts._completion_figure([], 6.4, 3.0),
+    "groups, none": lambda: clinic._groups_figure([], 0, "groups", 8, 6.4, 3.4),
+    "settled": lambda: clinic._settled_figure(SETTLED, 6.4, 3.0),
+    "settled, none": lambda: clinic._settled_figure([], 6.4, 3.0),
+    "completion, twelve weeks": lambda: clinic._completion_figure(TWELVE_WEEKS, 6.4, 3.0),
+    "completion, none": lambda: clinic._completion_figure([], 6.4, 3.0),
 }
 
 
 def _drawn(build):
     """The figure, drawn once with the SVG renderer so every label has its final place."""
-    with charts._drawing():
+    with base._drawing():
         fig = build()
-        renderer = charts._measure(fig)
+        renderer = base._measure(fig)
         fig.draw(renderer)
         return fig, renderer
 
@@ -350,14 +344,14 @@ def test_key_is_laid_out_as_matplotlib_legend_would():
     """_Key replaces Legend for speed; with the same entries it puts each label
     where Legend puts it (Legend's default spacings, columns filled first)."""
     entries = [
-        (charts._Sample(line={"color": PALETTE_[i % 3], "marker": "o", "lw": 1.8}), label)
+        (base._Sample(line={"color": PALETTE_[i % 3], "marker": "o", "lw": 1.8}), label)
         for i, label in enumerate([BAND.label, *[s.label for s in TEN_SESSIONS],
                                    "Bruising reported", "Twitching or cramping felt"])
     ]
-    with charts._drawing():
+    with base._drawing():
         fig = Figure(figsize=(6.4, 3.2), dpi=72)
-        renderer = charts._measure(fig)
-        key = charts._Key(fig, renderer, entries, fontsize=9, length=2.4, max_columns=3,
+        renderer = base._measure(fig)
+        key = base._Key(fig, renderer, entries, fontsize=9, length=2.4, max_columns=3,
                           room=fig.bbox.width)
         key.place(20.0, 200.0)
         legend = fig.legend(
@@ -377,17 +371,17 @@ def test_key_is_laid_out_as_matplotlib_legend_would():
 
 
 def test_key_drops_columns_that_do_not_fit():
-    entries = [(charts._Sample(line={"color": "k"}), "A rather long label " * 2)] * 3
-    with charts._drawing():
+    entries = [(base._Sample(line={"color": "k"}), "A rather long label " * 2)] * 3
+    with base._drawing():
         fig = Figure(figsize=(4.2, 2.4), dpi=72)
-        key = charts._Key(fig, charts._measure(fig), entries, fontsize=9, length=2.4,
+        key = base._Key(fig, base._measure(fig), entries, fontsize=9, length=2.4,
                           max_columns=3, room=fig.bbox.width - 2 * charts.EDGE)
     assert len(key.columns) < 3 and key.width <= fig.bbox.width - 2 * charts.EDGE
 
 
 def test_the_axes_take_most_of_the_figure():
     """Margins come from what is measured, not a guess: no large empty border."""
-    fig, renderer = _drawn(lambda: charts._soreness_figure([SECOND], None, 6.4, 3.2))
+    fig, renderer = _drawn(lambda: soreness._soreness_figure([SECOND], None, 6.4, 3.2))
     (ax,) = fig.axes
     labels, page = ax.get_tightbbox(renderer), fig.bbox
     assert labels.x0 - page.x0 <= charts.EDGE + 1
@@ -440,7 +434,7 @@ def test_rate_labels_are_anchored_at_their_end_beside_the_ticks():
 @pytest.mark.parametrize("limit", [15, 20, 25, 30, 35, 40, 50, 60, 70, 80, 90, 100])
 def test_percent_ticks_are_whole_round_steps(limit):
     """Whole-number labels ("%.0f %") must not misprint 2.5 % steps as 2 %, 5 %, 8 %."""
-    ticks = charts._percent_ticks(limit)
+    ticks = clinic._percent_ticks(limit)
     step = ticks[1] - ticks[0]
     assert ticks[0] == 0 and step in (2, 5, 10, 20)
     assert all(t == round(t) and b - a == step for a, b, t in zip(ticks, ticks[1:], ticks))

@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from tracker import services, tokens
-from tracker.forms import FEELING_FINE
+from tracker import services
 from tracker.choices import TimePoint
+from tracker.forms.patient import FEELING_FINE
 from tracker.models import AccessLink, SymptomReport
+from tracker.security import tokens
 
 pytestmark = pytest.mark.django_db
 

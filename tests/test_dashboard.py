@@ -165,7 +165,7 @@ def test_staff_lists_cost_the_same_at_10_and_500_sessions(client, patients, djan
     """The network builder bulk-writes realistic sessions, follow-ups, reports and alerts."""
     from django.contrib.auth import get_user_model
 
-    from tracker import scale
+    from tracker.devdata import scale
     from tracker.models import FollowUp, NeedlingSession
 
     scale.seed(patients=patients, therapists=2, seed=patients)

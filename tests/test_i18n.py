@@ -30,7 +30,7 @@ from tracker.choices import (
     TimePoint,
     TwitchingFelt,
 )
-from tracker.forms import CheckInForm
+from tracker.forms.patient import CheckInForm
 
 pytestmark = pytest.mark.django_db
 
@@ -291,7 +291,7 @@ def test_switching_on_a_closed_link_changes_nothing(
 def test_spanish_patients_reminders_are_in_spanish(
     patient_a, session_a, hours_after, settings, tmp_path
 ):
-    settings.SMS_BACKEND = "tracker.sms.FileBackend"
+    settings.SMS_BACKEND = "tracker.reminders.sms.FileBackend"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
     patient_a.language, patient_a.email = "es", "rosa@example.com"
     patient_a.reminder_channel, patient_a.reminders_consent = ReminderChannel.EMAIL, True

@@ -10,7 +10,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tracker import ratelimit, services, tokens
+from tracker import services
+from tracker.services import links
+from tracker.security import ratelimit, tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +128,7 @@ def _operations(monkeypatch, django_assert_num_queries, token):
     monkeypatch.setattr(tokens, "hash_token", counting("sha256", tokens.hash_token))
     monkeypatch.setattr(tokens, "token_for", counting("hmac", tokens.token_for))
     monkeypatch.setattr(
-        services, "constant_time_compare", counting("compare", services.constant_time_compare)
+        links, "constant_time_compare", counting("compare", links.constant_time_compare)
     )
     with django_assert_num_queries(1):
         link = services.lookup_access_link(token)

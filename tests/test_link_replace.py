@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from tests.factories import make_session
-from tracker import services, tokens
+from tracker import services
 from tracker.models import AccessLink, AuditAction, AuditEvent
+from tracker.security import tokens
 
 pytestmark = pytest.mark.django_db
 

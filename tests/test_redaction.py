@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from tracker.redaction import RedactTokensFilter, redact
+from tracker.security.redaction import RedactTokensFilter, redact
 
 TOKEN = "E2LdYpAvUUWi-gR_SACXs0123456789abcdefghijk"
 

@@ -24,9 +24,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.factories import PatientFactory, answers, make_session
-from tracker import reminders, services, sms, tokens
+from tracker import reminders, services
 from tracker.choices import ReminderChannel, TimePoint
 from tracker.models import AccessLink, Alert, AlertRule, FollowUp
+from tracker.reminders import sending, sms
+from tracker.security import tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +69,7 @@ def by_email(patient_a):
 
 @pytest.fixture
 def by_sms(patient_a, settings, tmp_path):
-    settings.SMS_BACKEND = "tracker.sms.FileBackend"
+    settings.SMS_BACKEND = "tracker.reminders.sms.FileBackend"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
     patient_a.phone = PHONE
     patient_a.reminder_channel = ReminderChannel.SMS
@@ -122,13 +124,13 @@ def test_message_is_written_in_the_patients_language(by_email, session_a, hours_
     by_email.language = "es"
     by_email.save()
     languages = []
-    real_render = reminders.render_to_string
+    real_render = sending.render_to_string
 
     def spy(template, context):
         languages.append(translation.get_language())
         return real_render(template, context)
 
-    monkeypatch.setattr(reminders, "render_to_string", spy)
+    monkeypatch.setattr(sending, "render_to_string", spy)
     hours_after(24)
     reminders.run()
     assert len(mail.outbox) == 1
@@ -251,13 +253,13 @@ def test_each_patient_in_a_batch_gets_their_language_clinic_and_link(
                 patient=patient, therapist=therapist.user, performed_at=session_a.performed_at
             )
     renders = []
-    real_render = reminders.render_to_string
+    real_render = sending.render_to_string
 
     def counting_render(template, context):
         renders.append(template)
         return real_render(template, context)
 
-    monkeypatch.setattr(reminders, "render_to_string", counting_render)
+    monkeypatch.setattr(sending, "render_to_string", counting_render)
     hours_after(24)
     result = reminders.send_due_reminders()
 
@@ -289,7 +291,7 @@ def test_a_follow_up_taken_after_the_batch_was_read_is_not_sent(
     [other] = _more_sessions(by_email, therapist_a, session_a, 1)
     now = hours_after(24)
     other_h24 = _follow_up(other, TimePoint.H24)
-    real_claim = reminders._claim
+    real_claim = sending._claim
 
     def taken_just_before_the_claim(follow_ups, now):
         assert other_h24.pk in [follow_up.pk for follow_up in follow_ups]
@@ -302,7 +304,7 @@ def test_a_follow_up_taken_after_the_batch_was_read_is_not_sent(
             )
         return real_claim(follow_ups, now)
 
-    monkeypatch.setattr(reminders, "_claim", taken_just_before_the_claim)
+    monkeypatch.setattr(sending, "_claim", taken_just_before_the_claim)
     result = reminders.send_due_reminders(now=now)
 
     assert result.sent_total == 1
@@ -583,9 +585,9 @@ import django
 django.setup()
 from django.core.management import call_command
 
-from tracker import reminders
+from tracker.reminders import sending
 
-arrivals, real_claim, arrived = Path(sys.argv[1]), reminders._claim, False
+arrivals, real_claim, arrived = Path(sys.argv[1]), sending._claim, False
 
 
 def claim_once_both_runs_have_read(follow_ups, now):
@@ -601,7 +603,7 @@ def claim_once_both_runs_have_read(follow_ups, now):
     return real_claim(follow_ups, now)
 
 
-reminders._claim = claim_once_both_runs_have_read
+sending._claim = claim_once_both_runs_have_read
 call_command("send_due_reminders", *sys.argv[2:])
 """
 

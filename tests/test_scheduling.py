@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import answers, make_session
-from tracker import scheduling, services
+from tracker import services
 from tracker.choices import TimePoint
 from tracker.models import FollowUpState
+from tracker.services import scheduling
 
 pytestmark = pytest.mark.django_db
 

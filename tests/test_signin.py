@@ -13,8 +13,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import MembershipFactory
-from tracker import signin
 from tracker.choices import Role
+from tracker.security import signin
 from tracker.views.account import PENDING_KEY
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,9 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
 
-from tracker import reminders, sms
+from tracker import reminders
 from tracker.choices import ReminderChannel
+from tracker.reminders import sms
 
 PHONE = "+447700900123"
 SID = "AC0123456789abcdef0123456789abcdef"
@@ -50,7 +51,7 @@ def twilio(settings, monkeypatch):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setenv("no_proxy", "127.0.0.1")  # never through a proxy from the environment
-    settings.SMS_BACKEND = "tracker.sms.TwilioBackend"
+    settings.SMS_BACKEND = "tracker.reminders.sms.TwilioBackend"
     settings.SMS_TWILIO_API_BASE = f"http://127.0.0.1:{server.server_port}"
     settings.SMS_TWILIO_ACCOUNT_SID = SID
     settings.SMS_TWILIO_AUTH_TOKEN = AUTH_TOKEN
@@ -62,13 +63,13 @@ def twilio(settings, monkeypatch):
 
 
 def test_get_backend_builds_the_configured_class(settings, tmp_path):
-    settings.SMS_BACKEND = "tracker.sms.FileBackend"
+    settings.SMS_BACKEND = "tracker.reminders.sms.FileBackend"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
     assert isinstance(sms.get_backend(), sms.FileBackend)
 
 
 def test_an_unknown_backend_is_a_configuration_error(settings):
-    settings.SMS_BACKEND = "tracker.sms.NoSuchBackend"
+    settings.SMS_BACKEND = "tracker.reminders.sms.NoSuchBackend"
     with pytest.raises(ImproperlyConfigured, match="SMS_BACKEND"):
         sms.get_backend()
 

@@ -90,7 +90,7 @@ class FollowUpAdmin(admin.ModelAdmin):
     raw_id_fields = ["session"]
 
     def has_add_permission(self, request):
-        # Check-ins are planned with their session (tracker.scheduling).
+        # Check-ins are planned with their session (tracker.services.scheduling).
         return False
 
 

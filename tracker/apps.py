@@ -8,4 +8,4 @@ class TrackerConfig(AppConfig):
 
     def ready(self):
         # Connects the sign-in receiver (session limits, second step) before any login.
-        from tracker import signin  # noqa: F401
+        from tracker.security import signin  # noqa: F401

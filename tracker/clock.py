@@ -1,12 +1,29 @@
-"""The one place the app reads the time.
+"""The one place the app reads the time, and turns calendar days into instants.
 
-Scheduling, link expiry and follow-up states all ask ``clock.now()`` so that
-tests (and the browser walk through 0 h → 72 h) can move time by patching
-this function instead of sleeping.
+Scheduling, link expiry and follow-up states all ask ``clock.now()``; tests
+move time with time-machine, which moves this clock with every other.
 """
+
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.utils import timezone
 
 
-def now():
+def now() -> datetime:
     return timezone.now()
+
+
+def day_start(day: date, zone: tzinfo) -> datetime:
+    """Midnight at the start of ``day`` in ``zone`` (a clinic's or the reader's)."""
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def days_between(first: date | None, last: date | None, zone: tzinfo):
+    """``(start, end)`` instants of the calendar days ``first``..``last``, both included.
+
+    ``end`` is the next midnight after ``last``, to be compared with ``<``; an
+    open end is None.
+    """
+    start = day_start(first, zone) if first else None
+    end = day_start(last + timedelta(days=1), zone) if last else None
+    return start, end

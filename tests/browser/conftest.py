@@ -165,7 +165,7 @@ def recorded_session(patient, therapist):
 @pytest.fixture
 def patient_url(live_server, recorded_session):
     """The patient's check-in link for ``recorded_session``, on the live server."""
-    from tracker import tokens
+    from tracker.security import tokens
 
     token = tokens.token_for(recorded_session.access_links.get().nonce)
     return f"{live_server.url}/f/{token}/"

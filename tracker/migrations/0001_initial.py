@@ -2,9 +2,10 @@
 
 import django.core.validators
 import django.db.models.deletion
-import tracker.models.clinics
 from django.conf import settings
 from django.db import migrations, models
+
+import tracker.models.clinics
 
 
 class Migration(migrations.Migration):

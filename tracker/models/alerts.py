@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tracker.models.base import TrackerModel
+from tracker.models.base import ClinicScopedQuerySet, TrackerModel
 
 
 class Severity(models.TextChoices):
@@ -23,12 +23,7 @@ class AlertRule(models.TextChoices):
     MISSED = "missed", _("Check-in missed")
 
 
-class AlertQuerySet(models.QuerySet):
-    def for_user(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(clinic__memberships__user=user)
-
+class AlertQuerySet(ClinicScopedQuerySet):
     def open(self):
         return self.filter(acknowledged_at__isnull=True)
 

@@ -1,6 +1,6 @@
 """The audit trail: who read or changed which patient's data, when, from where.
 
-Events are written by ``tracker.audit`` and never changed afterwards. The
+Events are written by ``tracker.security.audit`` and never changed afterwards. The
 trail is append-only through every ordinary path of the ORM and the admin:
 ``QuerySet.update()``/``delete()`` raise, saving an event that is already
 stored raises, and deleting one raises. (Raw SQL and ``_base_manager`` can
@@ -12,8 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tracker.choices import Role
-from tracker.models.base import TrackerModel
+from tracker.models.base import ClinicScopedQuerySet, TrackerModel
 
 
 class AuditAction(models.TextChoices):
@@ -31,13 +30,10 @@ class AuditTrailIsAppendOnly(Exception):
     """Raised by any attempt to change or delete an audit event."""
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AuditEventQuerySet(ClinicScopedQuerySet):
     def for_user(self, user):
         """Events of the clinics the user leads; therapists see none."""
-        if not user.is_authenticated:
-            return self.none()
-        # One filter() call, so that user and role are matched on the same membership.
-        return self.filter(clinic__memberships__user=user, clinic__memberships__role=Role.LEAD)
+        return self.led_by(user)
 
     def update(self, **kwargs):
         raise AuditTrailIsAppendOnly("Audit events are never changed.")

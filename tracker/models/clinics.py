@@ -8,7 +8,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import Role, TimePoint
-from tracker.models.base import TrackerModel
+from tracker.models.base import ClinicScopedQuerySet, TrackerModel
 
 
 def validate_time_zone(value):
@@ -16,18 +16,9 @@ def validate_time_zone(value):
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 
 
-class ClinicQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """Clinics the user is a member of, in any role."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(memberships__user=user)
+class ClinicQuerySet(ClinicScopedQuerySet):
+    clinic_path = ""
 
-    def led_by(self, user):
-        """Clinics where the user is a lead: the scope of audit trails and erasure."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(memberships__user=user, memberships__role=Role.LEAD)
 
 
 class Clinic(TrackerModel):

@@ -12,7 +12,7 @@ from tracker.choices import (
     TimePoint,
     TwitchingFelt,
 )
-from tracker.models.base import TrackerModel
+from tracker.models.base import ClinicScopedQuerySet, TrackerModel
 from tracker.models.sessions import NRS_VALIDATORS
 
 
@@ -30,12 +30,7 @@ ANSWERABLE_STATES = frozenset({FollowUpState.OPEN, FollowUpState.LATE})
 LATE_AFTER = timedelta(hours=2)
 
 
-class FollowUpQuerySet(models.QuerySet):
-    def for_user(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(clinic__memberships__user=user)
-
+class FollowUpQuerySet(ClinicScopedQuerySet):
     def answerable_at(self, moment):
         """Open or late: the patient may still answer."""
         return self.filter(answered_at__isnull=True, opens_at__lte=moment, closes_at__gt=moment)
@@ -129,12 +124,8 @@ class FollowUp(TrackerModel):
         return self.state_at(moment) in ANSWERABLE_STATES
 
 
-class SymptomReportQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """Reports on sessions of patients in the clinics the user is a member of."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(follow_up__clinic__memberships__user=user)
+class SymptomReportQuerySet(ClinicScopedQuerySet):
+    clinic_path = "follow_up__clinic"
 
 
 class SymptomReport(TrackerModel):

@@ -1,7 +1,7 @@
 from django.db import models
 
-from tracker import tokens
 from tracker.models.base import TrackerModel
+from tracker.security import tokens
 
 
 class AccessLinkQuerySet(models.QuerySet):
@@ -13,7 +13,7 @@ class AccessLink(TrackerModel):
     """The patient's way into a session's check-ins, without a password.
 
     The token in the link is an HMAC of ``nonce`` under the server's secret
-    key (see ``tracker.tokens``); only its SHA-256 is stored, so a copy of the
+    key (see ``tracker.security.tokens``); only its SHA-256 is stored, so a copy of the
     database alone opens no link, while the server can still show the link
     again as a QR code or put it in a reminder.
     """

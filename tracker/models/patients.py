@@ -2,23 +2,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tracker.choices import Language, ReminderChannel, Role
-from tracker.models.base import TrackerModel
+from tracker.choices import Language, ReminderChannel
+from tracker.models.base import ClinicScopedQuerySet, TrackerModel
 
 
-class PatientQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """Patients of the clinics the user is a member of."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(clinic__memberships__user=user)
-
-    def led_by(self, user):
-        """Patients of the clinics the user leads: who may erase a patient's details."""
-        if not user.is_authenticated:
-            return self.none()
-        # One filter() call, so that user and role are matched on the same membership.
-        return self.filter(clinic__memberships__user=user, clinic__memberships__role=Role.LEAD)
+class PatientQuerySet(ClinicScopedQuerySet):
+    """Patients, scoped by ``for_user`` (any member) or ``led_by`` (erasure)."""
 
 
 class Patient(TrackerModel):

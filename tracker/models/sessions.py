@@ -1,20 +1,18 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import CHEST_WALL_MUSCLES, Muscle, Side, Technique, TwitchBand
-from tracker.models.base import TrackerModel
+from tracker.models.base import ClinicScopedQuerySet, TrackerModel
 
 NRS_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
 
 
-class NeedlingSessionQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """Sessions of patients in the clinics the user is a member of."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(clinic__memberships__user=user)
+class NeedlingSessionQuerySet(ClinicScopedQuerySet):
+    """Sessions, scoped to the clinics of the user by ``for_user``."""
 
 
 class NeedlingSession(TrackerModel):
@@ -69,6 +67,11 @@ class NeedlingSession(TrackerModel):
 
     def __str__(self):
         return f"Session {self.pk} for {self.patient}"
+
+    @property
+    def links_expire_at(self):
+        """When the session's patient links stop working: its check-in period is over."""
+        return self.performed_at + timedelta(days=settings.ACCESS_LINK_LIFETIME_DAYS)
 
     @property
     def lung_risk(self) -> bool:

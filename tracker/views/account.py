@@ -3,7 +3,7 @@
 Two-step sign-in uses time-based codes (TOTP, RFC 6238) from any
 authenticator app. While an app is being set up, its secret waits in the
 session; the device row is written only once the user has typed a code that
-proves the app holds it. ``tracker.signin`` decides who must pass which page.
+proves the app holds it. ``tracker.security.signin`` decides who must pass which page.
 """
 
 import base64
@@ -11,94 +11,26 @@ import logging
 import secrets
 
 import segno
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tracker import signin
+from tracker.forms.account import CodeForm, NewAppForm, PasswordForm
+from tracker.security import signin
+from tracker.views.responses import safe_next
 
 PENDING_KEY = "tracker.two_step_pending_key"
 
 # Changes to how someone signs in, for the server's security log (user ids only).
-log = logging.getLogger("tracker.signin")
-
-
-def _password_field():
-    return forms.CharField(
-        label=gettext_lazy("Your password"), strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": gettext_lazy("Type your password to confirm.")},
-    )
-
-
-def _check_password(user, password: str) -> str:
-    """The user's own password again, before a change to how they sign in: a session
-    left open on a shared computer must not be enough to turn two-step sign-in off,
-    or to move it to someone else's phone."""
-    if not user.check_password(password):
-        raise forms.ValidationError(_("That is not your password."))
-    return password
-
-
-class PasswordForm(forms.Form):
-    password = _password_field()
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def clean_password(self):
-        return _check_password(self.user, self.cleaned_data["password"])
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label=gettext_lazy("Code from your authenticator app"), max_length=12, strip=True,
-        widget=forms.TextInput(attrs={
-            "inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True,
-            "class": "form-control form-control-lg",
-        }),
-        error_messages={"required": gettext_lazy("Type the 6-digit code your app shows.")},
-    )
-
-    def clean_code(self):
-        code = self.cleaned_data["code"].replace(" ", "")
-        if len(code) != 6 or not code.isascii() or not code.isdigit():
-            raise forms.ValidationError(_("Type the 6-digit code your app shows."))
-        return code
-
-
-class NewAppForm(CodeForm):
-    """The first code of the app being set up; and, when it replaces an app, the password."""
-
-    def __init__(self, *args, user, replacing: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        if replacing:
-            self.fields["password"] = _password_field()
-
-    def clean_password(self):
-        return _check_password(self.user, self.cleaned_data["password"])
-
-
-def _next_url(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return ""
+log = logging.getLogger("tracker.security.signin")
 
 
 def _done(request, next_url):
@@ -112,7 +44,7 @@ def two_step(request):
     user = request.user
     confirmed = list(TOTPDevice.objects.devices_for_user(user, confirmed=True))
     required = signin.two_step_required(user)
-    next_url = _next_url(request)
+    next_url = safe_next(request)
 
     removing = request.method == "POST" and request.POST.get("action") == "remove"
     remove_form = PasswordForm(request.POST if removing else None, user=user)
@@ -197,7 +129,7 @@ def _code_matches(device, code) -> bool:
 @never_cache
 def two_step_verify(request):
     """After the password: the code from the user's app."""
-    next_url = _next_url(request)
+    next_url = safe_next(request)
     if request.session.get(signin.TWO_STEP) != signin.VERIFY:
         return _done(request, next_url)
     form = CodeForm(request.POST if request.method == "POST" else None)

@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from tracker import clock
-from tracker.lead_forms import AuditFilterForm
+from tracker.exports.csv import safe_cell
+from tracker.forms.lead import AuditFilterForm
 from tracker.models import AuditEvent, Clinic
 
 PAGE_SIZE = 50
@@ -63,11 +64,6 @@ class _Echo:
         return value
 
 
-def _csv_safe(text: str) -> str:
-    """Keep a spreadsheet from running a typed value (a reference) as a formula."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv_rows(events):
     yield CSV_HEADER
     rows = events.values_list(
@@ -79,8 +75,8 @@ def _csv_rows(events):
     ):
         yield [
             at.astimezone(UTC).isoformat().replace("+00:00", "Z"), clinic, user or "", action,
-            patient or "", _csv_safe(reference or ""), kind, "" if object_id is None else object_id,
-            ip or "", _csv_safe(detail),
+            patient or "", safe_cell(reference or ""), kind, "" if object_id is None else object_id,
+            ip or "", safe_cell(detail),
         ]
 
 

@@ -4,16 +4,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tracker import audit, clock, dashboard, services
-from tracker.forms import AcknowledgeForm, AlertFilterForm
-from tracker.models import Alert, AuditAction
+from tracker import clock, services
+from tracker.forms.staff import AcknowledgeForm, AlertFilterForm
+from tracker.models import Alert
+from tracker.queries import dashboard
+from tracker.security import audit
+from tracker.views.responses import safe_next
 
 
 @login_required
@@ -50,26 +51,17 @@ def acknowledge_alert(request, pk):
     form = AcknowledgeForm(request.POST)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                services.acknowledge_alert(
-                    alert=alert, user=request.user, note=form.cleaned_data["note"]
-                )
-                audit.record(request, action=AuditAction.ACKNOWLEDGE, patient=patient, obj=alert)
+            services.acknowledge_alert(
+                alert=alert, user=request.user, note=form.cleaned_data["note"],
+                request_ip=audit.client_ip(request),
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, _("Alert acknowledged."))
     else:
         messages.error(request, " ".join(form.errors["note"]))
-    if _safe_next(request):
-        # A plain redirect: ``redirect()`` would read a path like "0" or "a:b" as a view name.
-        return HttpResponseRedirect(request.POST["next"])
+    if next_url := safe_next(request):
+        return HttpResponseRedirect(next_url)
     return redirect("tracker:alert_list")
 
-
-def _safe_next(request) -> bool:
-    target = request.POST.get("next", "")
-    # A path on this site, as the inbox and dashboard forms send it.
-    return target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )

@@ -16,7 +16,7 @@ import math
 import uuid
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,10 +25,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from tracker import clock, plots, ratelimit, services
-from tracker.forms import FEELING_FINE, CheckInForm
+from tracker import clock, services
+from tracker.forms.patient import FEELING_FINE, CheckInForm
 from tracker.models import FollowUpState, SymptomReport
 from tracker.models.followups import ANSWERABLE_STATES
+from tracker.queries.soreness import session_soreness_svg
+from tracker.security import ratelimit
+from tracker.views.responses import safe_next, svg_response
 
 
 def patient_link(view):
@@ -70,7 +73,7 @@ def _open_link(request, token, view, *args, **kwargs):
     if link is None:
         ratelimit.hit("link-misses", who, seconds=3600, now=clock.now().timestamp())
         # Whose link this was is unknown: the page itself says it in both languages.
-        return _bilingual(request, "patient/link_not_found.html", {}, status=404)
+        return _bilingual(request, "patient/link_not_found.html", _link_days(), status=404)
 
     patient = link.session.patient
     clinic = patient.clinic
@@ -101,6 +104,10 @@ def _lookup_limit_reached(who) -> int | None:
     if lookups > settings.LINK_LOOKUPS_PER_MINUTE:
         return lookup_wait
     return None
+
+
+def _link_days() -> dict:
+    return {"link_days": settings.ACCESS_LINK_LIFETIME_DAYS}
 
 
 def _bilingual(request, template, context, *, status):
@@ -178,7 +185,7 @@ def done(request, link, time_point):
         .first()
     )
     if report is None:
-        return render(request, "patient/link_not_found.html", status=404)
+        return render(request, "patient/link_not_found.html", _link_days(), status=404)
     context = _page_context(link)
     context["report"] = report
     context["trend"] = _trend([fu.report.soreness for fu in context["answered"]])
@@ -194,11 +201,11 @@ def _trend(soreness: list[int]) -> str | None:
 
 @patient_link
 def soreness_chart(request, link):
-    svg = plots.session_soreness_svg(
+    svg = session_soreness_svg(
         link.session, label=_("Your soreness"), title=_("Your soreness since the session"),
         small=True,
     )
-    return plots.svg_response(svg)
+    return svg_response(svg)
 
 
 @patient_link
@@ -221,9 +228,6 @@ def set_language(request, link):
         patient.language = language
         patient.save(update_fields=["language"])
     check_in_url = reverse("patient:check_in", args=[link.token])
-    next_url = request.POST.get("next", "")
-    # A path of this link, as the page's own form sends it; nothing a browser
-    # or a header could read as another place (backslashes, control characters).
-    if next_url.startswith(check_in_url) and next_url.isprintable() and "\\" not in next_url:
-        return redirect(next_url)
+    if next_url := safe_next(request, within=check_in_url):
+        return HttpResponseRedirect(next_url)
     return redirect(check_in_url)

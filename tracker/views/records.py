@@ -15,9 +15,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
-from tracker import audit, exports, services
-from tracker.lead_forms import EraseConfirmForm
+from tracker import services
+from tracker.exports.record import patient_record
+from tracker.forms.lead import EraseConfirmForm
 from tracker.models import AuditAction, Patient
+from tracker.security import audit
 
 
 @login_required
@@ -25,7 +27,7 @@ def patient_export(request, pk):
     """The patient's whole record as a JSON download."""
     patient = get_object_or_404(Patient.objects.for_user(request.user).select_related("clinic"), pk=pk)
     audit.record(request, action=AuditAction.EXPORT, patient=patient, obj=patient)
-    body = json.dumps(exports.patient_record(patient), ensure_ascii=False, indent=2)
+    body = json.dumps(patient_record(patient), ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-record.json"'
     # A whole record: never kept by a browser or a shared cache.

@@ -7,20 +7,20 @@ no referrer, no CSRF cookie).
 
 from django.shortcuts import redirect, render
 
-from tracker import reminders
+from tracker import services
 from tracker.views.patient import patient_link
 
 
 @patient_link
 def stop_reminders(request, link):
     patient = link.session.patient
-    can_resume = reminders.has_reminder_address(patient)
+    can_resume = services.has_reminder_address(patient)
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "stop":
-            reminders.set_reminders_consent(patient=patient, consent=False)
+            services.set_reminders_consent(patient=patient, consent=False)
         elif action == "resume" and can_resume:
-            reminders.set_reminders_consent(patient=patient, consent=True)
+            services.set_reminders_consent(patient=patient, consent=True)
         # Back to a GET, so that reloading the page sends nothing again.
         return redirect("patient:stop_reminders", token=link.token)
     context = {

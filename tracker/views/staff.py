@@ -2,10 +2,9 @@
 ``for_user`` queryset, so anything outside the user's clinics is a 404.
 
 Each page that shows one patient's data, and each change, leaves an audit
-event (``tracker.audit``); a change and its event are saved together.
+event (``tracker.security.audit``); a change and its event are saved together.
 """
 
-from datetime import timedelta
 
 import segno
 from django.conf import settings
@@ -13,8 +12,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Max, Prefetch, Q
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,9 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView
 
-from tracker import analytics, audit, clock, plots, services
-from tracker.forms import PatientForm, SessionForm, SiteFormSet
+from tracker import analytics, clock, services
+from tracker.forms.staff import PatientForm, SessionForm, SiteFormSet
 from tracker.models import Alert, AuditAction, FollowUp, NeedlingSession, Patient
+from tracker.queries.soreness import patient_soreness_svg, session_soreness_svg
+from tracker.security import audit
+from tracker.views.responses import svg_response
 
 
 class PatientListView(LoginRequiredMixin, ListView):
@@ -63,10 +65,11 @@ class PatientCreateView(LoginRequiredMixin, CreateView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def form_valid(self, form):
-        with transaction.atomic():
-            response = super().form_valid(form)
-            audit.record(self.request, action=AuditAction.CREATE, patient=self.object, obj=self.object)
-        return response
+        self.object = services.add_patient(
+            patient=form.save(commit=False), user=self.request.user,
+            request_ip=audit.client_ip(self.request),
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
     def get_success_url(self):
         messages.success(self.request, _("Patient added."))
@@ -110,12 +113,12 @@ class VisitSummaryView(PatientDetailView):
 def patient_chart(request, pk):
     patient = get_object_or_404(Patient.objects.for_user(request.user).select_related("clinic"), pk=pk)
     audit.record(request, action=AuditAction.VIEW, patient=patient, obj=patient)
-    svg = plots.patient_soreness_svg(
+    svg = patient_soreness_svg(
         patient,
         band=analytics.cached_typical_course(patient.clinic),
         title=_("Soreness after each session"),
     )
-    return plots.svg_response(svg)
+    return svg_response(svg)
 
 
 @login_required
@@ -128,14 +131,10 @@ def record_session(request, pk):
             sites = SiteFormSet(request.POST, prefix="sites")
             if form.is_valid() and sites.is_valid():
                 try:
-                    with transaction.atomic():
-                        session = services.record_session(
-                            patient=patient, therapist=request.user, sites=sites.site_rows,
-                            **form.cleaned_data,
-                        )
-                        audit.record(
-                            request, action=AuditAction.CREATE, patient=patient, obj=session
-                        )
+                    session = services.record_session(
+                        patient=patient, therapist=request.user, sites=sites.site_rows,
+                        request_ip=audit.client_ip(request), **form.cleaned_data,
+                    )
                 except ValidationError as error:
                     form.add_error(None, error)
                 else:
@@ -178,9 +177,7 @@ def session_detail(request, pk):
             "link_url": url,
             "qr_svg": qr_svg,
             # Within the check-in period a lost or shared link can be replaced.
-            "can_replace_link": not session.patient.is_erased and now < (
-                session.performed_at + timedelta(days=settings.ACCESS_LINK_LIFETIME_DAYS)
-            ),
+            "can_replace_link": not session.patient.is_erased and now < session.links_expire_at,
         },
     )
 
@@ -191,13 +188,9 @@ def replace_link(request, pk):
     """Revoke the session's link and issue a new one: the old QR code and reminders stop working."""
     session = get_object_or_404(_sessions_for(request.user), pk=pk)
     try:
-        with transaction.atomic():
-            replaced = services.replace_access_link(session=session, user=request.user)
-            for old in replaced.revoked:
-                audit.record(request, action=AuditAction.REVOKE_LINK, patient=session.patient, obj=old)
-            audit.record(
-                request, action=AuditAction.ISSUE_LINK, patient=session.patient, obj=replaced.issued
-            )
+        services.replace_access_link(
+            session=session, user=request.user, request_ip=audit.client_ip(request)
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -212,7 +205,7 @@ def replace_link(request, pk):
 def session_chart(request, pk):
     session = get_object_or_404(_sessions_for(request.user), pk=pk)
     audit.record(request, action=AuditAction.VIEW, patient=session.patient, obj=session)
-    svg = plots.session_soreness_svg(
+    svg = session_soreness_svg(
         session, label=_("Soreness"), title=_("Soreness after this session"), small=True
     )
-    return plots.svg_response(svg)
+    return svg_response(svg)

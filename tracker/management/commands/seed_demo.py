@@ -2,7 +2,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from tracker import demo
+from tracker.devdata import demo
 from tracker.models import Clinic
 
 

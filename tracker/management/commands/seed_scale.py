@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker import scale
+from tracker.devdata import scale
 
 
 class Command(BaseCommand):

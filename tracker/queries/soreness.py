@@ -5,43 +5,14 @@ new key and a cached chart is never stale; several app servers sharing a
 cache (Redis) share the charts too.
 """
 
-import hashlib
 
-from django.core.cache import cache
-from django.http import HttpResponse
 from django.utils.formats import date_format
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
 from tracker import charts
+from tracker.charts.cache import cached_svg
 from tracker.choices import BruiseBand, TwitchingFelt
 from tracker.models import FollowUp
-
-CHART_CACHE_SECONDS = 24 * 60 * 60
-
-
-def svg_response(svg: bytes) -> HttpResponse:
-    """A chart as its own document.
-
-    matplotlib styles its SVG with a <style> element and style attributes.
-    Pages show charts through <img>, where the page's policy does not reach
-    inside the image; a chart opened on its own (a new tab, a download) is a
-    document under its own policy, which therefore allows inline style. Never
-    script: the policy's script-src stays 'self', and the SVG holds none.
-    """
-    response = HttpResponse(svg, content_type="image/svg+xml")
-    response._csp_update = {"style-src": ["'unsafe-inline'"]}
-    return response
-
-
-def cached_svg(name: str, data, render) -> bytes:
-    """``render()``'s bytes, cached under ``name``, the language and a digest of ``data``."""
-    digest = hashlib.sha256(repr(data).encode()).hexdigest()[:32]
-    key = f"chart:{name}:{get_language()}:{digest}"
-    svg = cache.get(key)
-    if svg is None:
-        svg = render()
-        cache.set(key, svg, CHART_CACHE_SECONDS)
-    return svg
 
 
 def session_points(session) -> list[tuple[int, int, str]]:

@@ -32,9 +32,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from tracker import alerts, clock, sms, tokens
+from tracker import alerts, clock
 from tracker.choices import ReminderChannel, TimePoint
-from tracker.models import AccessLink, FollowUp, Patient
+from tracker.models import AccessLink, FollowUp
+from tracker.reminders import sms
+from tracker.security import tokens
 
 logger = logging.getLogger(__name__)
 
@@ -318,30 +320,3 @@ def run(*, now=None, batch_size=BATCH_SIZE) -> RunResult:
     now = now or clock.now()
     result = send_due_reminders(now=now, batch_size=batch_size)
     return mark_missed(now=now, batch_size=batch_size, result=result)
-
-
-def has_reminder_address(patient: Patient) -> bool:
-    """Whether the patient has a channel and an address for it (the rule in ``due_reminders``)."""
-    if patient.reminder_channel == ReminderChannel.EMAIL:
-        return bool(patient.email)
-    if patient.reminder_channel == ReminderChannel.SMS:
-        return bool(patient.phone)
-    return False
-
-
-def set_reminders_consent(*, patient: Patient, consent: bool) -> bool:
-    """Record the patient's yes or no to reminders; return whether it changed.
-
-    ``consent_changed_at`` moves only on a change, so a repeated tap keeps
-    the time the patient actually decided.
-    """
-    now = clock.now()
-    changed = (
-        Patient.objects.filter(pk=patient.pk)
-        .exclude(reminders_consent=consent)
-        .update(reminders_consent=consent, consent_changed_at=now)
-    )
-    if changed:
-        patient.reminders_consent = consent
-        patient.consent_changed_at = now
-    return bool(changed)

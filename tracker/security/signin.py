@@ -73,7 +73,7 @@ def two_step_required(user) -> bool:
     ).exists()
 
 
-@receiver(user_logged_in, dispatch_uid="tracker.signin.start_session")
+@receiver(user_logged_in, dispatch_uid="tracker.security.signin.start_session")
 def start_session(sender, request, user, **kwargs):
     """Fix the session's end, start the idle clock, and note what the second step needs."""
     if request is None or not hasattr(request, "session"):

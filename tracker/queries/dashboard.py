@@ -5,10 +5,11 @@ number of queries whatever the size of the clinic.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.db.models import Q
 
+from tracker import clock
 from tracker.models import Alert, Clinic, FollowUp, NeedlingSession
 
 # The page is an overview: its counts give the totals, the inbox every alert.
@@ -36,7 +37,7 @@ def _today(clinics, now) -> Q:
     condition = Q(pk__in=[])
     for clinic in clinics:
         local = now.astimezone(clinic.zone)
-        start = datetime.combine(local.date(), time.min, tzinfo=clinic.zone)
+        start = clock.day_start(local.date(), clinic.zone)
         condition |= Q(
             clinic=clinic,
             performed_at__gte=start,
@@ -49,11 +50,11 @@ def for_user(user, now, *, mine=False) -> dict[str, Section]:
     clinics = list(Clinic.objects.for_user(user))
     # By the clinics' ids, not a join through the memberships: with one clinic,
     # as most users have, each list is read in order from its index.
-    in_clinics = Q(clinic__in=[clinic.pk for clinic in clinics])
-    sessions = NeedlingSession.objects.filter(in_clinics)
+    ids = [clinic.pk for clinic in clinics]
+    sessions = NeedlingSession.objects.in_clinics(ids)
     # The clinic comes along with each row: times are shown in its own zone.
-    follow_ups = FollowUp.objects.filter(in_clinics).select_related("session__patient__clinic")
-    alerts = Alert.objects.filter(in_clinics).select_related("session__patient__clinic")
+    follow_ups = FollowUp.objects.in_clinics(ids).select_related("session__patient__clinic")
+    alerts = Alert.objects.in_clinics(ids).select_related("session__patient__clinic")
     if mine:
         sessions = sessions.filter(therapist=user)
         follow_ups = follow_ups.filter(session__therapist=user)

@@ -64,7 +64,7 @@ class FileBackend(BaseBackend):
     def __init__(self, path=None):
         self.path = path or settings.SMS_FILE_PATH
         if not self.path:
-            raise ImproperlyConfigured("SMS_FILE_PATH must be set to use tracker.sms.FileBackend.")
+            raise ImproperlyConfigured("SMS_FILE_PATH must be set to use tracker.reminders.sms.FileBackend.")
 
     def send(self, *, to, body):
         line = json.dumps(
@@ -93,7 +93,7 @@ class TwilioBackend(BaseBackend):
         ]
         if missing:
             raise ImproperlyConfigured(
-                f"tracker.sms.TwilioBackend needs {', '.join(missing)} to be set."
+                f"tracker.reminders.sms.TwilioBackend needs {', '.join(missing)} to be set."
             )
         self.account_sid = settings.SMS_TWILIO_ACCOUNT_SID
         credentials = f"{self.account_sid}:{settings.SMS_TWILIO_AUTH_TOKEN}".encode()

@@ -12,7 +12,7 @@ import math
 
 from django.core.cache import cache
 
-from tracker import audit
+from tracker.security import audit
 
 PREFIX = "ratelimit"
 

@@ -1,29 +1,21 @@
 """Forms for therapists (crispy, Bootstrap 5) and the patient's check-in."""
 
-import uuid
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Div, Field, Layout, Row
+from crispy_forms.layout import Column, Div, Layout, Row
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tracker import clock
 from tracker.choices import (
     CHEST_WALL_MUSCLES,
-    AfterEffect,
-    BruiseBand,
-    Interference,
     Muscle,
-    RedFlag,
     Side,
     Technique,
     TwitchBand,
-    TwitchingFelt,
 )
+from tracker.forms.patient import NRS_CHOICES
 from tracker.models import Clinic, Patient, Severity
-
-NRS_CHOICES = [(n, str(n)) for n in range(11)]
-NONE_OF_THESE = "none"
 
 
 class PatientForm(forms.ModelForm):
@@ -146,95 +138,6 @@ SiteFormSet = forms.formset_factory(
     # make the server build and render a thousand rows.
     absolute_max=20,
 )
-
-
-class CheckInForm(forms.Form):
-    """The patient's check-in. Every question is asked; none is pre-filled."""
-
-    key = forms.UUIDField(widget=forms.HiddenInput)
-    soreness = forms.TypedChoiceField(
-        label=_("How sore is the needled area right now?"),
-        help_text=_("0 means no soreness, 10 the worst soreness you can imagine."),
-        choices=NRS_CHOICES, coerce=int, widget=forms.RadioSelect,
-        error_messages={"required": _("Choose a number from 0 to 10.")},
-    )
-    twitching = forms.ChoiceField(
-        label=_("Twitching or cramping in the muscle since your last check-in"),
-        choices=TwitchingFelt.choices, widget=forms.RadioSelect,
-        error_messages={"required": _("Choose none, mild or strong.")},
-    )
-    bruising = forms.ChoiceField(
-        label=_("Bruising where the needle went in"), choices=BruiseBand.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose the size closest to your bruise, or no bruise.")},
-    )
-    bruise_growing = forms.BooleanField(label=_("The bruise is getting bigger"), required=False)
-    bruise_elsewhere = forms.BooleanField(
-        label=_("There is a bruise away from where the needles went in"), required=False
-    )
-    interference = forms.ChoiceField(
-        label=_("How much did soreness get in the way of your usual activities?"),
-        choices=Interference.choices, widget=forms.RadioSelect,
-        error_messages={"required": _("Choose how much, or “Not at all”.")},
-    )
-    after_effects = forms.MultipleChoiceField(
-        label=_("Anything else since the session?"),
-        help_text=_("Tick all that apply, or “None of these”."),
-        choices=[*AfterEffect.choices, (NONE_OF_THESE, _("None of these"))],
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Tick what you have had, or “None of these”.")},
-    )
-    red_flags = forms.MultipleChoiceField(
-        label=_("Do you have any of these warning signs now?"),
-        help_text=_("Tick any you have, or “None of these”."),
-        choices=[*RedFlag.choices, (NONE_OF_THESE, _("None of these"))],
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Tick any warning sign you have, or “None of these”.")},
-    )
-    note = forms.CharField(
-        label=_("Anything you want your therapist to know (optional)"), required=False,
-        max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["key"].initial = uuid.uuid4()
-
-    def _clean_explicit_list(self, name):
-        values = self.cleaned_data[name]
-        if NONE_OF_THESE in values and len(values) > 1:
-            raise forms.ValidationError(
-                _("You ticked “None of these” and something else: untick one of them.")
-            )
-        return [value for value in values if value != NONE_OF_THESE]
-
-    def clean_after_effects(self):
-        return self._clean_explicit_list("after_effects")
-
-    def clean_red_flags(self):
-        return self._clean_explicit_list("red_flags")
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("bruising") == BruiseBand.NONE:
-            # Questions about a bruise the patient does not have mean nothing.
-            cleaned["bruise_growing"] = cleaned["bruise_elsewhere"] = False
-        return cleaned
-
-    @property
-    def answers(self) -> dict:
-        return {name: value for name, value in self.cleaned_data.items() if name != "key"}
-
-
-# The answers of "I feel fine": an explicit answer to every question.
-FEELING_FINE = {
-    "soreness": "0",
-    "twitching": TwitchingFelt.NONE,
-    "bruising": BruiseBand.NONE,
-    "interference": Interference.NOT_AT_ALL,
-    "after_effects": NONE_OF_THESE,
-    "red_flags": NONE_OF_THESE,
-}
 
 
 class AlertFilterForm(forms.Form):

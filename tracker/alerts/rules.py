@@ -11,15 +11,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from tracker import clock
 from tracker.choices import BruiseBand, Interference, TimePoint
-from tracker.models import Alert, AlertRule, Severity, SymptomReport
+from tracker.models import AlertRule, Severity, SymptomReport
 
 logger = logging.getLogger(__name__)
 
@@ -126,78 +121,4 @@ RULES = [
     Rule(AlertRule.INTERFERENCE, Severity.ATTENTION, interference),
     Rule(AlertRule.MISSED, Severity.ATTENTION, missed),
 ]
-
-
-def _facts(session, **event) -> Facts:
-    soreness = dict(
-        SymptomReport.objects.filter(follow_up__session=session).values_list(
-            "follow_up__time_point", "soreness"
-        )
-    )
-    return Facts(
-        session=session,
-        clinic=session.patient.clinic,
-        soreness=soreness,
-        lung_risk=session.lung_risk,
-        **event,
-    )
-
-
-def evaluate_report(report) -> list[Alert]:
-    """Open the alerts a newly saved report calls for; returns the new ones."""
-    session = report.follow_up.session
-    return _open_alerts(_facts(session, report=report), report=report)
-
-
-def evaluate_missed(follow_up) -> list[Alert]:
-    return _open_alerts(_facts(follow_up.session, missed_follow_up=follow_up))
-
-
-def _open_alerts(facts: Facts, report=None) -> list[Alert]:
-    opened = []
-    for rule in RULES:
-        detail = rule.check(facts)
-        if detail is None:
-            continue
-        alert, created = Alert.objects.get_or_create(
-            session=facts.session,
-            rule=rule.code,
-            defaults={
-                "clinic_id": facts.session.clinic_id,
-                "severity": rule.severity,
-                "detail": detail[:300],
-                "report": report,
-                "opened_at": clock.now(),
-            },
-        )
-        if created:
-            opened.append(alert)
-            if alert.severity == Severity.URGENT:
-                transaction.on_commit(lambda alert=alert: notify_urgent(alert))
-    return opened
-
-
-def notify_urgent(alert: Alert) -> None:
-    """Email the session's therapist that an urgent alert is open.
-
-    The message names no patient and no symptom: only a link to the session
-    page, which needs a staff sign-in.
-    """
-    therapist = alert.session.therapist
-    if not therapist.email:
-        return
-    url = settings.SITE_URL + reverse("tracker:session_detail", args=[alert.session_id])
-    try:
-        send_mail(
-            subject=_("Urgent: a patient reported a warning sign"),
-            message=_(
-                "A patient you treated reported a warning sign after dry needling and was told "
-                "to call emergency services.\n\nOpen the session (staff sign-in needed):\n%(url)s\n"
-            ) % {"url": url},
-            from_email=None,
-            recipient_list=[therapist.email],
-        )
-    except OSError:
-        # The alert is in the inbox whatever the mail server does.
-        logger.exception("Could not email urgent alert %s", alert.pk)
 

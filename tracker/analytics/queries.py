@@ -13,10 +13,9 @@ The queries use nothing beyond the ORM (``TruncWeek``, ``Exists``,
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
@@ -25,6 +24,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tracker import charts, clock
+from tracker.analytics.stats import one_decimal, percent, quantile_from_histogram, wilson_interval
 from tracker.choices import BruiseBand, Muscle, TimePoint
 from tracker.models import Clinic, FollowUp, NeedledSite, NeedlingSession, SymptomReport
 
@@ -33,9 +33,6 @@ from tracker.models import Clinic, FollowUp, NeedledSite, NeedlingSession, Sympt
 RESULTS_CACHE_SECONDS = 5 * 60
 # The typical course reads all of a clinic's reports; it is kept longer.
 TYPICAL_COURSE_CACHE_SECONDS = 60 * 60
-
-# Two-sided 95 %: the 0.975 quantile of the standard normal distribution.
-Z_95 = 1.959963984540054
 # Soreness at or below this counts as settled (NRS 0–10).
 SETTLED_MAX = 1
 SETTLED_TIME_POINTS = (TimePoint.H24, TimePoint.H48, TimePoint.H72)
@@ -43,97 +40,6 @@ SETTLED_TIME_POINTS = (TimePoint.H24, TimePoint.H48, TimePoint.H72)
 MAX_GROUPS = 8
 # A quartile of fewer answers than this says little about a clinic's usual course.
 TYPICAL_MIN_REPORTS = 5
-
-ONE_DECIMAL = Decimal("0.1")
-
-
-def one_decimal(value: float | Decimal) -> Decimal:
-    """``value`` rounded half-up to one decimal, as every computed number is shown."""
-    return Decimal(str(value)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
-
-
-def percent(part: int, whole: int) -> Decimal | None:
-    return one_decimal(100 * part / whole) if whole else None
-
-
-def wilson_interval(events: int, n: int, z: float = Z_95) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``events / n`` (as fractions, 0–1).
-
-    Unlike the normal approximation it stays inside 0–1 and behaves at 0 and
-    n events, which small clinics see all the time. Raises ValueError for
-    n < 1 or events outside 0..n.
-    """
-    if n < 1 or not 0 <= events <= n:
-        raise ValueError(f"Need 0 <= events <= n and n >= 1, got {events}/{n}.")
-    p = events / n
-    z2 = z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-# ---------------------------------------------------------------------------
-# Published reference rates (CLINICAL.md)
-
-
-@dataclass(frozen=True)
-class Source:
-    key: str
-    short: str
-    citation: str
-    basis: str
-
-
-BRADY_2014 = Source(
-    key="brady2014",
-    short="Brady et al. 2014",
-    citation=(
-        "Brady S, McEvoy J, Dommerholt J, Doody C. Adverse events following trigger point "
-        "dry needling: a prospective survey of chartered physiotherapists. "
-        "J Man Manip Ther 2014;22(3):134–140."
-    ),
-    basis="39 physiotherapists, 7,629 treatments; rates per treatment as the therapists saw them.",
-)
-BOYCE_2020 = Source(
-    key="boyce2020",
-    short="Boyce et al. 2020",
-    citation=(
-        "Boyce D, Wempe H, Campbell C, et al. Adverse events associated with therapeutic "
-        "dry needling. Int J Sports Phys Ther 2020;15(1):103–113."
-    ),
-    basis="420 physical therapists, about 20,464 sessions; rates per treatment.",
-)
-SOURCES = (BRADY_2014, BOYCE_2020)
-
-
-@dataclass(frozen=True)
-class PublishedRate:
-    """A published after-effect rate, in % of treatments, quoted as published."""
-
-    effect: str
-    source: Source
-    percent: Decimal
-    label: str
-
-
-# Brady's 2.19 % "pain after treatment" is deliberately absent: it was counted by
-# therapists, and patient-reported soreness after needling is near universal.
-PUBLISHED_RATES = (
-    PublishedRate("bruising", BRADY_2014, Decimal("7.55"), "Bruising"),
-    PublishedRate("bleeding", BRADY_2014, Decimal("4.65"), "Bleeding"),
-    PublishedRate("aggravation", BRADY_2014, Decimal("0.88"), "Aggravation of symptoms"),
-    PublishedRate("any_minor", BRADY_2014, Decimal("19.18"), "Any mild adverse event"),
-    PublishedRate("bruising", BOYCE_2020, Decimal("7.7"), "Bruising"),
-    PublishedRate("bleeding", BOYCE_2020, Decimal("16"), "Bleeding"),
-    PublishedRate("any_minor", BOYCE_2020, Decimal("36.7"), "Any minor adverse event"),
-)
-
-
-def published_rate(effect: str, source: Source) -> Decimal | None:
-    for rate in PUBLISHED_RATES:
-        if rate.effect == effect and rate.source == source:
-            return rate.percent
-    return None
 
 
 # ---------------------------------------------------------------------------
@@ -181,17 +87,13 @@ def cached(compute, filters: Filters):
     return cache.get_or_set(key, lambda: compute(filters), RESULTS_CACHE_SECONDS)
 
 
-def _local_midnight(day: date, clinic: Clinic) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=clinic.zone)
-
-
 def sessions(filters: Filters) -> QuerySet[NeedlingSession]:
     """The clinic's sessions that match ``filters``, without ordering."""
     qs = NeedlingSession.objects.filter(clinic=filters.clinic)
-    if filters.date_from:
-        qs = qs.filter(performed_at__gte=_local_midnight(filters.date_from, filters.clinic))
-    if filters.date_to:
-        end = _local_midnight(filters.date_to + timedelta(days=1), filters.clinic)
+    start, end = clock.days_between(filters.date_from, filters.date_to, filters.clinic.zone)
+    if start:
+        qs = qs.filter(performed_at__gte=start)
+    if end:
         qs = qs.filter(performed_at__lt=end)
     if filters.therapist is not None:
         qs = qs.filter(therapist_id=filters.therapist)
@@ -454,39 +356,6 @@ def _as_date(value, clinic: Clinic) -> date:
     if isinstance(value, datetime):
         return value.astimezone(clinic.zone).date() if value.tzinfo else value.date()
     return value
-
-
-# ---------------------------------------------------------------------------
-# The clinic's typical course (the band behind a patient's soreness chart)
-
-
-def quantile_from_histogram(histogram: dict[int, int], q: float) -> float:
-    """The ``q`` quantile (0–1) of the values counted in ``histogram``.
-
-    Linear interpolation between order statistics at position q·(N−1): the
-    same as ``statistics.quantiles(method="inclusive")`` and numpy's default.
-    """
-    total = sum(histogram.values())
-    if total < 1:
-        raise ValueError("Empty histogram.")
-    position = q * (total - 1)
-    below = math.floor(position)
-    fraction = position - below
-    low = _nth_value(histogram, below)
-    if fraction == 0:
-        return float(low)
-    high = _nth_value(histogram, below + 1)
-    return low + (high - low) * fraction
-
-
-def _nth_value(histogram: dict[int, int], index: int) -> int:
-    """The value at 0-based ``index`` of the sorted values the histogram counts."""
-    seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        if index < seen:
-            return value
-    raise IndexError(index)
 
 
 def cached_typical_course(clinic: Clinic) -> charts.Band | None:

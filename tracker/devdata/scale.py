@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from tracker import clock, scheduling, tokens
+from tracker import clock
 from tracker.choices import (
     BruiseBand,
     Interference,
@@ -42,6 +42,8 @@ from tracker.models import (
     Severity,
     SymptomReport,
 )
+from tracker.security import tokens
+from tracker.services import scheduling
 
 # Per-treatment rates (Brady 2014) used to draw after-effects.
 BRUISING_RATE = 0.0755

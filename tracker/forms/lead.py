@@ -1,12 +1,12 @@
 """Forms of the clinic lead's pages: the audit trail's filters and the erasure confirmation."""
 
-from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tracker import clock
 from tracker.models import AuditAction
 
 
@@ -65,11 +65,12 @@ class AuditFilterForm(forms.Form):
     def filter(self, events):
         """``events`` narrowed to the valid filters (call after ``is_valid()``)."""
         data = self.cleaned_data
-        zone = timezone.get_current_timezone()
-        if data.get("date_from"):
-            events = events.filter(at__gte=datetime.combine(data["date_from"], time.min, tzinfo=zone))
-        if data.get("date_to"):
-            end = datetime.combine(data["date_to"] + timedelta(days=1), time.min, tzinfo=zone)
+        start, end = clock.days_between(
+            data.get("date_from"), data.get("date_to"), timezone.get_current_timezone()
+        )
+        if start:
+            events = events.filter(at__gte=start)
+        if end:
             events = events.filter(at__lt=end)
         if data.get("user"):
             events = events.filter(user=data["user"])

@@ -1,0 +1,7 @@
+"""Alerts: the rules that open them (``rules``), opening them for an event
+(``evaluate``) and telling the clinic (``notify``)."""
+
+from tracker.alerts.evaluate import evaluate_missed, evaluate_report
+from tracker.alerts.notify import notify_urgent
+
+__all__ = ["evaluate_missed", "evaluate_report", "notify_urgent"]

@@ -1,0 +1,53 @@
+"""Clinic analytics: the numbers (``queries``, ``stats``), the published rates
+they are read against (``sources``), and what the page shows of them
+(``tables``, ``figures``). Views and commands call the names below."""
+
+from tracker.analytics.queries import (
+    MAX_GROUPS,
+    RESULTS_CACHE_SECONDS,
+    Filters,
+    GroupedSoreness,
+    Rates,
+    cached,
+    cached_typical_course,
+    completion_by_week,
+    rates,
+    sessions,
+    settled,
+    soreness_by_muscle,
+    soreness_by_therapist,
+    typical_course,
+)
+from tracker.analytics.sources import (
+    BOYCE_2020,
+    BRADY_2014,
+    PUBLISHED_RATES,
+    SOURCES,
+    published_rate,
+)
+from tracker.analytics.stats import percent, quantile_from_histogram, wilson_interval
+
+__all__ = [
+    "BOYCE_2020",
+    "BRADY_2014",
+    "MAX_GROUPS",
+    "PUBLISHED_RATES",
+    "RESULTS_CACHE_SECONDS",
+    "SOURCES",
+    "Filters",
+    "GroupedSoreness",
+    "Rates",
+    "cached",
+    "cached_typical_course",
+    "completion_by_week",
+    "percent",
+    "published_rate",
+    "quantile_from_histogram",
+    "rates",
+    "sessions",
+    "settled",
+    "soreness_by_muscle",
+    "soreness_by_therapist",
+    "typical_course",
+    "wilson_interval",
+]

@@ -1,0 +1,147 @@
+"""Each analytics chart: its data, table, drawing and text alternative, by slug."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tracker import analytics, charts
+from tracker.analytics.tables import _completion_table, _grouped_table, _rates_table, _settled_table
+
+# ---------------------------------------------------------------------------
+# Charts: the same results drawn by tracker.charts
+
+
+def _rates_svg(result: analytics.Rates, title: str) -> bytes:
+    labels = {row.key: row.label for row in result.rows}
+    return charts.rates_chart(
+        [
+            charts.RateBar(r.label, float(r.percent), float(r.low), float(r.high), r.events, r.n)
+            for r in result.rows
+        ],
+        [
+            charts.ReferenceRate(labels[p.effect], float(p.percent), p.source.short)
+            for p in analytics.PUBLISHED_RATES
+            if p.effect in labels
+        ],
+        title=title,
+        translate=_,
+    )
+
+
+def _grouped_svg(noun) -> Callable:
+    def render(result: analytics.GroupedSoreness, title: str) -> bytes:
+        lines = [
+            charts.GroupLine(g.label, [(m.hours, float(m.mean)) for m in g.means])
+            for g in result.groups
+        ]
+        return charts.soreness_by_group_chart(
+            lines, hidden=result.hidden, noun=str(noun), max_groups=analytics.MAX_GROUPS,
+            title=title, translate=_,
+        )
+
+    return render
+
+
+def _settled_svg(result, title: str) -> bytes:
+    return charts.settled_chart(
+        [charts.ShareBar(f"{r.hours} h", float(r.percent), r.settled, r.n) for r in result],
+        title=title,
+        translate=_,
+    )
+
+
+def _completion_svg(result, title: str) -> bytes:
+    return charts.completion_chart(
+        [
+            charts.ShareBar(date_format(w.start, "j M"), float(w.percent), w.answered, w.due)
+            for w in result
+        ],
+        title=title,
+        translate=_,
+    )
+
+
+def _rates_alt(result: analytics.Rates) -> str:
+    if not result.rows:
+        return _("After-effect rates: no answered check-ins match these filters.")
+    parts = "; ".join(f"{r.label} {r.percent} %" for r in result.rows)
+    return _(
+        "Bar chart of after-effect rates in %(n)s sessions with 95 %% intervals and published "
+        "rates as reference lines: %(parts)s. The table gives every number."
+    ) % {"n": result.n, "parts": parts}
+
+
+def _grouped_alt(what: str) -> Callable:
+    def alt(result: analytics.GroupedSoreness) -> str:
+        if not result.groups:
+            return _("Mean soreness: no answered check-ins match these filters.")
+        return _(
+            "Line chart of mean soreness (0 to 10) against hours since the session, one line "
+            "per %(what)s (%(count)s drawn). The table gives every mean and its n."
+        ) % {"what": what, "count": len(result.groups)}
+
+    return alt
+
+
+def _settled_alt(result) -> str:
+    if not result:
+        return _("Settled sessions: no answered check-ins match these filters.")
+    parts = "; ".join(f"{r.hours} h {r.percent} % ({r.settled}/{r.n})" for r in result)
+    return _("Bar chart of sessions settled at each check-in: %(parts)s.") % {"parts": parts}
+
+
+def _completion_alt(result) -> str:
+    if not result:
+        return _("Check-in completion: no check-in window has closed in this period.")
+    return _(
+        "Bar chart of the share of check-ins answered in each of %(count)s weeks, from "
+        "%(low)s %% to %(high)s %%. The table gives every week."
+    ) % {
+        "count": len(result),
+        "low": min(w.percent for w in result),
+        "high": max(w.percent for w in result),
+    }
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    slug: str
+    heading: str
+    data: Callable  # Filters -> result
+    table: Callable  # result -> Table
+    svg: Callable  # (result, title) -> bytes
+    alt: Callable  # result -> str
+    height: int  # the image's CSS pixels at full size (width 614)
+
+
+CHARTS = {
+    spec.slug: spec
+    for spec in (
+        ChartSpec(
+            "rates", gettext_lazy("After-effects per session against published rates"),
+            analytics.rates, _rates_table, _rates_svg, _rates_alt, 326,
+        ),
+        ChartSpec(
+            "soreness-by-muscle", gettext_lazy("Mean soreness by muscle"),
+            analytics.soreness_by_muscle, lambda r: _grouped_table(r, _("Muscle")),
+            _grouped_svg(gettext_lazy("muscles")), _grouped_alt(gettext_lazy("muscle")), 326,
+        ),
+        ChartSpec(
+            "soreness-by-therapist", gettext_lazy("Mean soreness by therapist"),
+            analytics.soreness_by_therapist, lambda r: _grouped_table(r, _("Therapist")),
+            _grouped_svg(gettext_lazy("therapists")), _grouped_alt(gettext_lazy("therapist")), 326,
+        ),
+        ChartSpec(
+            "settled", gettext_lazy("Sessions settled (soreness 1 or less)"),
+            analytics.settled, _settled_table, _settled_svg, _settled_alt, 288,
+        ),
+        ChartSpec(
+            "completion", gettext_lazy("Check-ins answered by week"),
+            analytics.completion_by_week, _completion_table, _completion_svg, _completion_alt,
+            288,
+        ),
+    )
+}

@@ -1,0 +1,37 @@
+"""Charts as SVG bytes: pure drawing with matplotlib's object API.
+
+Plain data in, bytes out: nothing here imports a model or a request.
+``base`` holds the style, words and layout every chart shares; ``soreness``
+the soreness-over-hours charts; ``clinic`` the analytics charts; ``cache``
+keeps drawn bytes in the shared cache.
+"""
+
+from tracker.charts.base import EDGE, FONT_STACK, PALETTE
+from tracker.charts.clinic import (
+    GroupLine,
+    RateBar,
+    ReferenceRate,
+    ShareBar,
+    completion_chart,
+    rates_chart,
+    settled_chart,
+    soreness_by_group_chart,
+)
+from tracker.charts.soreness import Band, Series, soreness_chart
+
+__all__ = [
+    "EDGE",
+    "FONT_STACK",
+    "PALETTE",
+    "Band",
+    "GroupLine",
+    "RateBar",
+    "ReferenceRate",
+    "Series",
+    "ShareBar",
+    "completion_chart",
+    "rates_chart",
+    "settled_chart",
+    "soreness_by_group_chart",
+    "soreness_chart",
+]

@@ -1,0 +1,156 @@
+"""Soreness over the hours after a session: one line per session, the clinic's typical band behind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from matplotlib.figure import Figure  # noqa: E402  (never pyplot: no global state, no GUI)
+
+from tracker.charts.base import (
+    EDGE,
+    EMPTY_MESSAGE,
+    MARKERS,
+    PALETTE,
+    _drawing,
+    _empty_note,
+    _figure,
+    _fit,
+    _Key,
+    _measure,
+    _Sample,
+    _svg,
+    _w,
+    gettext_noop,
+)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One session's check-ins: (hours since session, NRS 0–10).
+
+    ``marked`` hours (bruising reported) get a ring; ``twitching`` hours
+    (twitching or cramping felt) get a small triangle above the point.
+    """
+
+    label: str
+    points: Sequence[tuple[float, int]]
+    marked: Sequence[float] = ()
+    twitching: Sequence[float] = ()
+
+
+@dataclass(frozen=True)
+class Band:
+    """The clinic's usual soreness course: low/median/high NRS at each hour."""
+
+    hours: Sequence[float]
+    low: Sequence[float]
+    median: Sequence[float]
+    high: Sequence[float]
+    label: str = gettext_noop("Clinic's typical course")
+
+
+def _sorted_points(series: Series) -> list[tuple[float, int]]:
+    """Return the series' (hour, soreness) points in drawing order (by hour)."""
+    return sorted(((float(h), int(s)) for h, s in series.points), key=lambda p: p[0])
+
+
+def _x_ticks(hours: list[float]) -> list[float]:
+    last = max([72.0, *hours])
+    ticks = [float(t) for t in range(0, int(last) + 1, 24)]
+    if 6 in hours:  # only show the early follow-up tick when that check-in exists
+        ticks.append(6.0)
+    return sorted(ticks)
+
+
+def _soreness_axes(ax, hours: list[float], y_label: str, *, x_from: float) -> None:
+    """Hours since the session across (to 72 h at least), soreness 0–10 up."""
+    ax.set_xlim(x_from, max([72.0, *hours]) + 4)
+    ax.set_xticks(_x_ticks(hours))
+    ax.set_ylim(-0.3, 10.3)
+    ax.set_yticks(range(0, 11, 2))
+    ax.set_xlabel(_w(gettext_noop("Hours since the session")))
+    ax.set_ylabel(y_label)
+    ax.grid(True, axis="y")
+
+
+def soreness_chart(
+    series: Sequence[Series],
+    *,
+    band: Band | None = None,
+    title: str = "Soreness after needling",
+    width_in: float = 6.4,
+    height_in: float = 3.2,
+    translate: Callable[[str], str] = str,
+) -> bytes:
+    """Render soreness (NRS 0–10) against hours since the session as SVG bytes.
+
+    One line per series (sorted by hour, distinct colour and marker), an optional
+    clinic band drawn behind them, and a centred note when no point exists yet.
+    ``title`` becomes the SVG's accessible <title>; it is not drawn in the plot.
+    Identical input always yields identical bytes.
+    """
+    with _drawing(translate):
+        return _svg(_soreness_figure(series, band, width_in, height_in), title)
+
+
+def _soreness_figure(series, band, width_in, height_in) -> Figure:
+    drawn = [(i, s, _sorted_points(s)) for i, s in enumerate(series)]
+    drawn = [d for d in drawn if d[2]]
+    band_hours = [float(h) for h in band.hours] if band is not None else []
+    hours = [h for _, _, pts in drawn for h, _ in pts] + band_hours
+
+    fig, ax = _figure(width_in, height_in)
+    entries: list[tuple[_Sample, str]] = []
+    has_rings = has_ticks = False
+
+    if band_hours:
+        rows = sorted(zip(band_hours, band.low, band.median, band.high))
+        bh, lo, med, hi = (list(col) for col in zip(*rows))
+        shade = {"color": "#9a9a9a", "alpha": 0.22, "lw": 0}
+        middle = {"color": "#6f6f6f", "lw": 1.2, "ls": (0, (4, 3))}
+        ax.fill_between(bh, lo, hi, zorder=1, **shade)
+        ax.plot(bh, med, zorder=2, **middle)
+        entries.append((_Sample(line=middle, box=shade), _w(band.label)))
+
+    for i, s, pts in drawn:
+        colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
+        style = {"color": colour, "marker": marker, "ms": 5.5, "lw": 1.8, "mec": "white",
+                 "mew": 0.8}
+        xs, ys = zip(*pts)
+        ax.plot(xs, ys, zorder=3 + i, **style)
+        if len(drawn) > 1 or band_hours:  # one line needs no name
+            entries.append((_Sample(line=style), s.label))
+        marked = {float(m) for m in s.marked}
+        rings = [(h, y) for h, y in pts if h in marked]
+        if rings:
+            rx, ry = zip(*rings)
+            ax.plot(rx, ry, ls="none", marker="o", ms=12, mfc="none",
+                    mec=colour, mew=1.3, zorder=3 + i)
+            has_rings = True
+        twitched = {float(t) for t in s.twitching}
+        ticks = [(h, y + 0.75) for h, y in pts if h in twitched]
+        if ticks:
+            tx, ty = zip(*ticks)
+            ax.plot(tx, ty, ls="none", marker="v", ms=5, color=colour, zorder=3 + i)
+            has_ticks = True
+
+    if has_rings:
+        ring = {"ls": "none", "marker": "o", "ms": 9, "mfc": "none", "mec": "#444444"}
+        entries.append((_Sample(line=ring), _w(gettext_noop("Bruising reported"))))
+    if has_ticks:
+        tick = {"ls": "none", "marker": "v", "ms": 5, "color": "#444444"}
+        entries.append((_Sample(line=tick), _w(gettext_noop("Twitching or cramping felt"))))
+
+    if not drawn:
+        _empty_note(ax, _w(EMPTY_MESSAGE))
+
+    _soreness_axes(ax, hours, _w(gettext_noop("Soreness (0–10)")), x_from=-2)
+
+    renderer = _measure(fig)
+    key = None
+    if entries:
+        key = _Key(fig, renderer, entries, fontsize=9, length=2.4, max_columns=3,
+                   room=fig.bbox.width - 2 * EDGE)
+    _fit(fig, ax, renderer, key_above=key)
+    return fig

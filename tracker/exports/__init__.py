@@ -1,0 +1,1 @@
+"""What leaves the app as files: the patient record, CSV cells."""

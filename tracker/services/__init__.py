@@ -1,0 +1,38 @@
+"""Writes that touch several rows, each atomic and validated (keyword arguments only).
+
+One module per kind of change; the functions views and commands call are
+named here, so ``services.record_session(...)`` reads the same from any caller.
+"""
+
+from tracker.services.alerts import acknowledge_alert
+from tracker.services.links import (
+    LinkReplacement,
+    find_access_link,
+    issue_access_link,
+    lookup_access_link,
+    replace_access_link,
+)
+from tracker.services.patients import (
+    add_patient,
+    erase_patient,
+    has_reminder_address,
+    set_reminders_consent,
+)
+from tracker.services.reports import FollowUpNotOpen, submit_report
+from tracker.services.sessions import record_session
+
+__all__ = [
+    "FollowUpNotOpen",
+    "LinkReplacement",
+    "acknowledge_alert",
+    "add_patient",
+    "erase_patient",
+    "find_access_link",
+    "has_reminder_address",
+    "issue_access_link",
+    "lookup_access_link",
+    "record_session",
+    "replace_access_link",
+    "set_reminders_consent",
+    "submit_report",
+]

@@ -1,0 +1,108 @@
+"""Changes to a patient's record: erasure at their request, and their yes or no to reminders."""
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tracker import clock
+from tracker.choices import ReminderChannel
+from tracker.models import (
+    AccessLink,
+    Alert,
+    AuditAction,
+    NeedledSite,
+    NeedlingSession,
+    Patient,
+    SymptomReport,
+)
+from tracker.security import audit
+
+
+@transaction.atomic
+def add_patient(*, patient: Patient, user, request_ip=None) -> Patient:
+    """Save a new patient (built and validated by the form) and record who added them."""
+    patient.full_clean()
+    patient.save()
+    audit.record_event(
+        user=user, ip=request_ip, action=AuditAction.CREATE, patient=patient, obj=patient
+    )
+    return patient
+
+
+@transaction.atomic
+def erase_patient(*, patient, user, request_ip) -> Patient:
+    """Erase a patient's personal details at their request, and record that it was done.
+
+    The name becomes "Erased patient" and a short random tag (so that rows
+    stay distinguishable in lists); reference, email, phone and year of birth
+    are cleared; reminders are turned off; every free-text note on their
+    sessions, sites, reports and alerts is cleared, because free text can
+    hold identifying detail; their links are revoked. The clinical numbers
+    (sessions, sites, check-ins, soreness, after-effects, alerts) stay, no
+    longer tied to a person, for the clinic's statistics. The patient row
+    itself stays, so the audit trail keeps pointing at it.
+
+    Only a lead of the patient's clinic may erase; ``request_ip`` is the
+    address recorded in the audit event (see ``audit.client_ip``).
+    """
+    # Locked, so that two erasures at once do not both pass the "already erased" check.
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if not Patient.objects.led_by(user).filter(pk=patient.pk).exists():
+        raise ValidationError(_("Only a lead of the patient's clinic can erase a patient."))
+    if patient.is_erased:
+        raise ValidationError(_("This patient's details were already erased."))
+
+    now = clock.now()
+    # Stored data, so not translated: the same words whoever's language erased it.
+    patient.display_name = f"Erased patient {secrets.token_hex(3)}"
+    patient.reference = ""
+    patient.email = ""
+    patient.phone = ""
+    patient.year_of_birth = None
+    patient.reminders_consent = False
+    patient.reminder_channel = ReminderChannel.NONE
+    patient.consent_changed_at = now
+    patient.erased_at = now
+    patient.full_clean()
+    patient.save()
+
+    NeedlingSession.objects.filter(patient=patient).update(notes="")
+    NeedledSite.objects.filter(session__patient=patient).update(notes="")
+    SymptomReport.objects.filter(follow_up__session__patient=patient).update(note="")
+    Alert.objects.filter(session__patient=patient).update(note="")
+    revoked = AccessLink.objects.filter(
+        session__patient=patient, revoked_at__isnull=True
+    ).update(revoked_at=now)
+
+    audit.record_event(
+        user=user, ip=request_ip, action=AuditAction.ERASE, patient=patient, obj=patient,
+        detail=f"{revoked} links revoked",
+    )
+    return patient
+def has_reminder_address(patient: Patient) -> bool:
+    """Whether the patient has a channel and an address for it (the rule in ``due_reminders``)."""
+    if patient.reminder_channel == ReminderChannel.EMAIL:
+        return bool(patient.email)
+    if patient.reminder_channel == ReminderChannel.SMS:
+        return bool(patient.phone)
+    return False
+
+
+def set_reminders_consent(*, patient: Patient, consent: bool) -> bool:
+    """Record the patient's yes or no to reminders; return whether it changed.
+
+    ``consent_changed_at`` moves only on a change, so a repeated tap keeps
+    the time the patient actually decided.
+    """
+    now = clock.now()
+    changed = (
+        Patient.objects.filter(pk=patient.pk)
+        .exclude(reminders_consent=consent)
+        .update(reminders_consent=consent, consent_changed_at=now)
+    )
+    if changed:
+        patient.reminders_consent = consent
+        patient.consent_changed_at = now
+    return bool(changed)

@@ -1,0 +1,111 @@
+"""Taking a patient's check-in answers: one report per check-in, whatever the phone resends."""
+
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+
+from tracker import alerts, clock
+from tracker.choices import AfterEffect, RedFlag, TimePoint
+from tracker.models import (
+    FollowUp,
+    SymptomReport,
+)
+from tracker.services import scheduling
+
+
+class FollowUpNotOpen(Exception):
+    """The follow-up cannot take a report now: not yet open, closed or answered."""
+
+    def __init__(self, follow_up, state):
+        super().__init__(f"Follow-up {follow_up.pk} is {state}")
+        self.follow_up = follow_up
+        self.state = state
+
+
+def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
+    """Store the patient's answers to ``follow_up``; return ``(report, created)``.
+
+    ``answers`` holds ``soreness``, ``twitching``, ``bruising``,
+    ``interference``, optionally ``bruise_growing``, ``bruise_elsewhere`` and
+    ``note``, and the lists ``after_effects`` and ``red_flags`` (choice
+    values). A resend with the same idempotency key returns the report
+    already stored. The report's alerts are opened in the same transaction,
+    and a report at 48 h that has not settled adds a 72 h follow-up.
+    """
+    now = now or clock.now()
+    try:
+        with transaction.atomic():
+            # Lock the follow-up so that two copies of the same submission
+            # arriving at once are taken one after the other.
+            locked = FollowUp.objects.select_for_update().select_related(
+                "session__patient__clinic"
+            ).get(pk=follow_up.pk)
+            if locked.answered_at is not None:
+                # Answered already: by this very submission, sent again?
+                existing = SymptomReport.objects.filter(idempotency_key=idempotency_key).first()
+                if existing is not None:
+                    return existing, False
+            if not locked.is_answerable_at(now):
+                raise FollowUpNotOpen(locked, locked.state_at(now))
+
+            report = SymptomReport(
+                follow_up=locked,
+                idempotency_key=idempotency_key,
+                soreness=answers["soreness"],
+                twitching=answers["twitching"],
+                bruising=answers["bruising"],
+                bruise_growing=answers.get("bruise_growing", False),
+                bruise_elsewhere=answers.get("bruise_elsewhere", False),
+                interference=answers["interference"],
+                note=answers.get("note", ""),
+                submitted_at=now,
+                **{value: value in answers.get("after_effects", ()) for value in AfterEffect.values},
+                **{value: value in answers.get("red_flags", ()) for value in RedFlag.values},
+            )
+            # The fields' own checks. Not the follow-up (locked above), nor
+            # uniqueness or constraints: the database enforces those on the
+            # insert, and a key stored meanwhile lands in the except below.
+            report.full_clean(exclude=["follow_up"], validate_unique=False,
+                              validate_constraints=False)
+            report.save()
+            locked.answered_at = now
+            locked.save(update_fields=["answered_at"])
+
+            alerts.evaluate_report(report)
+            if locked.time_point == TimePoint.H48:
+                _add_72h_if_unsettled(locked, report)
+    except IntegrityError:
+        # The same key stored already (for another of the session's check-ins,
+        # or by a concurrent request).
+        existing = SymptomReport.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return report, True
+
+
+def _add_72h_if_unsettled(follow_up_48h, report_48h):
+    session = follow_up_48h.session
+    soreness_24h = (
+        SymptomReport.objects.filter(
+            follow_up__session=session, follow_up__time_point=TimePoint.H24
+        )
+        .values_list("soreness", flat=True)
+        .first()
+    )
+    if scheduling.needs_72h_follow_up(
+        soreness_24h=soreness_24h,
+        soreness_48h=report_48h.soreness,
+        threshold=session.patient.clinic.soreness_threshold,
+    ):
+        planned = scheduling.plan_follow_up(session, TimePoint.H72)
+        FollowUp.objects.get_or_create(
+            session=session,
+            time_point=TimePoint.H72,
+            defaults={
+                "clinic_id": planned.clinic_id,
+                "due_at": planned.due_at,
+                "opens_at": planned.opens_at,
+                "closes_at": planned.closes_at,
+            },
+        )
