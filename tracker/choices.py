@@ -1,4 +1,4 @@
-"""The fixed lists the app records, with the clinical wording from CLINICAL.md.
+"""The fixed lists the app records, with the clinical wording of docs/clinical.md.
 
 Values are stored; labels are shown. Changing a value needs a data migration.
 """
@@ -27,7 +27,7 @@ class Muscle(models.TextChoices):
     """Muscles commonly needled, grouped by body region.
 
     The ``CHEST_WALL`` set below marks the ones over the chest wall, neck,
-    shoulder girdle or upper back: the pneumothorax areas in CLINICAL.md.
+    shoulder girdle or upper back: the pneumothorax areas (docs/clinical.md, section 6).
     """
 
     MASSETER = "masseter", _("Masseter")
@@ -97,7 +97,7 @@ class Technique(models.TextChoices):
 
 
 class TwitchBand(models.TextChoices):
-    """Local twitch responses seen at a site, as a count band (CLINICAL.md)."""
+    """Local twitch responses seen at a site, as a count band (docs/clinical.md, section 3)."""
 
     NONE = "none", _("None")
     FEW = "1-2", _("1–2")
@@ -134,7 +134,7 @@ class TwitchingFelt(models.TextChoices):
 
 
 class BruiseBand(models.TextChoices):
-    """Bruise size bands borrowed from injection-site grading (CLINICAL.md)."""
+    """Bruise size bands borrowed from injection-site grading (docs/clinical.md, section 2)."""
 
     NONE = "none", _("No bruise")
     UNDER_2_5 = "lt2.5", _("Smaller than a coin (under 2.5 cm)")

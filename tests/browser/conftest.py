@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 # The Playwright fixture starts an event loop before the test database is made;
-# without this Django raises SynchronousOnlyOperation (see STACK.md).
+# without this Django raises SynchronousOnlyOperation.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"

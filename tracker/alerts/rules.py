@@ -4,7 +4,7 @@ Each rule is a small function of the session's facts that returns a short
 reason when it fires, or None. Rules are evaluated when a report is saved
 and when a follow-up is marked missed; an alert is opened at most once per
 session and rule (a database constraint). Thresholds come from the clinic,
-because the literature gives no cut-offs (CLINICAL.md).
+because the literature gives no cut-offs (docs/clinical.md, section 5).
 """
 
 import logging

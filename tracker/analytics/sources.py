@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 # ---------------------------------------------------------------------------
-# Published reference rates (CLINICAL.md)
+# Published reference rates (docs/clinical.md, section 7)
 
 
 @dataclass(frozen=True)

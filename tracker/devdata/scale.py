@@ -3,7 +3,7 @@
 ``manage.py seed_scale --patients 20000`` builds several clinics, 50
 therapists, about ten sessions per patient over two years, and their
 follow-ups and reports, with after-effects at the per-treatment rates in
-CLINICAL.md. Rows go in with ``bulk_create`` in chunks of patients, so
+docs/clinical.md. Rows go in with ``bulk_create`` in chunks of patients, so
 memory stays flat and 20,000 patients take minutes, not hours. The same
 seed gives the same network (placed relative to now).
 """

@@ -3,7 +3,7 @@
 ``patient_record`` is what the JSON download holds: the patient's details,
 every session with its needled sites, check-ins and their answers, alerts
 and links (never a link's token). Times are ISO 8601 in UTC; soreness and
-pain scores are integers labelled with LOINC 72514-3 (CLINICAL.md, "Measures
+pain scores are integers labelled with LOINC 72514-3 (docs/clinical.md, "Measures
 and codes"). The caller hands in a patient it got through a scoping
 function; everything here is read through that patient's own relations.
 """
@@ -19,7 +19,7 @@ from tracker.models import Alert, FollowUp, NeedlingSession
 FORMAT = "needle-aftercare/patient-record"
 VERSION = 1
 
-# CLINICAL.md: "Pain/soreness NRS 0–10: LOINC 72514-3; export the value as an integer."
+# docs/clinical.md, "Measures and codes": the NRS exported as an integer, LOINC 72514-3.
 PAIN_NRS = {
     "system": "http://loinc.org",
     "code": "72514-3",

@@ -1,4 +1,4 @@
-"""The tracker's models, one module per part of the flow (DESIGN.md)."""
+"""The tracker's models, one module per part of the flow (docs/architecture.md)."""
 
 from tracker.models.alerts import Alert, AlertRule, Severity
 from tracker.models.audit import AuditAction, AuditEvent, AuditTrailIsAppendOnly

@@ -90,7 +90,7 @@ class AuditEvent(TrackerModel):
         return f"{self.get_action_display()} {self.object_type} {self.object_id or ''} at {self.at}"
 
     # The one model that overrides save() and delete(): not to add a side
-    # effect (STYLE.md, habit 8) but to refuse. An event, once written, is
+    # effect (docs/architecture.md: no side effects in save()) but to refuse. An event, once written, is
     # evidence; changing or removing it through the ORM is always a bug.
 
     def save(self, *, force_insert=False, force_update=False, using=None, update_fields=None):
