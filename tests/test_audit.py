@@ -112,14 +112,15 @@ def test_recording_a_session_is_recorded(client, therapist_a, patient_a):
 def test_acknowledging_an_alert_is_recorded(client, therapist_a, alert_a):
     client.force_login(therapist_a.user)
     mark = _mark()
-    client.post(reverse("tracker:alert_acknowledge", args=[alert_a.pk]), {"note": "Called."},
-                REMOTE_ADDR=ADDRESS)
+    client.post(reverse("tracker:alert_acknowledge", args=[alert_a.pk]),
+                {"outcome": "advised", "note": "Called."}, REMOTE_ADDR=ADDRESS)
     event = _only_event(after=mark)
     assert (event.action, event.user, event.patient, event.object_type, event.object_id) == (
         AuditAction.ACKNOWLEDGE, therapist_a.user, alert_a.session.patient, "alert", alert_a.pk
     )
     # A refused change (already acknowledged) records nothing more.
-    client.post(reverse("tracker:alert_acknowledge", args=[alert_a.pk]), {"note": "Again."})
+    client.post(reverse("tracker:alert_acknowledge", args=[alert_a.pk]),
+                {"outcome": "advised", "note": "Again."})
     assert _events_after(mark).count() == 1
 
 

@@ -75,6 +75,7 @@ MATRIX = {
     "tracker:home":             {"anon": 302, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 302},
     "tracker:alert_list":       {"anon": 302, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 302},
     "tracker:alert_acknowledge": {"method": "POST", "anon": 302, "therapist_a": 302, "therapist_b": 404, "lead_a": 302, "link_x": 302},
+    "tracker:alerts_acknowledge": {"method": "POST", "anon": 302, "therapist_a": 302, "therapist_b": 302, "lead_a": 302, "link_x": 302},
     "tracker:patient_list":     {"anon": 302, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 302},
     "tracker:patient_create":   {"anon": 302, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 302},
     "tracker:patient_detail":   {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
@@ -102,7 +103,8 @@ MATRIX = {
 POST_DATA = {
     "logout": {},
     "patient:set_language": {"language": "es"},
-    "tracker:alert_acknowledge": {"note": "Called the patient: fine."},
+    "tracker:alert_acknowledge": {"outcome": "advised", "note": "Called the patient: fine."},
+    "tracker:alerts_acknowledge": {"outcome": "advised", "alerts": ["1"]},
     "tracker:link_replace": {},
 }
 

@@ -96,8 +96,10 @@ def test_dashboard_query_count_does_not_grow(client, therapist_a, count, django_
     _populate(therapist_a.clinic, therapist_a.user, count)
     client.force_login(therapist_a.user)
     # session, user, clinics, then for each of 5 sections: its items and its count,
-    # and the clinics the user leads (the "Audit" menu item). A list: no audit event.
-    with django_assert_num_queries(14):
+    # the alerts' contact attempts, the open urgent alerts counted (the tab's
+    # title), and the clinics the user leads (the "Audit" menu item). A list:
+    # no audit event.
+    with django_assert_num_queries(16):
         client.get(reverse("tracker:home"))
 
 
@@ -105,9 +107,9 @@ def test_dashboard_query_count_does_not_grow(client, therapist_a, count, django_
 def test_alert_inbox_query_count_does_not_grow(client, therapist_a, count, django_assert_num_queries):
     _populate(therapist_a.clinic, therapist_a.user, count)
     client.force_login(therapist_a.user)
-    # session, user, paginator count, the page of alerts, the clinics the user leads
-    # (the "Audit" menu item). A list: no audit event.
-    with django_assert_num_queries(5):
+    # session, user, paginator count, the page of alerts, their contact attempts,
+    # the clinics the user leads (the "Audit" menu item). A list: no audit event.
+    with django_assert_num_queries(6):
         client.get(reverse("tracker:alert_list") + "?state=all")
 
 
@@ -115,21 +117,25 @@ def test_acknowledge_keeps_who_when_and_the_note(client, therapist_a, session_a)
     alert = _red_flag(session_a)
     client.force_login(therapist_a.user)
     response = client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]),
-                           {"note": "Called: went to A&E, fine.", "next": "/"})
+                           {"outcome": "emergency", "note": "Called: went to A&E, fine.", "next": "/"})
     assert response["Location"] == "/"
     alert.refresh_from_db()
     assert alert.acknowledged_by == therapist_a.user and alert.acknowledged_at is not None
-    assert alert.note == "Called: went to A&E, fine."
-    again = client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]), {"note": "Twice"}, follow=True)
+    assert (alert.outcome, alert.note) == ("emergency", "Called: went to A&E, fine.")
+    again = client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]),
+                        {"outcome": "advised", "note": "Twice"}, follow=True)
     assert "already acknowledged" in again.content.decode()
     alert.refresh_from_db()
     assert alert.note == "Called: went to A&E, fine."
 
 
-def test_acknowledge_needs_a_note(client, therapist_a, session_a):
+def test_acknowledge_needs_an_outcome_and_other_needs_a_note(client, therapist_a, session_a):
     alert = _red_flag(session_a)
     client.force_login(therapist_a.user)
-    response = client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]), {"note": "  "}, follow=True)
+    url = reverse("tracker:alert_acknowledge", args=[alert.pk])
+    response = client.post(url, {"note": "Called."}, follow=True)
+    assert "Choose what was done" in response.content.decode()
+    response = client.post(url, {"outcome": "other", "note": "  "}, follow=True)
     assert "Write a short note" in response.content.decode()
     alert.refresh_from_db()
     assert alert.acknowledged_at is None
@@ -138,10 +144,11 @@ def test_acknowledge_needs_a_note(client, therapist_a, session_a):
 def test_acknowledge_refuses_offsite_next_and_other_clinics(client, therapist_a, therapist_b, session_a):
     alert = _red_flag(session_a)
     client.force_login(therapist_b.user)
-    assert client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]), {"note": "x"}).status_code == 404
+    assert client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]),
+                       {"outcome": "advised"}).status_code == 404
     client.force_login(therapist_a.user)
     response = client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]),
-                           {"note": "ok", "next": "https://evil.example/"})
+                           {"outcome": "advised", "note": "ok", "next": "https://evil.example/"})
     assert response["Location"] == reverse("tracker:alert_list")
 
 
@@ -175,9 +182,9 @@ def test_staff_lists_cost_the_same_at_10_and_500_sessions(client, patients, djan
     alerts.evaluate_missed(FollowUp.objects.for_user(therapist).first())
     assert (sessions < 20) if patients == 1 else (sessions > 200)
     client.force_login(therapist)
-    with django_assert_num_queries(14):  # as in test_dashboard_query_count_does_not_grow
+    with django_assert_num_queries(16):  # as in test_dashboard_query_count_does_not_grow
         client.get(reverse("tracker:home"))
-    with django_assert_num_queries(5):  # as in test_alert_inbox_query_count_does_not_grow
+    with django_assert_num_queries(6):  # as in test_alert_inbox_query_count_does_not_grow
         client.get(reverse("tracker:alert_list") + "?state=all")
     with django_assert_num_queries(5):  # as in test_patient_list_query_count_does_not_grow
         client.get(reverse("tracker:patient_list"))

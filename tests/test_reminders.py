@@ -165,10 +165,12 @@ def test_running_the_command_twice_sends_one_message_per_follow_up(
     assert len(mail.outbox) == 1
     # The in-clinic check-in closed 12 h after the session, unanswered.
     assert first.getvalue().strip() == (
-        "Sent 1 reminder (1 email, 0 SMS), 0 failed; marked 1 check-in missed."
+        "Sent 1 reminder (1 email, 0 SMS), 0 failed; marked 1 check-in missed; "
+        "sent 0 urgent alert steps."
     )
     assert second.getvalue().strip() == (
-        "Sent 0 reminders (0 email, 0 SMS), 0 failed; marked 0 check-ins missed."
+        "Sent 0 reminders (0 email, 0 SMS), 0 failed; marked 0 check-ins missed; "
+        "sent 0 urgent alert steps."
     )
 
 
@@ -457,10 +459,13 @@ def test_a_closed_check_in_is_marked_missed_once_with_one_alert(session_a, hours
     assert Alert.objects.filter(rule=AlertRule.MISSED).count() == 1
 
 
-def test_a_second_missed_check_in_of_the_session_opens_no_second_alert(session_a, hours_after):
+def test_each_missed_check_in_opens_its_own_alert_once(session_a, hours_after):
     hours_after(37)  # in-clinic and 24 h both closed
     assert reminders.run().marked_missed == 2
-    assert Alert.objects.filter(rule=AlertRule.MISSED).count() == 1
+    missed = Alert.objects.filter(rule=AlertRule.MISSED)
+    assert sorted(missed.values_list("follow_up__time_point", flat=True)) == [0, 24]
+    assert reminders.run().marked_missed == 0
+    assert missed.count() == 2
 
 
 def test_answered_and_open_check_ins_are_not_marked_missed(session_a, hours_after):
@@ -608,13 +613,15 @@ call_command("send_due_reminders", *sys.argv[2:])
 """
 
 
-def _sent_emails(mail_dir):
+def _sent_emails(mail_dir, *, reminders=True):
+    """(subject, body) of the reminders written to ``mail_dir``, or of the staff alerts."""
     separator = b"\n" + b"-" * 79 + b"\n"
     for path in Path(mail_dir).glob("*.log"):
         for chunk in path.read_bytes().split(separator):
             if chunk.strip():
                 message = email.message_from_bytes(chunk)
-                if message["Auto-Submitted"]:  # a reminder, not a staff alert
+                # A reminder carries a way to stop reminders; a staff alert does not.
+                if bool(message["List-Unsubscribe"]) is reminders:
                     yield message["Subject"], message.get_payload(decode=True).decode()
 
 
@@ -640,6 +647,14 @@ def test_two_runs_at_once_send_each_reminder_exactly_once(tmp_path):
             "UPDATE tracker_patient SET reminder_channel = 'sms', phone = '+4477009' || id "
             "WHERE id % 2 = 0"
         )
+        # The demo's urgent alerts have waited 20 minutes: their first escalation is due.
+        connection.execute(
+            "UPDATE tracker_alert SET opened_at = datetime('now', '-20 minutes') "
+            "WHERE severity = 'urgent'"
+        )
+        urgent = connection.execute(
+            "SELECT COUNT(*) FROM tracker_alert WHERE severity = 'urgent'"
+        ).fetchone()[0]
 
     arrivals = tmp_path / "arrivals"
     arrivals.mkdir()
@@ -683,7 +698,20 @@ def test_two_runs_at_once_send_each_reminder_exactly_once(tmp_path):
               for out, _err in outputs]
     assert sum(int(m.group(1)) for m in counts) == reminded
     assert sum(int(m.group(2)) for m in counts) == missed
-    assert missed_alerts == missed_sessions
+    assert missed_alerts == missed, "each missed check-in opens its own alert, once"
+    assert missed_sessions <= missed
+
+    # Escalation, in the same two racing runs: each urgent alert's step 1 once,
+    # to the demo clinic's lead (the one lead; no urgent contacts set).
+    assert urgent >= 1, "the demo data should hold an urgent alert"
+    with sqlite3.connect(db) as connection:
+        steps = connection.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT alert_id) FROM tracker_alertstep WHERE step = 1"
+        ).fetchone()
+    assert steps == (urgent, urgent)
+    escalations = [subject for subject, _body in _sent_emails(tmp_path / "mail", reminders=False)
+                   if subject.startswith("Still open")]
+    assert len(escalations) == urgent
 
 
 def test_check_ins_closed_before_the_link_lifetime_are_not_alerted(session_a, frozen_now):

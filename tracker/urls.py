@@ -8,6 +8,7 @@ urlpatterns = [
     path("", dashboard.home, name="home"),
     path("alerts/", dashboard.alert_list, name="alert_list"),
     path("alerts/<int:pk>/acknowledge/", dashboard.acknowledge_alert, name="alert_acknowledge"),
+    path("alerts/acknowledge/", dashboard.acknowledge_alerts, name="alerts_acknowledge"),
     path("patients/", staff.PatientListView.as_view(), name="patient_list"),
     path("patients/new/", staff.PatientCreateView.as_view(), name="patient_create"),
     path("patients/<int:pk>/", staff.PatientDetailView.as_view(), name="patient_detail"),

@@ -2,6 +2,6 @@
 (``evaluate``) and telling the clinic (``notify``)."""
 
 from tracker.alerts.evaluate import evaluate_missed, evaluate_report
-from tracker.alerts.notify import notify_urgent
+from tracker.alerts.notify import escalate, notify_urgent
 
-__all__ = ["evaluate_missed", "evaluate_report", "notify_urgent"]
+__all__ = ["escalate", "evaluate_missed", "evaluate_report", "notify_urgent"]

@@ -1,22 +1,29 @@
 """Alert rules: what in a patient's reports needs a therapist's eyes.
 
-Each rule is a small function of the session's facts that returns a short
-reason when it fires, or None. Rules are evaluated when a report is saved
-and when a follow-up is marked missed; an alert is opened at most once per
-session and rule (a database constraint). Thresholds come from the clinic,
-because the literature gives no cut-offs (docs/clinical.md, section 5).
+Each rule is a small function of the event's facts. When it fires it
+returns what it saw as plain data (numbers and codes, stored as the alert's
+``facts``), or None. The words are made when the alert is read
+(``tracker.alerts.describe``), in the reader's language.
+
+Rules run when a report is saved and when a check-in is marked missed; each
+event opens its own alerts (a database constraint allows one per check-in and
+rule). Thresholds are clinic settings, because the literature gives no
+cut-offs (docs/clinical.md, section 5); a clinic may switch any attention
+rule off, never the warning signs.
 """
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _
-
-from tracker.choices import BruiseBand, Interference, TimePoint
+from tracker.choices import BruiseBand, Interference, RedFlag, TimePoint
 from tracker.models import AlertRule, Severity, SymptomReport
 
-logger = logging.getLogger(__name__)
+# About the smallest change in soreness a patient feels (docs/clinical.md, section 5).
+MEANINGFUL_RISE = 2
+LARGE_BRUISES = frozenset({BruiseBand.FROM_5_TO_10, BruiseBand.OVER_10})
+BREATHING_FLAGS = frozenset({RedFlag.BREATHING, RedFlag.COUGH})
+# Signs that need the emergency number now; infection alone needs a doctor today.
+EMERGENCY_FLAGS = frozenset(RedFlag.values) - {RedFlag.INFECTION}
 
 
 @dataclass(frozen=True)
@@ -29,96 +36,123 @@ class Facts:
     report: SymptomReport | None = None
     missed_follow_up: object | None = None
     lung_risk: bool = False
+    anticoagulants: bool = False
 
 
-def red_flag(facts: Facts) -> str | None:
+def guidance_for(flags) -> str:
+    """Which guidance a patient with these warning signs is shown: "emergency"
+    (call the emergency number now) or "doctor" (see a doctor or call the clinic today)."""
+    return "emergency" if set(flags) & EMERGENCY_FLAGS else "doctor"
+
+
+def red_flag(facts: Facts) -> dict | None:
     report = facts.report
     if report is None or not report.has_red_flag:
         return None
-    flags = "; ".join(str(label) for label in report.red_flags)
-    if facts.lung_risk:
-        return _("Needled near the chest or lung risk: %(flags)s") % {"flags": flags}
-    return flags
+    flags = [value for value in RedFlag.values if getattr(report, value)]
+    return {
+        "flags": flags,
+        "lung_risk": facts.lung_risk and bool(set(flags) & BREATHING_FLAGS),
+        "guidance": guidance_for(flags),
+        "hours": report.follow_up.time_point,
+    }
 
 
-def soreness_rising(facts: Facts) -> str | None:
+def soreness_rising(facts: Facts) -> dict | None:
     at24, at48 = facts.soreness.get(TimePoint.H24), facts.soreness.get(TimePoint.H48)
-    if at24 is not None and at48 is not None and at48 > at24:
-        return _("%(a)s/10 at 24 h, %(b)s/10 at 48 h") % {"a": at24, "b": at48}
+    if facts.report is None or facts.report.follow_up.time_point != TimePoint.H48:
+        return None
+    if at24 is not None and at48 is not None and at48 - at24 >= MEANINGFUL_RISE:
+        return {"at24": at24, "at48": at48}
     return None
 
 
-def soreness_high_48h(facts: Facts) -> str | None:
+def soreness_high_48h(facts: Facts) -> dict | None:
     at48 = facts.soreness.get(TimePoint.H48)
+    if facts.report is None or facts.report.follow_up.time_point != TimePoint.H48:
+        return None
     if at48 is not None and at48 >= facts.clinic.soreness_threshold:
-        return _("%(s)s/10 at 48 h (clinic threshold %(t)s)") % {
-            "s": at48, "t": facts.clinic.soreness_threshold,
-        }
+        return {"at48": at48, "threshold": facts.clinic.soreness_threshold}
     return None
 
 
-def soreness_at_72h(facts: Facts) -> str | None:
+def soreness_at_72h(facts: Facts) -> dict | None:
     at72 = facts.soreness.get(TimePoint.H72)
-    if at72 is not None and at72 > 0:
-        return _("%(s)s/10 at 72 h") % {"s": at72}
+    if facts.report is None or facts.report.follow_up.time_point != TimePoint.H72:
+        return None
+    if at72 is not None and at72 >= facts.clinic.soreness_72h_threshold:
+        return {"at72": at72, "threshold": facts.clinic.soreness_72h_threshold}
     return None
 
 
-def aggravation(facts: Facts) -> str | None:
+def aggravation(facts: Facts) -> dict | None:
     report = facts.report
     if report is not None and report.aggravation and report.follow_up.time_point >= TimePoint.H48:
-        return _("Original complaint worse at %(h)s h") % {"h": report.follow_up.time_point}
+        return {"hours": report.follow_up.time_point}
     return None
 
 
-LARGE_BRUISES = {BruiseBand.FROM_5_TO_10, BruiseBand.OVER_10}
-
-
-def bruise(facts: Facts) -> str | None:
+def bruise(facts: Facts) -> dict | None:
     report = facts.report
     if report is None:
         return None
-    reasons = []
-    if report.bruising in LARGE_BRUISES:
-        reasons.append(str(report.get_bruising_display()))
-    if report.bruise_growing:
-        reasons.append(_("growing"))
-    if report.bruise_elsewhere:
-        reasons.append(_("away from the needled places"))
-    return ", ".join(reasons) or None
+    large = report.bruising in LARGE_BRUISES
+    if not (large or report.bruise_growing or report.bruise_elsewhere):
+        return None
+    return {
+        "band": report.bruising if large else "",
+        "growing": report.bruise_growing,
+        "elsewhere": report.bruise_elsewhere,
+        "anticoagulants": facts.anticoagulants,
+    }
 
 
-def interference(facts: Facts) -> str | None:
+def bruise_severity(facts: Facts) -> str:
+    """Urgent for a patient on blood thinners whose bruise grows or who bleeds."""
+    report = facts.report
+    if facts.anticoagulants and report is not None and (report.bruise_growing or report.bleeding):
+        return Severity.URGENT
+    return Severity.ATTENTION
+
+
+def interference(facts: Facts) -> dict | None:
     report = facts.report
     if report is not None and report.interference in {
         Interference.QUITE_A_BIT, Interference.VERY_MUCH
     }:
-        return str(report.get_interference_display())
+        return {"level": report.interference}
     return None
 
 
-def missed(facts: Facts) -> str | None:
+def missed(facts: Facts) -> dict | None:
     follow_up = facts.missed_follow_up
     if follow_up is None:
         return None
-    return _("%(name)s not answered") % {"name": str(follow_up.check_in_name).capitalize()}
+    return {"hours": follow_up.time_point}
 
 
 @dataclass(frozen=True)
 class Rule:
     code: str
-    severity: str
-    check: Callable[[Facts], str | None] = field(repr=False)
+    severity: str | Callable[[Facts], str]
+    check: Callable[[Facts], dict | None] = field(repr=False)
+    # Warning signs cannot be switched off by a clinic.
+    optional: bool = True
+
+    def severity_for(self, facts: Facts) -> str:
+        return self.severity(facts) if callable(self.severity) else self.severity
 
 
 RULES = [
-    Rule(AlertRule.RED_FLAG, Severity.URGENT, red_flag),
+    Rule(AlertRule.RED_FLAG, Severity.URGENT, red_flag, optional=False),
     Rule(AlertRule.SORENESS_RISING, Severity.ATTENTION, soreness_rising),
     Rule(AlertRule.SORENESS_HIGH_48H, Severity.ATTENTION, soreness_high_48h),
     Rule(AlertRule.SORENESS_AT_72H, Severity.ATTENTION, soreness_at_72h),
     Rule(AlertRule.AGGRAVATION, Severity.ATTENTION, aggravation),
-    Rule(AlertRule.BRUISE, Severity.ATTENTION, bruise),
+    Rule(AlertRule.BRUISE, bruise_severity, bruise),
     Rule(AlertRule.INTERFERENCE, Severity.ATTENTION, interference),
     Rule(AlertRule.MISSED, Severity.ATTENTION, missed),
 ]
 
+# The rules a clinic may switch off, for its settings form.
+OPTIONAL_RULES = tuple(rule.code for rule in RULES if rule.optional)

@@ -182,12 +182,16 @@ def _chunk(rng, clinics, staff, start, size, sessions_per_patient, now, seed, co
                 nausea=first and plan["nausea"], rf_breathing=first and plan["red_flag"],
             ))
             if first and plan["red_flag"]:
-                alerts.append(Alert(session=session, clinic_id=session.clinic_id, rule=AlertRule.RED_FLAG, severity=Severity.URGENT,
-                                    opened_at=answer_at, detail="Warning sign reported"))
+                alerts.append(Alert(session=session, clinic_id=session.clinic_id, follow_up=follow_up,
+                                    rule=AlertRule.RED_FLAG, severity=Severity.URGENT,
+                                    opened_at=answer_at,
+                                    facts={"flags": ["rf_breathing"], "lung_risk": False,
+                                           "guidance": "emergency", "hours": 0}))
             if follow_up.time_point == TimePoint.H48 and soreness >= 4:
-                alerts.append(Alert(session=session, clinic_id=session.clinic_id, rule=AlertRule.SORENESS_HIGH_48H,
+                alerts.append(Alert(session=session, clinic_id=session.clinic_id, follow_up=follow_up,
+                                    rule=AlertRule.SORENESS_HIGH_48H,
                                     severity=Severity.ATTENTION, opened_at=answer_at,
-                                    detail=f"{soreness}/10 at 48 h"))
+                                    facts={"at48": soreness, "threshold": 4}))
     SymptomReport.objects.bulk_create(reports, batch_size=5000)
     Alert.objects.bulk_create(alerts, batch_size=2000)
     counts["patients"] += len(patients)

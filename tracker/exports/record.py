@@ -50,6 +50,7 @@ def patient_record(patient) -> dict:
             "sites",
             Prefetch("follow_ups", queryset=FollowUp.objects.select_related("report")),
             Prefetch("alerts", queryset=Alert.objects.order_by("opened_at", "pk")),
+            "alerts__attempts",
             "access_links",
         )
         .order_by("performed_at", "pk")
@@ -116,12 +117,19 @@ def _session(session, now) -> dict:
                 "id": alert.pk,
                 "rule": alert.rule,
                 "severity": alert.severity,
-                "detail": alert.detail,
+                "facts": alert.facts,
+                "follow_up_id": alert.follow_up_id,
                 "opened_at": _time(alert.opened_at),
                 "report_id": alert.report_id,
                 "acknowledged_at": _time(alert.acknowledged_at),
                 "acknowledged_by_id": alert.acknowledged_by_id,
+                "outcome": alert.outcome,
                 "note": alert.note,
+                "contact_attempts": [
+                    {"at": _time(attempt.at), "by_id": attempt.by_id,
+                     "outcome": attempt.outcome, "note": attempt.note}
+                    for attempt in alert.attempts.all()
+                ],
             }
             for alert in session.alerts.all()
         ],

@@ -1,4 +1,4 @@
-"""Forms for therapists (crispy, Bootstrap 5) and the patient's check-in."""
+"""Forms for therapists: patients, sessions, alerts (crispy, Bootstrap 5)."""
 
 
 from crispy_forms.helper import FormHelper
@@ -15,7 +15,7 @@ from tracker.choices import (
     TwitchBand,
 )
 from tracker.forms.patient import NRS_CHOICES
-from tracker.models import Clinic, Patient, Severity
+from tracker.models import ATTEMPT_OUTCOMES, Clinic, Outcome, Patient, Severity
 
 
 class PatientForm(forms.ModelForm):
@@ -160,8 +160,37 @@ class AlertFilterForm(forms.Form):
 
 
 class AcknowledgeForm(forms.Form):
-    note = forms.CharField(
-        label=_("Note"), max_length=1000, strip=True,
-        help_text=_("What you did, e.g. 'Called the patient; soreness easing; advised ice.'"),
-        error_messages={"required": _("Write a short note on what was done.")},
+    """What was done about one alert: an outcome, and a note (needed for "other")."""
+
+    outcome = forms.ChoiceField(
+        label=_("What was done"), choices=Outcome.choices,
+        error_messages={"required": _("Choose what was done.")},
     )
+    note = forms.CharField(
+        label=_("Note"), max_length=1000, strip=True, required=False,
+        help_text=_("e.g. 'Soreness easing; advised ice.' Needed for 'Other'."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("outcome") == Outcome.OTHER and not cleaned.get("note"):
+            self.add_error("note", _("Write a short note on what was done."))
+        return cleaned
+
+
+class BulkAcknowledgeForm(AcknowledgeForm):
+    """Several attention alerts acknowledged with one outcome (never urgent ones)."""
+
+    outcome = forms.ChoiceField(
+        label=_("What was done"),
+        choices=[(value, label) for value, label in Outcome.choices
+                 if value not in ATTEMPT_OUTCOMES],
+        error_messages={"required": _("Choose what was done.")},
+    )
+    alerts = forms.TypedMultipleChoiceField(
+        coerce=int, choices=(), error_messages={"required": _("Tick at least one alert.")},
+    )
+
+    def __init__(self, *args, alert_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["alerts"].choices = [(pk, pk) for pk in alert_ids]

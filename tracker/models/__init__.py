@@ -1,15 +1,28 @@
 """The tracker's models, one module per part of the flow (docs/architecture.md)."""
 
-from tracker.models.alerts import Alert, AlertRule, Severity
+from tracker.models.alerts import (
+    ATTEMPT_OUTCOMES,
+    Alert,
+    AlertRule,
+    AlertStep,
+    ContactAttempt,
+    Outcome,
+    Severity,
+)
 from tracker.models.audit import AuditAction, AuditEvent, AuditTrailIsAppendOnly
-from tracker.models.clinics import Clinic, Membership
+from tracker.models.clinics import Clinic, Membership, StaffProfile
 from tracker.models.followups import FollowUp, FollowUpState, SymptomReport
 from tracker.models.links import AccessLink
 from tracker.models.patients import Patient
 from tracker.models.sessions import NeedledSite, NeedlingSession
 
 __all__ = [
+    "ATTEMPT_OUTCOMES",
     "Alert",
+    "AlertStep",
+    "ContactAttempt",
+    "Outcome",
+    "StaffProfile",
     "AlertRule",
     "Severity",
     "AccessLink",

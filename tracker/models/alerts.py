@@ -11,7 +11,7 @@ class Severity(models.TextChoices):
 
 
 class AlertRule(models.TextChoices):
-    """Why an alert was opened. The rules themselves live in ``tracker.alerts``."""
+    """Why an alert was opened. The rules themselves live in ``tracker.alerts.rules``."""
 
     RED_FLAG = "red_flag", _("Warning sign reported")
     SORENESS_RISING = "soreness_rising", _("Soreness higher at 48 h than at 24 h")
@@ -21,6 +21,21 @@ class AlertRule(models.TextChoices):
     BRUISE = "bruise", _("Large, growing or distant bruise")
     INTERFERENCE = "interference", _("Soreness interferes with usual activities")
     MISSED = "missed", _("Check-in missed")
+
+
+class Outcome(models.TextChoices):
+    """What the clinic did about an alert. The first two close it; "no answer" and
+    "message left" record an attempt to reach the patient and keep it open."""
+
+    EMERGENCY = "emergency", _("Called: sent to emergency care")
+    ADVISED = "advised", _("Called: advised, no further action")
+    NO_ANSWER = "no_answer", _("Called: no answer")
+    MESSAGE_LEFT = "message_left", _("Message left")
+    OTHER = "other", _("Other (note required)")
+
+
+# Outcomes that record an attempt and leave the alert open.
+ATTEMPT_OUTCOMES = frozenset({Outcome.NO_ANSWER, Outcome.MESSAGE_LEFT})
 
 
 class AlertQuerySet(ClinicScopedQuerySet):
@@ -36,8 +51,15 @@ class AlertQuerySet(ClinicScopedQuerySet):
 class Alert(TrackerModel):
     """Something about a session that a therapist must look at.
 
-    At most one alert per session and rule: a rule that fires again for the
-    same session finds the alert already open (or already acknowledged).
+    One alert per event and rule: each report, and each check-in missed,
+    that meets a rule opens its own alert, whatever happened to the
+    session's earlier alerts (a second warning sign after an acknowledged
+    first one is a new alert, and is notified again). ``follow_up`` is the
+    check-in whose answer or silence raised it.
+
+    ``facts`` holds what the rule saw as numbers and codes, never words:
+    the words are made when the alert is read (``tracker.alerts.describe``),
+    in the reader's language, not the patient's.
     """
 
     session = models.ForeignKey(
@@ -49,19 +71,24 @@ class Alert(TrackerModel):
         "tracker.Clinic", on_delete=models.PROTECT, related_name="+", editable=False,
         db_index=False,
     )
+    follow_up = models.ForeignKey(
+        "tracker.FollowUp", on_delete=models.CASCADE, related_name="alerts",
+        db_index=False,  # alert_unique_follow_up_rule begins with it
+    )
     report = models.ForeignKey(
         "tracker.SymptomReport", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="alerts",
     )
     rule = models.CharField(max_length=24, choices=AlertRule.choices)
     severity = models.CharField(max_length=12, choices=Severity.choices)
-    detail = models.CharField(max_length=300, blank=True)
+    facts = models.JSONField(default=dict, blank=True)
     opened_at = models.DateTimeField()
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="acknowledged_alerts",
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
     note = models.TextField(blank=True, max_length=1000)
 
     objects = AlertQuerySet.as_manager()
@@ -69,7 +96,9 @@ class Alert(TrackerModel):
     class Meta:
         ordering = ["-opened_at"]
         constraints = [
-            models.UniqueConstraint(fields=["session", "rule"], name="alert_unique_session_rule"),
+            models.UniqueConstraint(
+                fields=["follow_up", "rule"], name="alert_unique_follow_up_rule"
+            ),
             models.CheckConstraint(
                 condition=models.Q(acknowledged_at__isnull=True)
                 | models.Q(acknowledged_by__isnull=False),
@@ -86,7 +115,59 @@ class Alert(TrackerModel):
             ),
             # The inbox with every alert (acknowledged too), in the same order.
             models.Index(fields=["clinic", "-severity", "-opened_at"], name="alert_clinic_time_idx"),
+            # The escalation job: open urgent alerts, oldest first, across clinics.
+            models.Index(
+                fields=["opened_at"],
+                condition=models.Q(acknowledged_at__isnull=True, severity="urgent"),
+                name="alert_open_urgent_idx",
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_rule_display()} (session {self.session_id})"
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.severity == Severity.URGENT
+
+
+class ContactAttempt(TrackerModel):
+    """A try to reach the patient about an alert that did not close it (no answer,
+    a message left): who tried, when, and what happened."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="attempts")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    note = models.TextField(blank=True, max_length=1000)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} for alert {self.alert_id}"
+
+
+class AlertStep(TrackerModel):
+    """One round of messages about an urgent alert: step 0 when it opens, then one
+    escalation step each time the clinic's escalation delay passes unacknowledged.
+
+    The row is the claim: (alert, step) is unique, so of two runs of the job
+    at once exactly one sends each step.
+    """
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="steps")
+    step = models.PositiveSmallIntegerField()
+    at = models.DateTimeField()
+    # How many staff were sent the step (emails and texts), and how many sends failed.
+    sent = models.PositiveSmallIntegerField(default=0)
+    failed = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["alert", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "step"], name="alertstep_unique_alert_step"),
+        ]
+
+    def __str__(self):
+        return f"Step {self.step} of alert {self.alert_id}"

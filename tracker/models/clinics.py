@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from tracker.choices import Role, TimePoint
+from tracker.choices import Language, Role, TimePoint
 from tracker.models.base import ClinicScopedQuerySet, TrackerModel
 
 
@@ -39,12 +39,44 @@ class Clinic(TrackerModel):
         max_length=16, default="112",
         help_text=_("The emergency services number patients are told to call (999, 911, 112…)."),
     )
-    soreness_threshold = models.PositiveSmallIntegerField(
-        default=4,
+    settled_max = models.PositiveSmallIntegerField(
+        _("settled at or below"), default=2,
         validators=[MinValueValidator(0), MaxValueValidator(10)],
         help_text=_(
-            "Soreness at 48 h at or above this adds a 72 h check-in and alerts the therapist. "
+            "Soreness at or below this counts as settled (0–10): it decides the 72-hour "
+            "check-in, the settled share in analytics and the alerts. Default 2 (mild)."
+        ),
+    )
+    soreness_threshold = models.PositiveSmallIntegerField(
+        _("alert at 48 h from"), default=4,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+        help_text=_(
+            "Soreness at 48 h at or above this alerts the therapist. "
             "The literature gives no cut-off; 4/10 is the default."
+        ),
+    )
+    soreness_72h_threshold = models.PositiveSmallIntegerField(
+        _("alert at 72 h from"), default=3,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+        help_text=_("Soreness at 72 h at or above this alerts the therapist; below it, it is recorded."),
+    )
+    attention_rules_off = models.JSONField(
+        _("attention alerts switched off"), default=list, blank=True,
+        help_text=_("Attention rules this clinic does not use. Warning signs always alert."),
+    )
+    urgent_contacts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="urgent_contact_for",
+        help_text=_(
+            "Staff told of every urgent alert, with the treating therapist, by email and by "
+            "text message where they have a mobile number."
+        ),
+    )
+    escalation_minutes = models.PositiveSmallIntegerField(
+        _("escalate after (minutes)"), default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text=_(
+            "An urgent alert not acknowledged this long is sent again to the clinic's leads "
+            "and urgent contacts, and again each time as long passes."
         ),
     )
     fixed_6h = models.BooleanField(
@@ -82,6 +114,14 @@ class Clinic(TrackerModel):
                 name="clinic_soreness_threshold_0_10",
             ),
             models.CheckConstraint(
+                condition=models.Q(settled_max__lte=10, soreness_72h_threshold__lte=10),
+                name="clinic_settled_and_72h_0_10",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(escalation_minutes__gte=1, escalation_minutes__lte=240),
+                name="clinic_escalation_minutes_in_range",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(window_opens_hours_before__lte=12)
                 & models.Q(window_closes_hours_after__gte=1, window_closes_hours_after__lte=24),
                 name="clinic_window_hours_in_range",
@@ -94,6 +134,14 @@ class Clinic(TrackerModel):
     @cached_property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def is_settled(self, soreness: int) -> bool:
+        """Whether ``soreness`` (NRS 0–10) counts as settled in this clinic."""
+        return soreness <= self.settled_max
+
+    def uses_rule(self, rule: str) -> bool:
+        """Whether this clinic's attention rule ``rule`` is on (warning signs always are)."""
+        return rule not in (self.attention_rules_off or ())
 
     @property
     def fixed_time_points(self) -> list[TimePoint]:
@@ -122,3 +170,31 @@ class Membership(TrackerModel):
 
     def __str__(self):
         return f"{self.user} at {self.clinic} ({self.get_role_display()})"
+
+
+class StaffProfile(TrackerModel):
+    """What a staff member sets for themselves: the language they read the app
+    and its messages in, and a mobile number for urgent alerts by text."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH,
+        help_text=_("Pages, emails and texts to you are in this language."),
+    )
+    mobile = models.CharField(
+        _("mobile number"), max_length=32, blank=True,
+        help_text=_("Urgent alerts are also sent here by text message, in international form (+44…)."),
+    )
+
+    def __str__(self):
+        return f"Profile of {self.user}"
+
+    @classmethod
+    def for_user(cls, user) -> "StaffProfile":
+        """The user's profile, or an unsaved default one (nothing is written by reading)."""
+        try:
+            return user.staff_profile
+        except cls.DoesNotExist:
+            return cls(user=user)

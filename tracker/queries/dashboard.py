@@ -7,10 +7,13 @@ number of queries whatever the size of the clinic.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
 from tracker import clock
-from tracker.models import Alert, Clinic, FollowUp, NeedlingSession
+from tracker.models import Alert, Clinic, ContactAttempt, FollowUp, NeedlingSession, Severity
+
+# Each alert card lists the tries to reach the patient, with who made them.
+ATTEMPTS = Prefetch("attempts", queryset=ContactAttempt.objects.select_related("by"))
 
 # The page is an overview: its counts give the totals, the inbox every alert.
 LIST_LIMIT = 10
@@ -70,5 +73,7 @@ def for_user(user, now, *, mine=False) -> dict[str, Section]:
         "missed": _section(
             follow_ups.missed_at(now).filter(closes_at__gte=now - MISSED_RECENT).order_by("-closes_at")
         ),
-        "alerts": _section(alerts.open().urgent_first()),
+        "alerts": _section(alerts.open().urgent_first().prefetch_related(ATTEMPTS)),
+        # For the tab's title: the open urgent alerts, counted.
+        "urgent": Section(items=[], count=alerts.open().filter(severity=Severity.URGENT).count()),
     }

@@ -67,6 +67,7 @@ class RunResult:
     )
     failed: int = 0
     marked_missed: int = 0
+    alert_steps: int = 0
 
     @property
     def sent_total(self) -> int:
@@ -316,7 +317,15 @@ def mark_missed(*, now=None, batch_size=BATCH_SIZE, result=None) -> RunResult:
 
 
 def run(*, now=None, batch_size=BATCH_SIZE) -> RunResult:
-    """One pass of the reminder job: send what is due, then record what was missed."""
+    """One pass of the job: urgent alerts' messages first, then reminders, then missed check-ins.
+
+    Urgent alerts go first and whatever the hour: a slow batch of reminders
+    never holds back a message about a warning sign.
+    """
     now = now or clock.now()
-    result = send_due_reminders(now=now, batch_size=batch_size)
-    return mark_missed(now=now, batch_size=batch_size, result=result)
+    result = RunResult(alert_steps=alerts.escalate(now=now))
+    send_due_reminders(now=now, batch_size=batch_size, result=result)
+    mark_missed(now=now, batch_size=batch_size, result=result)
+    # Missed check-ins may have opened urgent alerts (none today); their step 0
+    # went on commit, so nothing more to send here.
+    return result

@@ -4,7 +4,12 @@ One module per kind of change; the functions views and commands call are
 named here, so ``services.record_session(...)`` reads the same from any caller.
 """
 
-from tracker.services.alerts import acknowledge_alert
+from tracker.services.alerts import (
+    AlreadyAcknowledged,
+    acknowledge_alert,
+    acknowledge_many,
+    act_on_alert,
+)
 from tracker.services.links import (
     LinkReplacement,
     find_access_link,
@@ -22,6 +27,9 @@ from tracker.services.reports import FollowUpNotOpen, submit_report
 from tracker.services.sessions import record_session
 
 __all__ = [
+    "AlreadyAcknowledged",
+    "acknowledge_many",
+    "act_on_alert",
     "FollowUpNotOpen",
     "LinkReplacement",
     "acknowledge_alert",

@@ -1,5 +1,8 @@
 from django import template
 
+from tracker.alerts.describe import describe
+from tracker.models import ATTEMPT_OUTCOMES, Outcome
+
 register = template.Library()
 
 
@@ -7,3 +10,24 @@ register = template.Library()
 def state_at(follow_up, moment):
     """The follow-up's state at ``moment`` (see FollowUp.state_at)."""
     return follow_up.state_at(moment)
+
+
+@register.filter
+def alert_text(alert):
+    """The alert's facts in words, in the reader's language (see tracker.alerts.describe)."""
+    return describe(alert)
+
+
+@register.filter
+def tel_href(phone: str) -> str:
+    """A ``tel:`` address: the number's digits and a leading +, nothing else."""
+    return "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+
+
+@register.simple_tag
+def alert_outcomes(*, closing_only=False):
+    """What can be recorded about an alert; ``closing_only`` leaves out the attempts."""
+    return [
+        (value, label) for value, label in Outcome.choices
+        if not (closing_only and value in ATTEMPT_OUTCOMES)
+    ]

@@ -7,11 +7,12 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from tracker import clock, services
-from tracker.forms.staff import AcknowledgeForm, AlertFilterForm
-from tracker.models import Alert
+from tracker.forms.staff import AcknowledgeForm, AlertFilterForm, BulkAcknowledgeForm
+from tracker.models import Alert, Severity
 from tracker.queries import dashboard
 from tracker.security import audit
 from tracker.views.responses import safe_next
@@ -30,6 +31,7 @@ def alert_list(request):
     alerts = (
         Alert.objects.for_user(request.user)
         .select_related("session__patient__clinic", "acknowledged_by")
+        .prefetch_related(dashboard.ATTEMPTS)
         .urgent_first()
     )
     if form.is_valid():
@@ -37,31 +39,70 @@ def alert_list(request):
     else:
         alerts = alerts.open()
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
-    return render(request, "tracker/alert_list.html", {"form": form, "page_obj": page})
+    has_attention = any(
+        alert.severity == Severity.ATTENTION and not alert.acknowledged_at for alert in page
+    )
+    return render(request, "tracker/alert_list.html", {
+        "form": form, "page_obj": page, "has_attention": has_attention,
+    })
 
 
 @login_required
 @require_POST
 def acknowledge_alert(request, pk):
+    """Record what was done about one alert: it closes it, or adds an attempt to it."""
     alert = get_object_or_404(
         Alert.objects.for_user(request.user).select_related("session__patient"), pk=pk
     )
-    # Taken now: the service reloads the alert, which drops its cached session.
-    patient = alert.session.patient
     form = AcknowledgeForm(request.POST)
     if form.is_valid():
         try:
-            services.acknowledge_alert(
-                alert=alert, user=request.user, note=form.cleaned_data["note"],
-                request_ip=audit.client_ip(request),
+            done = services.act_on_alert(
+                alert=alert, user=request.user, outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"], request_ip=audit.client_ip(request),
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("Alert acknowledged."))
+            if isinstance(done, Alert):
+                messages.success(request, _("Alert acknowledged."))
+            else:
+                messages.success(request, _("Attempt recorded; the alert stays open."))
     else:
-        messages.error(request, " ".join(form.errors["note"]))
+        messages.error(request, " ".join(
+            str(message) for errors in form.errors.values() for message in errors
+        ))
+    return _back(request)
+
+
+@login_required
+@require_POST
+def acknowledge_alerts(request):
+    """Acknowledge the ticked attention alerts with one outcome."""
+    scoped = Alert.objects.for_user(request.user).open()
+    ids = [value for value in request.POST.getlist("alerts") if value.isdigit()]
+    chosen = list(scoped.filter(pk__in=ids).select_related("session__patient"))
+    form = BulkAcknowledgeForm(request.POST, alert_ids=[alert.pk for alert in chosen])
+    if form.is_valid():
+        try:
+            done = services.acknowledge_many(
+                alerts=chosen, user=request.user, outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"], request_ip=audit.client_ip(request),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, ngettext(
+                "%(count)s alert acknowledged.", "%(count)s alerts acknowledged.", done
+            ) % {"count": done})
+    else:
+        messages.error(request, " ".join(
+            str(message) for errors in form.errors.values() for message in errors
+        ))
+    return _back(request)
+
+
+def _back(request):
     if next_url := safe_next(request):
         return HttpResponseRedirect(next_url)
     return redirect("tracker:alert_list")
-

@@ -24,6 +24,7 @@ from django.views.generic import CreateView, DetailView, ListView
 from tracker import analytics, clock, services
 from tracker.forms.staff import PatientForm, SessionForm, SiteFormSet
 from tracker.models import Alert, AuditAction, FollowUp, NeedlingSession, Patient
+from tracker.queries import dashboard
 from tracker.queries.soreness import patient_soreness_svg, session_soreness_svg
 from tracker.security import audit
 from tracker.views.responses import svg_response
@@ -172,6 +173,10 @@ def session_detail(request, pk):
             "session": session,
             "patient": session.patient,
             "sites": session.sites.all(),
+            "alerts": list(
+                session.alerts.select_related("acknowledged_by")
+                .prefetch_related(dashboard.ATTEMPTS).urgent_first()
+            ),
             "follow_ups": [(fu, fu.state_at(now)) for fu in follow_ups],
             "link": link,
             "link_url": url,

@@ -10,8 +10,9 @@ def _plural(count, word):
 
 class Command(BaseCommand):
     help = (
-        "Send each check-in reminder that is due, once, and record check-ins whose window "
-        "has closed as missed. Safe to run every few minutes, and twice at once."
+        "Send urgent alerts' messages and escalations that are due, each check-in reminder "
+        "that is due, once, and record check-ins whose window has closed as missed. "
+        "Run it every minute; safe to run twice at once."
     )
 
     def add_arguments(self, parser):
@@ -28,5 +29,6 @@ class Command(BaseCommand):
         by_email, by_sms = result.sent[ReminderChannel.EMAIL], result.sent[ReminderChannel.SMS]
         self.stdout.write(
             f"Sent {_plural(result.sent_total, 'reminder')} ({by_email} email, {by_sms} SMS), "
-            f"{result.failed} failed; marked {_plural(result.marked_missed, 'check-in')} missed."
+            f"{result.failed} failed; marked {_plural(result.marked_missed, 'check-in')} missed; "
+            f"sent {_plural(result.alert_steps, 'urgent alert step')}."
         )

@@ -47,4 +47,33 @@
       if (first) first.focus();
     });
   }
+
+  // Live lists: <div data-live data-live-seconds="60"> is fetched again every
+  // so often and swapped in, with the page's title (Today counts its open
+  // urgent alerts there), so a new alert shows without a reload. Skipped while
+  // someone is typing in it, or the tab is hidden; the page's own "Refresh"
+  // link does the same without JavaScript.
+  var live = document.querySelector("[data-live]");
+  if (live && window.fetch && window.DOMParser) {
+    var seconds = parseInt(live.dataset.liveSeconds, 10) || 60;
+    var busy = function () {
+      var active = document.activeElement;
+      return active && live.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
+    };
+    var refresh = function () {
+      if (document.hidden || busy()) return;
+      fetch(window.location.href, { credentials: "same-origin", headers: { "X-Live-Refresh": "1" } })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (!html || busy()) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          var region = fresh.querySelector("[data-live]");
+          if (!region) return;
+          live.innerHTML = region.innerHTML;
+          document.title = fresh.title;
+        })
+        .catch(function () { /* offline for a moment: the next round tries again */ });
+    };
+    window.setInterval(refresh, seconds * 1000);
+  }
 })();
