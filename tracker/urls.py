@@ -20,6 +20,7 @@ urlpatterns = [
     path("sessions/<int:pk>/", staff.session_detail, name="session_detail"),
     path("sessions/<int:pk>/soreness.svg", staff.session_chart, name="session_chart"),
     path("sessions/<int:pk>/link/replace/", staff.replace_link, name="link_replace"),
+    path("account/", account.staff_settings, name="staff_settings"),
     path("account/two-step/", account.two_step, name="two_step"),
     path("account/two-step/verify/", account.two_step_verify, name="two_step_verify"),
     path("audit/", audit_trail.audit_list, name="audit_list"),

@@ -1,8 +1,13 @@
-"""Staff account forms: password confirmation and two-step sign-in codes."""
+"""Staff account forms: own settings, password confirmation and two-step sign-in codes."""
 
+import re
+
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from tracker.models import StaffProfile
 
 
 def _password_field():
@@ -61,3 +66,25 @@ class NewAppForm(CodeForm):
 
     def clean_password(self):
         return _check_password(self.user, self.cleaned_data["password"])
+
+
+class StaffSettingsForm(forms.ModelForm):
+    """A staff member's own settings: the language they read, a mobile for urgent alerts."""
+
+    class Meta:
+        model = StaffProfile
+        fields = ["language", "mobile"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_mobile(self):
+        mobile = "".join(self.cleaned_data["mobile"].split())
+        if mobile and not re.fullmatch(r"\+[1-9]\d{7,14}", mobile):
+            raise forms.ValidationError(
+                gettext_lazy("Give the number in international form: + then country code, "
+                             "e.g. +447700900123.")
+            )
+        return mobile

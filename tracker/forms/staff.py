@@ -179,7 +179,11 @@ class AcknowledgeForm(forms.Form):
 
 
 class BulkAcknowledgeForm(AcknowledgeForm):
-    """Several attention alerts acknowledged with one outcome (never urgent ones)."""
+    """One outcome for several attention alerts (never urgent ones, nor an attempt).
+
+    The ticked alerts are read by the view from what the user may see: an
+    id outside that is simply not among them.
+    """
 
     outcome = forms.ChoiceField(
         label=_("What was done"),
@@ -187,10 +191,3 @@ class BulkAcknowledgeForm(AcknowledgeForm):
                  if value not in ATTEMPT_OUTCOMES],
         error_messages={"required": _("Choose what was done.")},
     )
-    alerts = forms.TypedMultipleChoiceField(
-        coerce=int, choices=(), error_messages={"required": _("Tick at least one alert.")},
-    )
-
-    def __init__(self, *args, alert_ids=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["alerts"].choices = [(pk, pk) for pk in alert_ids]

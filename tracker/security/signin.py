@@ -25,17 +25,20 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_otp import user_has_device
 
 from tracker.choices import Role
-from tracker.models import Membership
+from tracker.models import Membership, StaffProfile
 
 # Session keys (seconds since the epoch, and what the second step still needs).
 SIGNED_IN_AT = "tracker.signed_in_at"
 LAST_SEEN_AT = "tracker.last_seen_at"
 TWO_STEP = "tracker.two_step"
+# The language the staff member chose for themselves (StaffProfile), kept in the
+# session at sign-in so that no page pays a query to read it.
+LANGUAGE = "tracker.language"
 
 # What TWO_STEP holds.
 VERIFY = "verify"  # has a device: must type a code before any staff page
@@ -90,6 +93,34 @@ def start_session(sender, request, user, **kwargs):
         request.session[TWO_STEP] = DONE
     else:
         request.session[TWO_STEP] = second_step_needed(user)
+    profile = StaffProfile.objects.filter(user=user).values_list("language", flat=True).first()
+    if profile:
+        remember_language(request, profile)
+
+
+def remember_language(request, language: str) -> None:
+    """Show this session's staff pages in ``language`` from the next request on."""
+    request.session[LANGUAGE] = language
+
+
+class StaffLanguageMiddleware:
+    """Staff pages in the language the staff member chose, whatever the browser says.
+
+    After LocaleMiddleware (the browser's language, for staff who chose
+    none) and the session. Patient pages set the patient's language
+    themselves, over this.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        language = session.get(LANGUAGE) if session is not None else None
+        if language in dict(settings.LANGUAGES):
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)
 
 
 def second_step_done(request):

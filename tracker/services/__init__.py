@@ -25,6 +25,7 @@ from tracker.services.patients import (
 )
 from tracker.services.reports import FollowUpNotOpen, submit_report
 from tracker.services.sessions import record_session
+from tracker.services.staff import save_staff_settings
 
 __all__ = [
     "AlreadyAcknowledged",
@@ -41,6 +42,7 @@ __all__ = [
     "lookup_access_link",
     "record_session",
     "replace_access_link",
+    "save_staff_settings",
     "set_reminders_consent",
     "submit_report",
 ]

@@ -1,4 +1,4 @@
-"""A member of staff's own sign-in: two-step set-up and code, and the lockout page.
+"""A member of staff's own account: settings, two-step set-up and code, the lockout page.
 
 Two-step sign-in uses time-based codes (TOTP, RFC 6238) from any
 authenticator app. While an app is being set up, its secret waits in the
@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
@@ -23,8 +24,10 @@ from django_otp import match_token
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tracker.forms.account import CodeForm, NewAppForm, PasswordForm
-from tracker.security import signin
+from tracker import services
+from tracker.forms.account import CodeForm, NewAppForm, PasswordForm, StaffSettingsForm
+from tracker.models import StaffProfile
+from tracker.security import audit, signin
 from tracker.views.responses import safe_next
 
 PENDING_KEY = "tracker.two_step_pending_key"
@@ -158,3 +161,19 @@ def locked_out(request, original_response=None, credentials=None):
     )
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response
+
+
+@login_required
+def staff_settings(request):
+    """The signed-in staff member's own settings: language, and a mobile for urgent texts."""
+    profile = StaffProfile.for_user(request.user)
+    form = StaffSettingsForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        profile = services.save_staff_settings(
+            profile=form.save(commit=False), request_ip=audit.client_ip(request)
+        )
+        signin.remember_language(request, profile.language)
+        with translation.override(profile.language):
+            messages.success(request, _("Your settings were saved."))
+        return redirect("tracker:staff_settings")
+    return render(request, "tracker/staff_settings.html", {"form": form})

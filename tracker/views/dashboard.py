@@ -79,22 +79,25 @@ def acknowledge_alert(request, pk):
 @require_POST
 def acknowledge_alerts(request):
     """Acknowledge the ticked attention alerts with one outcome."""
-    scoped = Alert.objects.for_user(request.user).open()
     ids = [value for value in request.POST.getlist("alerts") if value.isdigit()]
-    chosen = list(scoped.filter(pk__in=ids).select_related("session__patient"))
-    form = BulkAcknowledgeForm(request.POST, alert_ids=[alert.pk for alert in chosen])
-    if form.is_valid():
-        try:
-            done = services.acknowledge_many(
-                alerts=chosen, user=request.user, outcome=form.cleaned_data["outcome"],
-                note=form.cleaned_data["note"], request_ip=audit.client_ip(request),
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, ngettext(
-                "%(count)s alert acknowledged.", "%(count)s alerts acknowledged.", done
-            ) % {"count": done})
+    chosen = list(
+        Alert.objects.for_user(request.user).open().filter(pk__in=ids)
+        .select_related("session__patient")
+    )
+    if any(alert.severity == Severity.URGENT for alert in chosen):
+        messages.info(request, _("Urgent alerts are acknowledged one at a time."))
+        chosen = [alert for alert in chosen if alert.severity != Severity.URGENT]
+    form = BulkAcknowledgeForm(request.POST)
+    if not chosen:
+        messages.error(request, _("Tick at least one attention alert."))
+    elif form.is_valid():
+        done = services.acknowledge_many(
+            alerts=chosen, user=request.user, outcome=form.cleaned_data["outcome"],
+            note=form.cleaned_data["note"], request_ip=audit.client_ip(request),
+        )
+        messages.success(request, ngettext(
+            "%(count)s alert acknowledged.", "%(count)s alerts acknowledged.", done
+        ) % {"count": done})
     else:
         messages.error(request, " ".join(
             str(message) for errors in form.errors.values() for message in errors

@@ -26,6 +26,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from tracker import clock, services
+from tracker.alerts.rules import guidance_for
+from tracker.choices import RedFlag
 from tracker.forms.patient import FEELING_FINE, CheckInForm
 from tracker.models import FollowUpState, SymptomReport
 from tracker.models.followups import ANSWERABLE_STATES
@@ -188,6 +190,10 @@ def done(request, link, time_point):
         return render(request, "patient/link_not_found.html", _link_days(), status=404)
     context = _page_context(link)
     context["report"] = report
+    # "emergency" (call now) or "doctor" (infection alone: a doctor today).
+    context["guidance"] = guidance_for(
+        flag for flag in RedFlag.values if getattr(report, flag)
+    ) if report.has_red_flag else None
     context["trend"] = _trend([fu.report.soreness for fu in context["answered"]])
     return render(request, "patient/done.html", context)
 

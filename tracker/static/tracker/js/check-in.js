@@ -73,6 +73,40 @@
 
   // ---- What the patient sees -------------------------------------------------
 
+  // Which guidance answers with warning signs call for: "emergency" (call the
+  // emergency number now), "infection" (a doctor today) or null.
+  function warningIn(body) {
+    const flags = new URLSearchParams(body).getAll("red_flags").filter(function (flag) {
+      return flag && flag !== "none";
+    });
+    if (!flags.length) return null;
+    return flags.some(function (flag) { return flag !== "rf_infection"; }) ? "emergency" : "infection";
+  }
+
+  // The guidance comes first, before any news about sending: it must not wait
+  // for a network, and the page already holds its words.
+  function warningBanner(region, warning) {
+    const banner = document.createElement("div");
+    banner.className = "alert mb-3 " + (warning === "emergency" ? "alert-danger border-danger border-2" : "alert-warning");
+    banner.setAttribute("data-warning-banner", warning);
+    const title = document.createElement("p");
+    title.className = "h5 mb-2";
+    title.textContent = region.dataset[warning + "Title"];
+    banner.appendChild(title);
+    const text = document.createElement("p");
+    text.className = "mb-2";
+    text.textContent = region.dataset[warning + "Text"];
+    banner.appendChild(text);
+    if (warning === "emergency" && region.dataset.emergencyTel) {
+      const call = document.createElement("a");
+      call.className = "btn btn-danger btn-lg w-100";
+      call.href = "tel:" + region.dataset.emergencyTel;
+      call.textContent = region.dataset.emergencyCall;
+      banner.appendChild(call);
+    }
+    return banner;
+  }
+
   // The live region is always in the page and empty until there is news, so
   // that screen readers announce what is put into it.
   function showStatus(state) {
@@ -80,6 +114,10 @@
     if (!region) return;
     region.textContent = "";
     if (!state) return;
+    const warnings = state === "pending" ? waiting().map(function (entry) { return warningIn(entry.body); }) : [];
+    const warning = warnings.indexOf("emergency") !== -1 ? "emergency"
+      : warnings.indexOf("infection") !== -1 ? "infection" : null;
+    if (warning) region.appendChild(warningBanner(region, warning));
     const banner = document.createElement("div");
     banner.className = "offline-banner offline-banner-" + state;
     const title = document.createElement("p");
@@ -203,6 +241,16 @@
     if (button) button.disabled = true;
     send(entry, { interactive: true }).then(function () {
       if (button) button.disabled = false;
+    });
+  });
+
+  // Ticking a warning sign shows what to do at once, before anything is sent.
+  document.addEventListener("change", function (event) {
+    const input = event.target;
+    if (input.name !== "red_flags" || !input.form) return;
+    const warning = warningIn(new URLSearchParams(new FormData(input.form)).toString());
+    document.querySelectorAll("[data-warning-now]").forEach(function (box) {
+      box.hidden = box.dataset.warningNow !== warning;
     });
   });
 
