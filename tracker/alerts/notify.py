@@ -2,11 +2,11 @@
 
 Messages name no patient and no symptom: only a link to a page that needs a staff sign-in."""
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from tracker import site
 from tracker.alerts.rules import logger
 from tracker.models import Alert
 
@@ -20,7 +20,7 @@ def notify_urgent(alert: Alert) -> None:
     therapist = alert.session.therapist
     if not therapist.email:
         return
-    url = settings.SITE_URL + reverse("tracker:session_detail", args=[alert.session_id])
+    url = site.absolute_url(reverse("tracker:session_detail", args=[alert.session_id]))
     try:
         send_mail(
             subject=_("Urgent: a patient reported a warning sign"),
