@@ -178,6 +178,8 @@ def session_detail(request, pk):
             "qr_svg": qr_svg,
             # Within the check-in period a lost or shared link can be replaced.
             "can_replace_link": not session.patient.is_erased and now < session.links_expire_at,
+            # In development, where no phone may be at hand, a way to the patient's side.
+            "offer_patient_page": settings.DEBUG,
         },
     )
 
