@@ -61,6 +61,12 @@ test-postgres: install-test
 messages: install
 	$(compile_messages)
 
+# The README's pictures (docs/screenshots/*.png): a fresh demo database served on a
+# free port, photographed in Chromium as the therapist, the patient and the lead.
+screenshots: install-test
+	$(compile_messages)
+	$(BIN)/python docs/make_screenshots.py
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
