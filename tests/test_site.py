@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def _link_and_qr(client, session):
     html = client.get(reverse("tracker:session_detail", args=[session.pk])).content.decode()
     link = re.search(r'<input [^>]*id="link-url"[^>]*value="([^"]+)"', html).group(1)
-    qr = re.search(r'<div class="qr mx-auto mb-3">(<svg .*?</svg>)</div>', html, re.S).group(1)
+    qr = re.search(r'<div class="qr mx-auto mb-3">(<svg .*?</svg>)</div>', html, re.DOTALL).group(1)
     return link, qr
 
 
