@@ -4,7 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
 
-.PHONY: run test test-postgres install install-test clean messages
+.PHONY: run run-lan test test-postgres install install-test clean messages screenshots
+
+# Where `make run` serves: this machine only, on 127.0.0.1:8000. `make run-lan`
+# (the same as HOST=0.0.0.0) serves the local network too. Links, QR codes and
+# reminders carry ADDRESS:PORT, the address a browser reaches the server at:
+# HOST itself, or this machine's address on the network when serving on every
+# interface (found by tracker/devdata/lan.py; give ADDRESS=... to choose another).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+ADDRESS ?= $(if $(filter 0.0.0.0,$(HOST)),$(shell $(BIN)/python -m tracker.devdata.lan),$(HOST))
+SERVE = $(DEV) SITE_URL=http://$(ADDRESS):$(PORT) ALLOWED_HOSTS='$(ADDRESS),127.0.0.1,localhost,[::1]'
+ifeq ($(HOST),0.0.0.0)
+PATIENT_SIDE = open a session and scan its QR code with a phone on the same network \
+  (if the phone cannot connect, this machine's firewall may be blocking port $(PORT))
+else
+PATIENT_SIDE = on a session's page, \"Open the patient's page here\" opens it at phone width \
+  (make run-lan: on a phone)
+endif
 
 # Translations: the .po files are committed, the .mo files are built from them
 # here, before serving or testing. Needs GNU gettext's msgfmt.
@@ -14,17 +31,22 @@ $(DEV) $(BIN)/python manage.py compilemessages --ignore=$(VENV) --verbosity 0
 endef
 
 run: install
+	@test -n "$(ADDRESS)"
 	$(compile_messages)
 	$(DEV) $(BIN)/python manage.py migrate --noinput
 	$(DEV) $(BIN)/python manage.py seed_demo --if-empty
 	@echo ""
-	@echo "  Needle Aftercare is at http://127.0.0.1:8000"
+	@echo "  Needle Aftercare is at http://$(ADDRESS):$(PORT)"
 	@echo "  Demo logins (password for all: needle-demo-2026):"
 	@echo "    ana   therapist, Harbourside Physiotherapy"
 	@echo "    ben   therapist, Harbourside Physiotherapy"
 	@echo "    lena  clinic lead, Harbourside Physiotherapy"
+	@echo "  The patient's side: $(PATIENT_SIDE)."
 	@echo ""
-	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(SERVE) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+run-lan:
+	@$(MAKE) --no-print-directory run HOST=0.0.0.0
 
 test: install-test
 	$(compile_messages)
@@ -38,6 +60,12 @@ test-postgres: install-test
 
 messages: install
 	$(compile_messages)
+
+# The README's pictures (docs/screenshots/*.png): a fresh demo database served on a
+# free port, photographed in Chromium as the therapist, the patient and the lead.
+screenshots: install-test
+	$(compile_messages)
+	$(BIN)/python docs/make_screenshots.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -34,9 +34,11 @@ else:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Shown in patient links, QR codes and reminders, which leave the request
-# that made them (e.g. https://aftercare.example-clinic.org).
+# that made them (e.g. https://aftercare.example-clinic.org). Development may
+# leave it out: pages then use the address they were opened at, and messages
+# sent by commands http://127.0.0.1:8000 (tracker/site.py).
 SITE_URL = (
-    env_str("SITE_URL") or "http://127.0.0.1:8000"
+    (env_str("SITE_URL") or "").strip()
     if DEBUG
     else env_required("SITE_URL", "Set the public address patients' phones open, e.g. https://aftercare.example.org.")
 ).rstrip("/")

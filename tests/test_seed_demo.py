@@ -1,10 +1,24 @@
 """The demo data: alive around the current time, and the same for the same seed."""
 
-import pytest
-from django.core.management import call_command
+import io
+import re
 
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from tests.factories import UserFactory
 from tracker import clock
-from tracker.models import Clinic, FollowUp, NeedlingSession, Patient, SymptomReport
+from tracker.models import (
+    Alert,
+    Clinic,
+    FollowUp,
+    Membership,
+    NeedlingSession,
+    Patient,
+    Severity,
+    SymptomReport,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +63,43 @@ def test_same_seed_same_data(frozen_now):
     Patient.objects.all().delete()
     call_command("seed_demo", "--patients", "6", "--seed", "8")
     assert _snapshot() != first
+
+
+def test_seed_demo_on_an_empty_database_loads_clinic_and_staff_and_says_what_it_made(frozen_now):
+    frozen_now(clock.now())
+    out = io.StringIO()
+    call_command("seed_demo", "--patients", "8", stdout=out)
+    assert set(get_user_model().objects.values_list("username", flat=True)) == {"ana", "ben", "lena"}
+    assert Membership.objects.count() == 3 and Clinic.objects.count() == 1
+
+    line, = out.getvalue().splitlines()
+    numbers = re.fullmatch(
+        r"Added 8 demo patients: (\d+) sessions, (\d+) check-ins answered, (\d+) alerts \((\d+) urgent\)\.",
+        line,
+    )
+    assert numbers, line
+    assert [int(n) for n in numbers.groups()] == [
+        NeedlingSession.objects.count(), SymptomReport.objects.count(),
+        Alert.objects.count(), Alert.objects.filter(severity=Severity.URGENT).count(),
+    ]
+
+    # With a clinic already there, more patients join it.
+    call_command("seed_demo", "--patients", "2", "--seed", "2", stdout=io.StringIO())
+    assert Clinic.objects.count() == 1 and Patient.objects.count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seeding_sends_no_email(mailoutbox):
+    # A real commit, as on the command line: the urgent alert's email would go out then.
+    call_command("seed_demo", "--patients", "4", stdout=io.StringIO())
+    urgent = Alert.objects.get(severity=Severity.URGENT)
+    assert urgent.session.therapist.email  # someone the alert would have emailed
+    assert mailoutbox == []
+
+
+def test_seed_demo_never_overwrites_accounts_of_a_database_without_a_clinic():
+    admin = UserFactory(username="admin")
+    with pytest.raises(CommandError, match="users but no clinic"):
+        call_command("seed_demo")
+    admin.refresh_from_db()
+    assert admin.username == "admin" and not Clinic.objects.exists()

@@ -180,3 +180,18 @@ def test_a_member_of_two_clinics_sees_both(client, therapist_a, therapist_b, pat
     client.force_login(therapist_a.user)
     response = client.get(reverse("tracker:patient_list"))
     assert {p.pk for p in response.context["patient_list"]} == {patient_a.pk, other.pk}
+
+
+def test_in_development_the_session_page_opens_the_patients_page_here(
+    client, settings, therapist_a, session_a, link_token
+):
+    client.force_login(therapist_a.user)
+    url = reverse("tracker:session_detail", args=[session_a.pk])
+    settings.DEBUG = True
+    page = client.get(url).content.decode()
+    assert "Open the patient's page here" in page
+    assert f'href="http://testserver/f/{link_token}/" target="_blank"' in page
+    assert "at phone width" in page
+
+    settings.DEBUG = False
+    assert "Open the patient" not in client.get(url).content.decode()

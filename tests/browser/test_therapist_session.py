@@ -93,3 +93,23 @@ def test_therapist_records_a_session_and_gets_the_patients_link(
     patient_phone = make_page(PHONE)
     patient_phone.goto(link.input_value())
     expect(patient_phone.get_by_text("How do you feel right after the session?")).to_be_visible()
+
+
+def test_in_development_the_session_page_opens_the_patients_page_at_phone_width(
+    desktop_page, live_server, settings, recorded_session, therapist
+):
+    settings.SITE_URL = live_server.url
+    settings.DEBUG = True
+    page = desktop_page
+    page.goto(f"{live_server.url}/accounts/login/?next=/sessions/{recorded_session.pk}/")
+    page.get_by_label("Username").fill(therapist.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    with page.expect_popup() as opened:
+        page.get_by_role("link", name="Open the patient's page here").click()
+    patient_page = opened.value
+    expect(patient_page.get_by_text("How do you feel right after the session?")).to_be_visible()
+    assert patient_page.url == page.locator("#link-url").input_value()
+    assert patient_page.evaluate("window.innerWidth") <= 400
+    assert patient_page.evaluate("window.opener") is None

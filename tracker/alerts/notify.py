@@ -29,7 +29,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from tracker import clock
+from tracker import clock, site
 from tracker.choices import Role
 from tracker.models import Alert, AlertRule, AlertStep, Severity, StaffProfile
 from tracker.reminders import sms
@@ -113,7 +113,7 @@ def recipients(alert: Alert, step: int) -> list:
 
 def _send(alert: Alert, step: int, now) -> StepResult:
     sent = failed = 0
-    url = settings.SITE_URL + reverse("tracker:session_detail", args=[alert.session_id])
+    url = site.absolute_url(reverse("tracker:session_detail", args=[alert.session_id]))
     waited = max(1, int((now - alert.opened_at).total_seconds() // 60))
     sms_backend = None
     for user in recipients(alert, step):

@@ -2,8 +2,9 @@
 
 Used by ``manage.py seed_demo`` so that the demo always shows sessions from
 this morning, yesterday and the two days before, with check-ins answered,
-open now and missed. Everything goes through the same services as the real
-pages. The same seed gives the same people, sessions and answers.
+open now and missed; about half the patients also have an earlier, settled
+session 8 to 20 days ago. Everything goes through the same services as the
+real pages. The same seed gives the same people, sessions and answers.
 """
 
 import random
@@ -11,6 +12,7 @@ import uuid
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
 
 from tracker import clock, services
 from tracker.choices import (
@@ -27,7 +29,15 @@ from tracker.choices import (
     TwitchBand,
     TwitchingFelt,
 )
-from tracker.models import Clinic, FollowUp, Patient
+from tracker.models import (
+    Alert,
+    Clinic,
+    FollowUp,
+    NeedlingSession,
+    Patient,
+    Severity,
+    SymptomReport,
+)
 
 FIRST_NAMES = [
     "Maya", "Jonas", "Priya", "Tom", "Lucía", "Omar", "Grace", "Mateo", "Hannah", "Kwame",
@@ -150,4 +160,17 @@ def _answers(rng, soreness, *, red_flag=False):
         "after_effects": effects,
         "red_flags": [RedFlag.BREATHING] if red_flag else [],
         "note": "Sharp pain when I breathe in since this morning." if red_flag else "",
+    }
+
+
+def counts(patients: list[Patient]) -> dict[str, int]:
+    """What ``seed`` made for ``patients``: sessions, answered check-ins, alerts, urgent alerts."""
+    sessions = NeedlingSession.objects.filter(patient__in=patients)
+    alerts = Alert.objects.filter(session__in=sessions).aggregate(
+        alerts=Count("pk"), urgent=Count("pk", filter=Q(severity=Severity.URGENT))
+    )
+    return {
+        "sessions": sessions.count(),
+        "check_ins": SymptomReport.objects.filter(follow_up__session__in=sessions).count(),
+        **alerts,
     }

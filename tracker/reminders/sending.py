@@ -32,7 +32,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from tracker import alerts, clock
+from tracker import alerts, clock, site
 from tracker.choices import ReminderChannel, TimePoint
 from tracker.models import AccessLink, FollowUp
 from tracker.reminders import sms
@@ -129,8 +129,8 @@ def build_message(follow_up, token: str) -> Message:
     context = {
         "clinic_name": patient.clinic.name,
         "hours": follow_up.time_point,
-        "check_in_url": settings.SITE_URL + reverse("patient:check_in", args=[token]),
-        "stop_url": settings.SITE_URL + reverse("patient:stop_reminders", args=[token]),
+        "check_in_url": site.absolute_url(reverse("patient:check_in", args=[token])),
+        "stop_url": site.absolute_url(reverse("patient:stop_reminders", args=[token])),
     }
     with translation.override(patient.language):
         subject = render_to_string("reminders/email_subject.txt", context)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView
 
-from tracker import analytics, clock, services
+from tracker import analytics, clock, services, site
 from tracker.forms.staff import PatientForm, SessionForm, SiteFormSet
 from tracker.models import Alert, AuditAction, FollowUp, NeedlingSession, Patient
 from tracker.queries import dashboard
@@ -161,7 +161,7 @@ def session_detail(request, pk):
     link = session.access_links.usable_at(clock.now()).first()
     url = qr_svg = None
     if link is not None:
-        url = settings.SITE_URL + reverse("patient:check_in", args=[link.token])
+        url = site.absolute_url(reverse("patient:check_in", args=[link.token]), request)
         qr_svg = segno.make(url, error="m").svg_inline(
             dark="#212529", omitsize=True, title=_("QR code of the patient's link")
         )
@@ -183,6 +183,8 @@ def session_detail(request, pk):
             "qr_svg": qr_svg,
             # Within the check-in period a lost or shared link can be replaced.
             "can_replace_link": not session.patient.is_erased and now < session.links_expire_at,
+            # In development, where no phone may be at hand, a way to the patient's side.
+            "offer_patient_page": settings.DEBUG,
         },
     )
 

@@ -18,6 +18,17 @@
     });
   });
 
+  // "Open the patient's page here" (session page, development only): in a
+  // window the size of a phone. Without script the link opens a new tab.
+  document.querySelectorAll("[data-phone-window]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var opened = window.open(link.href, "patient-page", "popup,width=390,height=844");
+      if (!opened) return;
+      opened.opener = null;
+      event.preventDefault();
+    });
+  });
+
   // A muscle over the chest wall, neck, shoulder girdle or upper back ticks
   // the risk box at once (the server sets it on save whatever happens here).
   var chestWall = document.querySelector("[data-chest-wall-muscles]");
