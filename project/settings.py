@@ -301,6 +301,11 @@ ACCESS_LINK_LIFETIME_DAYS = env_int("ACCESS_LINK_LIFETIME_DAYS", 7)
 # lookups in a one-minute window, and lookups of tokens that match no link in
 # a one-hour window. Past either, the address gets a 429 page until the window
 # ends. Counted in the cache: with several app servers, share it (CACHE_URL).
+# How often Today fetches its lists again in an open browser tab (seconds).
+LIVE_REFRESH_SECONDS = env_int("LIVE_REFRESH_SECONDS", 60)
+if LIVE_REFRESH_SECONDS < 1:
+    raise ImproperlyConfigured("LIVE_REFRESH_SECONDS must be 1 or more.")
+
 LINK_LOOKUPS_PER_MINUTE = env_int("LINK_LOOKUPS_PER_MINUTE", 60)
 LINK_MISSES_PER_HOUR = env_int("LINK_MISSES_PER_HOUR", 20)
 if LINK_LOOKUPS_PER_MINUTE < 1 or LINK_MISSES_PER_HOUR < 1:

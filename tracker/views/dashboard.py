@@ -1,5 +1,6 @@
 """The therapist's home page and the alert inbox."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -22,7 +23,10 @@ from tracker.views.responses import safe_next
 def home(request):
     mine = request.GET.get("mine") == "1"
     sections = dashboard.for_user(request.user, clock.now(), mine=mine)
-    return render(request, "tracker/home.html", {"sections": sections, "mine": mine, "now": clock.now()})
+    return render(request, "tracker/home.html", {
+        "sections": sections, "mine": mine, "now": clock.now(),
+        "live_seconds": settings.LIVE_REFRESH_SECONDS,
+    })
 
 
 @login_required
