@@ -17,6 +17,10 @@ pytestmark = pytest.mark.django_db
 class _Clinic:
     soreness_threshold = 4
     soreness_72h_threshold = 3
+    settled_max = 2
+
+    def is_settled(self, soreness):
+        return soreness <= self.settled_max
 
 
 def _facts(soreness=None, report=None, **kwargs):
@@ -31,11 +35,12 @@ def _report(time_point=24, **fields):
 
 @pytest.mark.parametrize(
     ("soreness", "fires"),
-    [({24: 2, 48: 4}, True), ({24: 2, 48: 3}, False), ({24: 0, 48: 2}, True),
-     ({24: 3, 48: 3}, False), ({48: 5}, False)],
+    [({24: 2, 48: 4}, True), ({24: 2, 48: 3}, False), ({24: 1, 48: 3}, True),
+     ({24: 0, 48: 2}, False), ({24: 3, 48: 3}, False), ({48: 5}, False)],
 )
-def test_soreness_rising_needs_two_points(soreness, fires):
-    """A rise of one point is within what patients feel as no change."""
+def test_soreness_rising_needs_two_points_to_unsettled_soreness(soreness, fires):
+    """A rise of one point is within what patients feel as no change; a rise that
+    ends settled (0 to 2) is no news."""
     found = rules.soreness_rising(_facts(soreness, report=_report(48)))
     assert (found is not None) is fires
     if fires:

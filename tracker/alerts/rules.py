@@ -62,7 +62,12 @@ def soreness_rising(facts: Facts) -> dict | None:
     at24, at48 = facts.soreness.get(TimePoint.H24), facts.soreness.get(TimePoint.H48)
     if facts.report is None or facts.report.follow_up.time_point != TimePoint.H48:
         return None
-    if at24 is not None and at48 is not None and at48 - at24 >= MEANINGFUL_RISE:
+    # A rise that ends settled (0 to 2, say) is no news: only a felt rise to
+    # soreness that has not settled is.
+    if (
+        at24 is not None and at48 is not None
+        and at48 - at24 >= MEANINGFUL_RISE and not facts.clinic.is_settled(at48)
+    ):
         return {"at24": at24, "at48": at48}
     return None
 

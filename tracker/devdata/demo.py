@@ -80,6 +80,8 @@ def seed(*, patients: int, seed: int, clinic: Clinic | None = None) -> list[Pati
             reminders_consent=True,
             consent_changed_at=now - timedelta(days=30),
             email=f"patient{index}@example.com",
+            # From the range set aside for fiction (07700 900000–900999): rings no one.
+            phone=f"+447700900{index % 1000:03d}",
         )
         created.append(patient)
         days_ago = DAYS_AGO_CYCLE[index % len(DAYS_AGO_CYCLE)]
