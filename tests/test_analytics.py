@@ -121,7 +121,9 @@ def test_rates_per_session_by_hand(clinic, four_sessions):
     result = analytics.rates(Filters(clinic=clinic))
     assert (result.sessions, result.n) == (5, 4)  # the unanswered session is not in n
     by_key = {row.key: row for row in result.rows}
-    assert [row.key for row in result.rows] == ["bruising", "bleeding", "aggravation", "any_minor"]
+    assert [row.key for row in result.rows] == [
+        "bruising", "bleeding", "aggravation", "any_minor", "warning_sign"
+    ]
     # Bruising 1/4, bleeding 2/4 (twice in one session counts once), nothing worse,
     # any minor after-effect 3/4.
     assert (by_key["bruising"].events, by_key["bruising"].percent) == (1, Decimal("25.0"))
@@ -137,6 +139,25 @@ def test_rates_per_session_by_hand(clinic, four_sessions):
     )
 
 
+def test_rates_count_finished_follow_ups_only_and_bleeding_that_does_not_stop(
+    clinic, therapist_a, patient_a
+):
+    finished = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
+    answer(finished, 0, red_flags=["rf_bleeding"])
+    in_follow_up = make_session(patient=patient_a, therapist=therapist_a.user,
+                                performed_at=MONDAY + timedelta(days=20))
+    answer(in_follow_up, 0, bruising=BruiseBand.FROM_5_TO_10)
+    now = MONDAY + timedelta(days=20, hours=5)  # the second session's 24 h is still to come
+    result = analytics.rates(Filters(clinic=clinic), now=now)
+    assert (result.sessions, result.n, result.in_follow_up) == (2, 1, 1)
+    by_key = {row.key: row.events for row in result.rows}
+    assert by_key == {"bruising": 0, "bleeding": 1, "aggravation": 0, "any_minor": 1,
+                      "warning_sign": 1}
+    later = analytics.rates(Filters(clinic=clinic), now=now + timedelta(days=4))
+    assert (later.n, later.in_follow_up) == (2, 0)
+    assert {row.key: row.events for row in later.rows}["bruising"] == 1
+
+
 def test_rates_of_no_answered_session_have_no_rows(clinic, therapist_a, patient_a):
     make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
     result = analytics.rates(Filters(clinic=clinic))
@@ -150,10 +171,15 @@ def test_published_rates_cite_their_sources_and_never_pain_after_treatment():
         ("Brady et al. 2014", "bleeding"): Decimal("4.65"),
         ("Brady et al. 2014", "aggravation"): Decimal("0.88"),
         ("Brady et al. 2014", "any_minor"): Decimal("19.18"),
+        ("Brady et al. 2014", "warning_sign"): Decimal("0.04"),
         ("Boyce et al. 2020", "bruising"): Decimal("7.7"),
         ("Boyce et al. 2020", "bleeding"): Decimal("16"),
         ("Boyce et al. 2020", "any_minor"): Decimal("36.7"),
+        ("Boyce et al. 2020", "warning_sign"): Decimal("0.1"),
     }
+    # Only rates that count what the clinic counts are drawn beside its own.
+    drawn = {(r.source.short, r.effect) for r in analytics.PUBLISHED_RATES if r.drawn}
+    assert {effect for _source, effect in drawn} == {"bruising", "bleeding", "aggravation"}
     assert Decimal("2.19") not in values.values()
     assert "J Man Manip Ther 2014;22(3):134–140" in analytics.BRADY_2014.citation
     assert "Int J Sports Phys Ther 2020;15(1):103–113" in analytics.BOYCE_2020.citation
@@ -298,17 +324,22 @@ def test_settled_share_by_hand(clinic, therapist_a, patient_a):
 
     session_with(h24=0, h48=0)
     session_with(h24=1, h48=0)
-    session_with(h24=2, h48=3, h72=1)  # rising at 48 h: a 72 h check-in is added
+    session_with(h24=2, h48=3, h72=1)  # not settled at 48 h: a 72 h check-in is added
     session_with(h24=5)  # 48 h never answered: not in the 48 h denominator
     session_with(h0=4)  # no answer at 24 h or later
 
     result = analytics.settled(Filters(clinic=clinic))
-    # 24 h: 0 and 1 settled of 0, 1, 2, 5 -> 2/4; 48 h: 0, 0 of 0, 0, 3 -> 2/3; 72 h: 1/1.
+    # Settled is 2/10 or less (the clinic's default).
+    # 24 h: 0, 1, 2 settled of 0, 1, 2, 5 -> 3/4; 48 h: 0, 0 of 0, 0, 3 -> 2/3; 72 h: 1/1.
     assert [(r.hours, r.settled, r.n, r.percent) for r in result] == [
-        (24, 2, 4, Decimal("50.0")),
+        (24, 3, 4, Decimal("75.0")),
         (48, 2, 3, Decimal("66.7")),
         (72, 1, 1, Decimal("100.0")),
     ]
+    clinic.settled_max = 0
+    clinic.save()
+    result = analytics.settled(Filters(clinic=clinic))
+    assert [(r.hours, r.settled) for r in result] == [(24, 1), (48, 2), (72, 0)]
 
 
 # ---------------------------------------------------------------------------
@@ -578,7 +609,8 @@ def test_rates_table_and_csv_by_hand(client, clinic, therapist_a, four_sessions,
         ["Bruising", "1", "4", "25.0", "4.6", "69.9", "7.55", "7.7"],
         ["Bleeding", "2", "4", "50.0", "15.0", "85.0", "4.65", "16"],
         ["Original symptoms worse", "0", "4", "0.0", "0.0", "49.0", "0.88", ""],
-        ["Any minor after-effect", "3", "4", "75.0", "30.1", "95.4", "19.18", "36.7"],
+        ["Any after-effect", "3", "4", "75.0", "30.1", "95.4", "19.18", "36.7"],
+        ["Any warning sign", "0", "4", "0.0", "0.0", "49.0", "0.04", "0.1"],
     ]
 
 

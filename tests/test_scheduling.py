@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import answers, make_session
-from tracker import services
+from tracker import reminders, services
 from tracker.choices import TimePoint
-from tracker.models import FollowUpState
+from tracker.models import Clinic, FollowUpState
 from tracker.services import scheduling
 
 pytestmark = pytest.mark.django_db
@@ -72,12 +72,18 @@ def test_queryset_filters_match_state_at(session_a, hours):
 
 
 @pytest.mark.parametrize(
-    ("at24", "at48", "threshold", "expected"),
-    [(3, 2, 4, False), (3, 4, 4, True), (1, 2, 4, True), (None, 3, 4, False), (5, 3, 3, True), (0, 0, 4, False)],
+    ("at24", "at48", "settled_max", "expected"),
+    [
+        (3, 2, 2, False), (3, 3, 2, True), (1, 3, 2, True), (None, 3, 2, True),
+        (5, 3, 3, False), (0, 0, 2, False),
+        # 48 h missed: ask at 72 h only if 24 h had not settled
+        (6, None, 2, True), (2, None, 2, False), (None, None, 2, False),
+    ],
 )
-def test_needs_72h_follow_up(at24, at48, threshold, expected):
+def test_needs_72h_follow_up_uses_the_clinics_meaning_of_settled(at24, at48, settled_max, expected):
+    clinic = Clinic(settled_max=settled_max)
     assert scheduling.needs_72h_follow_up(
-        soreness_24h=at24, soreness_48h=at48, threshold=threshold
+        clinic=clinic, soreness_24h=at24, soreness_48h=at48
     ) is expected
 
 
@@ -89,7 +95,7 @@ def _answer(session, time_point, soreness):
 
 def test_unsettled_48h_report_adds_a_72h_follow_up_once(session_a):
     _answer(session_a, TimePoint.H24, 2)
-    _answer(session_a, TimePoint.H48, 3)  # rising
+    _answer(session_a, TimePoint.H48, 3)  # above the default 2/10
     h72 = session_a.follow_ups.get(time_point=TimePoint.H72)
     assert h72.due_at == session_a.performed_at + timedelta(hours=72)
     assert session_a.follow_ups.count() == 4
@@ -125,3 +131,18 @@ def test_clinic_settings_choose_fixed_time_points_and_windows(patient_a, therapi
     assert list(session.follow_ups.values_list("time_point", flat=True)) == [0, 6, 24, 48, 72]
     day1 = session.follow_ups.get(time_point=TimePoint.H24)
     assert day1.closes_at - day1.opens_at == timedelta(hours=7)
+
+
+def test_a_missed_48h_check_in_after_unsettled_24h_adds_a_72h_check_in(session_a, frozen_now):
+    _answer(session_a, TimePoint.H24, 6)
+    frozen_now(session_a.performed_at + timedelta(hours=61))  # the 48 h window has closed
+    reminders.run()
+    h72 = session_a.follow_ups.get(time_point=TimePoint.H72)
+    assert h72.state_at(session_a.performed_at + timedelta(hours=72)) == "open"
+
+
+def test_a_missed_48h_check_in_after_settled_24h_adds_nothing(session_a, frozen_now):
+    _answer(session_a, TimePoint.H24, 2)
+    frozen_now(session_a.performed_at + timedelta(hours=61))
+    reminders.run()
+    assert not session_a.follow_ups.filter(time_point=TimePoint.H72).exists()

@@ -24,7 +24,7 @@ def _rates_svg(result: analytics.Rates, title: str) -> bytes:
         [
             charts.ReferenceRate(labels[p.effect], float(p.percent), p.source.short)
             for p in analytics.PUBLISHED_RATES
-            if p.effect in labels
+            if p.effect in labels and p.drawn
         ],
         title=title,
         translate=_,
@@ -135,7 +135,7 @@ CHARTS = {
             _grouped_svg(gettext_lazy("therapists")), _grouped_alt(gettext_lazy("therapist")), 326,
         ),
         ChartSpec(
-            "settled", gettext_lazy("Sessions settled (soreness 1 or less)"),
+            "settled", gettext_lazy("Sessions settled"),
             analytics.settled, _settled_table, _settled_svg, _settled_alt, 288,
         ),
         ChartSpec(

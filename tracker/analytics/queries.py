@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker import charts, clock
 from tracker.analytics.stats import one_decimal, percent, quantile_from_histogram, wilson_interval
-from tracker.choices import BruiseBand, Muscle, TimePoint
+from tracker.choices import BruiseBand, Muscle, RedFlag, TimePoint
 from tracker.models import Clinic, FollowUp, NeedledSite, NeedlingSession, SymptomReport
 
 # Each result reads months of a clinic's reports, and a few more reports move it
@@ -33,8 +33,6 @@ from tracker.models import Clinic, FollowUp, NeedledSite, NeedlingSession, Sympt
 RESULTS_CACHE_SECONDS = 5 * 60
 # The typical course reads all of a clinic's reports; it is kept longer.
 TYPICAL_COURSE_CACHE_SECONDS = 60 * 60
-# Soreness at or below this counts as settled (NRS 0–10).
-SETTLED_MAX = 1
 SETTLED_TIME_POINTS = (TimePoint.H24, TimePoint.H48, TimePoint.H72)
 # More lines than this make a line chart unreadable; the rest are counted, not drawn.
 MAX_GROUPS = 8
@@ -115,17 +113,22 @@ def _session_ids(filters: Filters) -> QuerySet:
 MINOR_EFFECTS = ("bleeding", "drowsiness", "headache", "nausea", "dizziness", "aggravation")
 BRUISED = ~Q(bruising=BruiseBand.NONE)
 
+# Bleeding that does not stop is a warning sign, and bleeding all the same.
+BLED = Q(bleeding=True) | Q(rf_bleeding=True)
+WARNING_SIGN = Q(*[(name, True) for name in RedFlag.values], _connector=Q.OR)
+
 # (key, label, condition on one report). A session has the effect when any of
 # its reports has it.
 EFFECTS = (
     ("bruising", _("Bruising"), BRUISED),
-    ("bleeding", _("Bleeding"), Q(bleeding=True)),
+    ("bleeding", _("Bleeding"), BLED),
     ("aggravation", _("Original symptoms worse"), Q(aggravation=True)),
     (
         "any_minor",
-        _("Any minor after-effect"),
-        BRUISED | Q(*[(name, True) for name in MINOR_EFFECTS], _connector=Q.OR),
+        _("Any after-effect"),
+        BRUISED | BLED | Q(*[(name, True) for name in MINOR_EFFECTS], _connector=Q.OR),
     ),
+    ("warning_sign", _("Any warning sign"), WARNING_SIGN),
 )
 
 
@@ -142,26 +145,36 @@ class Rate:
 
 @dataclass(frozen=True)
 class Rates:
-    """After-effect rates per session.
+    """After-effect rates per session, over finished follow-ups.
 
-    ``n`` (the denominator) is the sessions with at least one answered
-    check-in: a session nobody reported on can show no after-effect, and
-    counting it would make the clinic look better than it knows.
-    ``sessions`` is every matching session, answered or not.
+    ``n`` (the denominator) is the sessions whose planned check-ins have all
+    closed and that have at least one answer: a session still in follow-up
+    may yet report an after-effect (counting it would understate every
+    rate), and a session nobody reported on can show none. ``in_follow_up``
+    counts the sessions left out because a check-in is still to come;
+    ``sessions`` is every matching session.
     """
 
     sessions: int
     n: int
     rows: tuple[Rate, ...]
+    in_follow_up: int = 0
 
 
-def rates(filters: Filters) -> Rates:
+def rates(filters: Filters, *, now: datetime | None = None) -> Rates:
     """Share of sessions with each after-effect, with Wilson 95 % intervals. One query."""
+    now = now or clock.now()
     reports = SymptomReport.objects.filter(follow_up__session=OuterRef("pk"))
+    still_open = Exists(FollowUp.objects.filter(session=OuterRef("pk"), closes_at__gt=now))
+    finished = Q(~still_open, Exists(reports))
     totals = sessions(filters).aggregate(
         sessions=Count("pk"),
-        reported=Count("pk", filter=Q(Exists(reports))),
-        **{key: Count("pk", filter=Q(Exists(reports.filter(cond)))) for key, _l, cond in EFFECTS},
+        in_follow_up=Count("pk", filter=Q(still_open)),
+        reported=Count("pk", filter=finished),
+        **{
+            key: Count("pk", filter=finished & Q(Exists(reports.filter(cond))))
+            for key, _l, cond in EFFECTS
+        },
     )
     n = totals["reported"]
     rows = []
@@ -176,7 +189,9 @@ def rates(filters: Filters) -> Rates:
                     high=one_decimal(100 * high),
                 )
             )
-    return Rates(sessions=totals["sessions"], n=n, rows=tuple(rows))
+    return Rates(
+        sessions=totals["sessions"], n=n, rows=tuple(rows), in_follow_up=totals["in_follow_up"]
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -295,7 +310,10 @@ class Settled:
 
 
 def settled(filters: Filters) -> tuple[Settled, ...]:
-    """Share of sessions settled (soreness <= 1) at the 24, 48 and 72 h check-ins. One query.
+    """Share of sessions settled at the 24, 48 and 72 h check-ins. One query.
+
+    Settled is the clinic's one meaning of it (``Clinic.settled_max``, default
+    2/10), as for the 72 h check-in and the alerts.
 
     The denominator at each time point is the sessions with an answered
     check-in at that time point: an unanswered check-in is unknown, not
@@ -310,7 +328,9 @@ def settled(filters: Filters) -> tuple[Settled, ...]:
             follow_up__time_point__in=SETTLED_TIME_POINTS,
         )
         .values_list("follow_up__time_point")
-        .annotate(n=Count("pk"), settled=Count("pk", filter=Q(soreness__lte=SETTLED_MAX)))
+        .annotate(n=Count("pk"), settled=Count(
+            "pk", filter=Q(soreness__lte=filters.clinic.settled_max)
+        ))
         .order_by("follow_up__time_point")
     )
     return tuple(

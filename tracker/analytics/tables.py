@@ -81,8 +81,9 @@ def _rates_table(result: analytics.Rates) -> Table:
         for row in result.rows
     )
     caption = _(
-        "After-effect rates: %(n)s sessions with an answered check-in (of %(all)s sessions)."
-    ) % {"n": result.n, "all": result.sessions}
+        "After-effect rates: %(n)s sessions whose check-ins have all closed, with an answer "
+        "(of %(all)s sessions; %(open)s still in follow-up are not counted yet)."
+    ) % {"n": result.n, "all": result.sessions, "open": result.in_follow_up}
     return Table(caption, _("After-effect"), columns, rows)
 
 
@@ -110,7 +111,7 @@ def _settled_table(result) -> Table:
         (_("%(h)s h") % {"h": r.hours}, (Cell(r.settled), Cell(r.n), Cell(r.percent)))
         for r in result
     )
-    caption = _("Sessions with soreness 1 or less, of those that answered that check-in.")
+    caption = _("Sessions whose soreness had settled, of those that answered that check-in.")
     return Table(caption, _("Check-in"), columns, rows)
 
 

@@ -303,12 +303,12 @@ def _empty_shares(ax, message: str) -> None:
 def settled_chart(
     rows: Sequence[ShareBar],
     *,
-    title: str = "Sessions settled (soreness 1 or less)",
+    title: str = "Sessions settled",
     width_in: float = 6.4,
     height_in: float = 3.0,
     translate: Callable[[str], str] = str,
 ) -> bytes:
-    """Bars: % of sessions settled (soreness ≤ 1) at each check-in, with the counts on top."""
+    """Bars: % of sessions settled at each check-in, with the counts on top."""
     with _drawing(translate):
         return _svg(_settled_figure(rows, width_in, height_in), title)
 

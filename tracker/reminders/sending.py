@@ -37,6 +37,7 @@ from tracker.choices import ReminderChannel, TimePoint
 from tracker.models import AccessLink, FollowUp
 from tracker.reminders import sms
 from tracker.security import tokens
+from tracker.services import scheduling
 
 logger = logging.getLogger(__name__)
 
@@ -309,6 +310,11 @@ def mark_missed(*, now=None, batch_size=BATCH_SIZE, result=None) -> RunResult:
                 if claimed == 1:
                     follow_up.marked_missed_at = now
                     alerts.evaluate_missed(follow_up)
+                    if follow_up.time_point == TimePoint.H48:
+                        # No answer at 48 h after unsettled soreness at 24 h: ask at 72 h.
+                        scheduling.add_72h_follow_up_if_unsettled(
+                            follow_up.session, soreness_48h=None
+                        )
                     result.marked_missed += 1
         if len(batch) < batch_size:
             break

@@ -73,7 +73,7 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
 
             alerts.evaluate_report(report)
             if locked.time_point == TimePoint.H48:
-                _add_72h_if_unsettled(locked, report)
+                scheduling.add_72h_follow_up_if_unsettled(locked.session, soreness_48h=report.soreness)
     except IntegrityError:
         # The same key stored already (for another of the session's check-ins,
         # or by a concurrent request).
@@ -82,30 +82,3 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
             raise
         return existing, False
     return report, True
-
-
-def _add_72h_if_unsettled(follow_up_48h, report_48h):
-    session = follow_up_48h.session
-    soreness_24h = (
-        SymptomReport.objects.filter(
-            follow_up__session=session, follow_up__time_point=TimePoint.H24
-        )
-        .values_list("soreness", flat=True)
-        .first()
-    )
-    if scheduling.needs_72h_follow_up(
-        soreness_24h=soreness_24h,
-        soreness_48h=report_48h.soreness,
-        threshold=session.patient.clinic.soreness_threshold,
-    ):
-        planned = scheduling.plan_follow_up(session, TimePoint.H72)
-        FollowUp.objects.get_or_create(
-            session=session,
-            time_point=TimePoint.H72,
-            defaults={
-                "clinic_id": planned.clinic_id,
-                "due_at": planned.due_at,
-                "opens_at": planned.opens_at,
-                "closes_at": planned.closes_at,
-            },
-        )

@@ -11,7 +11,7 @@ change in the clinic's zone.
 from datetime import UTC, timedelta
 
 from tracker.choices import TimePoint
-from tracker.models import FollowUp
+from tracker.models import FollowUp, SymptomReport
 
 
 def plan_follow_up(session, time_point: TimePoint, *, recorded_at=None) -> FollowUp:
@@ -47,8 +47,45 @@ def plan_follow_ups(session, *, recorded_at=None) -> list[FollowUp]:
     ]
 
 
-def needs_72h_follow_up(*, soreness_24h: int | None, soreness_48h: int, threshold: int) -> bool:
-    """Soreness at 48 h has not settled: at or above the clinic's threshold, or rising."""
-    if soreness_48h >= threshold:
-        return True
-    return soreness_24h is not None and soreness_48h > soreness_24h
+def needs_72h_follow_up(*, clinic, soreness_24h: int | None, soreness_48h: int | None) -> bool:
+    """Whether a session gets a 72 h check-in: soreness at 48 h has not settled, or
+    the 48 h check-in was missed (``soreness_48h`` None) while 24 h had not settled.
+
+    One meaning of "settled", the clinic's (``Clinic.is_settled``), here as in
+    the alerts and the analytics (docs/clinical.md, section 1).
+    """
+    if soreness_48h is not None:
+        return not clinic.is_settled(soreness_48h)
+    return soreness_24h is not None and not clinic.is_settled(soreness_24h)
+
+
+def add_72h_follow_up_if_unsettled(session, *, soreness_48h: int | None) -> FollowUp | None:
+    """Plan the session's 72 h check-in when ``needs_72h_follow_up`` says so.
+
+    Called when the 48 h check-in is answered, and when it is marked missed
+    (``soreness_48h`` None). Idempotent: a 72 h check-in planned already stays.
+    """
+    clinic = session.patient.clinic
+    soreness_24h = (
+        SymptomReport.objects.filter(
+            follow_up__session=session, follow_up__time_point=TimePoint.H24
+        )
+        .values_list("soreness", flat=True)
+        .first()
+    )
+    if not needs_72h_follow_up(
+        clinic=clinic, soreness_24h=soreness_24h, soreness_48h=soreness_48h
+    ):
+        return None
+    planned = plan_follow_up(session, TimePoint.H72)
+    follow_up, _created = FollowUp.objects.get_or_create(
+        session=session,
+        time_point=TimePoint.H72,
+        defaults={
+            "clinic_id": planned.clinic_id,
+            "due_at": planned.due_at,
+            "opens_at": planned.opens_at,
+            "closes_at": planned.closes_at,
+        },
+    )
+    return follow_up
