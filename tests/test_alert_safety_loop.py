@@ -28,6 +28,7 @@ def _check_in(client, session, *, red_flags=("none",), key=None, **answers):
     data = {
         "key": key or str(uuid.uuid4()), "soreness": "3", "twitching": "none", "bruising": "none",
         "interference": "a_little", "after_effects": ["none"], "red_flags": list(red_flags),
+        "local_reaction": "no", "pgic": "4",
         "note": "", **answers,
     }
     return client.post(reverse("patient:check_in", args=[token]), data, follow=True)

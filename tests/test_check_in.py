@@ -22,6 +22,7 @@ def _url(token):
 def _valid_post(**overrides):
     return {"key": str(uuid.uuid4()), "soreness": "3", "twitching": "mild", "bruising": "none",
             "interference": "a_little", "after_effects": ["headache"], "red_flags": ["none"],
+            "local_reaction": "no", "pgic": "3",
             "note": "Fine, a bit stiff.", **overrides}
 
 

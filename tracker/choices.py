@@ -133,6 +133,19 @@ class TwitchingFelt(models.TextChoices):
     STRONG = "strong", _("Strong")
 
 
+class Pgic(models.IntegerChoices):
+    """Patient Global Impression of Change, about the original complaint (7 points;
+    docs/clinical.md, section 2). Asked at the last planned check-in."""
+
+    VERY_MUCH_BETTER = 1, _("Very much better")
+    MUCH_BETTER = 2, _("Much better")
+    A_LITTLE_BETTER = 3, _("A little better")
+    NO_CHANGE = 4, _("No change")
+    A_LITTLE_WORSE = 5, _("A little worse")
+    MUCH_WORSE = 6, _("Much worse")
+    VERY_MUCH_WORSE = 7, _("Very much worse")
+
+
 class BruiseBand(models.TextChoices):
     """Bruise size bands borrowed from injection-site grading (docs/clinical.md, section 2)."""
 

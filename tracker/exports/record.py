@@ -172,5 +172,8 @@ def _report(report) -> dict:
         "interference": report.interference,
         "after_effects": [value for value in AfterEffect.values if getattr(report, value)],
         "red_flags": [value for value in RedFlag.values if getattr(report, value)],
+        # None where the check-in did not ask it.
+        "local_reaction": report.local_reaction,
+        "pgic": report.pgic,
         "note": report.note,
     }

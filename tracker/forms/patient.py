@@ -9,16 +9,26 @@ from tracker.choices import (
     AfterEffect,
     BruiseBand,
     Interference,
+    Pgic,
     RedFlag,
+    TimePoint,
     TwitchingFelt,
 )
 
 NRS_CHOICES = [(n, str(n)) for n in range(11)]
 NONE_OF_THESE = "none"
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
 class CheckInForm(forms.Form):
-    """The patient's check-in. Every question is asked; none is pre-filled."""
+    """The patient's check-in. Every question is asked; none is pre-filled.
+
+    What is asked depends on the check-in (``time_point``): the in-clinic
+    one asks about now and since the needling (the patient has not left);
+    every later one also asks about pain, swelling or redness where the
+    needle went in; the last planned one (``last_planned``) also asks how
+    the original complaint is compared with before the session.
+    """
 
     key = forms.UUIDField(widget=forms.HiddenInput)
     soreness = forms.TypedChoiceField(
@@ -60,14 +70,44 @@ class CheckInForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Tick any warning sign you have, or “None of these”.")},
     )
+    local_reaction = forms.TypedChoiceField(
+        label=_("Since your last check-in, have you had pain, swelling or redness where the "
+                "needle went in?"),
+        choices=YES_NO, coerce=lambda value: value == "yes", widget=forms.RadioSelect,
+        error_messages={"required": _("Choose yes or no.")},
+    )
+    pgic = forms.TypedChoiceField(
+        label=_("Compared with before this session, how is the problem you came to the "
+                "clinic for?"),
+        help_text=_("Your original complaint, not the soreness from the needles."),
+        choices=Pgic.choices, coerce=int, widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how your original complaint is now.")},
+    )
+    # Set by the "I feel fine" button, which cannot answer for the original complaint.
+    feeling_fine = forms.BooleanField(required=False, widget=forms.HiddenInput)
     note = forms.CharField(
         label=_("Anything you want your therapist to know (optional)"), required=False,
         max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, time_point=TimePoint.H24, last_planned=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["key"].initial = uuid.uuid4()
+        self.time_point = time_point
+        if time_point == TimePoint.IN_CLINIC:
+            # The patient is still at the clinic: now, and since the needling.
+            self.fields["twitching"].label = _("Twitching or cramping in the muscle since the "
+                                               "needling")
+            self.fields["red_flags"].choices = [
+                (value, _("Fainting or feeling faint since the needling")
+                 if value == RedFlag.FAINTING else label)
+                for value, label in self.fields["red_flags"].choices
+            ]
+            del self.fields["local_reaction"]
+        if not last_planned:
+            del self.fields["pgic"]
+        elif self.data.get("feeling_fine"):
+            self.fields["pgic"].required = False
 
     def _clean_explicit_list(self, name):
         values = self.cleaned_data[name]
@@ -92,7 +132,10 @@ class CheckInForm(forms.Form):
 
     @property
     def answers(self) -> dict:
-        return {name: value for name, value in self.cleaned_data.items() if name != "key"}
+        return {
+            name: value for name, value in self.cleaned_data.items()
+            if name not in ("key", "feeling_fine")
+        }
 
 
 # The answers of "I feel fine": an explicit answer to every question.
@@ -103,4 +146,6 @@ FEELING_FINE = {
     "interference": Interference.NOT_AT_ALL,
     "after_effects": NONE_OF_THESE,
     "red_flags": NONE_OF_THESE,
+    "local_reaction": "no",
+    "feeling_fine": "1",
 }

@@ -4,10 +4,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import (
-    CHECK_IN_NAMES,
     AfterEffect,
     BruiseBand,
+    CHECK_IN_NAMES,
     Interference,
+    Pgic,
     RedFlag,
     TimePoint,
     TwitchingFelt,
@@ -164,6 +165,16 @@ class SymptomReport(TrackerModel):
     rf_fainting = models.BooleanField(RedFlag.FAINTING.label, default=False)
     rf_numbness = models.BooleanField(RedFlag.NUMBNESS.label, default=False)
 
+    # Asked at every check-in after the first (PRO-CTCAE's local reaction); empty
+    # where it was not asked.
+    local_reaction = models.BooleanField(
+        _("pain, swelling or redness where the needle went in"), null=True, blank=True
+    )
+    # Asked at the last planned check-in; empty where it was not asked.
+    pgic = models.PositiveSmallIntegerField(
+        _("original complaint compared with before the session"), choices=Pgic.choices,
+        null=True, blank=True,
+    )
     note = models.TextField(blank=True, max_length=1000)
     submitted_at = models.DateTimeField()
 
@@ -175,6 +186,10 @@ class SymptomReport(TrackerModel):
             models.CheckConstraint(
                 condition=models.Q(soreness__gte=0, soreness__lte=10),
                 name="report_soreness_nrs_0_10",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pgic__isnull=True) | models.Q(pgic__gte=1, pgic__lte=7),
+                name="report_pgic_1_7",
             ),
         ]
 

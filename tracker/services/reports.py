@@ -57,6 +57,8 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
                 bruise_growing=answers.get("bruise_growing", False),
                 bruise_elsewhere=answers.get("bruise_elsewhere", False),
                 interference=answers["interference"],
+                local_reaction=answers.get("local_reaction"),
+                pgic=answers.get("pgic"),
                 note=answers.get("note", ""),
                 submitted_at=now,
                 **{value: value in answers.get("after_effects", ()) for value in AfterEffect.values},

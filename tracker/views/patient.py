@@ -144,7 +144,11 @@ def check_in(request, link):
     follow_up = context["open_follow_up"]
     form = None
     if follow_up is not None:
-        form = CheckInForm(request.POST if request.method == "POST" else None)
+        form = CheckInForm(
+            request.POST if request.method == "POST" else None,
+            time_point=follow_up.time_point,
+            last_planned=follow_up.time_point >= max(link.session.patient.clinic.fixed_time_points),
+        )
         if form.is_bound and form.is_valid():
             try:
                 report, _created = services.submit_report(
