@@ -163,9 +163,9 @@ def test_spanish_soreness_chart_and_its_description(
     assert 'alt="Gráfico de sus molestias por la punción, de 0 a 10, según las horas desde la sesión.' in done
     assert "Sus molestias hasta ahora: 5/10 justo después de la sesión, 3/10 a las 24 horas." in done
     svg = client.get(_url(link_token, "soreness_chart")).content.decode()
-    assert "Su dolor desde la sesión" in svg
+    assert "Sus molestias desde la sesión" in svg
     # The chart's own words too: its axes.
-    assert "Horas desde la sesión" in svg and "Dolor (0–10)" in svg
+    assert "Horas desde la sesión" in svg and "Molestias (0–10)" in svg
     assert "Hours since the session" not in svg
 
 
