@@ -80,7 +80,8 @@ def clinic_sessions(clinic, therapist, lead):
     ]
     now = timezone.now()
     for i in range(12):
-        performed = now - timedelta(days=2 + 3 * i, hours=i % 5)
+        # Every check-in window closed: the follow-ups are finished and counted.
+        performed = now - timedelta(days=3 + 3 * i, hours=i % 5)
         session = services.record_session(
             patient=patients[i % 3], therapist=lead if i % 3 == 0 else therapist,
             performed_at=performed, recorded_at=performed, pre_pain=5 + i % 4,
@@ -175,7 +176,8 @@ def test_lead_reads_the_clinic_analytics(
     # The rates against the published Brady 2014 reference.
     rates = page.locator("section#rates table")
     expect(rates.locator("caption")).to_contain_text(
-        f"{clinic_sessions} sessions with an answered check-in (of {clinic_sessions} sessions)"
+        f"{clinic_sessions} sessions whose check-ins have all closed, with an answer "
+        f"(of {clinic_sessions} sessions; 0 still in follow-up"
     )
     expect(rates.locator("thead")).to_contain_text("Brady et al. 2014 (%)")
     bruising = rates.locator("tbody tr", has=page.locator("th", has_text="Bruising"))
@@ -215,7 +217,7 @@ def test_lead_reads_the_clinic_analytics(
     expect(page.get_by_label("Therapist", exact=True)).to_have_value(str(clinic.memberships.get(
         user__username="ana").user_id))
     expect(rates.locator("caption")).to_contain_text(
-        "8 sessions with an answered check-in (of 8 sessions)"
+        "8 sessions whose check-ins have all closed, with an answer (of 8 sessions;"
     )
     assert "therapist=" in page.url
     page.wait_for_function(ALL_CHARTS_LOADED, arg=len(PANELS))

@@ -146,9 +146,10 @@ def test_therapist_works_through_the_dashboard(
     expect(page.locator("#missed li")).to_have_count(2)
     screenshot(page, f"staff-dashboard-{width}")
 
-    # Acknowledge the urgent alert with a note.
-    urgent.get_by_label("Note").fill(NOTE)
-    urgent.get_by_role("button", name="Acknowledge").click()
+    # The patient's number is on the card; acknowledge the urgent alert with an outcome and a note.
+    urgent.get_by_label("What was done").select_option(label="Called: sent to emergency care")
+    urgent.get_by_label("Note (needed for “Other”)").fill(NOTE)
+    urgent.get_by_role("button", name="Record").click()
     expect(page.get_by_role("status")).to_have_text("Alert acknowledged.")
     expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
     expect(count("alerts")).to_have_text("1")
@@ -158,7 +159,7 @@ def test_therapist_works_through_the_dashboard(
     alert = Alert.objects.get(session=day["urgent_session"], rule=AlertRule.RED_FLAG)
     assert alert.acknowledged_by == therapist
     assert alert.acknowledged_at is not None
-    assert alert.note == NOTE
+    assert (alert.outcome, alert.note) == ("emergency", NOTE)
     assert Alert.objects.filter(acknowledged_at__isnull=True).count() == 1
 
     # The inbox, acknowledged alerts: who did it and what they wrote.
@@ -170,7 +171,8 @@ def test_therapist_works_through_the_dashboard(
     expect(listed).to_contain_text("Tom Baker")
     expect(listed).to_contain_text("Acknowledged by Ana Ruiz")
     expect(listed).to_contain_text(NOTE)
-    expect(listed.get_by_role("button", name="Acknowledge")).to_have_count(0)
+    expect(listed).to_contain_text("Called: sent to emergency care")
+    expect(listed.get_by_role("button", name="Record")).to_have_count(0)
     assert_no_overflow(page)
     screenshot(page, f"staff-alerts-{width}")
 
