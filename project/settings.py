@@ -302,17 +302,24 @@ LINK_MISSES_PER_HOUR = env_int("LINK_MISSES_PER_HOUR", 20)
 if LINK_LOOKUPS_PER_MINUTE < 1 or LINK_MISSES_PER_HOUR < 1:
     raise ImproperlyConfigured("LINK_LOOKUPS_PER_MINUTE and LINK_MISSES_PER_HOUR must be 1 or more.")
 
-# Chart images are cached; with several app servers, point them at one Redis
-# (CACHE_URL=redis://host:6379/0, needs `pip install redis`) so they share it.
-CACHE_URL = env_str("CACHE_URL") or "locmem://"
+# The cache holds chart images, analytics results and the patient-link limits.
+# By default it is a folder on this server (project/cache.py), which every
+# worker of the server shares, so the limits are counted once per server. With
+# several app servers, point them all at one Redis (CACHE_URL=redis://host:6379/0).
+CACHE_URL = env_str("CACHE_URL") or f"file://{BASE_DIR / 'var' / 'cache'}"
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": CACHE_URL}}
-elif CACHE_URL == "locmem://":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+elif CACHE_URL.startswith("file:///"):
+    CACHES = {"default": {"BACKEND": "project.cache.FileBasedCache",
+                          "LOCATION": CACHE_URL.removeprefix("file://"),
                           "OPTIONS": {"MAX_ENTRIES": 2000}}}
 else:
-    raise ImproperlyConfigured(f"CACHE_URL must be locmem:// or redis://…; got {CACHE_URL!r}.")
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be file:///absolute/folder (one server) or redis://… (several); "
+        f"got {CACHE_URL!r}. A per-process cache (locmem://) would count each limit once per "
+        f"worker."
+    )
 
 # Every log line goes through one handler that removes patient link tokens
 # (Django logs the path of each 404: "Not Found: /f/<token>/").

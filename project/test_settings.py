@@ -34,3 +34,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"needle-aftercare-test-{os.getpid()}.sqlite3")
     }
+
+if CACHES["default"]["BACKEND"] == "project.cache.FileBasedCache":  # noqa: F405
+    # The shared file cache, as in production, but one folder per test process
+    # (each test empties the cache; parallel runs must not empty each other's).
+    import atexit
+    import shutil
+    import tempfile
+
+    CACHES["default"]["LOCATION"] = tempfile.mkdtemp(prefix="needle-aftercare-test-cache-")  # noqa: F405
+    atexit.register(shutil.rmtree, CACHES["default"]["LOCATION"], ignore_errors=True)  # noqa: F405
