@@ -293,14 +293,13 @@ if TRUSTED_PROXY_COUNT < 0:
 # How long a patient's follow-up link stays valid after the session.
 ACCESS_LINK_LIFETIME_DAYS = env_int("ACCESS_LINK_LIFETIME_DAYS", 7)
 
-# Patient link lookups per client address (tracker/views/patient.py): all
-# lookups in a one-minute window, and lookups of tokens that match no link in
-# a one-hour window. Past either, the address gets a 429 page until the window
-# ends. Counted in the cache: with several app servers, share it (CACHE_URL).
-LINK_LOOKUPS_PER_MINUTE = env_int("LINK_LOOKUPS_PER_MINUTE", 60)
+# Patient link tokens that match no link, per client address (and per /64
+# for IPv6) in a one-hour window (tracker/views/patient.py). Past it, unknown
+# tokens from that address get a 429 page until the hour ends; a right token
+# is always answered. Counted in the cache, which every worker shares.
 LINK_MISSES_PER_HOUR = env_int("LINK_MISSES_PER_HOUR", 20)
-if LINK_LOOKUPS_PER_MINUTE < 1 or LINK_MISSES_PER_HOUR < 1:
-    raise ImproperlyConfigured("LINK_LOOKUPS_PER_MINUTE and LINK_MISSES_PER_HOUR must be 1 or more.")
+if LINK_MISSES_PER_HOUR < 1:
+    raise ImproperlyConfigured("LINK_MISSES_PER_HOUR must be 1 or more.")
 
 # The cache holds chart images, analytics results and the patient-link limits.
 # By default it is a folder on this server (project/cache.py), which every
