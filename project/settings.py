@@ -145,23 +145,41 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tracker:home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for
-# one username from one address, that pair is refused for AXES_COOLOFF_MINUTES
-# (a further failure while locked starts the wait again). Another address, or
-# the right password elsewhere, is unaffected, so one person cannot lock a
-# colleague out from their own desk. Attempts live in the database (admin:
-# "Access attempts"; `manage.py axes_reset` unlocks everyone).
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# Sign-in lockout (django-axes), two limits in one cool-off: after
+# SIGNIN_FAILURES_PER_ADDRESS wrong passwords for one username from one
+# address, that pair is refused; after SIGNIN_FAILURES_PER_ACCOUNT for one
+# username from any addresses together (a password sprayed from many), the
+# username is refused from everywhere; each for AXES_COOLOFF_MINUTES (a
+# further failure while locked starts the wait again). Usernames are counted
+# whether or not an account has them, so the answer never tells which exist.
+# Attempts live in the database (admin: "Access attempts"; `manage.py
+# axes_reset_username NAME` unlocks one).
+SIGNIN_FAILURES_PER_ADDRESS = env_int("AXES_FAILURE_LIMIT", 5)
+SIGNIN_FAILURES_PER_ACCOUNT = env_int("AXES_ACCOUNT_FAILURE_LIMIT", 10)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["username"]]
+# Which of the two limits applies to a sign-in (tracker/security/signin.py).
+AXES_FAILURE_LIMIT = "tracker.security.signin.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # A page that says how long to wait (tracker/views/account.py), status 429.
 AXES_LOCKOUT_CALLABLE = "tracker.views.account.locked_out"
 # The same address the audit trail records (REMOTE_ADDR, or X-Forwarded-For
 # only through TRUSTED_PROXY_COUNT proxies of ours).
 AXES_CLIENT_IP_CALLABLE = "tracker.security.audit.client_ip"
-if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= timedelta(0):
-    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be 1 or more.")
+if min(SIGNIN_FAILURES_PER_ADDRESS, SIGNIN_FAILURES_PER_ACCOUNT) < 1 or AXES_COOLOFF_TIME <= timedelta(0):
+    raise ImproperlyConfigured(
+        "AXES_FAILURE_LIMIT, AXES_ACCOUNT_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be 1 or more."
+    )
+
+# Password reset mails (tracker/views/account.py), per hour: requests from one
+# client address (past it, a "please wait" page), and mails to one email
+# address (past it, the same "check your inbox" page, and no mail).
+PASSWORD_RESETS_PER_ADDRESS = env_int("PASSWORD_RESETS_PER_ADDRESS", 5)
+PASSWORD_RESET_MAILS_PER_ACCOUNT = env_int("PASSWORD_RESET_MAILS_PER_ACCOUNT", 3)
+if min(PASSWORD_RESETS_PER_ADDRESS, PASSWORD_RESET_MAILS_PER_ACCOUNT) < 1:
+    raise ImproperlyConfigured(
+        "PASSWORD_RESETS_PER_ADDRESS and PASSWORD_RESET_MAILS_PER_ACCOUNT must be 1 or more."
+    )
 
 # Staff sessions end after SESSION_IDLE_MINUTES without a request, and in any
 # case SESSION_MAX_HOURS after signing in (tracker/signin.py): a computer left
