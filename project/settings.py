@@ -72,6 +72,8 @@ MIDDLEWARE = [
     # from the request; and this middleware pads each response with random bytes.
     "django.middleware.gzip.GZipMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Cache-Control: no-store, private on every staff response (tracker/security/nostore.py).
+    "tracker.security.nostore.StaffNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -14,7 +14,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 
 from tracker import clock
 from tracker.exports.csv import safe_cell
@@ -90,5 +89,4 @@ def audit_csv(request):
     )
     filename = f"audit-{clock.now().astimezone(UTC):%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    patch_cache_control(response, private=True, no_store=True)
     return response
