@@ -404,3 +404,20 @@ def test_events_of_system_jobs_have_no_user(lead_a, patient_a):
     assert (event.user, event.clinic, event.object_type) == (None, lead_a.clinic, "")
     with pytest.raises(ValueError):
         audit.record_event(user=None, ip=None, action=AuditAction.VIEW)
+
+
+@pytest.mark.parametrize(("query", "field", "message"), [
+    ({"date_to": "9999-12-31"}, "date_to", "Choose a date between 2000-01-01 and 2999-12-31."),
+    ({"date_from": "0001-01-01"}, "date_from", "Choose a date between 2000-01-01 and 2999-12-31."),
+    ({"patient": "#" + "9" * 31}, "patient", "No patient has this number."),
+    ({"patient": "#²"}, "patient", "After # write the patient's number, e.g. #12."),
+])
+def test_filters_past_what_the_database_holds_are_a_message(client, lead_a, query, field, message):
+    """Each of these was a server error: a date past the calendar's end, an id past a bigint."""
+    client.force_login(lead_a.user)
+    response = client.get(reverse("tracker:audit_list"), query)
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [message]
+    # The CSV download is whole (the header and no rows), not cut off mid-file.
+    header, *rows = _csv(client.get(reverse("tracker:audit_csv"), query))
+    assert header[0] == "at_utc" and rows == []
