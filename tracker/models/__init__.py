@@ -1,7 +1,7 @@
 """The tracker's models, one module per part of the flow (DESIGN.md)."""
 
 from tracker.models.alerts import Alert, AlertRule, Severity
-from tracker.models.audit import AuditAction, AuditEvent, AuditTrailIsAppendOnly
+from tracker.models.audit import AuditAction, AuditActor, AuditEvent, AuditTrailIsAppendOnly
 from tracker.models.clinics import Clinic, Membership
 from tracker.models.followups import FollowUp, FollowUpState, SymptomReport
 from tracker.models.links import AccessLink
@@ -14,6 +14,7 @@ __all__ = [
     "Severity",
     "AccessLink",
     "AuditAction",
+    "AuditActor",
     "AuditEvent",
     "AuditTrailIsAppendOnly",
     "Clinic",

@@ -26,6 +26,14 @@ class AuditAction(models.TextChoices):
     REVOKE_LINK = "revoke_link", _("Revoked a patient link")
 
 
+class AuditActor(models.TextChoices):
+    """Who acted: a member of staff (``user``), the patient through their link, or the system."""
+
+    STAFF = "staff", _("Staff")
+    PATIENT = "patient", _("Patient")
+    SYSTEM = "system", _("System")
+
+
 class AuditTrailIsAppendOnly(Exception):
     """Raised by any attempt to change or delete an audit event."""
 
@@ -48,7 +56,7 @@ class AuditEventQuerySet(ClinicScopedQuerySet):
 
 
 class AuditEvent(TrackerModel):
-    """One read or change of a patient's data by a member of staff (or the system).
+    """One read or change of a patient's data by a member of staff, the patient, or the system.
 
     ``detail`` is a short, non-clinical word or two (the page seen, what was
     done): never a patient's name, never free text a patient or therapist
@@ -60,7 +68,10 @@ class AuditEvent(TrackerModel):
     clinic = models.ForeignKey(
         "tracker.Clinic", on_delete=models.PROTECT, related_name="audit_events"
     )
-    # Empty for the system's own jobs (reminders, the missed check-in rule).
+    # Who acted; a member of staff is ``user``. The patient acts through their
+    # link (stopping reminders, choosing a language), the system in its own
+    # jobs (reminders, the missed check-in rule): neither has a user.
+    actor = models.CharField(max_length=8, choices=AuditActor.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="audit_events",
@@ -84,6 +95,16 @@ class AuditEvent(TrackerModel):
         indexes = [
             # The lead's audit page and CSV: a clinic's events, newest first.
             models.Index(fields=["clinic", "-at"], name="audit_clinic_at_idx"),
+        ]
+        constraints = [
+            # A member of staff is named; the patient and the system are not users.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(actor="staff", user__isnull=False)
+                    | models.Q(actor__in=["patient", "system"], user__isnull=True)
+                ),
+                name="audit_actor_matches_user",
+            ),
         ]
 
     def __str__(self):

@@ -16,6 +16,7 @@ from tracker.services.patients import (
     add_patient,
     erase_patient,
     has_reminder_address,
+    set_language,
     set_reminders_consent,
 )
 from tracker.services.reports import FollowUpNotOpen, submit_report
@@ -33,6 +34,7 @@ __all__ = [
     "lookup_access_link",
     "record_session",
     "replace_access_link",
+    "set_language",
     "set_reminders_consent",
     "submit_report",
 ]

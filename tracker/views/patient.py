@@ -214,10 +214,7 @@ def set_language(request, link):
         return HttpResponseBadRequest(
             _("This language is not available."), content_type="text/plain"
         )
-    patient = link.session.patient
-    if patient.language != language:
-        patient.language = language
-        patient.save(update_fields=["language"])
+    services.set_language(patient=link.session.patient, language=language)
     check_in_url = reverse("patient:check_in", args=[link.token])
     if next_url := safe_next(request, within=check_in_url):
         return HttpResponseRedirect(next_url)
