@@ -7,7 +7,8 @@ from datetime import UTC, timedelta
 
 import pytest
 from django.contrib import admin
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 from django.http import StreamingHttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
@@ -511,3 +512,41 @@ def test_the_audit_page_names_the_patient_as_the_actor(client, lead_a, patient_a
     client.force_login(lead_a.user)
     page = client.get(reverse("tracker:audit_list")).content.decode()
     assert "Patient" in page and "language es" in page
+
+
+# ---------------------------------------------------------------------------
+# Below the ORM: the patient row and the table itself
+
+def test_a_patient_with_a_trail_cannot_be_deleted(event, patient_a):
+    """Deleting a patient emptied their events' patient; now the events keep them."""
+    with pytest.raises(ProtectedError), transaction.atomic():
+        Patient.objects.filter(pk=patient_a.pk).delete()
+    assert AuditEvent.objects.get().patient == patient_a
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+def test_postgresql_refuses_any_update_or_delete_of_events(event):
+    statements = [
+        "UPDATE tracker_auditevent SET detail = 'changed'",
+        "DELETE FROM tracker_auditevent",
+    ]
+    for sql in statements:
+        with pytest.raises(DatabaseError, match="never changed or deleted"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+    # The managers the model does not guard: the trigger does.
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent._base_manager.filter(pk=event.pk).update(detail="changed")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent._base_manager.filter(pk=event.pk)._raw_delete(connection.alias)
+    assert AuditEvent.objects.get().detail == ""
+    # Writing new events goes on as ever.
+    audit.record_event(user=None, ip=None, action=AuditAction.VIEW, patient=event.patient)
+    assert AuditEvent.objects.count() == 2
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only")
+def test_on_sqlite_the_trigger_migration_adds_nothing():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        assert cursor.fetchall() == []

@@ -3,9 +3,10 @@
 Events are written by ``tracker.security.audit`` and never changed afterwards. The
 trail is append-only through every ordinary path of the ORM and the admin:
 ``QuerySet.update()``/``delete()`` raise, saving an event that is already
-stored raises, and deleting one raises. (Raw SQL and ``_base_manager`` can
-still reach the table; a database role without UPDATE/DELETE on it closes
-that in production.)
+stored raises, and deleting one raises. On PostgreSQL a trigger refuses
+UPDATE and DELETE of the table to any SQL (migration
+``0008_audit_append_only_trigger``); a database role without UPDATE/DELETE
+on it closes the rest (the table's owner can drop the trigger).
 """
 
 from django.conf import settings
@@ -61,8 +62,9 @@ class AuditEvent(TrackerModel):
     ``detail`` is a short, non-clinical word or two (the page seen, what was
     done): never a patient's name, never free text a patient or therapist
     wrote, since the trail outlives a patient's erasure. ``patient`` is kept
-    when the patient is erased (their row stays, anonymous) and only becomes
-    empty if a patient row is ever deleted outright.
+    when the patient is erased (their row stays, anonymous), and a patient
+    with events cannot be deleted at all; it is empty only for events about a
+    whole clinic (a download of its trail).
     """
 
     clinic = models.ForeignKey(
@@ -77,8 +79,10 @@ class AuditEvent(TrackerModel):
         related_name="audit_events",
     )
     action = models.CharField(max_length=16, choices=AuditAction.choices)
+    # PROTECT: a patient with a trail cannot be deleted (erasure keeps the row,
+    # anonymous); the trail must never lose whose record was read.
     patient = models.ForeignKey(
-        "tracker.Patient", on_delete=models.SET_NULL, null=True, blank=True,
+        "tracker.Patient", on_delete=models.PROTECT, null=True, blank=True,
         related_name="audit_events",
     )
     # The row concerned, as model name and primary key ("needlingsession", 12).
