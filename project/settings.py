@@ -74,6 +74,8 @@ MIDDLEWARE = [
     # from the request; and this middleware pads each response with random bytes.
     "django.middleware.gzip.GZipMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Cache-Control: no-store, private on every staff response (tracker/security/nostore.py).
+    "tracker.security.nostore.StaffNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # The staff member's own language over the browser's (tracker/security/signin.py).
@@ -149,23 +151,41 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tracker:home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for
-# one username from one address, that pair is refused for AXES_COOLOFF_MINUTES
-# (a further failure while locked starts the wait again). Another address, or
-# the right password elsewhere, is unaffected, so one person cannot lock a
-# colleague out from their own desk. Attempts live in the database (admin:
-# "Access attempts"; `manage.py axes_reset` unlocks everyone).
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# Sign-in lockout (django-axes), two limits in one cool-off: after
+# SIGNIN_FAILURES_PER_ADDRESS wrong passwords for one username from one
+# address, that pair is refused; after SIGNIN_FAILURES_PER_ACCOUNT for one
+# username from any addresses together (a password sprayed from many), the
+# username is refused from everywhere; each for AXES_COOLOFF_MINUTES (a
+# further failure while locked starts the wait again). Usernames are counted
+# whether or not an account has them, so the answer never tells which exist.
+# Attempts live in the database (admin: "Access attempts"; `manage.py
+# axes_reset_username NAME` unlocks one).
+SIGNIN_FAILURES_PER_ADDRESS = env_int("AXES_FAILURE_LIMIT", 5)
+SIGNIN_FAILURES_PER_ACCOUNT = env_int("AXES_ACCOUNT_FAILURE_LIMIT", 10)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["username"]]
+# Which of the two limits applies to a sign-in (tracker/security/signin.py).
+AXES_FAILURE_LIMIT = "tracker.security.signin.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # A page that says how long to wait (tracker/views/account.py), status 429.
 AXES_LOCKOUT_CALLABLE = "tracker.views.account.locked_out"
 # The same address the audit trail records (REMOTE_ADDR, or X-Forwarded-For
 # only through TRUSTED_PROXY_COUNT proxies of ours).
 AXES_CLIENT_IP_CALLABLE = "tracker.security.audit.client_ip"
-if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= timedelta(0):
-    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be 1 or more.")
+if min(SIGNIN_FAILURES_PER_ADDRESS, SIGNIN_FAILURES_PER_ACCOUNT) < 1 or AXES_COOLOFF_TIME <= timedelta(0):
+    raise ImproperlyConfigured(
+        "AXES_FAILURE_LIMIT, AXES_ACCOUNT_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be 1 or more."
+    )
+
+# Password reset mails (tracker/views/account.py), per hour: requests from one
+# client address (past it, a "please wait" page), and mails to one email
+# address (past it, the same "check your inbox" page, and no mail).
+PASSWORD_RESETS_PER_ADDRESS = env_int("PASSWORD_RESETS_PER_ADDRESS", 5)
+PASSWORD_RESET_MAILS_PER_ACCOUNT = env_int("PASSWORD_RESET_MAILS_PER_ACCOUNT", 3)
+if min(PASSWORD_RESETS_PER_ADDRESS, PASSWORD_RESET_MAILS_PER_ACCOUNT) < 1:
+    raise ImproperlyConfigured(
+        "PASSWORD_RESETS_PER_ADDRESS and PASSWORD_RESET_MAILS_PER_ACCOUNT must be 1 or more."
+    )
 
 # Staff sessions end after SESSION_IDLE_MINUTES without a request, and in any
 # case SESSION_MAX_HOURS after signing in (tracker/signin.py): a computer left
@@ -297,31 +317,37 @@ if TRUSTED_PROXY_COUNT < 0:
 # How long a patient's follow-up link stays valid after the session.
 ACCESS_LINK_LIFETIME_DAYS = env_int("ACCESS_LINK_LIFETIME_DAYS", 7)
 
-# Patient link lookups per client address (tracker/views/patient.py): all
-# lookups in a one-minute window, and lookups of tokens that match no link in
-# a one-hour window. Past either, the address gets a 429 page until the window
-# ends. Counted in the cache: with several app servers, share it (CACHE_URL).
 # How often Today fetches its lists again in an open browser tab (seconds).
 LIVE_REFRESH_SECONDS = env_int("LIVE_REFRESH_SECONDS", 60)
 if LIVE_REFRESH_SECONDS < 1:
     raise ImproperlyConfigured("LIVE_REFRESH_SECONDS must be 1 or more.")
 
-LINK_LOOKUPS_PER_MINUTE = env_int("LINK_LOOKUPS_PER_MINUTE", 60)
+# Patient link tokens that match no link, per client address (and per /64
+# for IPv6) in a one-hour window (tracker/views/patient.py). Past it, unknown
+# tokens from that address get a 429 page until the hour ends; a right token
+# is always answered. Counted in the cache, which every worker shares.
 LINK_MISSES_PER_HOUR = env_int("LINK_MISSES_PER_HOUR", 20)
-if LINK_LOOKUPS_PER_MINUTE < 1 or LINK_MISSES_PER_HOUR < 1:
-    raise ImproperlyConfigured("LINK_LOOKUPS_PER_MINUTE and LINK_MISSES_PER_HOUR must be 1 or more.")
+if LINK_MISSES_PER_HOUR < 1:
+    raise ImproperlyConfigured("LINK_MISSES_PER_HOUR must be 1 or more.")
 
-# Chart images are cached; with several app servers, point them at one Redis
-# (CACHE_URL=redis://host:6379/0, needs `pip install redis`) so they share it.
-CACHE_URL = env_str("CACHE_URL") or "locmem://"
+# The cache holds chart images, analytics results and the patient-link limits.
+# By default it is a folder on this server (project/cache.py), which every
+# worker of the server shares, so the limits are counted once per server. With
+# several app servers, point them all at one Redis (CACHE_URL=redis://host:6379/0).
+CACHE_URL = env_str("CACHE_URL") or f"file://{BASE_DIR / 'var' / 'cache'}"
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": CACHE_URL}}
-elif CACHE_URL == "locmem://":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+elif CACHE_URL.startswith("file:///"):
+    CACHES = {"default": {"BACKEND": "project.cache.FileBasedCache",
+                          "LOCATION": CACHE_URL.removeprefix("file://"),
                           "OPTIONS": {"MAX_ENTRIES": 2000}}}
 else:
-    raise ImproperlyConfigured(f"CACHE_URL must be locmem:// or redis://…; got {CACHE_URL!r}.")
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be file:///absolute/folder (one server) or redis://… (several); "
+        f"got {CACHE_URL!r}. A per-process cache (locmem://) would count each limit once per "
+        f"worker."
+    )
 
 # Every log line goes through one handler that removes patient link tokens
 # (Django logs the path of each 404: "Not Found: /f/<token>/").

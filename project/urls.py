@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from tracker.views.account import PasswordResetView
 from tracker.views.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Before Django's own: the same page, with its mails limited (tracker/views/account.py).
+    path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("f/", include("tracker.patient_urls")),

@@ -1,3 +1,4 @@
+import os
 from datetime import timedelta
 
 import pytest
@@ -77,4 +78,34 @@ def utc_now():
 def empty_cache():
     """Each test starts with an empty cache: analytics results are kept by clinic id,
     and ids come round again from one test to the next."""
+    cache.clear()
+
+
+@pytest.fixture
+def redis_url():
+    """The Redis server the cache tests use: ``TEST_REDIS_URL`` (``.ci/run`` starts one).
+
+    Without it they are skipped on a developer's machine, and fail in CI
+    (``CI=true``), where a skipped Redis test would hide a broken setup. Each
+    parallel test process gets its own database number, since emptying the
+    cache empties the whole database.
+    """
+    url = os.environ.get("TEST_REDIS_URL", "").rstrip("/")
+    if not url:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI must start Redis and set TEST_REDIS_URL (see .ci/run).")
+        pytest.skip("No Redis: set TEST_REDIS_URL=redis://127.0.0.1:PORT to run this test.")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
+    return f"{base}/{1 + int(worker) if worker.isdigit() else 1}"
+
+
+@pytest.fixture
+def redis_cache(settings, redis_url):
+    """Django's cache on that Redis server for this test, emptied before and after."""
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url,
+    }}
+    cache.clear()
+    yield cache
     cache.clear()

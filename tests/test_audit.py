@@ -7,7 +7,8 @@ from datetime import UTC, timedelta
 
 import pytest
 from django.contrib import admin
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 from django.http import StreamingHttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
@@ -16,7 +17,14 @@ from django.utils import timezone
 from tests.factories import MembershipFactory, PatientFactory, UserFactory, answers
 from tracker import services
 from tracker.choices import TimePoint
-from tracker.models import Alert, AuditAction, AuditEvent, AuditTrailIsAppendOnly, Patient
+from tracker.models import (
+    Alert,
+    AuditAction,
+    AuditActor,
+    AuditEvent,
+    AuditTrailIsAppendOnly,
+    Patient,
+)
 from tracker.security import audit
 
 pytestmark = pytest.mark.django_db
@@ -231,8 +239,8 @@ def test_a_stored_event_cannot_be_saved_again(event):
 
 
 def test_a_new_event_with_a_taken_id_is_not_an_update(event, therapist_a):
-    copy = AuditEvent(pk=event.pk, clinic=therapist_a.clinic, action=AuditAction.ERASE,
-                      at=timezone.now())
+    copy = AuditEvent(pk=event.pk, clinic=therapist_a.clinic, actor=AuditActor.SYSTEM,
+                      action=AuditAction.ERASE, at=timezone.now())
     with pytest.raises(IntegrityError), transaction.atomic():
         copy.save()
     assert AuditEvent.objects.get().action == AuditAction.VIEW
@@ -272,7 +280,8 @@ def test_admin_is_read_only(client, event):
 
 def _event(*, clinic, user=None, patient=None, action=AuditAction.VIEW, at=None, ip=ADDRESS):
     return AuditEvent.objects.create(
-        clinic=clinic, user=user, patient=patient, action=action, at=at or timezone.now(), ip=ip,
+        clinic=clinic, actor=AuditActor.STAFF if user else AuditActor.SYSTEM, user=user,
+        patient=patient, action=action, at=at or timezone.now(), ip=ip,
         object_type="patient" if patient else "", object_id=patient.pk if patient else None,
     )
 
@@ -345,7 +354,8 @@ def test_bad_filters_show_a_message_and_no_events(client, lead_a, therapist_a):
 
 def test_the_list_is_paginated(client, lead_a, patient_a):
     AuditEvent.objects.bulk_create([
-        AuditEvent(clinic=lead_a.clinic, patient=patient_a, action=AuditAction.VIEW, at=timezone.now())
+        AuditEvent(clinic=lead_a.clinic, actor=AuditActor.SYSTEM, patient=patient_a,
+                   action=AuditAction.VIEW, at=timezone.now())
         for _ in range(60)
     ])
     client.force_login(lead_a.user)
@@ -382,11 +392,11 @@ def test_csv_holds_ids_and_references_not_names(client, lead_a, therapist_a):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="audit-')
     header, *rows = _csv(response)
-    assert header == ["at_utc", "clinic_id", "user_id", "action", "patient_id",
+    assert header == ["at_utc", "clinic_id", "actor", "user_id", "action", "patient_id",
                       "patient_reference", "object_type", "object_id", "ip", "detail"]
     assert rows == [[
         event.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        str(lead_a.clinic.pk), str(therapist_a.user.pk), "view", str(patient.pk), "'=HYPERLINK",
+        str(lead_a.clinic.pk), "staff", str(therapist_a.user.pk), "view", str(patient.pk), "'=HYPERLINK",
         "patient", str(patient.pk), ADDRESS, "",
     ]]
     text = "\n".join(",".join(row) for row in rows)
@@ -402,6 +412,142 @@ def test_csv_is_scoped_to_the_leads_clinics(client, lead_a, therapist_b):
 
 def test_events_of_system_jobs_have_no_user(lead_a, patient_a):
     event = audit.record_event(user=None, ip=None, action=AuditAction.REVOKE_LINK, patient=patient_a)
-    assert (event.user, event.clinic, event.object_type) == (None, lead_a.clinic, "")
+    assert (event.actor, event.user, event.clinic, event.object_type) == (
+        AuditActor.SYSTEM, None, lead_a.clinic, ""
+    )
     with pytest.raises(ValueError):
         audit.record_event(user=None, ip=None, action=AuditAction.VIEW)
+
+
+@pytest.mark.parametrize(("query", "field", "message"), [
+    ({"date_to": "9999-12-31"}, "date_to", "Choose a date between 2000-01-01 and 2999-12-31."),
+    ({"date_from": "0001-01-01"}, "date_from", "Choose a date between 2000-01-01 and 2999-12-31."),
+    ({"patient": "#" + "9" * 31}, "patient", "No patient has this number."),
+    ({"patient": "#²"}, "patient", "After # write the patient's number, e.g. #12."),
+])
+def test_filters_past_what_the_database_holds_are_a_message(client, lead_a, query, field, message):
+    """Each of these was a server error: a date past the calendar's end, an id past a bigint."""
+    client.force_login(lead_a.user)
+    response = client.get(reverse("tracker:audit_list"), query)
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [message]
+    # The CSV download is whole (the header and no rows), not cut off mid-file.
+    header, *rows = _csv(client.get(reverse("tracker:audit_csv"), query))
+    assert header[0] == "at_utc" and rows == []
+
+
+def test_the_actor_matches_the_user(lead_a, patient_a, therapist_a):
+    event = audit.record_event(user=therapist_a.user, ip=None, action=AuditAction.VIEW,
+                               patient=patient_a)
+    assert event.actor == AuditActor.STAFF
+    with pytest.raises(ValueError):
+        audit.record_event(user=therapist_a.user, ip=None, action=AuditAction.UPDATE,
+                           patient=patient_a, actor=AuditActor.PATIENT)
+    # The database holds to it too.
+    for actor, user in [(AuditActor.STAFF, None), (AuditActor.PATIENT, therapist_a.user)]:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            AuditEvent.objects.create(clinic=lead_a.clinic, actor=actor, user=user,
+                                      action=AuditAction.VIEW, at=timezone.now())
+
+
+# ---------------------------------------------------------------------------
+# Downloads of the trail, and the patient's own changes
+
+
+def test_downloading_the_trail_is_recorded(client, lead_a, therapist_b):
+    # A lead of two clinics: one event for each clinic whose trail the file holds.
+    MembershipFactory(user=lead_a.user, clinic=therapist_b.clinic, role=lead_a.role)
+    client.force_login(lead_a.user)
+    mark = _mark()
+    response = client.get(reverse("tracker:audit_csv"), {"action": "view"}, REMOTE_ADDR=ADDRESS)
+    _csv(response)
+    events = list(_events_after(mark).order_by("clinic_id"))
+    assert [(e.clinic, e.actor, e.user, e.action, e.patient, e.ip, e.detail) for e in events] == [
+        (clinic, AuditActor.STAFF, lead_a.user, AuditAction.EXPORT, None, ADDRESS, "audit_csv")
+        for clinic in sorted([lead_a.clinic, therapist_b.clinic], key=lambda c: c.pk)
+    ]
+    # Browsing the trail on the page is not an export.
+    client.get(reverse("tracker:audit_list"))
+    assert _events_after(mark).count() == 2
+
+
+def test_the_patients_own_reminder_choice_is_recorded_with_the_patient_as_actor(
+    client, session_a, link_token
+):
+    patient = session_a.patient
+    Patient.objects.filter(pk=patient.pk).update(
+        reminders_consent=True, reminder_channel="email", email="p@example.org"
+    )
+    url = reverse("patient:stop_reminders", args=[link_token])
+    mark = _mark()
+    client.post(url, {"action": "stop"}, REMOTE_ADDR=ADDRESS)
+    client.post(url, {"action": "stop"})  # a second tap changes nothing and records nothing
+    client.post(url, {"action": "resume"})
+    events = list(_events_after(mark).order_by("pk"))
+    assert [(e.actor, e.user, e.action, e.patient, e.object_type, e.ip, e.detail)
+            for e in events] == [
+        (AuditActor.PATIENT, None, AuditAction.UPDATE, patient, "patient", None, "reminders off"),
+        (AuditActor.PATIENT, None, AuditAction.UPDATE, patient, "patient", None, "reminders on"),
+    ]
+
+
+def test_the_patients_language_choice_is_recorded_with_the_patient_as_actor(
+    client, session_a, link_token
+):
+    patient = session_a.patient
+    url = reverse("patient:set_language", args=[link_token])
+    mark = _mark()
+    client.post(url, {"language": "es"})
+    client.post(url, {"language": "es"})
+    client.post(url, {"language": "xx"})
+    [event] = _events_after(mark)
+    assert (event.actor, event.user, event.action, event.patient, event.detail) == (
+        AuditActor.PATIENT, None, AuditAction.UPDATE, patient, "language es"
+    )
+    patient.refresh_from_db()
+    assert patient.language == "es"
+
+
+def test_the_audit_page_names_the_patient_as_the_actor(client, lead_a, patient_a):
+    services.set_language(patient=patient_a, language="es")
+    client.force_login(lead_a.user)
+    page = client.get(reverse("tracker:audit_list")).content.decode()
+    assert "Patient" in page and "language es" in page
+
+
+# ---------------------------------------------------------------------------
+# Below the ORM: the patient row and the table itself
+
+def test_a_patient_with_a_trail_cannot_be_deleted(event, patient_a):
+    """Deleting a patient emptied their events' patient; now the events keep them."""
+    with pytest.raises(ProtectedError), transaction.atomic():
+        Patient.objects.filter(pk=patient_a.pk).delete()
+    assert AuditEvent.objects.get().patient == patient_a
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+def test_postgresql_refuses_any_update_or_delete_of_events(event):
+    statements = [
+        "UPDATE tracker_auditevent SET detail = 'changed'",
+        "DELETE FROM tracker_auditevent",
+    ]
+    for sql in statements:
+        with pytest.raises(DatabaseError, match="never changed or deleted"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+    # The managers the model does not guard: the trigger does.
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent._base_manager.filter(pk=event.pk).update(detail="changed")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent._base_manager.filter(pk=event.pk)._raw_delete(connection.alias)
+    assert AuditEvent.objects.get().detail == ""
+    # Writing new events goes on as ever.
+    audit.record_event(user=None, ip=None, action=AuditAction.VIEW, patient=event.patient)
+    assert AuditEvent.objects.count() == 2
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only")
+def test_on_sqlite_the_trigger_migration_adds_nothing():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        assert cursor.fetchall() == []

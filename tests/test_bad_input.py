@@ -12,9 +12,13 @@ example starts from the same rows (the fixtures are made once per test).
 
 import contextlib
 import uuid
+import xml.etree.ElementTree as ET
+from datetime import date, datetime
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.test import Client
@@ -22,7 +26,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker import alerts
+from tests.factories import answers
+from tracker import alerts, services
 from tracker.choices import (
     AfterEffect,
     BruiseBand,
@@ -70,6 +75,30 @@ NASTY = st.sampled_from([
 ])
 NUMBER = st.integers(min_value=-(10**20), max_value=10**20).map(str)
 HOSTILE = st.one_of(ANY_TEXT, NASTY, NUMBER)
+# The ends of the calendar and the edges of the range the app accepts (2000 to 2999).
+EXTREME_DAYS = st.one_of(
+    st.sampled_from(["0001-01-01", "0001-01-02", "9999-12-31", "9999-12-30", "1999-12-31",
+                     "2000-01-01", "2999-12-31", "3000-01-01"]),
+    st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat),
+)
+EXTREME_MOMENTS = st.one_of(
+    st.sampled_from(["0001-01-01T00:00", "9999-12-31T23:59", "1999-12-31T23:59",
+                     "2000-01-01T00:00", "2999-12-31T23:59"]),
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59)).map(
+        lambda moment: moment.isoformat(timespec="minutes")
+    ),
+)
+# Ids past what any database column holds (a bigint ends at 19 digits).
+HUGE_ID = st.integers(min_value=0, max_value=10**40).map(str)
+HUGE_PATIENT_NUMBER = HUGE_ID.map(lambda number: f"#{number}")
+# Text matplotlib would read as mathematics, were it not told to draw text as written.
+MATHTEXT = st.one_of(
+    st.sampled_from([r"Jo $\frac$", "$x^2$", "$$", "Ana $", r"$\sqrt{$", "a$b$c$d", r"$\$",
+                     r"Dr $\mathrm{X}$ Lee"]),
+    st.lists(st.sampled_from([*"$\\{}^_ abÑ", r"\frac", r"\sqrt"]), min_size=1, max_size=12).map(
+        "".join
+    ),
+)
 
 
 def field(valid):
@@ -266,7 +295,7 @@ SITE_ROW = st.fixed_dictionaries({
 })
 SESSION_FORM = st.tuples(
     form(
-        performed_at=field(st.just("2026-01-15T10:30")),
+        performed_at=field(st.one_of(st.just("2026-01-15T10:30"), EXTREME_MOMENTS)),
         pre_pain=field(st.integers(0, 10).map(str)),
         chest_wall_area=field(st.just("on")),
         anticoagulants=field(st.just("on")),
@@ -301,6 +330,73 @@ def test_record_session_form(world, parts):
             assert counts() == before
             page = response.content.decode()
             assert "invalid-feedback" in page or "alert-danger" in page or "alert alert-block" in page
+
+
+ZONES = ["Europe/London", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Tokyo",
+         "America/New_York"]
+
+
+@EXAMPLES
+@given(zone=st.sampled_from(ZONES), performed_at=EXTREME_MOMENTS)
+def test_session_dates_at_the_ends_of_the_calendar_in_any_zone(world, zone, performed_at):
+    """A date the time-zone arithmetic cannot take is a message beside the field, not an error."""
+    type(world["clinic"]).objects.filter(pk=world["clinic"].pk).update(time_zone=zone)
+    url = reverse("tracker:session_create", args=[world["patient"].pk])
+    data = {
+        "performed_at": performed_at, "pre_pain": "3", "sites-TOTAL_FORMS": "1",
+        "sites-INITIAL_FORMS": "0", "sites-0-muscle": "deltoid", "sites-0-side": "left",
+        "sites-0-insertions": "2", "sites-0-technique": "superficial",
+        "sites-0-twitch_band": "none",
+    }
+    with rolled_back():
+        before = counts()
+        response = world["staff"].post(url, data)
+        assert_fine(response)
+        if response.status_code == 302:
+            session = NeedlingSession.objects.latest("pk")
+            assert 2000 <= session.performed_at.astimezone(ZoneInfo(zone)).year <= 2999
+        else:
+            assert counts() == before
+            errors = response.context["form"].errors
+            assert set(errors) == {"performed_at"}, errors
+            assert "invalid-feedback" in response.content.decode()
+
+
+def _drawn(svg: bytes) -> list[str]:
+    return ["".join(t.itertext()) for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+
+
+@EXAMPLES
+@given(first=MATHTEXT, last=MATHTEXT, username=MATHTEXT, patient_name=MATHTEXT)
+def test_names_with_dollar_signs_reach_every_chart(world, first, last, username, patient_name):
+    """Every free text that reaches a chart (staff names label the therapist chart) is drawn as written."""
+    session, clinic = world["session"], world["clinic"]
+    therapist = session.therapist
+    with rolled_back():
+        cache.clear()  # the analytics results and charts of another example
+        therapist.first_name, therapist.last_name, therapist.username = first, last, username
+        therapist.save()
+        Patient.objects.filter(pk=world["patient"].pk).update(display_name=patient_name)
+        follow_up = session.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+        services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(),
+                               answers=answers(soreness=4), now=follow_up.opens_at)
+        urls = [
+            reverse("tracker:patient_chart", args=[world["patient"].pk]),
+            reverse("tracker:session_chart", args=[session.pk]),
+            reverse("patient:soreness_chart", args=[world["token"]]),
+            *(reverse("tracker:analytics_chart", args=[clinic.pk, chart])
+              for chart in ("rates", "soreness-by-muscle", "soreness-by-therapist", "settled",
+                            "completion")),
+        ]
+        for url in urls:
+            response = (Client() if url.startswith("/f/") else world["staff"]).get(url)
+            assert response.status_code == 200, url
+        label = f"{first} {last}".strip() or username
+        response = world["staff"].get(
+            reverse("tracker:analytics_chart", args=[clinic.pk, "soreness-by-therapist"])
+        )
+        assert label in _drawn(response.content)
+        cache.clear()
 
 
 PATIENT_FORM = form(
@@ -393,10 +489,11 @@ def test_two_step_set_up_form(world, data):
 # ---------------------------------------------------------------------------
 # Filters in the query string
 
+QUERY_VALUE = st.one_of(HOSTILE, EXTREME_DAYS, HUGE_ID, HUGE_PATIENT_NUMBER)
 QUERY = st.dictionaries(
     st.sampled_from(["date_from", "date_to", "therapist", "muscle", "technique", "state",
                      "severity", "page", "q", "mine", "user", "action", "patient"]),
-    st.one_of(HOSTILE, st.lists(HOSTILE, min_size=2, max_size=3)),
+    st.one_of(QUERY_VALUE, st.lists(QUERY_VALUE, min_size=2, max_size=3)),
     max_size=5,
 )
 

@@ -483,3 +483,41 @@ def test_every_word_a_chart_draws_goes_through_translate():
 def _svg_texts(svg: bytes) -> str:
     root = ET.fromstring(svg)
     return " | ".join("".join(t.itertext()) for t in root.iter(f"{SVG_NS}text"))
+
+
+# ---------------------------------------------------------------------------
+# Dollar signs are text: matplotlib never reads a name as mathematics
+
+MATHTEXT = [r"Jo $\frac$ Bloggs", "$x^2$", "$$", "Ana $", r"$\sqrt{$", "a$b$c$d"]
+
+
+def _every_chart_with(word: str) -> dict[str, bytes]:
+    """Each chart with ``word`` in every text it is handed (labels, sources, nouns, words)."""
+    translate = lambda text: f"{word} {text}"  # noqa: E731  (a translation could hold "$" too)
+    return {
+        "soreness": soreness_chart(
+            [Series(word, [(0, 5), (24, 3)], marked=(24,)), Series(word + "2", [(0, 4)])],
+            band=Band([0, 24], [1, 0], [3, 1], [5, 2], label=word), title=word,
+            translate=translate,
+        ),
+        "rates": rates_chart(
+            [RateBar(word, 25.0, 4.6, 69.9, 1, 4)], [ReferenceRate(word, 7.5, word)],
+            title=word, translate=translate,
+        ),
+        "groups": soreness_by_group_chart(
+            [GroupLine(word, [(0, 5.0), (24, 3.0)])] * 3, hidden=2, noun=word, max_groups=2,
+            title=word, translate=translate,
+        ),
+        "settled": settled_chart([ShareBar(word, 17.4, 40, 230)], title=word, translate=translate),
+        "completion": completion_chart(
+            [ShareBar(word, 50.0, 1, 2)] * 12, title=word, translate=translate
+        ),
+    }
+
+
+@pytest.mark.parametrize("word", MATHTEXT)
+def test_dollar_signs_in_any_text_are_drawn_as_written(word):
+    for name, svg in _every_chart_with(word).items():
+        drawn = texts(svg)
+        assert word in drawn, (name, drawn)  # a label drawn whole, dollars and all
+        assert any(f"{word} " in text for text in drawn), name  # and a translated word

@@ -15,11 +15,18 @@ PRINT_SETTINGS = (
 )
 
 
-def _run(**env):
+PRINT_CACHE = (
+    "import django; from django.conf import settings; django.setup(); "
+    "print(settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION'])"
+)
+
+
+def _run(code=PRINT_SETTINGS, **env):
     clean = {k: v for k, v in os.environ.items()
-             if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DATABASE_URL", "SITE_URL"}}
+             if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DATABASE_URL", "SITE_URL",
+                          "CACHE_URL"}}
     clean["DJANGO_SETTINGS_MODULE"] = "project.settings"
-    return subprocess.run([sys.executable, "-c", PRINT_SETTINGS], cwd=ROOT,
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT,
                           env={**clean, **env}, capture_output=True, text=True)
 
 
@@ -65,6 +72,23 @@ def test_database_url_selects_postgresql():
     result = _run(DEBUG="1", DATABASE_URL="postgres://u:p@db.internal:5432/aftercare")
     assert result.returncode == 0, result.stderr
     assert "django.db.backends.postgresql" in result.stdout
+
+
+def test_the_default_cache_is_a_folder_every_worker_of_the_server_shares():
+    result = _run(PRINT_CACHE, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["project.cache.FileBasedCache", str(ROOT / "var" / "cache")]
+    result = _run(PRINT_CACHE, DEBUG="1", CACHE_URL="file:///srv/aftercare/cache")
+    assert result.stdout.split() == ["project.cache.FileBasedCache", "/srv/aftercare/cache"]
+    result = _run(PRINT_CACHE, DEBUG="1", CACHE_URL="redis://cache.internal:6379/0")
+    assert result.stdout.split() == ["django.core.cache.backends.redis.RedisCache",
+                                     "redis://cache.internal:6379/0"]
+
+
+@pytest.mark.parametrize("value", ["locmem://", "file://relative/cache", "memcached://x"])
+def test_a_cache_that_is_not_shared_or_not_understood_stops_the_server(value):
+    result = _run(PRINT_CACHE, DEBUG="1", CACHE_URL=value)
+    assert result.returncode != 0 and "CACHE_URL must be" in result.stderr
 
 
 def test_env_example_lists_every_variable_the_settings_read():

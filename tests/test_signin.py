@@ -30,7 +30,7 @@ def _sign_in(client, user, password=PASSWORD, **extra):
 
 
 def test_five_wrong_passwords_lock_that_username_from_that_address(client, therapist_a, settings):
-    assert settings.AXES_ENABLED and settings.AXES_FAILURE_LIMIT == 5
+    assert settings.AXES_ENABLED and settings.SIGNIN_FAILURES_PER_ADDRESS == 5
     user = therapist_a.user
     for _attempt in range(4):
         response = _sign_in(client, user, "wrong-password")
@@ -44,7 +44,7 @@ def test_five_wrong_passwords_lock_that_username_from_that_address(client, thera
     assert response["Retry-After"] == str(15 * 60)
     page = response.content.decode()
     assert "Sign-in paused" in page and "paused for 15 minutes" in page
-    assert "wrong 5 times in a row" in page
+    assert "wrong too many times for this username" in page
     assert SESSION_KEY not in client.session
     # The page is the app's own layout, not a bare message.
     assert '<html lang="en">' in page and reverse("password_reset") in page
@@ -58,6 +58,48 @@ def test_a_lockout_is_by_username_and_address_together(client, therapist_a, ther
     assert _sign_in(Client(), therapist_b.user).status_code == 302
     elsewhere = Client(REMOTE_ADDR="192.0.2.44")
     assert _sign_in(elsewhere, therapist_a.user)["Location"] == reverse("tracker:home")
+
+
+def _from(address):
+    return Client(REMOTE_ADDR=address)
+
+
+def test_a_password_sprayed_from_many_addresses_locks_the_account(therapist_a, settings):
+    """Ten wrong passwords for one username from ten addresses: the username is paused everywhere."""
+    assert settings.SIGNIN_FAILURES_PER_ACCOUNT == 10
+    user = therapist_a.user
+    for n in range(9):
+        assert _sign_in(_from(f"198.51.100.{n}"), user, "wrong-password").status_code == 200
+    # Nine: the right password still works, from anywhere, and clears the count.
+    assert _sign_in(_from("203.0.113.1"), user).status_code == 302
+    for n in range(10):
+        _sign_in(_from(f"198.51.100.{n}"), user, "wrong-password")
+    response = _sign_in(_from("203.0.113.2"), user)
+    assert response.status_code == 429 and response["Retry-After"] == str(15 * 60)
+    assert SESSION_KEY not in Client().session
+    # The lock lifts after the cool-off, as the pair's does.
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+    assert _sign_in(_from("203.0.113.2"), user).status_code == 302
+
+
+def test_the_answers_never_tell_whether_an_account_exists(therapist_a):
+    """A username no account has is counted and paused exactly as a real one."""
+    answers = {}
+    for username in (therapist_a.user.username, "nobody-has-this-name"):
+        seen = []
+        for n in range(11):
+            response = _from(f"198.51.100.{n}").post(
+                reverse("login"), {"username": username, "password": "wrong-password"}
+            )
+            seen.append(response.status_code)
+        locked = _from("203.0.113.9").post(
+            reverse("login"), {"username": username, "password": PASSWORD}
+        )
+        page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", locked.content.decode())
+        answers[username] = (seen, locked.status_code, locked["Retry-After"], page)
+    real, nobody = answers.values()
+    assert real == nobody
+    assert real[0] == [200] * 9 + [429, 429] and real[1] == 429
 
 
 def test_the_lock_lifts_after_the_cool_off(client, therapist_a):
@@ -85,6 +127,61 @@ def test_the_admin_sign_in_is_locked_too(client, therapist_a):
         client.post(reverse("admin:login"), {"username": user.username, "password": "nope"})
     response = client.post(reverse("admin:login"), {"username": user.username, "password": PASSWORD})
     assert response.status_code == 429
+
+
+# --- Password reset ---------------------------------------------------------------------
+
+
+def _reset(client, email):
+    return client.post(reverse("password_reset"), {"email": email})
+
+
+def test_password_reset_mails_a_link(client, therapist_a, mailoutbox):
+    therapist_a.user.email = "ana@example.org"
+    therapist_a.user.save()
+    response = _reset(client, "ANA@example.org")
+    assert response["Location"] == reverse("password_reset_done")
+    [mail] = mailoutbox
+    assert mail.to == ["ana@example.org"] and "/accounts/reset/" in mail.body
+
+
+def test_password_reset_mails_are_limited_per_account(therapist_a, mailoutbox, settings):
+    assert settings.PASSWORD_RESET_MAILS_PER_ACCOUNT == 3
+    therapist_a.user.email = "ana@example.org"
+    therapist_a.user.save()
+    for n in range(5):
+        # Each from another address, so only the account's limit is met.
+        response = _reset(_from(f"198.51.100.{n}"), "ana@example.org")
+        assert response["Location"] == reverse("password_reset_done")  # the same page every time
+    assert len(mailoutbox) == 3
+    # Another account is not affected.
+    colleague = MembershipFactory(clinic=therapist_a.clinic).user
+    colleague.email = "ben@example.org"
+    colleague.save()
+    _reset(_from("198.51.100.9"), "ben@example.org")
+    assert len(mailoutbox) == 4
+
+
+def test_password_resets_are_limited_per_address(client, therapist_a, mailoutbox, settings):
+    assert settings.PASSWORD_RESETS_PER_ADDRESS == 5
+    for n in range(5):
+        assert _reset(client, f"someone{n}@example.org").status_code == 302
+    response = _reset(client, "someone-else@example.org")
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 3600
+    assert "Password reset paused" in response.content.decode()
+    # Another address still asks.
+    assert _reset(_from("198.51.100.7"), "someone@example.org").status_code == 302
+    assert mailoutbox == []  # none of these addresses has an account
+
+
+def test_a_reset_for_an_unknown_address_looks_like_any_other(client, therapist_a, mailoutbox):
+    therapist_a.user.email = "ana@example.org"
+    therapist_a.user.save()
+    known = _reset(_from("198.51.100.1"), "ana@example.org")
+    unknown = _reset(_from("198.51.100.2"), "nobody@example.org")
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert len(mailoutbox) == 1
 
 
 def test_passwords_are_checked_by_djangos_validators(client, therapist_a):

@@ -195,3 +195,22 @@ def test_in_development_the_session_page_opens_the_patients_page_here(
 
     settings.DEBUG = False
     assert "Open the patient" not in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "Asia/Tokyo", "America/New_York"])
+@pytest.mark.parametrize("when", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_a_session_date_past_the_calendars_ends_is_a_message(client, zone, when):
+    membership = MembershipFactory(clinic__time_zone=zone)
+    patient = PatientFactory(clinic=membership.clinic)
+    client.force_login(membership.user)
+    response = client.post(reverse("tracker:session_create", args=[patient.pk]), {
+        "performed_at": when, "pre_pain": "6", "sites-TOTAL_FORMS": "1",
+        "sites-INITIAL_FORMS": "0", "sites-0-muscle": "gluteus_medius", "sites-0-side": "left",
+        "sites-0-insertions": "3", "sites-0-technique": "deep_static",
+        "sites-0-twitch_band": "none",
+    })
+    assert response.status_code == 200
+    assert response.context["form"].errors["performed_at"] == [
+        "Choose a date between 2000-01-01 and 2999-12-31."
+    ]
+    assert not NeedlingSession.objects.exists()

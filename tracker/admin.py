@@ -1,7 +1,17 @@
+"""The admin: clinics and staff, and a careful look at (and fix of) patient records.
+
+Patient data can be read and corrected here, but the admin never goes
+around the audit trail: opening a record records a "view", saving it a
+change, and nothing that holds patient data can be deleted (a deletion
+cascaded from a session to its reports and alerts with no trace). Erasure
+and "entered in error" in the app are the ways to take data out of use.
+"""
+
 from django.contrib import admin
 
 from tracker.models import (
     AccessLink,
+    AuditAction,
     AuditEvent,
     Clinic,
     FollowUp,
@@ -11,6 +21,49 @@ from tracker.models import (
     Patient,
     SymptomReport,
 )
+from tracker.security import audit
+
+
+class NoDeleteInline:
+    """An inline of patient data: rows are shown and fixed, never deleted."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PatientDataAdmin(admin.ModelAdmin):
+    """The admin of a model holding patient data: audited, and no deleting.
+
+    ``patient_path`` is the way from a row to its patient, e.g.
+    ``"session__patient"`` (empty for a patient).
+    """
+
+    patient_path = ""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _patient(self, obj):
+        for name in filter(None, self.patient_path.split("__")):
+            obj = getattr(obj, name)
+        return obj
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Every display of a stored row's page: opened, refused on save, or read-only.
+        if obj is not None and obj.pk is not None:
+            audit.record(request, action=AuditAction.VIEW, patient=self._patient(obj), obj=obj,
+                         detail="admin")
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def log_addition(self, request, obj, message):
+        audit.record(request, action=AuditAction.CREATE, patient=self._patient(obj), obj=obj,
+                     detail="admin")
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        audit.record(request, action=AuditAction.UPDATE, patient=self._patient(obj), obj=obj,
+                     detail="admin")
+        return super().log_change(request, obj, message)
 
 
 class MembershipInline(admin.TabularInline):
@@ -36,7 +89,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(PatientDataAdmin):
     list_display = ["display_name", "reference", "clinic", "language", "reminder_channel",
                     "reminders_consent", "created_at"]
     list_filter = ["clinic", "language", "reminder_channel", "reminders_consent"]
@@ -44,12 +97,12 @@ class PatientAdmin(admin.ModelAdmin):
     list_select_related = ["clinic"]
 
 
-class NeedledSiteInline(admin.TabularInline):
+class NeedledSiteInline(NoDeleteInline, admin.TabularInline):
     model = NeedledSite
     extra = 0
 
 
-class FollowUpInline(admin.TabularInline):
+class FollowUpInline(NoDeleteInline, admin.TabularInline):
     model = FollowUp
     extra = 0
     fields = ["time_point", "due_at", "opens_at", "closes_at", "answered_at", "reminder_sent_at"]
@@ -57,7 +110,8 @@ class FollowUpInline(admin.TabularInline):
 
 
 @admin.register(NeedlingSession)
-class NeedlingSessionAdmin(admin.ModelAdmin):
+class NeedlingSessionAdmin(PatientDataAdmin):
+    patient_path = "patient"
     list_display = ["performed_at", "patient", "therapist", "pre_pain", "chest_wall_area",
                     "anticoagulants", "lung_condition"]
     list_filter = ["clinic", "chest_wall_area", "anticoagulants", "lung_condition",
@@ -75,14 +129,16 @@ class NeedlingSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(NeedledSite)
-class NeedledSiteAdmin(admin.ModelAdmin):
+class NeedledSiteAdmin(PatientDataAdmin):
+    patient_path = "session__patient"
     list_display = ["session", "muscle", "side", "insertions", "technique", "twitch_band"]
     list_filter = ["muscle", "technique", "twitch_band", "side"]
     raw_id_fields = ["session"]
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(PatientDataAdmin):
+    patient_path = "session__patient"
     list_display = ["session", "time_point", "due_at", "closes_at", "answered_at",
                     "reminder_sent_at"]
     list_filter = ["time_point", "clinic"]
@@ -95,7 +151,8 @@ class FollowUpAdmin(admin.ModelAdmin):
 
 
 @admin.register(SymptomReport)
-class SymptomReportAdmin(admin.ModelAdmin):
+class SymptomReportAdmin(PatientDataAdmin):
+    patient_path = "follow_up__session__patient"
     list_display = ["follow_up", "soreness", "twitching", "bruising", "submitted_at"]
     list_filter = ["follow_up__time_point", "twitching", "bruising", "rf_breathing",
                    "follow_up__clinic"]
@@ -105,7 +162,8 @@ class SymptomReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessLink)
-class AccessLinkAdmin(admin.ModelAdmin):
+class AccessLinkAdmin(PatientDataAdmin):
+    patient_path = "session__patient"
     list_display = ["session", "created_at", "expires_at", "revoked_at"]
     list_filter = ["revoked_at"]
     raw_id_fields = ["session"]

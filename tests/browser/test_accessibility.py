@@ -102,8 +102,8 @@ def unknown_link(page, url, **_):
 def too_many_lookups(page, url, monkeypatch, **_):
     from django.conf import settings
 
-    monkeypatch.setattr(settings, "LINK_LOOKUPS_PER_MINUTE", 0)  # every lookup is one too many
-    page.goto(url)
+    monkeypatch.setattr(settings, "LINK_MISSES_PER_HOUR", 0)  # every unknown token is one too many
+    page.goto(re.sub(r"/f/[^/]+/$", "/f/no-such-link/", url))
     expect(page.get_by_role("heading", name="Please wait a moment")).to_be_visible()
 
 

@@ -59,6 +59,12 @@ FONT_STACK = ("DejaVu Sans", "Segoe UI", "Roboto", "Helvetica Neue", "Liberation
 _RC = {
     "svg.hashsalt": "needle-aftercare",  # stable ids -> byte-identical output
     "svg.fonttype": "none",  # real <text>: searchable, selectable, tiny files
+    # Every text is drawn as written. Otherwise matplotlib reads a pair of "$"
+    # as mathematics: a name such as "Jo $\frac$" fails to parse (a server
+    # error) and "$x$" loses its dollars. Names, labels and translations all
+    # reach charts, so this is one switch for every text rather than an
+    # escape at each place that hands one over.
+    "text.parse_math": False,
     "font.family": "sans-serif", "font.sans-serif": list(FONT_STACK),
     "font.size": 9,
     "text.color": TEXT, "axes.labelcolor": TEXT, "xtick.color": TEXT, "ytick.color": TEXT,

@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker.analytics import Filters
 from tracker.choices import Muscle, Technique
+from tracker.forms.fields import DayField
 
 DEFAULT_DAYS = 90
-EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 DATE_WIDGET = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
 
@@ -22,8 +22,8 @@ class AnalyticsFilterForm(forms.Form):
     that shows someone else's sessions.
     """
 
-    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET)
+    date_from = DayField(label=_("From"), required=False, widget=DATE_WIDGET)
+    date_to = DayField(label=_("To"), required=False, widget=DATE_WIDGET)
     therapist = forms.TypedChoiceField(
         label=_("Therapist"), required=False, coerce=int, empty_value=None,
         widget=forms.Select(attrs={"class": "form-select"}),
@@ -61,22 +61,6 @@ class AnalyticsFilterForm(forms.Form):
                 attrs = self.fields[name].widget.attrs
                 attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
                 attrs["aria-describedby"] = f"{self[name].auto_id}_error"
-
-    def _clean_day(self, name):
-        day = self.cleaned_data[name]
-        if day is not None and not EARLIEST <= day <= LATEST:
-            # Far-off dates overflow the time-zone arithmetic; no session is there anyway.
-            raise forms.ValidationError(
-                _("Choose a date between %(start)s and %(end)s."),
-                params={"start": EARLIEST.isoformat(), "end": LATEST.isoformat()},
-            )
-        return day
-
-    def clean_date_from(self):
-        return self._clean_day("date_from")
-
-    def clean_date_to(self):
-        return self._clean_day("date_to")
 
     def clean(self):
         cleaned = super().clean()

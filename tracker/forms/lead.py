@@ -7,7 +7,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tracker import clock
+from tracker.forms.fields import DayField
 from tracker.models import AuditAction
+
+# Ids are PostgreSQL bigints: a longer number names no patient, and the
+# database would refuse it in a query rather than find nothing.
+LARGEST_ID = 2**63 - 1
 
 
 class StaffChoiceField(forms.ModelChoiceField):
@@ -18,10 +23,10 @@ class StaffChoiceField(forms.ModelChoiceField):
 class AuditFilterForm(forms.Form):
     """Date range (in the current time zone), who, what, and which patient."""
 
-    date_from = forms.DateField(
+    date_from = DayField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = DayField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     user = StaffChoiceField(
@@ -51,8 +56,13 @@ class AuditFilterForm(forms.Form):
 
     def clean_patient(self):
         value = self.cleaned_data["patient"].strip()
-        if value.startswith("#") and not value[1:].isdigit():
-            raise forms.ValidationError(_("After # write the patient's number, e.g. #12."))
+        if value.startswith("#"):
+            number = value[1:]
+            # isascii(): "²" and "٣" are digits to isdigit() but no id.
+            if not (number.isascii() and number.isdigit()):
+                raise forms.ValidationError(_("After # write the patient's number, e.g. #12."))
+            if int(number) > LARGEST_ID:
+                raise forms.ValidationError(_("No patient has this number."))
         return value
 
     def clean(self):

@@ -14,6 +14,7 @@ from tracker.choices import (
     Technique,
     TwitchBand,
 )
+from tracker.forms.fields import validate_in_range
 from tracker.forms.patient import NRS_CHOICES
 from tracker.models import ATTEMPT_OUTCOMES, Clinic, Outcome, Patient, Severity
 
@@ -60,6 +61,7 @@ class SessionForm(forms.Form):
         label=_("Date and time"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        validators=[validate_in_range],
     )
     pre_pain = forms.TypedChoiceField(
         label=_("Pain before the session (0–10)"), choices=[("", "—"), *NRS_CHOICES], coerce=int,

@@ -9,7 +9,7 @@ from tracker.models.alerts import (
     Outcome,
     Severity,
 )
-from tracker.models.audit import AuditAction, AuditEvent, AuditTrailIsAppendOnly
+from tracker.models.audit import AuditAction, AuditActor, AuditEvent, AuditTrailIsAppendOnly
 from tracker.models.clinics import Clinic, Membership, StaffProfile
 from tracker.models.followups import FollowUp, FollowUpState, SymptomReport
 from tracker.models.links import AccessLink
@@ -27,6 +27,7 @@ __all__ = [
     "Severity",
     "AccessLink",
     "AuditAction",
+    "AuditActor",
     "AuditEvent",
     "AuditTrailIsAppendOnly",
     "Clinic",

@@ -3,9 +3,10 @@
 Events are written by ``tracker.security.audit`` and never changed afterwards. The
 trail is append-only through every ordinary path of the ORM and the admin:
 ``QuerySet.update()``/``delete()`` raise, saving an event that is already
-stored raises, and deleting one raises. (Raw SQL and ``_base_manager`` can
-still reach the table; a database role without UPDATE/DELETE on it closes
-that in production.)
+stored raises, and deleting one raises. On PostgreSQL a trigger refuses
+UPDATE and DELETE of the table to any SQL (migration
+``0010_audit_append_only_trigger``); a database role without UPDATE/DELETE
+on it closes the rest (the table's owner can drop the trigger).
 """
 
 from django.conf import settings
@@ -24,6 +25,14 @@ class AuditAction(models.TextChoices):
     ERASE = "erase", _("Erased")
     ISSUE_LINK = "issue_link", _("Issued a patient link")
     REVOKE_LINK = "revoke_link", _("Revoked a patient link")
+
+
+class AuditActor(models.TextChoices):
+    """Who acted: a member of staff (``user``), the patient through their link, or the system."""
+
+    STAFF = "staff", _("Staff")
+    PATIENT = "patient", _("Patient")
+    SYSTEM = "system", _("System")
 
 
 class AuditTrailIsAppendOnly(Exception):
@@ -48,26 +57,32 @@ class AuditEventQuerySet(ClinicScopedQuerySet):
 
 
 class AuditEvent(TrackerModel):
-    """One read or change of a patient's data by a member of staff (or the system).
+    """One read or change of a patient's data by a member of staff, the patient, or the system.
 
     ``detail`` is a short, non-clinical word or two (the page seen, what was
     done): never a patient's name, never free text a patient or therapist
     wrote, since the trail outlives a patient's erasure. ``patient`` is kept
-    when the patient is erased (their row stays, anonymous) and only becomes
-    empty if a patient row is ever deleted outright.
+    when the patient is erased (their row stays, anonymous), and a patient
+    with events cannot be deleted at all; it is empty only for events about a
+    whole clinic (a download of its trail).
     """
 
     clinic = models.ForeignKey(
         "tracker.Clinic", on_delete=models.PROTECT, related_name="audit_events"
     )
-    # Empty for the system's own jobs (reminders, the missed check-in rule).
+    # Who acted; a member of staff is ``user``. The patient acts through their
+    # link (stopping reminders, choosing a language), the system in its own
+    # jobs (reminders, the missed check-in rule): neither has a user.
+    actor = models.CharField(max_length=8, choices=AuditActor.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="audit_events",
     )
     action = models.CharField(max_length=16, choices=AuditAction.choices)
+    # PROTECT: a patient with a trail cannot be deleted (erasure keeps the row,
+    # anonymous); the trail must never lose whose record was read.
     patient = models.ForeignKey(
-        "tracker.Patient", on_delete=models.SET_NULL, null=True, blank=True,
+        "tracker.Patient", on_delete=models.PROTECT, null=True, blank=True,
         related_name="audit_events",
     )
     # The row concerned, as model name and primary key ("needlingsession", 12).
@@ -84,6 +99,16 @@ class AuditEvent(TrackerModel):
         indexes = [
             # The lead's audit page and CSV: a clinic's events, newest first.
             models.Index(fields=["clinic", "-at"], name="audit_clinic_at_idx"),
+        ]
+        constraints = [
+            # A member of staff is named; the patient and the system are not users.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(actor="staff", user__isnull=False)
+                    | models.Q(actor__in=["patient", "system"], user__isnull=True)
+                ),
+                name="audit_actor_matches_user",
+            ),
         ]
 
     def __str__(self):

@@ -4,9 +4,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import (
+    CHECK_IN_NAMES,
     AfterEffect,
     BruiseBand,
-    CHECK_IN_NAMES,
     Interference,
     Pgic,
     RedFlag,

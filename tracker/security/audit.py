@@ -1,11 +1,12 @@
 """Writing the audit trail: who read or changed which patient's data, when, from where.
 
 Views call ``record(request, ...)`` after they have fetched a patient's data
-through its scoping function (so a 404 records nothing) or changed it (in
-the same transaction as the change). Services that are not handed a request
-call ``record_event`` with the user and address. List pages (patients,
-dashboard, alert inbox) record nothing per row: a row there names a patient
-but shows none of their record.
+through its scoping function (so a 404 records nothing). Changes are
+recorded by the service that makes them (``tracker.services``), in the same
+transaction, through ``record_event`` with the user and address, or, for
+the patient's own changes through their link, ``actor=AuditActor.PATIENT``.
+List pages (patients, dashboard, alert inbox) record nothing per row: a row
+there names a patient but shows none of their record.
 """
 
 import ipaddress
@@ -13,7 +14,7 @@ import ipaddress
 from django.conf import settings
 
 from tracker import clock
-from tracker.models import AuditEvent
+from tracker.models import AuditActor, AuditEvent
 
 
 def client_ip(request) -> str | None:
@@ -56,17 +57,27 @@ def record(request, *, action, patient=None, obj=None, clinic=None, detail="") -
     )
 
 
-def record_event(*, user, ip, action, patient=None, obj=None, clinic=None, detail="") -> AuditEvent:
-    """Write one audit event. ``user`` None (or anonymous) is the system itself.
+def record_event(
+    *, user, ip, action, patient=None, obj=None, clinic=None, detail="", actor=None
+) -> AuditEvent:
+    """Write one audit event, by a member of staff (``user``), the patient or the system.
 
-    One INSERT: the clinic comes from the patient's ``clinic_id``, never from
-    a query.
+    ``actor`` defaults to staff when ``user`` is signed in and to the system
+    when it is None (or anonymous); the patient's own changes through their
+    link pass ``actor=AuditActor.PATIENT`` and no user. One INSERT: the
+    clinic comes from the patient's ``clinic_id``, never from a query.
     """
     if clinic is None and patient is None:
         raise ValueError("An audit event needs a patient or a clinic.")
+    user = user if user is not None and user.is_authenticated else None
+    if actor is None:
+        actor = AuditActor.STAFF if user is not None else AuditActor.SYSTEM
+    if (actor == AuditActor.STAFF) != (user is not None):
+        raise ValueError("A member of staff acts as a user; the patient and the system do not.")
     return AuditEvent.objects.create(
         clinic_id=clinic.pk if clinic is not None else patient.clinic_id,
-        user=user if user is not None and user.is_authenticated else None,
+        actor=actor,
+        user=user,
         action=action,
         patient=patient,
         object_type=obj._meta.model_name if obj is not None else "",

@@ -2,9 +2,10 @@
 
 Used to slow down anyone trying patient link tokens (``views/patient.py``).
 A window is a fixed stretch of time (this minute, this hour); its counter
-lives in the cache until shortly after the window ends. With several app
-servers the cache must be shared (``CACHE_URL=redis://…``), or each server
-counts on its own and the limits multiply by the number of processes.
+lives in the cache until shortly after the window ends. The default cache is
+a folder every worker of the server shares (``project/cache.py``); with
+several app servers it must be one Redis (``CACHE_URL=redis://…``), or each
+server counts on its own and the limits multiply by the number of servers.
 """
 
 import ipaddress
@@ -48,7 +49,7 @@ def count(name: str, who: str, *, seconds: int, now: float) -> tuple[int, int]:
 def hit(name: str, who: str, *, seconds: int, now: float) -> tuple[int, int]:
     """Count one more hit; (hits in the current window including this one, seconds left)."""
     key, remaining = _window(name, who, seconds, now)
-    # add() then incr(): atomic in Redis and in the local-memory cache.
+    # add() then incr(): atomic in Redis and in the shared folder cache.
     cache.add(key, 0, timeout=seconds + 60)
     try:
         return cache.incr(key), remaining

@@ -18,10 +18,14 @@ import time
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from axes.attempts import get_cool_off_threshold
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.db.models import Sum
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -58,6 +62,27 @@ OPEN_BEFORE_SECOND_STEP = {"login", "logout", "admin:logout", "healthz"}
 def _now() -> float:
     # Wall-clock time on purpose, not tracker.clock (which tests move by days).
     return time.time()
+
+
+def failure_limit(request, credentials=None) -> int:
+    """django-axes' AXES_FAILURE_LIMIT: the limit that applies to this sign-in now.
+
+    django-axes counts wrong passwords for each of AXES_LOCKOUT_PARAMETERS
+    (the username from this address; the username from any address) and
+    locks once the larger count reaches one limit. Two limits are wanted: a
+    few from one address (``SIGNIN_FAILURES_PER_ADDRESS``), more from all of
+    them (``SIGNIN_FAILURES_PER_ACCOUNT``, a password sprayed from many
+    addresses). So the limit is the pair's once the pair has reached it, and
+    the account's otherwise: the larger count then reaches the limit exactly
+    when either count reaches its own. One query: this pair's failures.
+    """
+    per_address = settings.SIGNIN_FAILURES_PER_ADDRESS
+    failures = AccessAttempt.objects.filter(
+        username=get_client_username(request, credentials),
+        ip_address=getattr(request, "axes_ip_address", None),
+        attempt_time__gte=get_cool_off_threshold(request),
+    ).aggregate(total=Sum("failures_since_start"))["total"] or 0
+    return per_address if failures >= per_address else settings.SIGNIN_FAILURES_PER_ACCOUNT
 
 
 def second_step_needed(user) -> str:

@@ -21,6 +21,7 @@ from tracker.services.patients import (
     add_patient,
     erase_patient,
     has_reminder_address,
+    set_language,
     set_reminders_consent,
 )
 from tracker.services.reports import FollowUpNotOpen, submit_report
@@ -43,6 +44,7 @@ __all__ = [
     "record_session",
     "replace_access_link",
     "save_staff_settings",
+    "set_language",
     "set_reminders_consent",
     "submit_report",
 ]

@@ -1,7 +1,9 @@
-"""Changes to a patient's record: erasure at their request, and their yes or no to reminders."""
+"""Changes to a patient's record: adding, erasure at their request, and their own choices
+(reminders, language) made through their link."""
 
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -12,6 +14,7 @@ from tracker.models import (
     AccessLink,
     Alert,
     AuditAction,
+    AuditActor,
     NeedledSite,
     NeedlingSession,
     Patient,
@@ -90,11 +93,14 @@ def has_reminder_address(patient: Patient) -> bool:
     return False
 
 
+@transaction.atomic
 def set_reminders_consent(*, patient: Patient, consent: bool) -> bool:
-    """Record the patient's yes or no to reminders; return whether it changed.
+    """Record the patient's own yes or no to reminders (through their link); return whether it changed.
 
     ``consent_changed_at`` moves only on a change, so a repeated tap keeps
-    the time the patient actually decided.
+    the time the patient actually decided; each change is audited with the
+    patient as the actor. No address is kept: the patient is known by their
+    link, and the trail outlives an erasure.
     """
     now = clock.now()
     changed = (
@@ -105,4 +111,28 @@ def set_reminders_consent(*, patient: Patient, consent: bool) -> bool:
     if changed:
         patient.reminders_consent = consent
         patient.consent_changed_at = now
+        audit.record_event(
+            user=None, ip=None, actor=AuditActor.PATIENT, action=AuditAction.UPDATE,
+            patient=patient, obj=patient, detail="reminders on" if consent else "reminders off",
+        )
+    return bool(changed)
+
+
+@transaction.atomic
+def set_language(*, patient: Patient, language: str) -> bool:
+    """Store the language the patient chose on their pages (and their reminders); return whether it changed.
+
+    Audited with the patient as the actor, as ``set_reminders_consent`` is.
+    """
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError(_("This language is not available."))
+    changed = Patient.objects.filter(pk=patient.pk).exclude(language=language).update(
+        language=language
+    )
+    if changed:
+        patient.language = language
+        audit.record_event(
+            user=None, ip=None, actor=AuditActor.PATIENT, action=AuditAction.UPDATE,
+            patient=patient, obj=patient, detail=f"language {language}",
+        )
     return bool(changed)

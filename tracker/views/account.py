@@ -1,4 +1,5 @@
-"""A member of staff's own account: settings, two-step set-up and code, the lockout page.
+"""A member of staff's own account: settings, two-step set-up and code, the lockout page,
+password reset.
 
 Two-step sign-in uses time-based codes (TOTP, RFC 6238) from any
 authenticator app. While an app is being set up, its secret waits in the
@@ -7,14 +8,18 @@ proves the app holds it. ``tracker.security.signin`` decides who must pass which
 """
 
 import base64
+import hashlib
 import logging
+import math
 import secrets
 
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -24,10 +29,10 @@ from django_otp import match_token
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tracker import services
+from tracker import clock, services
 from tracker.forms.account import CodeForm, NewAppForm, PasswordForm, StaffSettingsForm
 from tracker.models import StaffProfile
-from tracker.security import audit, signin
+from tracker.security import audit, ratelimit, signin
 from tracker.views.responses import safe_next
 
 PENDING_KEY = "tracker.two_step_pending_key"
@@ -152,13 +157,13 @@ def two_step_verify(request):
 
 
 def locked_out(request, original_response=None, credentials=None):
-    """django-axes' answer to a sign-in while locked out (AXES_LOCKOUT_CALLABLE)."""
+    """django-axes' answer to a sign-in while locked out (AXES_LOCKOUT_CALLABLE).
+
+    The same page whichever limit was reached, and whether or not an account
+    has this username.
+    """
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    response = render(
-        request, "registration/locked_out.html",
-        {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes},
-        status=429,
-    )
+    response = render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response
 
@@ -177,3 +182,35 @@ def staff_settings(request):
             messages.success(request, _("Your settings were saved."))
         return redirect("tracker:staff_settings")
     return render(request, "tracker/staff_settings.html", {"form": form})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset page, with its mails limited per client address and per account.
+
+    Past ``PASSWORD_RESETS_PER_ADDRESS`` requests an hour from one address,
+    that address gets a "please wait" page (429). Past
+    ``PASSWORD_RESET_MAILS_PER_ACCOUNT`` an hour for one email address, no
+    more mail is sent, but the page is the usual "check your inbox": whether
+    an account has that address, and whether a mail went, is never shown.
+    Email addresses are counted by their hash, so the cache holds none.
+    """
+
+    def form_valid(self, form):
+        now = clock.now().timestamp()
+        tries, wait = ratelimit.hit(
+            "reset-address", ratelimit.client_key(self.request), seconds=3600, now=now
+        )
+        if tries > settings.PASSWORD_RESETS_PER_ADDRESS:
+            minutes = max(1, math.ceil(wait / 60))
+            response = render(
+                self.request, "registration/password_reset_paused.html", {"minutes": minutes},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        email = form.cleaned_data["email"].strip().casefold()
+        account = hashlib.sha256(email.encode()).hexdigest()
+        mails, _wait = ratelimit.hit("reset-account", account, seconds=3600, now=now)
+        if mails > settings.PASSWORD_RESET_MAILS_PER_ACCOUNT:
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)

@@ -17,7 +17,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_cache_control
 from django.utils.text import slugify
 
 from tracker import analytics, clock
@@ -121,7 +120,6 @@ def analytics_chart(request, clinic_id, chart):
         f"analytics:{spec.slug}", (title, result), lambda: spec.svg(result, title)
     )
     response = svg_response(svg)
-    patch_cache_control(response, private=True)
     return response
 
 
@@ -138,7 +136,6 @@ def analytics_csv(request, clinic_id, chart):
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    patch_cache_control(response, private=True)
     writer = csv.writer(response)
     writer.writerow(table.csv_header())
     writer.writerows(table.csv_rows())

@@ -14,23 +14,23 @@ from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 
 from tracker import clock
 from tracker.exports.csv import safe_cell
 from tracker.forms.lead import AuditFilterForm
-from tracker.models import AuditEvent, Clinic
+from tracker.models import AuditAction, AuditEvent, Clinic
+from tracker.security import audit
 
 PAGE_SIZE = 50
 UTC = zoneinfo.ZoneInfo("UTC")
 CSV_HEADER = [
-    "at_utc", "clinic_id", "user_id", "action", "patient_id", "patient_reference",
+    "at_utc", "clinic_id", "actor", "user_id", "action", "patient_id", "patient_reference",
     "object_type", "object_id", "ip", "detail",
 ]
 
 
 def _audit_request(request):
-    """(form, zone, events) for the lead's filters; 404 for anyone who leads no clinic."""
+    """(clinics, form, zone, events) for the lead's filters; 404 for anyone who leads no clinic."""
     clinics = list(Clinic.objects.led_by(request.user))
     if not clinics:
         raise Http404("No audit trail to show.")
@@ -43,12 +43,12 @@ def _audit_request(request):
             events = form.filter(events)
         else:
             events = events.none()
-    return form, zone, events
+    return clinics, form, zone, events
 
 
 @login_required
 def audit_list(request):
-    form, zone, events = _audit_request(request)
+    _clinics, form, zone, events = _audit_request(request)
     events = events.select_related("user", "patient")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     with timezone.override(zone):
@@ -67,14 +67,15 @@ class _Echo:
 def _csv_rows(events):
     yield CSV_HEADER
     rows = events.values_list(
-        "at", "clinic_id", "user_id", "action", "patient_id", "patient__reference",
+        "at", "clinic_id", "actor", "user_id", "action", "patient_id", "patient__reference",
         "object_type", "object_id", "ip", "detail",
     )
-    for at, clinic, user, action, patient, reference, kind, object_id, ip, detail in rows.iterator(
-        chunk_size=2000
-    ):
+    for (
+        at, clinic, actor, user, action, patient, reference, kind, object_id, ip, detail
+    ) in rows.iterator(chunk_size=2000):
         yield [
-            at.astimezone(UTC).isoformat().replace("+00:00", "Z"), clinic, user or "", action,
+            at.astimezone(UTC).isoformat().replace("+00:00", "Z"), clinic, actor, user or "",
+            action,
             patient or "", safe_cell(reference or ""), kind, "" if object_id is None else object_id,
             ip or "", safe_cell(detail),
         ]
@@ -82,13 +83,19 @@ def _csv_rows(events):
 
 @login_required
 def audit_csv(request):
-    """The filtered events, streamed: the trail can be long, the memory need not be."""
-    _form, _zone, events = _audit_request(request)
+    """The filtered events, streamed: the trail can be long, the memory need not be.
+
+    A download is itself recorded, once for each clinic whose trail it holds:
+    who took a copy of who read which patient's record, and when.
+    """
+    clinics, _form, _zone, events = _audit_request(request)
+    recorded = [audit.record(request, action=AuditAction.EXPORT, clinic=c).pk for c in clinics]
+    # The file holds the trail as it was when asked for, not its own download.
+    events = events.exclude(pk__in=recorded)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in _csv_rows(events)), content_type="text/csv; charset=utf-8"
     )
     filename = f"audit-{clock.now().astimezone(UTC):%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    patch_cache_control(response, private=True, no_store=True)
     return response

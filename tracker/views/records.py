@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from tracker import services
@@ -30,8 +29,6 @@ def patient_export(request, pk):
     body = json.dumps(patient_record(patient), ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-record.json"'
-    # A whole record: never kept by a browser or a shared cache.
-    patch_cache_control(response, private=True, no_store=True)
     return response
 
 
