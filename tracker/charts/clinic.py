@@ -314,16 +314,9 @@ def settled_chart(
 
 
 def _settled_figure(rows, width_in, height_in) -> Figure:
-    fig, ax = _figure(width_in, height_in)
     # xgettext:no-python-format
-    ax.set_ylabel(_w(gettext_noop("Settled (% of sessions)")))
-    ax.set_xlabel(_w(gettext_noop("Check-in")))
-    if rows:
-        _share_bars(ax, rows, counts=True, fontsize=8.5)
-    else:
-        _empty_shares(ax, _w(NO_DATA_MESSAGE))
-    _fit(fig, ax, _measure(fig))
-    return fig
+    return _share_figure(rows, gettext_noop("Settled (% of sessions)"), gettext_noop("Check-in"),
+                         NO_DATA_MESSAGE, width_in, height_in)
 
 
 def completion_chart(
@@ -344,19 +337,26 @@ def completion_chart(
 
 
 def _completion_figure(weeks, width_in, height_in) -> Figure:
-    fig, ax = _figure(width_in, height_in)
     # xgettext:no-python-format
-    ax.set_ylabel(_w(gettext_noop("Answered (% of due)")))
-    ax.set_xlabel(_w(gettext_noop("Week starting")))
-    if weeks:
-        many = len(weeks) > 8
-        _share_bars(ax, weeks, counts=not many, fontsize=7 if many else 8.5)
-        if len(weeks) > 10:
+    return _share_figure(weeks, gettext_noop("Answered (% of due)"), gettext_noop("Week starting"),
+                         NO_CLOSED_MESSAGE, width_in, height_in)
+
+
+def _share_figure(rows, y_label, x_label, empty, width_in, height_in) -> Figure:
+    """Bars of shares with their counts on top while they fit (up to 8 bars; the
+    percentage always), labels turned when more than 10 would crowd the axis."""
+    fig, ax = _figure(width_in, height_in)
+    ax.set_ylabel(_w(y_label))
+    ax.set_xlabel(_w(x_label))
+    if rows:
+        many = len(rows) > 8
+        _share_bars(ax, rows, counts=not many, fontsize=7 if many else 8.5)
+        if len(rows) > 10:
             # Turned about their end, which the SVG anchors under the tick in any font.
             ax.tick_params(axis="x", labelrotation=45, labelsize=8)
             for label in ax.get_xticklabels():
                 label.set(ha="right", rotation_mode="anchor")
     else:
-        _empty_shares(ax, _w(NO_CLOSED_MESSAGE))
+        _empty_shares(ax, _w(empty))
     _fit(fig, ax, _measure(fig))
     return fig
