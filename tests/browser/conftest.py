@@ -48,6 +48,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server (one per xdist worker), with the app's views imported.
+
+    Otherwise the first request imports them, matplotlib among them: seconds on
+    a busy machine, inside the first page's TIMEOUT_MS.
+    """
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018  (importing is the point)
+    return live_server
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
