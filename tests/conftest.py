@@ -5,7 +5,6 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from tests.factories import MembershipFactory, PatientFactory, make_session
-from tracker import clock
 from tracker.choices import Role
 from tracker.security import tokens
 
@@ -48,22 +47,18 @@ def link_token(session_a):
 
 
 @pytest.fixture
-def frozen_now(monkeypatch):
-    """Move the app's clock: call with a datetime; returns a setter."""
+def hours_after(session_a, time_machine):
+    """Stop every clock some hours after session A; returns that moment.
 
-    def set_now(moment):
-        monkeypatch.setattr(clock, "now", lambda: moment)
-        return moment
-
-    return set_now
-
-
-@pytest.fixture
-def hours_after(session_a, frozen_now):
-    """Set the clock to some hours after session A."""
+    time-machine moves the time the whole process reads (``tracker.clock``,
+    Django's ``timezone.now()``, ``time.time()``, the cache's expiry), so a
+    test sees the app exactly as it would be then.
+    """
 
     def move(hours):
-        return frozen_now(session_a.performed_at + timedelta(hours=hours))
+        moment = session_a.performed_at + timedelta(hours=hours)
+        time_machine.move_to(moment, tick=False)
+        return moment
 
     return move
 

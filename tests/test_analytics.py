@@ -492,8 +492,8 @@ def test_odd_filter_values_are_form_errors_not_server_errors(client, clinic, the
     assert client.get(chart).status_code == 400
 
 
-def test_default_range_is_the_last_90_days(client, clinic, therapist_a, frozen_now):
-    frozen_now(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+def test_default_range_is_the_last_90_days(client, clinic, therapist_a, time_machine):
+    time_machine.move_to(datetime(2026, 6, 1, 12, 0, tzinfo=UTC), tick=False)
     client.force_login(therapist_a.user)
     form = client.get(reverse("tracker:analytics", args=[clinic.pk])).context["form"]
     assert (form.cleaned_data["date_from"], form.cleaned_data["date_to"]) == (
@@ -544,8 +544,8 @@ def _numbers(cells):
 
 
 def test_csv_holds_the_numbers_of_the_table_on_the_page(client, clinic, therapist_a, four_sessions,
-                                                        frozen_now):
-    frozen_now(MONDAY + timedelta(days=10))
+                                                        time_machine):
+    time_machine.move_to(MONDAY + timedelta(days=10), tick=False)
     client.force_login(therapist_a.user)
     page = client.get(reverse("tracker:analytics", args=[clinic.pk]))
     parser = _Tables()
@@ -567,8 +567,8 @@ def test_csv_holds_the_numbers_of_the_table_on_the_page(client, clinic, therapis
         assert "Zebediah" not in response.content.decode()
 
 
-def test_rates_table_and_csv_by_hand(client, clinic, therapist_a, four_sessions, frozen_now):
-    frozen_now(MONDAY + timedelta(days=10))
+def test_rates_table_and_csv_by_hand(client, clinic, therapist_a, four_sessions, time_machine):
+    time_machine.move_to(MONDAY + timedelta(days=10), tick=False)
     client.force_login(therapist_a.user)
     response = client.get(reverse("tracker:analytics_csv", args=[clinic.pk, "rates"]))
     rows = list(csv.reader(io.StringIO(response.content.decode())))
@@ -582,8 +582,8 @@ def test_rates_table_and_csv_by_hand(client, clinic, therapist_a, four_sessions,
     ]
 
 
-def test_page_shows_sources_and_charts(client, clinic, therapist_a, four_sessions, frozen_now):
-    frozen_now(MONDAY + timedelta(days=10))
+def test_page_shows_sources_and_charts(client, clinic, therapist_a, four_sessions, time_machine):
+    time_machine.move_to(MONDAY + timedelta(days=10), tick=False)
     client.force_login(therapist_a.user)
     html = client.get(reverse("tracker:analytics", args=[clinic.pk])).content.decode()
     assert analytics.BRADY_2014.citation in html
@@ -596,8 +596,8 @@ def test_page_shows_sources_and_charts(client, clinic, therapist_a, four_session
 
 
 def test_chart_is_svg_and_cached_until_its_numbers_change(client, clinic, therapist_a,
-                                                         four_sessions, frozen_now, monkeypatch):
-    frozen_now(MONDAY + timedelta(days=10))
+                                                         four_sessions, time_machine, monkeypatch):
+    time_machine.move_to(MONDAY + timedelta(days=10), tick=False)
     monkeypatch.setattr(analytics.queries, "RESULTS_CACHE_SECONDS", 0)  # counted afresh each time
     calls = []
     real = charts.rates_chart
@@ -618,8 +618,8 @@ def test_chart_is_svg_and_cached_until_its_numbers_change(client, clinic, therap
 
 
 def test_results_are_kept_for_a_few_minutes(client, clinic, therapist_a, four_sessions,
-                                            frozen_now, monkeypatch):
-    frozen_now(MONDAY + timedelta(days=10))
+                                            time_machine, monkeypatch):
+    time_machine.move_to(MONDAY + timedelta(days=10), tick=False)
     counted = []
 
     def rates(filters):

@@ -20,12 +20,13 @@ UNKNOWN = tokens.token_for(tokens.new_nonce())
 
 
 @pytest.fixture
-def limits(settings, frozen_now):
-    """Small limits, an empty cache, and the clock at the start of an hour."""
+def limits(settings, time_machine):
+    """Small limits, an empty cache, and the clock stopped at the start of an hour."""
     cache.clear()
     settings.LINK_LOOKUPS_PER_MINUTE = 6
     settings.LINK_MISSES_PER_HOUR = 3
-    start = frozen_now(timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    time_machine.move_to(start, tick=False)
     yield start
     cache.clear()
 
@@ -44,7 +45,7 @@ def _check_in(token):
 
 
 def test_too_many_lookups_a_minute_get_a_please_wait_page(
-    client, link_token, limits, frozen_now, catalogue
+    client, link_token, limits, time_machine, catalogue
 ):
     for _ in range(6):
         assert client.get(_check_in(link_token)).status_code == 200
@@ -59,31 +60,31 @@ def test_too_many_lookups_a_minute_get_a_please_wait_page(
     assert "try your link again in 1 minute" in page
     assert "call emergency services now" in page  # still there for someone unwell
     # The next minute starts afresh.
-    frozen_now(limits + timedelta(minutes=1))
+    time_machine.move_to(limits + timedelta(minutes=1))
     assert client.get(_check_in(link_token)).status_code == 200
 
 
-def test_too_many_unknown_tokens_an_hour_block_every_lookup(client, link_token, limits, frozen_now):
+def test_too_many_unknown_tokens_an_hour_block_every_lookup(client, link_token, limits, time_machine):
     for _ in range(3):
         assert client.get(_check_in(UNKNOWN)).status_code == 404
     # Now even the right token is refused: a guesser must not learn which guess was right.
-    frozen_now(limits + timedelta(minutes=10))
+    time_machine.move_to(limits + timedelta(minutes=10))
     response = client.get(_check_in(link_token))
     assert response.status_code == 429
     assert response["Retry-After"] == str(50 * 60)
     assert "try your link again in 50 minutes" in response.content.decode()
     # Another address is not affected; the hour's end lifts the block.
     assert Client(REMOTE_ADDR="198.51.100.7").get(_check_in(link_token)).status_code == 200
-    frozen_now(limits + timedelta(hours=1))
+    time_machine.move_to(limits + timedelta(hours=1))
     assert client.get(_check_in(link_token)).status_code == 200
 
 
-def test_known_links_do_not_count_as_misses(client, session_a, link_token, limits, frozen_now):
+def test_known_links_do_not_count_as_misses(client, session_a, link_token, limits, time_machine):
     link = session_a.access_links.get()
     link.revoked_at = link.created_at
     link.save()
     for minute in range(4):
-        frozen_now(limits + timedelta(minutes=minute))
+        time_machine.move_to(limits + timedelta(minutes=minute))
         response = client.get(_check_in(link_token))
         assert response.status_code == 404 and "replaced" in response.content.decode()
 

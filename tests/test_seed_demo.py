@@ -20,8 +20,8 @@ def _snapshot():
     ]
 
 
-def test_seed_demo_if_empty_loads_clinic_staff_and_a_lively_demo(frozen_now):
-    frozen_now(clock.now())
+def test_seed_demo_if_empty_loads_clinic_staff_and_a_lively_demo(time_machine):
+    time_machine.move_to(clock.now(), tick=False)  # one "now" for seeding and checking
     call_command("seed_demo", "--if-empty", "--patients", "12", "--seed", "3")
     assert Clinic.objects.count() == 1
     assert Patient.objects.count() == 12
@@ -36,8 +36,8 @@ def test_seed_demo_if_empty_loads_clinic_staff_and_a_lively_demo(frozen_now):
     assert Patient.objects.count() == 12
 
 
-def test_same_seed_same_data(frozen_now):
-    frozen_now(clock.now())
+def test_same_seed_same_data(time_machine):
+    time_machine.move_to(clock.now(), tick=False)
     call_command("loaddata", "demo")
     call_command("seed_demo", "--patients", "6", "--seed", "7")
     first = _snapshot()

@@ -24,11 +24,6 @@ def feel_fine(page):
     expect(page.get_by_role("heading", name="Thank you — your answers were sent")).to_be_visible()
 
 
-def move_clock(monkeypatch, moment):
-    # The live server runs in a thread of this process: it reads the same clock.
-    monkeypatch.setattr("tracker.clock.now", lambda: moment)
-
-
 # ---- One function per patient page: bring the page to that state ---------------
 
 
@@ -66,8 +61,9 @@ def nothing_to_answer(page, url, **_):
     expect(page.get_by_role("heading", name="Thank you — nothing to answer right now")).to_be_visible()
 
 
-def check_ins_finished(page, url, session, monkeypatch, **_):
-    move_clock(monkeypatch, session.performed_at + timedelta(hours=61))  # 48 h window closed
+def check_ins_finished(page, url, session, time_machine, **_):
+    # The live server runs in a thread of this process: time-machine moves its clock too.
+    time_machine.move_to(session.performed_at + timedelta(hours=61), tick=False)  # 48 h closed
     page.goto(url)
     expect(page.get_by_role("heading", name="Your check-ins for this session are finished")).to_be_visible()
 
@@ -80,8 +76,8 @@ def saved_on_this_phone(page, url, **_):
     expect(page.get_by_role("status")).to_contain_text("Saved on this phone")
 
 
-def link_closed(page, url, session, monkeypatch, **_):
-    move_clock(monkeypatch, session.performed_at + timedelta(days=8))
+def link_closed(page, url, session, time_machine, **_):
+    time_machine.move_to(session.performed_at + timedelta(days=8), tick=False)
     page.goto(url)
     expect(page.get_by_role("heading", name="Your check-ins for this session have closed")).to_be_visible()
 
@@ -134,11 +130,12 @@ PAGE_WALKS = {
 
 @pytest.mark.parametrize("walk", PAGE_WALKS.values(), ids=PAGE_WALKS.keys())
 def test_patient_pages_have_no_axe_violations(
-    walk, phone_page, patient_url, recorded_session, monkeypatch
+    walk, phone_page, patient_url, recorded_session, monkeypatch, time_machine
 ):
     failures = []
     for show in walk:
-        show(phone_page, patient_url, session=recorded_session, monkeypatch=monkeypatch)
+        show(phone_page, patient_url, session=recorded_session, monkeypatch=monkeypatch,
+             time_machine=time_machine)
         results = AXE.run(phone_page)
         if results.violations_count:
             failures.append(f"axe on {show.__name__}:\n{results.generate_report()}")
