@@ -1,27 +1,23 @@
-"""Every patient page passes axe-core, keeps 44 px tap targets and reflows at 200 % zoom.
-
-axe-core runs inside Chromium (axe-playwright-python bundles it, so nothing
-is fetched); it checks the WCAG 2.x A and AA rules and its best practices.
-"""
+"""Every patient page passes axe-core, keeps 44 px tap targets and reflows at 200 % zoom."""
 
 import re
 from datetime import timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.test_patient_check_in import question, send, soreness_label, tap
+from tests.browser.pages import (
+    assert_no_sideways_scrolling,
+    assert_tap_targets,
+    axe_report,
+    feel_fine,
+    question,
+    send,
+    soreness_label,
+    tap,
+)
 
 pytestmark = pytest.mark.browser
-
-MIN_TAP = 44  # px, WCAG 2.5.5
-AXE = Axe()
-
-
-def feel_fine(page):
-    page.get_by_role("button", name="I feel fine — send these answers").click()
-    expect(page.get_by_role("heading", name="Thank you — your answers were sent")).to_be_visible()
 
 
 # ---- One function per patient page: bring the page to that state ---------------
@@ -136,29 +132,12 @@ def test_patient_pages_have_no_axe_violations(
     for show in walk:
         show(phone_page, patient_url, session=recorded_session, monkeypatch=monkeypatch,
              time_machine=time_machine)
-        results = AXE.run(phone_page)
-        if results.violations_count:
-            failures.append(f"axe on {show.__name__}:\n{results.generate_report()}")
+        if report := axe_report(phone_page):
+            failures.append(f"axe on {show.__name__}:\n{report}")
     assert not failures, "\n\n".join(failures)
 
 
 # ---- Tap targets ------------------------------------------------------------------
-
-
-def assert_tap_targets(page):
-    # One round trip for all of them: a page has about fifty.
-    boxes = page.evaluate(
-        """() => [...document.querySelectorAll("label.btn, button, a.btn")]
-            .filter((el) => el.checkVisibility())
-            .map((el) => {
-                const box = el.getBoundingClientRect();
-                return {name: el.textContent.trim(), width: box.width, height: box.height};
-            })"""
-    )
-    assert boxes
-    small = [f"{b['name']!r} {b['width']:.0f}×{b['height']:.0f}" for b in boxes
-             if b["width"] < MIN_TAP or b["height"] < MIN_TAP]
-    assert not small, f"under {MIN_TAP}×{MIN_TAP} px: {', '.join(small)}"
 
 
 def test_every_button_on_the_patient_pages_is_a_large_tap_target(phone_page, patient_url):
@@ -180,14 +159,6 @@ ZOOM_200 = {
     "is_mobile": True,
     "has_touch": True,
 }
-
-
-def assert_no_sideways_scrolling(page):
-    # Against the screen, not innerWidth: a phone browser widens its layout
-    # viewport (and shrinks the text) to fit content that is too wide.
-    screen = page.viewport_size["width"]
-    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width <= screen + 1 and inner == screen, f"the page is {width} px wide on a {screen} px screen"
 
 
 def test_check_in_reflows_at_200_percent_zoom(make_page, patient_url, screenshot):

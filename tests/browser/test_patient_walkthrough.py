@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_offline import answer
+from tests.browser.pages import answer
 from tracker.models import Alert, AlertRule, SymptomReport
 
 pytestmark = pytest.mark.browser
