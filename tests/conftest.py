@@ -1,12 +1,22 @@
+import os
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import MembershipFactory, PatientFactory, make_session
 from tracker.choices import Role
 from tracker.security import tokens
+
+# Hypothesis in CI (the CI variable set): the same examples on every run, so a
+# red build fails again when rerun and a green one is not the luck of the draw.
+# On a developer's machine: new random examples each run, and any that failed
+# kept in .hypothesis/ to be tried first next time. Loaded here, before the
+# test modules build their own settings on top of it.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
 @pytest.fixture
