@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from tracker import clock
 from tracker.models import AuditAction
 
+MAX_ID = 2**63 - 1  # the largest BigAutoField, on SQLite and PostgreSQL
+
 
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user):
@@ -51,7 +53,10 @@ class AuditFilterForm(forms.Form):
 
     def clean_patient(self):
         value = self.cleaned_data["patient"].strip()
-        if value.startswith("#") and not value[1:].isdigit():
+        number = value[1:]
+        # isdecimal, not isdigit: int() refuses "²". Past the largest id the
+        # database holds, the query itself would fail.
+        if value.startswith("#") and not (number.isdecimal() and int(number) <= MAX_ID):
             raise forms.ValidationError(_("After # write the patient's number, e.g. #12."))
         return value
 
