@@ -38,7 +38,7 @@ def live_server(live_server):
     """pytest-django's live server (one per xdist worker), with the app's views imported.
 
     Otherwise the first request imports them, matplotlib among them: seconds on
-    a busy machine, inside the first page's TIMEOUT_MS.
+    a busy machine, inside the first page's timeout (pages.TIMEOUT_MS).
     """
     from django.urls import get_resolver
 
