@@ -48,15 +48,18 @@ run: install
 run-lan:
 	@$(MAKE) --no-print-directory run HOST=0.0.0.0
 
+# One pytest worker per core (pytest-xdist). pytest-django gives each worker its
+# own test database (its name ends in _gw0, _gw1, …) and each browser-test worker
+# its own live server and Chromium.
 test: install-test
 	$(compile_messages)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 # The same suite against a throwaway PostgreSQL cluster on 127.0.0.1:55432
 # (needs Debian's postgresql package; .ci/with-postgres starts and removes it).
 test-postgres: install-test
 	$(compile_messages)
-	.ci/with-postgres $(BIN)/python -m pytest
+	.ci/with-postgres $(BIN)/python -m pytest -n auto
 
 messages: install
 	$(compile_messages)

@@ -4,11 +4,19 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import MembershipFactory, PatientFactory, make_session
-from tracker import clock
 from tracker.choices import Role
 from tracker.security import tokens
+
+# Hypothesis in CI (the CI variable set): the same examples on every run, so a
+# red build fails again when rerun and a green one is not the luck of the draw.
+# On a developer's machine: new random examples each run, and any that failed
+# kept in .hypothesis/ to be tried first next time. Loaded here, before the
+# test modules build their own settings on top of it.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
 @pytest.fixture
@@ -49,22 +57,29 @@ def link_token(session_a):
 
 
 @pytest.fixture
-def frozen_now(monkeypatch):
-    """Move the app's clock: call with a datetime; returns a setter."""
+def frozen_now(time_machine):
+    """Stop the clock at a moment (with time-machine): call it with a datetime."""
 
-    def set_now(moment):
-        monkeypatch.setattr(clock, "now", lambda: moment)
+    def freeze(moment):
+        time_machine.move_to(moment, tick=False)
         return moment
 
-    return set_now
+    return freeze
 
 
 @pytest.fixture
-def hours_after(session_a, frozen_now):
-    """Set the clock to some hours after session A."""
+def hours_after(session_a, time_machine):
+    """Stop every clock some hours after session A; returns that moment.
+
+    time-machine moves the time the whole process reads (``tracker.clock``,
+    Django's ``timezone.now()``, ``time.time()``, the cache's expiry), so a
+    test sees the app exactly as it would be then.
+    """
 
     def move(hours):
-        return frozen_now(session_a.performed_at + timedelta(hours=hours))
+        moment = session_a.performed_at + timedelta(hours=hours)
+        time_machine.move_to(moment, tick=False)
+        return moment
 
     return move
 

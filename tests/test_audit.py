@@ -352,6 +352,14 @@ def test_bad_filters_show_a_message_and_no_events(client, lead_a, therapist_a):
     assert "The end date is before the start date." in response.content.decode()
 
 
+@pytest.mark.parametrize("patient", ["#9999999999999999999", "#²"])
+def test_a_patient_number_no_patient_can_have_is_a_message_not_an_error(client, lead_a, patient):
+    client.force_login(lead_a.user)
+    response = client.get(reverse("tracker:audit_list"), {"patient": patient})
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"patient"}
+
+
 def test_the_list_is_paginated(client, lead_a, patient_a):
     AuditEvent.objects.bulk_create([
         AuditEvent(clinic=lead_a.clinic, actor=AuditActor.SYSTEM, patient=patient_a,

@@ -1,23 +1,50 @@
-"""Tests for tracker.charts: pure SVG rendering, no database or Django needed."""
+"""Tests for tracker.charts: pure SVG rendering, no database or Django needed.
 
+What a chart draws is read back from its SVG (text stays text there): the
+axis and tick labels, the key's labels and the colour of the sample beside
+each, the lines and markers in data units, the bars and their whiskers.
+"""
+
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
 import pytest
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
+
+from tracker import charts
+from tracker.charts import (
+    GroupLine,
+    RateBar,
+    ReferenceRate,
+    ShareBar,
+    base,
+    clinic,
+    completion_chart,
+    rates_chart,
+    settled_chart,
+    soreness,
+    soreness_by_group_chart,
+)
+from tracker.charts.base import EMPTY_MESSAGE, TEXT
+from tracker.charts.clinic import BAR_COLOUR, GROUP_COLOURS, NO_CLOSED_MESSAGE, NO_DATA_MESSAGE
+from tracker.charts.soreness import Band, Series, _sorted_points, _x_ticks, soreness_chart
 
 ROOT = Path(__file__).resolve().parent.parent
-
-from tracker.charts.base import EMPTY_MESSAGE
-from tracker.charts.soreness import Band, Series, _sorted_points, _x_ticks, soreness_chart
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 FIRST = Series("12 Nov 2026 session", [(48, 2), (0, 6), (24, 4)], marked=(24,))
 SECOND = Series("26 Nov 2026 session", [(0, 5), (6, 6), (24, 3), (48, 1)])
 BAND = Band(hours=[0, 24, 48, 72], low=[3, 1, 0, 0], median=[5, 3, 1.5, 0.5], high=[7, 6, 4, 2])
+BLUE, VERMILION = (colour.lower() for colour in charts.PALETTE[:2])
+KEY_GREY = "#444444"  # the samples of the bruising and twitching marks
 
 
 def parse(svg: bytes) -> ET.Element:
@@ -28,6 +55,180 @@ def parse(svg: bytes) -> ET.Element:
 
 def texts(svg: bytes) -> list[str]:
     return ["".join(t.itertext()) for t in parse(svg).iter(f"{SVG_NS}text")]
+
+
+# ---------------------------------------------------------------------------
+# Reading a chart back from its SVG
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _style(element) -> dict[str, str]:
+    return dict(item.split(": ", 1) for item in element.get("style", "").split("; ") if item)
+
+
+def _children(parent, prefix):
+    return [g for g in parent.findall(f"{SVG_NS}g") if g.get("id", "").startswith(prefix)]
+
+
+def _points(path) -> list[tuple[float, float]]:
+    """The corners of a path of straight lines ("M x y L x y …")."""
+    numbers = [float(n) for n in _NUMBER.findall(path.get("d"))]
+    return list(zip(numbers[::2], numbers[1::2]))
+
+
+def _uses(group) -> list:
+    return list(group.iter(f"{SVG_NS}use"))
+
+
+@dataclass(frozen=True)
+class Label:
+    text: str
+    x: float
+    y: float
+    size: float
+
+
+def _label(group) -> Label | None:
+    element = group.find(f"{SVG_NS}text")
+    if element is None:
+        return None
+    return Label("".join(element.itertext()), float(element.get("x")), float(element.get("y")),
+                 float(_style(element)["font-size"].removesuffix("px")))
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A line (its corners) or a set of markers (their centres), in pixels."""
+
+    colour: str
+    points: list[tuple[float, float]]
+    dashed: bool = False
+    hollow: bool = False
+
+
+def _line(group) -> Mark | None:
+    """The line a ``line2d`` group draws, if it draws one (not markers alone)."""
+    path = group.find(f"{SVG_NS}path")  # markers are <use>s of a path kept in <defs>
+    if path is None:
+        return None
+    style = _style(path)
+    return Mark(style["stroke"], _points(path), dashed="stroke-dasharray" in style)
+
+
+def _markers(group) -> Mark | None:
+    """The markers a ``line2d`` group draws without a line (bruising rings, twitching ticks)."""
+    uses = _uses(group)
+    if group.find(f"{SVG_NS}path") is not None or not uses:
+        return None
+    style = _style(uses[0])
+    hollow = style.get("fill-opacity") == "0" or style.get("fill") == "none"
+    # SVG's fill defaults to black, which matplotlib leaves unwritten.
+    return Mark(style["stroke"] if hollow else style.get("fill", "#000000"),
+                [(float(u.get("x")), float(u.get("y"))) for u in uses], hollow=hollow)
+
+
+def _box(points):
+    xs, ys = zip(*points)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+class Drawn:
+    """What a chart's SVG shows.
+
+    matplotlib writes a group per artist: in the figure, the axes (its x and
+    y axis with their ticks and labels, then what was plotted and the texts
+    placed in it), then the key's samples and labels and any note. Positions
+    are turned into data units through the tick marks, whose labels give their
+    values.
+    """
+
+    def __init__(self, svg: bytes):
+        figure = parse(svg).find(f"{SVG_NS}g[@id='figure_1']")
+        (axes,) = _children(figure, "axes_")
+        self.x_ticks, self.x_label, self._x = self._axis(axes, "matplotlib.axis_1", "xtick_", 0)
+        self.y_ticks, self.y_label, self._y = self._axis(axes, "matplotlib.axis_2", "ytick_", 1)
+        self.texts = [_label(g).text for g in _children(axes, "text_")]
+        plotted = _children(axes, "line2d_")
+        self.lines = [line for g in plotted if (line := _line(g))]
+        self.markers = [marks for g in plotted if (marks := _markers(g))]
+        self.bars = sorted(
+            (_box(_points(g.find(f"{SVG_NS}path"))) for g in _children(axes, "patch_")
+             if _style(g.find(f"{SVG_NS}path")).get("fill") == BAR_COLOUR.lower()),
+            key=lambda box: (box[0], box[1]),
+        )
+        self.whiskers = [_points(path) for g in _children(axes, "LineCollection_")
+                         for path in g.findall(f"{SVG_NS}path")]
+        self.key, self.notes = self._key(figure, axes)
+
+    @staticmethod
+    def _axis(axes, name, tick_prefix, coordinate):
+        (axis,) = [g for g in axes.findall(f"{SVG_NS}g") if g.get("id") == name]
+        ticks = []
+        for tick in _children(axis, tick_prefix):
+            mark = _uses(tick)[0]  # the tick mark, where the value is
+            label = _label(_children(tick, "text_")[0]) if _children(tick, "text_") else None
+            ticks.append((label.text if label else "", float(mark.get("xy"[coordinate]))))
+        labels = _children(axis, "text_")
+        title = _label(labels[0]).text if labels else None
+        numbers = [(float(t.rstrip("%").replace("−", "-")), at) for t, at in ticks
+                   if re.fullmatch(r"−?[\d.]+%?", t)]
+        if len(numbers) < 2:  # labels, not values (a share chart's weeks)
+            return [t for t, _ in ticks], title, None
+        (v0, p0), (v1, p1) = numbers[0], numbers[-1]
+
+        def value(p):
+            return v0 + (p - p0) * (v1 - v0) / (p1 - p0)
+
+        return [t for t, _ in ticks], title, value
+
+    def x(self, px: float) -> float:
+        return self._x(px)
+
+    def y(self, py: float) -> float:
+        return self._y(py)
+
+    def values(self, mark: Mark, ndigits: int = 2) -> list[tuple[float, float]]:
+        """A line's corners or markers' centres in data units."""
+        return [(round(self.x(px), ndigits), round(self.y(py), ndigits)) for px, py in mark.points]
+
+    @staticmethod
+    def _key(figure, axes):
+        """(label, colour of the sample beside it) for each entry of the key; and the notes.
+
+        A sample sits on its label's row, ending just before the label; a
+        figure-level text with no sample beside it is a note.
+        """
+        after_axes = list(figure)[list(figure).index(axes) + 1:]
+        samples = []  # (right end, middle height, is a line, colour)
+        for group in after_axes:
+            name = group.get("id", "")
+            if name.startswith("line2d_"):
+                mark = _line(group) or _markers(group)
+                xs, ys = zip(*mark.points)
+                samples.append((max(xs), sum(ys) / len(ys), True, mark.colour))
+            elif name.startswith("patch_"):
+                path = group.find(f"{SVG_NS}path")
+                _, y0, x1, y1 = _box(_points(path))
+                samples.append((x1, (y0 + y1) / 2, False, _style(path)["fill"]))
+        key, notes = [], []
+        for group in after_axes:
+            if not group.get("id", "").startswith("text_"):
+                continue
+            label = _label(group)
+            middle = label.y - 0.35 * label.size  # samples stand 0.35 font sizes above the baseline
+            beside = [s for s in samples if s[0] < label.x and abs(s[1] - middle) < label.size]
+            if beside:
+                # The nearest; a line before a box at the same place (the band's sample).
+                nearest = max(beside, key=lambda s: (round(s[0], 1), s[2]))
+                key.append((label.text, nearest[3]))
+            else:
+                notes.append(label.text)
+        return key, notes
+
+
+# ---------------------------------------------------------------------------
+# The soreness chart
 
 
 def test_output_is_svg_xml():
@@ -54,16 +255,6 @@ def test_same_input_gives_identical_bytes():
     assert soreness_chart([FIRST, SECOND], band=BAND) == soreness_chart([FIRST, SECOND], band=BAND)
 
 
-def test_different_input_gives_different_bytes():
-    changed = Series(FIRST.label, [(48, 3), (0, 6), (24, 4)], marked=FIRST.marked)
-    assert soreness_chart([FIRST]) != soreness_chart([changed])
-
-
-def test_changing_marked_changes_output():
-    unmarked = Series(FIRST.label, FIRST.points)
-    assert soreness_chart([FIRST]) != soreness_chart([unmarked])
-
-
 def test_sorted_points_orders_by_hour_and_keeps_every_point():
     assert _sorted_points(FIRST) == [(0.0, 6), (24.0, 4), (48.0, 2)]
     assert _sorted_points(Series("empty", [])) == []
@@ -75,46 +266,78 @@ def test_x_ticks_include_6_only_when_present():
     assert _x_ticks([]) == [0, 24, 48, 72]
 
 
-def test_axis_labels_and_ticks_are_text():
-    found = texts(soreness_chart([SECOND]))
-    assert "Hours since the session" in found
-    assert "Soreness (0–10)" in found
-    assert {"0", "6", "24", "48", "72", "10"} <= set(found)
+def test_axes_read_hours_across_and_soreness_up():
+    drawn = Drawn(soreness_chart([SECOND]))
+    assert drawn.x_label == "Hours since the session"
+    assert drawn.y_label == "Soreness (0–10)"
+    assert drawn.x_ticks == ["0", "6", "24", "48", "72"]  # 6 h: SECOND has a 6-hour check-in
+    assert drawn.y_ticks == ["0", "2", "4", "6", "8", "10"]
+    assert Drawn(soreness_chart([FIRST])).x_ticks == ["0", "24", "48", "72"]
 
 
-def test_two_series_show_both_labels_in_legend():
-    found = texts(soreness_chart([FIRST, SECOND]))
-    assert FIRST.label in found
-    assert SECOND.label in found
+def test_a_session_is_a_line_through_its_answers_in_hour_order():
+    drawn = Drawn(soreness_chart([FIRST]))
+    (line,) = drawn.lines
+    assert line.colour == BLUE
+    assert drawn.values(line) == [(0, 6), (24, 4), (48, 2)]
 
 
-def test_single_series_has_no_legend():
-    assert FIRST.label not in texts(soreness_chart([FIRST]))
+def test_a_changed_answer_moves_its_point():
+    changed = Series(FIRST.label, [(48, 3), (0, 6), (24, 4)], marked=FIRST.marked)
+    (line,) = Drawn(soreness_chart([changed])).lines
+    assert Drawn(soreness_chart([changed])).values(line) == [(0, 6), (24, 4), (48, 3)]
 
 
-def test_markers_are_explained_in_the_legend():
-    plain = Series("plain", [(0, 4), (24, 2)])
-    assert "Bruising reported" not in texts(soreness_chart([plain]))
-    marked = Series("marked", [(0, 4), (24, 2)], marked=[24], twitching=[0])
-    labels = texts(soreness_chart([marked]))
-    assert "Bruising reported" in labels and "Twitching or cramping felt" in labels
+def test_two_sessions_each_get_a_colour_and_their_name_in_the_key():
+    drawn = Drawn(soreness_chart([FIRST, SECOND]))
+    first, second = drawn.lines
+    assert (first.colour, second.colour) == (BLUE, VERMILION)
+    assert drawn.values(first) == [(0, 6), (24, 4), (48, 2)]
+    assert drawn.values(second) == [(0, 5), (6, 6), (24, 3), (48, 1)]
+    assert drawn.key == [(FIRST.label, BLUE), (SECOND.label, VERMILION),
+                         ("Bruising reported", KEY_GREY)]
+    assert drawn.notes == [] and drawn.texts == []
+
+
+def test_single_session_has_no_key():
+    svg = soreness_chart([Series("plain", [(0, 4), (24, 2)])])
+    assert len(Drawn(svg).lines) == 1
+    assert Drawn(svg).key == [] and "plain" not in texts(svg)
+
+
+def test_bruising_is_a_ring_round_its_answer_and_twitching_a_mark_above_it():
+    plain = Drawn(soreness_chart([Series("plain", [(0, 4), (24, 2)])]))
+    assert plain.markers == []
+    drawn = Drawn(soreness_chart([Series("marked", [(0, 4), (24, 2)], marked=[24], twitching=[0])]))
+    ring, tick = drawn.markers
+    assert ring.hollow and ring.colour == BLUE and drawn.values(ring) == [(24, 2)]
+    # Twitching: a small solid triangle three quarters of a point above the answer.
+    assert not tick.hollow and tick.colour == BLUE and drawn.values(tick) == [(0, 4.75)]
+    assert drawn.key == [("Bruising reported", KEY_GREY), ("Twitching or cramping felt", KEY_GREY)]
 
 
 @pytest.mark.parametrize("series", [[], [Series("no answers yet", [])]])
 def test_empty_input_shows_message(series):
-    svg = soreness_chart(series)
-    assert EMPTY_MESSAGE in texts(svg)
-    assert "Hours since the session" in texts(svg)
+    drawn = Drawn(soreness_chart(series))
+    assert drawn.texts == [EMPTY_MESSAGE]
+    assert drawn.lines == [] and drawn.key == []
+    assert drawn.x_label == "Hours since the session"
+    assert drawn.x_ticks == ["0", "24", "48", "72"]
 
 
 def test_points_hide_empty_message():
     assert EMPTY_MESSAGE not in texts(soreness_chart([FIRST]))
 
 
-def test_band_renders_with_legend_label():
-    found = texts(soreness_chart([FIRST], band=BAND))
-    assert BAND.label in found
-    assert FIRST.label in found
+def test_the_clinics_course_is_a_dashed_median_named_first_in_the_key():
+    drawn = Drawn(soreness_chart([FIRST], band=BAND))
+    median, line = drawn.lines
+    assert median.dashed and not line.dashed
+    assert drawn.values(median) == list(zip(BAND.hours, BAND.median))
+    assert drawn.values(line) == [(0, 6), (24, 4), (48, 2)]
+    # With the band, one session is named too: the key tells the two apart.
+    assert drawn.key == [(BAND.label, median.colour), (FIRST.label, BLUE),
+                         ("Bruising reported", KEY_GREY)]
 
 
 def test_global_rcparams_untouched():
@@ -138,18 +361,6 @@ def test_module_imports_neither_pyplot_nor_django():
 # ---------------------------------------------------------------------------
 # Clinic analytics charts
 
-from tracker.charts.clinic import NO_CLOSED_MESSAGE, NO_DATA_MESSAGE  # noqa: E402
-from tracker.charts import (  # noqa: E402
-    GroupLine,
-    RateBar,
-    ReferenceRate,
-    ShareBar,
-    completion_chart,
-    rates_chart,
-    settled_chart,
-    soreness_by_group_chart,
-)
-
 RATES = [
     RateBar("Bruising", 25.0, 4.6, 69.9, 1, 4),
     RateBar("Bleeding", 50.0, 15.0, 85.0, 2, 4),
@@ -166,6 +377,7 @@ GROUPS = [
 ]
 SETTLED = [ShareBar("24 h", 17.4, 40, 230), ShareBar("48 h", 47.8, 87, 182)]
 WEEKS = [ShareBar("2 Nov", 77.8, 28, 36), ShareBar("9 Nov", 92.4, 208, 225)]
+TEXT_GREY = TEXT.lower()
 
 ANALYTICS_CHARTS = [
     (lambda **kw: rates_chart(RATES, REFERENCES, **kw), lambda **kw: rates_chart([], (), **kw)),
@@ -185,54 +397,124 @@ def test_analytics_charts_are_titled_deterministic_svg(draw, draw_empty):
     assert parse(draw_empty(title="Nothing"))[0].text == "Nothing"
 
 
-def test_rates_chart_shows_values_counts_and_named_sources():
-    found = texts(rates_chart(RATES, REFERENCES))
-    assert {"Bruising", "Bleeding", "25.0 % (1 of 4)", "50.0 % (2 of 4)"} <= set(found)
-    assert {"Brady et al. 2014", "Boyce et al. 2020", "This clinic", "95 % interval"} <= set(found)
-    assert "Nobody 1999" not in found  # its row is not drawn, so neither is its source
-    assert NO_DATA_MESSAGE not in found
+def _rows(drawn):
+    """Each bar of the rates chart, top to bottom: (its rate, its whisker's ends), in %."""
+    bars = sorted(drawn.bars, key=lambda box: box[1])
+    whiskers = sorted(drawn.whiskers, key=lambda ends: ends[0][1])
+    return [
+        (round(drawn.x(x1), 1), (round(drawn.x(w[0][0]), 1), round(drawn.x(w[1][0]), 1)))
+        for (_, _, x1, _), w in zip(bars, whiskers, strict=True)
+    ]
 
 
-def test_rates_chart_changes_with_a_reference_or_an_interval():
-    base = rates_chart(RATES, REFERENCES)
-    assert rates_chart(RATES, REFERENCES[:1]) != base
+def _reference_lines(drawn):
+    """The published rates: short upright lines, as (% across, colour), top to bottom."""
+    upright = [line for line in drawn.lines if len(line.points) == 2
+               and line.points[0][0] == line.points[1][0]]
+    return [(round(drawn.x(line.points[0][0]), 2), line.colour)
+            for line in sorted(upright, key=lambda line: min(y for _, y in line.points))]
+
+
+def test_rates_chart_draws_each_rate_as_a_bar_with_its_interval_and_counts():
+    drawn = Drawn(rates_chart(RATES, REFERENCES))
+    assert _rows(drawn) == [(25.0, (4.6, 69.9)), (50.0, (15.0, 85.0))]
+    # Beside each bar, what it is and how often, top to bottom.
+    assert drawn.texts == ["Bruising", "25.0 % (1 of 4)", "Bleeding", "50.0 % (2 of 4)"]
+    assert drawn.x_label == "% of sessions"
+    assert drawn.x_ticks == ["0%", "20%", "40%", "60%", "80%", "100%"]
+
+
+def test_rates_chart_draws_each_published_rate_across_its_row_in_its_sources_style():
+    drawn = Drawn(rates_chart(RATES, REFERENCES))
+    brady, boyce = "#000000", "#d55e00"
+    assert drawn.key == [
+        ("This clinic", BAR_COLOUR.lower()), ("95 % interval", TEXT_GREY),
+        ("Brady et al. 2014", brady), ("Boyce et al. 2020", boyce),
+    ]
+    # Bruising's row (top): Brady 7.55 %, Boyce 7.7 %; Bleeding's: Brady 4.65 %.
+    # "Nobody 1999" has no row here: no line, no name in the key.
+    assert sorted(_reference_lines(drawn)[:2]) == [(7.55, brady), (7.7, boyce)]
+    assert _reference_lines(drawn)[2:] == [(4.65, brady)]
+    assert "Nobody 1999" not in texts(rates_chart(RATES, REFERENCES))
+
+
+def test_rates_chart_draws_only_the_references_and_intervals_it_is_given():
+    drawn = Drawn(rates_chart(RATES, REFERENCES[:1]))
+    assert _reference_lines(drawn) == [(7.55, "#000000")]
+    assert [label for label, _ in drawn.key] == ["This clinic", "95 % interval", "Brady et al. 2014"]
     wider = [RateBar("Bruising", 25.0, 4.0, 70.0, 1, 4), RATES[1]]
-    assert rates_chart(wider, REFERENCES) != base
+    assert _rows(Drawn(rates_chart(wider, REFERENCES)))[0] == (25.0, (4.0, 70.0))
 
 
 def test_rates_chart_without_rows_says_so():
-    assert NO_DATA_MESSAGE in texts(rates_chart([], REFERENCES))
+    drawn = Drawn(rates_chart([], REFERENCES))
+    assert drawn.texts == [NO_DATA_MESSAGE]
+    assert drawn.bars == [] and drawn.key == [] and _reference_lines(drawn) == []
 
 
-def test_group_chart_names_each_group_and_notes_the_rest():
-    found = texts(soreness_by_group_chart(GROUPS, hidden=3, noun="muscles"))
-    assert {"Upper trapezius", "Gluteus medius", "Hours since the session"} <= set(found)
-    assert "3 more muscles with fewer answers not drawn" in found
+def test_group_chart_draws_a_line_per_group_named_in_the_key_and_notes_the_rest():
+    drawn = Drawn(soreness_by_group_chart(GROUPS, hidden=3, noun="muscles"))
+    trapezius, gluteus = drawn.lines
+    assert drawn.values(trapezius) == [(0, 5.2), (24, 3.1), (48, 1.4)]
+    assert drawn.values(gluteus) == [(0, 4.5), (24, 2.5)]  # in hour order
+    assert drawn.key == [("Upper trapezius", GROUP_COLOURS[0].lower()),
+                         ("Gluteus medius", GROUP_COLOURS[1].lower())]
+    assert [trapezius.colour, gluteus.colour] == [colour for _, colour in drawn.key]
+    assert drawn.notes == ["3 more muscles with fewer answers not drawn"]
+    assert (drawn.x_label, drawn.y_label) == ("Hours since the session", "Mean soreness (0–10)")
+
+
+def test_group_chart_draws_at_most_max_groups():
     many = [GroupLine(f"Group {i}", [(0, i / 2), (24, i / 3)]) for i in range(10)]
-    found = texts(soreness_by_group_chart(many, max_groups=8))
-    assert "Group 7" in found and "Group 8" not in found
-    assert "2 more groups with fewer answers not drawn" in found
+    drawn = Drawn(soreness_by_group_chart(many, max_groups=8))
+    assert len(drawn.lines) == 8
+    assert [label for label, _ in drawn.key] == [f"Group {i}" for i in range(8)]
+    assert len({colour for _, colour in drawn.key}) == 8
+    assert drawn.notes == ["2 more groups with fewer answers not drawn"]
 
 
 def test_group_chart_without_groups_says_so():
-    found = texts(soreness_by_group_chart([GroupLine("No answers", [])]))
-    assert NO_DATA_MESSAGE in found
-    assert "No answers" not in found
+    drawn = Drawn(soreness_by_group_chart([GroupLine("No answers", [])]))
+    assert drawn.texts == [NO_DATA_MESSAGE]
+    assert drawn.lines == [] and drawn.key == [] and drawn.notes == []
 
 
-def test_settled_chart_labels_each_bar_with_share_and_counts():
-    found = texts(settled_chart(SETTLED))
-    assert {"24 h", "48 h", "17.4 %", "40 of 230", "47.8 %", "87 of 182"} <= set(found)
-    assert NO_DATA_MESSAGE in texts(settled_chart([]))
+def _shares(drawn):
+    """Each bar of a share chart, left to right: (the tick label under it, its height in %)."""
+    bars = sorted(drawn.bars)
+    return [(label, round(drawn.y(y0), 1)) for label, (_, y0, _, _) in
+            zip(drawn.x_ticks, bars, strict=True)]
 
 
-def test_completion_chart_labels_weeks_and_drops_counts_when_crowded():
-    found = texts(completion_chart(WEEKS))
-    assert {"2 Nov", "9 Nov", "77.8 %", "28 of 36", "92.4 %"} <= set(found)
+def test_settled_chart_draws_a_bar_per_check_in_with_share_and_counts():
+    drawn = Drawn(settled_chart(SETTLED))
+    assert _shares(drawn) == [("24 h", 17.4), ("48 h", 47.8)]
+    assert drawn.texts == ["17.4 %", "40 of 230", "47.8 %", "87 of 182"]
+    assert (drawn.x_label, drawn.y_label) == ("Check-in", "Settled (% of sessions)")
+    assert drawn.y_ticks == ["0%", "20%", "40%", "60%", "80%", "100%"]
+    empty = Drawn(settled_chart([]))
+    assert empty.bars == [] and empty.texts == [NO_DATA_MESSAGE]
+
+
+def test_completion_chart_draws_a_bar_per_week_and_drops_counts_when_crowded():
+    drawn = Drawn(completion_chart(WEEKS))
+    assert _shares(drawn) == [("2 Nov", 77.8), ("9 Nov", 92.4)]
+    assert drawn.texts == ["77.8 %", "28 of 36", "92.4 %", "208 of 225"]
+    assert (drawn.x_label, drawn.y_label) == ("Week starting", "Answered (% of due)")
     crowded = [ShareBar(f"{d} Oct", 80.0 + d / 10, 8, 10) for d in range(1, 13)]
-    found = texts(completion_chart(crowded))
-    assert "1 Oct" in found and "81.2 %" in found and "8 of 10" not in found
-    assert NO_CLOSED_MESSAGE in texts(completion_chart([]))
+    drawn = Drawn(completion_chart(crowded))
+    assert _shares(drawn) == [(f"{d} Oct", round(80.0 + d / 10, 1)) for d in range(1, 13)]
+    assert drawn.texts == [f"{80.0 + d / 10:.1f} %" for d in range(1, 13)]  # no counts
+    empty = Drawn(completion_chart([]))
+    assert empty.bars == [] and empty.texts == [NO_CLOSED_MESSAGE]
+
+
+def test_crowded_week_labels_are_turned_to_fit():
+    crowded = completion_chart([ShareBar(f"{d} Oct", 80.0, 8, 10) for d in range(1, 13)])
+    turned = [t for t in parse(crowded).iter(f"{SVG_NS}text") if "Oct" in "".join(t.itertext())]
+    assert len(turned) == 12
+    assert all(t.get("transform").startswith("rotate(-45 ") for t in turned)
+    assert all("text-anchor: end" in t.get("style") for t in turned)
 
 
 def test_analytics_charts_leave_global_rcparams_untouched():
@@ -247,12 +529,6 @@ def test_analytics_charts_leave_global_rcparams_untouched():
 # Layout: the axes are placed by base._fit (one measuring pass) rather than
 # by constrained layout, so check here that nothing is cut off or overlaps.
 
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
-
-from tracker import charts  # noqa: E402
-from tracker.charts import base, clinic, soreness  # noqa: E402
 
 LONG = "Original symptoms worse than before the session (self-reported)"
 TEN_SESSIONS = [
@@ -402,9 +678,8 @@ def test_text_names_the_font_stack_and_nothing_is_fetched():
 def test_same_bytes_from_a_fresh_process():
     """Ids and layout do not depend on the process (hash seed, what was drawn before)."""
     code = (
-        "import sys; from tests.test_charts import FIRST, SECOND, BAND; "
-        "from tracker.charts import soreness_chart; "
-        "sys.stdout.buffer.write(soreness_chart([FIRST, SECOND], band=BAND))"
+        "import sys; from tracker.charts import Band, Series, soreness_chart; "
+        f"sys.stdout.buffer.write(soreness_chart([{FIRST!r}, {SECOND!r}], band={BAND!r}))"
     )
     fresh = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, check=True,

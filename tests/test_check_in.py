@@ -66,13 +66,13 @@ def test_concurrent_resend_through_the_service_returns_the_same_report(session_a
     assert first.pk == again.pk
 
 
-def test_a_key_already_stored_for_another_check_in_stores_nothing_new(session_a, frozen_now):
+def test_a_key_already_stored_for_another_check_in_stores_nothing_new(session_a, time_machine):
     answers = {"soreness": 2, "twitching": "none", "bruising": "none", "interference": "not_at_all"}
     key = uuid.uuid4()
     in_clinic = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
     first, _ = services.submit_report(follow_up=in_clinic, idempotency_key=key, answers=answers)
     day_after = session_a.follow_ups.get(time_point=TimePoint.H24)
-    frozen_now(day_after.due_at)
+    time_machine.move_to(day_after.due_at, tick=False)
 
     again, created = services.submit_report(follow_up=day_after, idempotency_key=key, answers=answers)
 

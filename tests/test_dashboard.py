@@ -1,7 +1,7 @@
 """The home dashboard and the alert inbox."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -12,7 +12,13 @@ from tracker import alerts, services
 from tracker.choices import TimePoint
 from tracker.models import Alert
 
-pytestmark = pytest.mark.django_db
+# The clock stops on a Tuesday afternoon in London (GMT, so the same date in
+# UTC): the factories' sessions, made minutes or hours earlier, are "today"
+# whatever time the suite runs. Against the real clock, a session made five
+# minutes ago fell on yesterday when the tests ran just after midnight.
+AFTERNOON = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(AFTERNOON, tick=False)]
 
 
 def _red_flag(session):
@@ -52,8 +58,8 @@ def test_dashboard_lists_what_to_act_on(client, therapist_a, session_a):
     assert session_a.patient.display_name in page and "Warning sign reported" in page
 
 
-def test_dashboard_late_and_missed(client, therapist_a, patient_a, frozen_now):
-    now = frozen_now(timezone.now())
+def test_dashboard_late_and_missed(client, therapist_a, patient_a):
+    now = timezone.now()
     late = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=now - timedelta(hours=4))
     missed = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=now - timedelta(hours=47))
     client.force_login(therapist_a.user)
@@ -72,6 +78,27 @@ def test_urgent_alerts_come_first(client, therapist_a, patient_a):
     client.force_login(therapist_a.user)
     items = client.get(reverse("tracker:home")).context["sections"]["alerts"].items
     assert [a.severity for a in items] == ["urgent", "attention", "attention"]
+
+
+@pytest.mark.parametrize(
+    ("now", "yesterday", "today"),
+    [
+        # Just after midnight in winter (GMT) and in summer (BST, 23:02 UTC the day before).
+        (datetime(2026, 3, 10, 0, 2, tzinfo=UTC), "2026-03-09T23:57Z", "2026-03-10T00:01Z"),
+        (datetime(2026, 6, 9, 23, 2, tzinfo=UTC), "2026-06-09T22:57Z", "2026-06-09T23:01Z"),
+    ],
+)
+def test_today_starts_at_midnight_in_the_clinics_time_zone(
+    client, therapist_a, patient_a, time_machine, now, yesterday, today
+):
+    time_machine.move_to(now)
+    make_session(patient=patient_a, therapist=therapist_a.user,
+                 performed_at=datetime.fromisoformat(yesterday))
+    tonight = make_session(patient=patient_a, therapist=therapist_a.user,
+                           performed_at=datetime.fromisoformat(today))
+    client.force_login(therapist_a.user)
+    sections = client.get(reverse("tracker:home")).context["sections"]
+    assert [s.pk for s in sections["today"].items] == [tonight.pk]
 
 
 def test_my_sessions_only(client, therapist_a, patient_a):

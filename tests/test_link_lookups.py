@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tracker import services
-from tracker.services import links
 from tracker.security import ratelimit, tokens
+from tracker.services import links
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,8 @@ def limits(request, settings, frozen_now):
         request.getfixturevalue("redis_cache")
     cache.clear()
     settings.LINK_MISSES_PER_HOUR = 3
-    start = frozen_now(timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    time_machine.move_to(start, tick=False)
     yield start
     cache.clear()
 

@@ -1,63 +1,178 @@
-"""The database itself refuses out-of-range and duplicated clinical rows."""
+"""The database itself refuses out-of-range and duplicated clinical rows, by each named rule."""
 
+import re
 import uuid
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.apps import apps
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from tests.factories import ClinicFactory, PatientFactory, make_session
-from tracker.choices import TimePoint
-from tracker.models import FollowUp, NeedledSite, NeedlingSession, SymptomReport
+from tracker.choices import Role, TimePoint
+from tracker.models import (
+    Alert,
+    AlertRule,
+    Clinic,
+    FollowUp,
+    Membership,
+    NeedledSite,
+    NeedlingSession,
+    Patient,
+    Severity,
+    SymptomReport,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def _violates(name):
-    return pytest.raises(IntegrityError, match=f"(?i){name}|CHECK|unique")
+# Every named constraint of the app's models: name -> (model, constraint).
+CONSTRAINTS = {
+    constraint.name: (model, constraint)
+    for model in apps.get_app_config("tracker").get_models()
+    for constraint in model._meta.constraints
+}
 
 
-def test_pre_pain_above_10_is_refused_by_the_database(session_a):
-    with _violates("session_pre_pain_nrs_0_10"), transaction.atomic():
-        NeedlingSession.objects.filter(pk=session_a.pk).update(pre_pain=11)
+def _refused(pattern):
+    return pytest.raises(IntegrityError, match=pattern)
 
 
-def test_soreness_above_10_is_refused_by_the_database(session_a):
-    follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
-    with _violates("report_soreness_nrs_0_10"), transaction.atomic():
-        SymptomReport.objects.create(
-            follow_up=follow_up, idempotency_key=uuid.uuid4(), soreness=11,
-            twitching="none", bruising="none", submitted_at=timezone.now(),
-        )
-    assert not SymptomReport.objects.exists()
+def refused_by(name):
+    """Expect the IntegrityError of the named constraint ``name``, and of no other.
+
+    PostgreSQL names the constraint in its message. SQLite names a CHECK
+    constraint ("CHECK constraint failed: name") but lists a UNIQUE one's
+    columns ("UNIQUE constraint failed: table.a, table.b"): those are matched.
+    """
+    model, constraint = CONSTRAINTS[name]
+    unique = isinstance(constraint, models.UniqueConstraint)
+    if connection.vendor == "sqlite":
+        if not unique:
+            return _refused(f"^CHECK constraint failed: {re.escape(name)}$")
+        return refused_as_duplicate(model, *constraint.fields)
+    return _refused(f'violates {"unique" if unique else "check"} constraint "{re.escape(name)}"')
 
 
-def test_zero_insertions_is_refused_by_the_database(session_a):
-    with _violates("site_insertions_1_99"), transaction.atomic():
-        NeedledSite.objects.filter(session=session_a).update(insertions=0)
+def refused_as_duplicate(model, *fields):
+    """Expect the IntegrityError of a unique column (or set of them) of ``model``."""
+    columns = [model._meta.get_field(field).column for field in fields]
+    if connection.vendor == "sqlite":
+        table = model._meta.db_table
+        listed = ", ".join(f"{table}.{column}" for column in columns)
+        return _refused(f"^UNIQUE constraint failed: {re.escape(listed)}$")
+    key = re.escape(f"Key ({', '.join(columns)})=")
+    return _refused(f"(?s)duplicate key value violates unique constraint .*{key}")
 
 
-def test_one_follow_up_per_session_and_time_point(session_a):
-    existing = session_a.follow_ups.get(time_point=TimePoint.H24)
-    with _violates("followup_unique_session_time_point"), transaction.atomic():
-        FollowUp.objects.create(
-            session=session_a, clinic=session_a.clinic, time_point=TimePoint.H24,
-            due_at=existing.due_at,
-            opens_at=existing.opens_at, closes_at=existing.closes_at,
-        )
+# ---- One raw write per named constraint, breaking that constraint alone ----------------
+#
+# update() and create() skip the models' validators and forms: only the
+# database stands in the way.
+
+VIOLATIONS = {}
 
 
-def test_follow_up_window_must_contain_its_due_time(session_a):
-    follow_up = session_a.follow_ups.get(time_point=TimePoint.H24)
-    with _violates("followup_window_contains_due_time"), transaction.atomic():
-        FollowUp.objects.filter(pk=follow_up.pk).update(closes_at=follow_up.opens_at)
+def violates(name):
+    def register(write):
+        VIOLATIONS[name] = write
+        return write
+
+    return register
+
+
+@violates("session_pre_pain_nrs_0_10")
+def pain_before_the_session_above_10(session):
+    NeedlingSession.objects.filter(pk=session.pk).update(pre_pain=11)
+
+
+@violates("site_insertions_1_99")
+def a_site_with_no_insertion(session):
+    NeedledSite.objects.filter(session=session).update(insertions=0)
+
+
+@violates("report_soreness_nrs_0_10")
+def soreness_above_10(session):
+    SymptomReport.objects.create(
+        follow_up=session.follow_ups.get(time_point=TimePoint.IN_CLINIC),
+        idempotency_key=uuid.uuid4(), soreness=11, twitching="none", bruising="none",
+        submitted_at=timezone.now(),
+    )
+
+
+@violates("followup_window_contains_due_time")
+def a_check_in_closing_as_it_opens(session):
+    follow_up = session.follow_ups.get(time_point=TimePoint.H24)
+    FollowUp.objects.filter(pk=follow_up.pk).update(closes_at=follow_up.opens_at)
+
+
+@violates("followup_unique_session_time_point")
+def a_second_24_hour_check_in(session):
+    existing = session.follow_ups.get(time_point=TimePoint.H24)
+    FollowUp.objects.create(
+        session=session, clinic=session.clinic, time_point=TimePoint.H24,
+        due_at=existing.due_at, opens_at=existing.opens_at, closes_at=existing.closes_at,
+    )
+
+
+@violates("clinic_soreness_threshold_0_10")
+def an_alert_threshold_above_10(session):
+    Clinic.objects.filter(pk=session.clinic_id).update(soreness_threshold=11)
+
+
+@violates("clinic_window_hours_in_range")
+def a_window_closing_25_hours_after(session):
+    Clinic.objects.filter(pk=session.clinic_id).update(window_closes_hours_after=25)
+
+
+@violates("patient_year_of_birth_plausible")
+def born_in_1899(session):
+    Patient.objects.filter(pk=session.patient_id).update(year_of_birth=1899)
+
+
+@violates("patient_unique_reference_per_clinic")
+def two_patients_with_one_reference(session):
+    Patient.objects.filter(pk=session.patient_id).update(reference="MRN-1")
+    Patient.objects.create(clinic=session.clinic, display_name="Another", reference="MRN-1")
+
+
+@violates("membership_unique_user_clinic")
+def a_second_membership_of_the_same_clinic(session):
+    Membership.objects.create(user=session.therapist, clinic=session.clinic, role=Role.LEAD)
+
+
+@violates("alert_unique_session_rule")
+def a_second_alert_of_one_rule(session):
+    fields = {"session": session, "clinic": session.clinic, "rule": AlertRule.MISSED,
+              "severity": Severity.ATTENTION, "opened_at": timezone.now()}
+    Alert.objects.bulk_create([Alert(**fields), Alert(**fields)])
+
+
+@violates("alert_acknowledged_by_someone")
+def acknowledged_by_no_one(session):
+    alert = Alert.objects.create(session=session, clinic=session.clinic, rule=AlertRule.MISSED,
+                                 severity=Severity.ATTENTION, opened_at=timezone.now())
+    Alert.objects.filter(pk=alert.pk).update(acknowledged_at=timezone.now(), acknowledged_by=None)
+
+
+def test_every_named_constraint_has_a_write_that_breaks_it():
+    assert sorted(VIOLATIONS) == sorted(CONSTRAINTS)
+
+
+@pytest.mark.parametrize(
+    ("name", "write"), [pytest.param(name, write, id=name) for name, write in VIOLATIONS.items()]
+)
+def test_the_database_refuses_a_write_against_the_named_constraint(session_a, name, write):
+    # In a savepoint of its own: the test's transaction outlives the error.
+    with refused_by(name), transaction.atomic():
+        write(session_a)
 
 
 def test_one_report_per_follow_up(session_a):
     follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
     fields = {"twitching": "none", "bruising": "none", "submitted_at": timezone.now(), "soreness": 2}
     SymptomReport.objects.create(follow_up=follow_up, idempotency_key=uuid.uuid4(), **fields)
-    with _violates("follow_up_id"), transaction.atomic():
+    with refused_as_duplicate(SymptomReport, "follow_up"), transaction.atomic():
         SymptomReport.objects.create(follow_up=follow_up, idempotency_key=uuid.uuid4(), **fields)
 
 
@@ -66,7 +181,7 @@ def test_idempotency_key_is_unique(session_a):
     fields = {"twitching": "none", "bruising": "none", "submitted_at": timezone.now(), "soreness": 2}
     first, second = session_a.follow_ups.all()[:2]
     SymptomReport.objects.create(follow_up=first, idempotency_key=key, **fields)
-    with _violates("idempotency_key"), transaction.atomic():
+    with refused_as_duplicate(SymptomReport, "idempotency_key"), transaction.atomic():
         SymptomReport.objects.create(follow_up=second, idempotency_key=key, **fields)
 
 
@@ -76,7 +191,7 @@ def test_patient_reference_unique_within_a_clinic_only():
     PatientFactory(clinic=ClinicFactory(), reference="MRN-1")  # another clinic: fine
     PatientFactory(clinic=clinic, reference="")
     PatientFactory(clinic=clinic, reference="")  # blank references never clash
-    with _violates("patient_unique_reference_per_clinic"), transaction.atomic():
+    with refused_by("patient_unique_reference_per_clinic"), transaction.atomic():
         PatientFactory(clinic=clinic, reference="MRN-1")
 
 

@@ -105,11 +105,14 @@ def test_manifest_is_kept_for_a_day_in_each_language(client):
     assert stale.status_code == 200
 
 
-def test_static_files_are_not_compressed_a_second_time(client):
+def test_static_files_are_not_compressed_a_second_time(client, link_token):
     """WhiteNoise answers static files above GZipMiddleware: a PNG (already
-    compressed) goes out as it is, with its length, not re-wrapped in gzip."""
+    compressed) goes out as it is, with its length, not re-wrapped in gzip,
+    while a page asked for the same way is compressed."""
     response = client.get("/static/tracker/img/icon-192.png", headers=GZIP)
 
     assert response.status_code == 200
     assert not response.has_header("Content-Encoding")
     assert response.has_header("Content-Length")
+    page = client.get(reverse("patient:check_in", args=[link_token]), headers=GZIP)
+    assert page["Content-Encoding"] == "gzip"

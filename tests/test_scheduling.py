@@ -108,9 +108,10 @@ def test_settled_48h_report_adds_nothing(session_a):
 
 
 def test_a_session_recorded_late_keeps_a_full_window_for_the_in_clinic_check_in(
-    patient_a, therapist_a, frozen_now
+    patient_a, therapist_a, time_machine
 ):
-    utc_now = frozen_now(timezone.now())
+    utc_now = timezone.now()
+    time_machine.move_to(utc_now, tick=False)
     performed_at = utc_now - timedelta(hours=10)
     session = make_session(
         patient=patient_a, therapist=therapist_a.user, performed_at=performed_at, recorded_at=utc_now

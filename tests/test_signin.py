@@ -1,6 +1,7 @@
 """Staff sign-in: lockout after wrong passwords, session limits, two-step sign-in."""
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -204,14 +205,13 @@ def test_passwords_are_checked_by_djangos_validators(client, therapist_a):
 
 
 @pytest.fixture
-def wall_clock(monkeypatch):
-    """Move the sign-in module's clock (seconds since the epoch); returns a setter."""
-    state = {"now": 1_900_000_000.0}
-    monkeypatch.setattr(signin, "_now", lambda: state["now"])
+def wall_clock(time_machine):
+    """Stop the clock; call with seconds to move it on. Returns seconds since the epoch."""
+    time_machine.move_to(timezone.now(), tick=False)
 
-    def move(seconds=0, *, to=None):
-        state["now"] = to if to is not None else state["now"] + seconds
-        return state["now"]
+    def move(seconds=0):
+        time_machine.shift(seconds)
+        return time.time()
 
     return move
 
@@ -234,15 +234,34 @@ def test_a_session_ends_after_thirty_idle_minutes(client, therapist_a, wall_cloc
 
 
 def test_a_busy_session_still_ends_ten_hours_after_signing_in(client, therapist_a, wall_clock):
-    start = wall_clock()
     client.force_login(therapist_a.user)
     # The session's own expiry is fixed at sign-in: saving it later does not move it.
     deadline = client.session.get_expiry_date()
-    assert abs((deadline - timezone.now()) - timedelta(hours=10)) < timedelta(seconds=5)
-    while wall_clock(20 * 60) - start <= 10 * 3600:
+    assert deadline - timezone.now() == timedelta(hours=10)
+    for _ in range(29):  # a page every 20 minutes, up to 9 h 40 min in
+        wall_clock(20 * 60)
         assert client.get(reverse("tracker:home")).status_code == 200
     assert client.session.get_expiry_date() == deadline
     assert client.cookies["sessionid"]["max-age"] <= 10 * 3600
+    # Ten hours in, the stored session has expired: the next page asks to sign in again.
+    wall_clock(20 * 60)
+    response = client.get(reverse("tracker:home"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert SESSION_KEY not in client.session
+
+
+def test_ten_hours_after_signing_in_end_a_session_whose_own_expiry_keeps_moving(
+    client, therapist_a, wall_clock
+):
+    """The middleware counts from signing in, whatever the stored session's expiry:
+    here one that moves on with every save, as Django's default does."""
+    start = wall_clock()
+    client.force_login(therapist_a.user)
+    session = client.session
+    session.set_expiry(10 * 3600)  # seconds from the last save, not a fixed moment
+    session.save()
+    while wall_clock(20 * 60) - start <= 10 * 3600:
+        assert client.get(reverse("tracker:home")).status_code == 200
     response = client.get(reverse("tracker:home"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert "signed out 10 hours after signing in" in client.get(response["Location"]).content.decode()

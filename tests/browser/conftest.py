@@ -1,21 +1,19 @@
 """Browser tests: Debian's Chromium driven by Playwright against Django's live server.
 
-Everything these tests need is built here with plain ORM calls and the
-services, so they do not depend on the shared factories.
+Fixtures are here; the functions the tests share are in pages.py. Data is
+built with plain ORM calls and the services, not the shared factories.
 """
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.browser.pages import DESKTOP, PASSWORD, PHONE, new_page, record_session, save_screenshot
+
 # The Playwright fixture starts an event loop before the test database is made;
 # without this Django raises SynchronousOnlyOperation.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-PASSWORD = "browser-test-pass-2026"
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -27,24 +25,25 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 2,
-}
-DESKTOP = {"viewport": {"width": 1280, "height": 800}}
-
-# Playwright's default timeouts are 30 s; a local live server answers in well
-# under a second, so fail fast instead of hanging the suite.
-TIMEOUT_MS = 5_000
-
 
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).resolve().parent
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server (one per xdist worker), with the app's views imported.
+
+    Otherwise the first request imports them, matplotlib among them: seconds on
+    a busy machine, inside the first page's timeout (pages.TIMEOUT_MS).
+    """
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018  (importing is the point)
+    return live_server
 
 
 @pytest.fixture(scope="session")
@@ -56,43 +55,28 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-def _page(new_context, options):
-    context = new_context(**options)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    return context.new_page()
-
-
 @pytest.fixture
 def phone_page(new_context):
     """A page on a 390×844 touch phone (iPhone 12–15 size)."""
-    return _page(new_context, PHONE)
+    return new_page(new_context, PHONE)
 
 
 @pytest.fixture
 def desktop_page(new_context):
     """A page in a 1280×800 desktop window."""
-    return _page(new_context, DESKTOP)
+    return new_page(new_context, DESKTOP)
 
 
 @pytest.fixture
 def make_page(new_context):
     """Make another page at PHONE or DESKTOP size (e.g. for a second viewport)."""
-    return lambda options: _page(new_context, options)
+    return lambda options: new_page(new_context, options)
 
 
 @pytest.fixture
 def screenshot():
     """Save a screenshot of a page as screenshots/<name>.png; returns the path."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-
-    def take(page, name, *, full_page=True):
-        path = SCREENSHOTS / f"{name}.png"
-        # Finish CSS transitions first, so a just-tapped option shows its final state.
-        page.screenshot(path=str(path), full_page=full_page, animations="disabled")
-        return path
-
-    return take
+    return save_screenshot
 
 
 # ---- Data ---------------------------------------------------------------------------
@@ -133,24 +117,10 @@ def patient(clinic):
     )
 
 
-def make_recorded_session(*, patient, therapist, sites, minutes_ago=5, pre_pain=6):
-    from django.utils import timezone
-
-    from tracker import services
-
-    return services.record_session(
-        patient=patient,
-        therapist=therapist,
-        performed_at=timezone.now() - timedelta(minutes=minutes_ago),
-        pre_pain=pre_pain,
-        sites=sites,
-    )
-
-
 @pytest.fixture
 def recorded_session(patient, therapist):
     """A session a few minutes ago, away from the chest wall: the in-clinic check-in is open."""
-    return make_recorded_session(
+    return record_session(
         patient=patient,
         therapist=therapist,
         sites=[

@@ -1,32 +1,23 @@
-"""Every patient page passes axe-core, keeps 44 px tap targets and reflows at 200 % zoom.
-
-axe-core runs inside Chromium (axe-playwright-python bundles it, so nothing
-is fetched); it checks the WCAG 2.x A and AA rules and its best practices.
-"""
+"""Every patient page passes axe-core, keeps 44 px tap targets and reflows at 200 % zoom."""
 
 import re
 from datetime import timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.test_patient_check_in import question, send, soreness_label, tap
+from tests.browser.pages import (
+    assert_no_sideways_scrolling,
+    assert_tap_targets,
+    axe_report,
+    feel_fine,
+    question,
+    send,
+    soreness_label,
+    tap,
+)
 
 pytestmark = pytest.mark.browser
-
-MIN_TAP = 44  # px, WCAG 2.5.5
-AXE = Axe()
-
-
-def feel_fine(page):
-    page.get_by_role("button", name="I feel fine — send these answers").click()
-    expect(page.get_by_role("heading", name="Thank you — your answers were sent")).to_be_visible()
-
-
-def move_clock(monkeypatch, moment):
-    # The live server runs in a thread of this process: it reads the same clock.
-    monkeypatch.setattr("tracker.clock.now", lambda: moment)
 
 
 # ---- One function per patient page: bring the page to that state ---------------
@@ -66,8 +57,9 @@ def nothing_to_answer(page, url, **_):
     expect(page.get_by_role("heading", name="Thank you — nothing to answer right now")).to_be_visible()
 
 
-def check_ins_finished(page, url, session, monkeypatch, **_):
-    move_clock(monkeypatch, session.performed_at + timedelta(hours=61))  # 48 h window closed
+def check_ins_finished(page, url, session, time_machine, **_):
+    # The live server runs in a thread of this process: time-machine moves its clock too.
+    time_machine.move_to(session.performed_at + timedelta(hours=61), tick=False)  # 48 h closed
     page.goto(url)
     expect(page.get_by_role("heading", name="Your check-ins for this session are finished")).to_be_visible()
 
@@ -80,8 +72,8 @@ def saved_on_this_phone(page, url, **_):
     expect(page.get_by_role("status")).to_contain_text("Saved on this phone")
 
 
-def link_closed(page, url, session, monkeypatch, **_):
-    move_clock(monkeypatch, session.performed_at + timedelta(days=8))
+def link_closed(page, url, session, time_machine, **_):
+    time_machine.move_to(session.performed_at + timedelta(days=8), tick=False)
     page.goto(url)
     expect(page.get_by_role("heading", name="Your check-ins for this session have closed")).to_be_visible()
 
@@ -134,34 +126,18 @@ PAGE_WALKS = {
 
 @pytest.mark.parametrize("walk", PAGE_WALKS.values(), ids=PAGE_WALKS.keys())
 def test_patient_pages_have_no_axe_violations(
-    walk, phone_page, patient_url, recorded_session, monkeypatch
+    walk, phone_page, patient_url, recorded_session, monkeypatch, time_machine
 ):
     failures = []
     for show in walk:
-        show(phone_page, patient_url, session=recorded_session, monkeypatch=monkeypatch)
-        results = AXE.run(phone_page)
-        if results.violations_count:
-            failures.append(f"axe on {show.__name__}:\n{results.generate_report()}")
+        show(phone_page, patient_url, session=recorded_session, monkeypatch=monkeypatch,
+             time_machine=time_machine)
+        if report := axe_report(phone_page):
+            failures.append(f"axe on {show.__name__}:\n{report}")
     assert not failures, "\n\n".join(failures)
 
 
 # ---- Tap targets ------------------------------------------------------------------
-
-
-def assert_tap_targets(page):
-    # One round trip for all of them: a page has about fifty.
-    boxes = page.evaluate(
-        """() => [...document.querySelectorAll("label.btn, button, a.btn")]
-            .filter((el) => el.checkVisibility())
-            .map((el) => {
-                const box = el.getBoundingClientRect();
-                return {name: el.textContent.trim(), width: box.width, height: box.height};
-            })"""
-    )
-    assert boxes
-    small = [f"{b['name']!r} {b['width']:.0f}×{b['height']:.0f}" for b in boxes
-             if b["width"] < MIN_TAP or b["height"] < MIN_TAP]
-    assert not small, f"under {MIN_TAP}×{MIN_TAP} px: {', '.join(small)}"
 
 
 def test_every_button_on_the_patient_pages_is_a_large_tap_target(phone_page, patient_url):
@@ -183,14 +159,6 @@ ZOOM_200 = {
     "is_mobile": True,
     "has_touch": True,
 }
-
-
-def assert_no_sideways_scrolling(page):
-    # Against the screen, not innerWidth: a phone browser widens its layout
-    # viewport (and shrinks the text) to fit content that is too wide.
-    screen = page.viewport_size["width"]
-    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width <= screen + 1 and inner == screen, f"the page is {width} px wide on a {screen} px screen"
 
 
 def test_check_in_reflows_at_200_percent_zoom(make_page, patient_url, screenshot):

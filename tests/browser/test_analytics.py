@@ -10,7 +10,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.pages import (
+    PASSWORD,
+    answers,
+    assert_no_sideways_scrolling,
+    sign_in,
+    wait_for_charts,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -20,11 +26,6 @@ VIEWPORTS = [
 ]
 
 PANELS = ["rates", "soreness-by-muscle", "soreness-by-therapist", "settled", "completion"]
-ALL_CHARTS_LOADED = """(expected) => {
-    const imgs = [...document.querySelectorAll('img.chart')];
-    return imgs.length === expected && imgs.every((img) => img.complete && img.naturalWidth > 0);
-}"""
-NO_OVERFLOW = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 # What a two-number cell reads like on the page; the CSV gives each number its own column.
 PAIR_CELLS = [
@@ -34,21 +35,6 @@ PAIR_CELLS = [
 ]
 MUSCLES = ["gluteus_medius", "upper_trapezius", "lumbar_multifidus", "gastrocnemius"]
 SORENESS_IN_CLINIC = [6, 5, 5, 3]
-
-
-def sign_in(page, live_server, user):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
-
-
-def answers(**overrides):
-    return {
-        "soreness": 3, "twitching": "none", "bruising": "none", "interference": "not_at_all",
-        "after_effects": [], "red_flags": [], "note": "", **overrides,
-    }
 
 
 @pytest.fixture
@@ -150,7 +136,7 @@ def test_lead_reads_the_clinic_analytics(
 ):
     width = viewport["width"]
     page = make_page({"viewport": viewport})
-    sign_in(page, live_server, lead)
+    sign_in(page, live_server, lead.username)
 
     # "Analytics" in the navigation bar (behind the menu button on a tablet).
     nav = page.get_by_role("navigation").first
@@ -162,7 +148,7 @@ def test_lead_reads_the_clinic_analytics(
     assert page.url.startswith(f"{live_server.url}/clinics/{clinic.pk}/analytics/")
 
     # Every chart has loaded, and each has a table with a caption.
-    page.wait_for_function(ALL_CHARTS_LOADED, arg=len(PANELS))
+    wait_for_charts(page, len(PANELS))
     for slug in PANELS:
         panel = page.locator(f"section#{slug}")
         expect(panel.locator("img.chart")).to_have_count(1)
@@ -171,7 +157,7 @@ def test_lead_reads_the_clinic_analytics(
         expect(panel.locator("table caption")).to_have_count(1)
         expect(panel.locator("table caption")).not_to_be_empty()
         expect(panel.locator("table tbody tr").first).not_to_contain_text("No data")
-    assert page.evaluate(NO_OVERFLOW), "the analytics page scrolls sideways"
+    assert_no_sideways_scrolling(page)
 
     # The rates against the published Brady 2014 reference.
     rates = page.locator("section#rates table")
@@ -220,7 +206,7 @@ def test_lead_reads_the_clinic_analytics(
         "8 sessions whose check-ins have all closed, with an answer (of 8 sessions;"
     )
     assert "therapist=" in page.url
-    page.wait_for_function(ALL_CHARTS_LOADED, arg=len(PANELS))
+    wait_for_charts(page, len(PANELS))
     for img in page.locator("img.chart").all():
         assert "therapist=" in img.get_attribute("src")
     expect(page.locator("section#soreness-by-therapist tbody tr")).to_have_count(1)
@@ -241,7 +227,7 @@ def test_another_clinics_therapist_gets_not_found(
     Membership.objects.create(user=ben, clinic=other, role=Role.THERAPIST)
 
     page = desktop_page
-    sign_in(page, live_server, ben)
+    sign_in(page, live_server, ben.username)
     base = f"{live_server.url}/clinics/{clinic.pk}/analytics/"
     response = page.goto(base)
     assert response.status == 404

@@ -14,7 +14,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.pages import PASSWORD, new_page
 from tracker.models import SymptomReport
 
 pytestmark = pytest.mark.browser
@@ -37,10 +37,7 @@ def watched(new_context):
     seen = []
 
     def make(options):
-        context = new_context(**options)
-        context.set_default_timeout(5_000)
-        context.add_init_script(LISTEN)
-        page = context.new_page()
+        page = new_page(new_context, options, init_script=LISTEN)
         page.on("console", lambda message: seen.append(f"console: {message.text}")
                 if "Content Security Policy" in message.text else None)
         page.on("pageerror", lambda error: seen.append(f"page error: {error}"))
@@ -64,6 +61,7 @@ def visit(page, seen, url):
 
 
 def sign_in(page, seen, live_server, username):
+    """Sign in, watching the sign-in page too (pages.sign_in would not collect from it)."""
     visit(page, seen, f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)

@@ -9,7 +9,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, make_recorded_session
+from tests.browser.pages import (
+    answers,
+    assert_no_sideways_scrolling,
+    record_session,
+    sign_in,
+    wait_for_charts,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -19,35 +25,6 @@ VIEWPORTS = [
 ]
 
 NOTE = "Phoned Tom at 14:10: breathing normal, no chest pain. Advised 999 if it returns."
-
-# No horizontal scrolling: nothing (the navbar above all) is wider than the window.
-NO_OVERFLOW = "() => document.documentElement.scrollWidth <= window.innerWidth"
-CHART_LOADED = (
-    "() => { const img = document.querySelector('img.chart');"
-    " return img && img.complete && img.naturalWidth > 0; }"
-)
-
-
-def sign_in(page, live_server, user):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def assert_no_overflow(page):
-    assert page.evaluate(NO_OVERFLOW), (
-        f"{page.url} scrolls sideways: scrollWidth "
-        f"{page.evaluate('document.documentElement.scrollWidth')} > {page.viewport_size['width']}"
-    )
-
-
-def answers(**overrides):
-    return {
-        "soreness": 3, "twitching": "none", "bruising": "none", "interference": "not_at_all",
-        "after_effects": [], "red_flags": [], "note": "", **overrides,
-    }
-
 
 @pytest.fixture
 def day(clinic, therapist, patient, recorded_session):
@@ -65,7 +42,7 @@ def day(clinic, therapist, patient, recorded_session):
     from tracker.models import Patient
 
     tom = Patient.objects.create(clinic=clinic, display_name="Tom Baker", reference="HP-0107")
-    urgent_session = make_recorded_session(
+    urgent_session = record_session(
         patient=tom, therapist=therapist, minutes_ago=20, pre_pain=5,
         sites=[{"muscle": "upper_trapezius", "side": "right", "insertions": 3,
                 "technique": "deep_pistoning", "twitch_band": "3-5"}],
@@ -102,12 +79,11 @@ def test_therapist_works_through_the_dashboard(
 
     width = viewport["width"]
     page = make_page({"viewport": viewport})
-    sign_in(page, live_server, therapist)
+    sign_in(page, live_server, therapist.username)
 
     # Signed in, the therapist lands on "Today".
-    expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
     assert page.url == f"{live_server.url}/"
-    assert_no_overflow(page)
+    assert_no_sideways_scrolling(page)
     # On a tablet the links sit behind the menu button; opened, they still fit.
     menu = page.get_by_role("button", name="Menu")
     if width < 992:
@@ -116,7 +92,7 @@ def test_therapist_works_through_the_dashboard(
         menu.click()
         expect(nav).to_have_class(re.compile(r"\bcollapse show\b"))  # opened, not opening
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-        assert_no_overflow(page)
+        assert_no_sideways_scrolling(page)
         menu.click()
         expect(nav).to_be_hidden()
     else:
@@ -173,17 +149,17 @@ def test_therapist_works_through_the_dashboard(
     expect(listed).to_contain_text(NOTE)
     expect(listed).to_contain_text("Called: sent to emergency care")
     expect(listed.get_by_role("button", name="Record")).to_have_count(0)
-    assert_no_overflow(page)
+    assert_no_sideways_scrolling(page)
     screenshot(page, f"staff-alerts-{width}")
 
     # The patient's page: the soreness chart has loaded.
     tom = day["tom"]
     page.goto(f"{live_server.url}/patients/{tom.pk}/")
     expect(page.get_by_role("heading", name="Tom Baker", level=1)).to_be_visible()
-    page.wait_for_function(CHART_LOADED)
+    wait_for_charts(page)
     assert page.locator("img.chart").evaluate("img => img.naturalWidth") > 0
     expect(page.locator("main")).to_contain_text("acknowledged")
-    assert_no_overflow(page)
+    assert_no_sideways_scrolling(page)
     screenshot(page, f"staff-patient-{width}")
 
     # The visit summary, and how it prints: no navigation bar, no buttons.
@@ -194,7 +170,7 @@ def test_therapist_works_through_the_dashboard(
     expect(page.locator("main")).to_contain_text(
         re.compile(r"Urgent: Warning sign reported .*acknowledged by Ana Ruiz")
     )
-    assert_no_overflow(page)
+    assert_no_sideways_scrolling(page)
     navbar = page.locator("nav.navbar")
     expect(navbar).to_be_visible()
     page.emulate_media(media="print")

@@ -10,8 +10,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
-from tests.browser.test_patient_check_in import question, send, soreness_label, tap
+from tests.browser.pages import PHONE, answer, question, send, soreness_label, wait_until
 from tracker.models import SymptomReport
 
 pytestmark = pytest.mark.browser
@@ -34,22 +33,6 @@ KEPT_FOR_OFFLINE = """async () => {
 }"""
 
 
-def wait_until(page, predicate, timeout_ms=5_000):
-    """Wait for an async JS predicate (``wait_for_function`` takes a Promise as truthy)."""
-    # Spelled into the expression, not eval()ed in the page: a strict CSP forbids eval.
-    assert page.evaluate(
-        f"""async (timeout) => {{
-            const check = {predicate};
-            for (const end = Date.now() + timeout; Date.now() < end;) {{
-                if (await check()) return true;
-                await new Promise((resolve) => setTimeout(resolve, 50));
-            }}
-            return false;
-        }}""",
-        timeout_ms,
-    ), f"not true within {timeout_ms} ms: {predicate}"
-
-
 def open_and_keep_for_offline(page, url):
     page.goto(url)
     wait_until(page, KEPT_FOR_OFFLINE)
@@ -65,15 +48,6 @@ def back_online(page, url_pattern):
         # "online" event: send the one the phone would, rather than wait 30 s.
         page.evaluate("window.dispatchEvent(new Event('online'))")
         page.wait_for_url(url_pattern)
-
-
-def answer(page, soreness):
-    soreness_label(page, soreness).click()
-    tap(page, "Twitching or cramping", "None")
-    tap(page, "Bruising where the needle went in", "No bruise")
-    tap(page, "get in the way of your usual activities", "Not at all")
-    tap(page, "Anything else since the session?", "None of these")
-    tap(page, "warning signs", "None of these")
 
 
 def test_a_check_in_sent_offline_is_kept_and_sent_once_back_online(

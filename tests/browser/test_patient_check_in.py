@@ -5,33 +5,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.pages import MIN_TAP, question, send, soreness_label, tap
 from tracker.models import SymptomReport
 
 pytestmark = pytest.mark.browser
-
-MIN_TAP = 44  # px, WCAG 2.5.5
-
-
-def question(page, text):
-    """The fieldset of the question whose text contains ``text``."""
-    return page.locator("fieldset", has_text=text)
-
-
-def soreness_label(page, n):
-    return question(page, "How sore is the needled area").locator(
-        "label", has_text=re.compile(rf"^\s*{n}\s*$")
-    )
-
-
-def tap(page, question_text, option):
-    """Tap the option (its label, styled as a button) of a question."""
-    question(page, question_text).locator("label").filter(
-        has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")
-    ).click()
-
-
-def send(page):
-    page.get_by_role("button", name="Send my answers", exact=True).click()
 
 
 def test_the_check_in_form_is_accepted_by_a_real_browser(phone_page, patient_url):

@@ -1,8 +1,7 @@
 """One patient's recovery from the clinic to 72 hours, on a phone.
 
-Time moves by replacing ``tracker.clock.now``, the one clock the app reads:
-the live server runs in a thread of this process, so it sees the same clock.
-Nothing sleeps.
+Time moves with time-machine: the live server runs in a thread of this
+process, so its clock moves with the test's. Nothing sleeps.
 """
 
 import re
@@ -11,7 +10,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_offline import answer
+from tests.browser.pages import answer
 from tracker.models import Alert, AlertRule, SymptomReport
 
 pytestmark = pytest.mark.browser
@@ -27,13 +26,13 @@ WALK = [
 
 
 def test_patient_checks_in_from_the_clinic_to_72_hours(
-    phone_page, patient_url, recorded_session, monkeypatch, screenshot
+    phone_page, patient_url, recorded_session, time_machine, screenshot
 ):
     page = phone_page
     for hours, soreness, asked, told in WALK:
         # In clinic: five minutes after the session; later ones: at their due time.
         moment = recorded_session.performed_at + timedelta(hours=hours, minutes=5)
-        monkeypatch.setattr("tracker.clock.now", lambda moment=moment: moment)
+        time_machine.move_to(moment, tick=False)
 
         page.goto(patient_url)
         expect(page.get_by_text(asked)).to_be_visible()

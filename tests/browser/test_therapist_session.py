@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, PHONE
+from tests.browser.pages import PASSWORD, PHONE, wait_for_charts
 from tracker.models import NeedlingSession
 
 pytestmark = pytest.mark.browser
@@ -65,10 +65,7 @@ def test_therapist_records_a_session_and_gets_the_patients_link(
     expect(page.locator(".qr svg")).to_be_visible()
     chart = page.locator("img.chart")
     expect(chart).to_be_visible()
-    page.wait_for_function(
-        "() => { const img = document.querySelector('img.chart');"
-        " return img && img.complete && img.naturalWidth > 0; }"
-    )
+    wait_for_charts(page)
     assert chart.evaluate("img => img.naturalWidth") > 0
     screenshot(page, "staff-session-detail")
 
@@ -86,7 +83,7 @@ def test_therapist_records_a_session_and_gets_the_patients_link(
     phone.context.add_cookies(page.context.cookies())
     phone.goto(page.url)
     expect(phone.locator(".qr svg")).to_be_visible()
-    phone.wait_for_function("() => document.querySelector('img.chart').naturalWidth > 0")
+    wait_for_charts(phone)
     screenshot(phone, "staff-session-detail-phone")
 
     # The link on the page opens the patient's check-in.

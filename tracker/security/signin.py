@@ -60,7 +60,7 @@ OPEN_BEFORE_SECOND_STEP = {"login", "logout", "admin:logout", "healthz"}
 
 
 def _now() -> float:
-    # Wall-clock time on purpose, not tracker.clock (which tests move by days).
+    # Seconds since the epoch: the session (JSON) can hold a number, not a datetime.
     return time.time()
 
 
