@@ -26,8 +26,7 @@ def limits(request, settings, frozen_now):
         request.getfixturevalue("redis_cache")
     cache.clear()
     settings.LINK_MISSES_PER_HOUR = 3
-    start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    time_machine.move_to(start, tick=False)
+    start = frozen_now(timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
     yield start
     cache.clear()
 

@@ -13,6 +13,9 @@ from tracker.choices import Role, TimePoint
 from tracker.models import (
     Alert,
     AlertRule,
+    AlertStep,
+    AuditActor,
+    AuditEvent,
     Clinic,
     FollowUp,
     Membership,
@@ -141,18 +144,57 @@ def a_second_membership_of_the_same_clinic(session):
     Membership.objects.create(user=session.therapist, clinic=session.clinic, role=Role.LEAD)
 
 
-@violates("alert_unique_session_rule")
-def a_second_alert_of_one_rule(session):
-    fields = {"session": session, "clinic": session.clinic, "rule": AlertRule.MISSED,
-              "severity": Severity.ATTENTION, "opened_at": timezone.now()}
-    Alert.objects.bulk_create([Alert(**fields), Alert(**fields)])
+@violates("clinic_settled_and_72h_0_10")
+def settled_above_10(session):
+    Clinic.objects.filter(pk=session.clinic_id).update(settled_max=11)
+
+
+@violates("clinic_escalation_minutes_in_range")
+def escalation_after_no_time(session):
+    Clinic.objects.filter(pk=session.clinic_id).update(escalation_minutes=0)
+
+
+@violates("report_pgic_1_7")
+def a_pgic_of_8(session):
+    SymptomReport.objects.create(
+        follow_up=session.follow_ups.get(time_point=TimePoint.H48),
+        idempotency_key=uuid.uuid4(), soreness=2, twitching="none", bruising="none", pgic=8,
+        submitted_at=timezone.now(),
+    )
+
+
+def _missed_alert(session, **fields):
+    fields = {"severity": Severity.ATTENTION, **fields}
+    return Alert(session=session, clinic=session.clinic, rule=AlertRule.MISSED,
+                 follow_up=session.follow_ups.get(time_point=TimePoint.H24),
+                 opened_at=timezone.now(), **fields)
+
+
+@violates("alert_unique_follow_up_rule")
+def a_second_alert_of_one_rule_for_one_check_in(session):
+    Alert.objects.bulk_create([_missed_alert(session), _missed_alert(session)])
 
 
 @violates("alert_acknowledged_by_someone")
 def acknowledged_by_no_one(session):
-    alert = Alert.objects.create(session=session, clinic=session.clinic, rule=AlertRule.MISSED,
-                                 severity=Severity.ATTENTION, opened_at=timezone.now())
+    alert = _missed_alert(session)
+    alert.save()
     Alert.objects.filter(pk=alert.pk).update(acknowledged_at=timezone.now(), acknowledged_by=None)
+
+
+@violates("alertstep_unique_alert_step")
+def a_step_sent_twice(session):
+    alert = _missed_alert(session, severity=Severity.URGENT)
+    alert.save()
+    AlertStep.objects.bulk_create([AlertStep(alert=alert, step=0, at=timezone.now())] * 2)
+
+
+@violates("audit_actor_matches_user")
+def a_patients_change_under_a_staff_name(session):
+    AuditEvent.objects.bulk_create([AuditEvent(
+        clinic=session.clinic, actor=AuditActor.PATIENT, user=session.therapist,
+        action="update", patient=session.patient, at=timezone.now(),
+    )])
 
 
 def test_every_named_constraint_has_a_write_that_breaks_it():
