@@ -28,10 +28,11 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import ClinicFactory, MembershipFactory, PatientFactory, answers, make_session
+from tests.url_walk import named_routes
 from tracker import alerts, services
 from tracker.choices import Role, TimePoint
 from tracker.models import (
@@ -114,25 +115,8 @@ POST_DATA = {
 # The URLs the resolver knows
 
 
-def _patterns(patterns=None, prefix="", namespace=""):
-    """(name, route) of every named URL, the admin's as one "admin:index"; unnamed ones as None."""
-    found = []
-    for entry in get_resolver().url_patterns if patterns is None else patterns:
-        route = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            if entry.app_name == "admin":
-                found.append(("admin:index", route))
-                continue
-            inner = ":".join(filter(None, [namespace, entry.namespace]))
-            found += _patterns(entry.url_patterns, route, inner)
-        elif isinstance(entry, URLPattern):
-            name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name
-            found.append((name, route))
-    return found
-
-
 def test_every_url_has_a_row():
-    patterns = _patterns()
+    patterns = named_routes()
     unnamed = [route for name, route in patterns if name is None]
     assert unnamed == [], "Give these URL patterns a name and a MATRIX row"
     names = {name for name, _route in patterns}
@@ -238,7 +222,7 @@ def _ask(client, name, url):
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_matrix(name, people):
-    routes = dict(_patterns())
+    routes = dict(named_routes())
     route = routes[name]
     expected = {role: MATRIX[name][role] for role in ROLES}
     got = {}
@@ -262,7 +246,7 @@ def test_matrix(name, people):
 def test_xs_link_shows_xs_clinic_and_check_ins_only(client, people):
     x, y = people["x"], people["y"]
     for name in ("patient:check_in", "patient:done", "patient:stop_reminders"):
-        route = dict(_patterns())[name]
+        route = dict(named_routes())[name]
         page = client.get(_url(name, route, x)).content.decode()
         assert x.clinic.name in page, name
         assert y.clinic.name not in page and y.clinic.phone not in page, name
@@ -279,7 +263,7 @@ def test_xs_link_shows_xs_clinic_and_check_ins_only(client, people):
 ], ids=["made-up", "well-formed-but-unknown", "right-length"])
 def test_tokens_that_are_no_link_open_nothing(client, people, token):
     fake = World(people["x"].clinic, people["x"].patient, people["x"].session, people["x"].alert, token)
-    token_routes = [(n, r) for n, r in _patterns() if n.startswith("patient:") and "<str:token>" in r]
+    token_routes = [(n, r) for n, r in named_routes() if n.startswith("patient:") and "<str:token>" in r]
     assert len(token_routes) >= 5
     for name, route in token_routes:
         response = _ask(client, name, _url(name, route, fake))

@@ -47,6 +47,17 @@ def live_server(live_server):
 
 
 @pytest.fixture(scope="session")
+def base_url(pytestconfig):
+    """Where pytest-playwright's pages resolve relative URLs: none, unless --base-url is given.
+
+    pytest-playwright's own fallback for this fixture is turned off in
+    pyproject.toml (pytest 10 refuses how it is defined). Every test here uses
+    the live server's full URLs.
+    """
+    return pytestconfig.getoption("--base-url", default=None)
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,

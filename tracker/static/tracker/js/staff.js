@@ -42,6 +42,19 @@
     });
   }
 
+  // Error summary: a link to a field puts the cursor in it, with its label in
+  // view (without this, the browser only scrolls the field to the very top).
+  document.querySelectorAll(".error-summary a[href^='#']").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var field = document.getElementById(link.hash.slice(1));
+      if (!field) return;
+      event.preventDefault();
+      var label = document.querySelector("label[for='" + field.id + "']");
+      (label || field).scrollIntoView({ block: "center" });
+      field.focus({ preventScroll: true });
+    });
+  });
+
   // Needled sites formset: add a row from the empty-form template.
   var add = document.getElementById("add-site");
   var template = document.getElementById("site-row-template");
