@@ -46,6 +46,7 @@ NOT_STAFF_PAGES = {
     "admin:index": "Django's admin, for superusers only",
     "logout": "POST only: signs out and redirects",
     "tracker:alert_acknowledge": "POST only: redirects back to the list it was sent from",
+    "tracker:alerts_acknowledge": "POST only: redirects back to the list it was sent from",
     "tracker:link_replace": "POST only: redirects to the session page",
     "tracker:analytics_home": "redirects to the first clinic's analytics",
     "tracker:patient_chart": "an SVG image, checked on the patient page",
@@ -322,6 +323,18 @@ def erase_with_errors(page, world):
     submit(page, "Erase personal details")
 
 
+@shows("tracker:staff_settings")
+def staff_settings(page, world):
+    go(page, world, "/account/")
+    heading(page, "Your settings")
+
+
+@shows("tracker:staff_settings")
+def staff_settings_with_errors(page, world):
+    page.get_by_label("Mobile number").fill("0770")
+    submit(page, "Save settings")
+
+
 @shows("tracker:two_step", only=THERAPIST)
 def two_step_set_up(page, world):
     go(page, world, "/account/two-step/")
@@ -397,6 +410,7 @@ SIGNED_IN = [
     today, alerts_open, alerts_acknowledged, patients, patients_none_found,
     add_patient, add_patient_with_errors, patient_page, visit_summary, record_session,
     record_session_with_errors, session_page, erase, erase_with_errors,
+    staff_settings, staff_settings_with_errors,
     two_step_set_up, two_step_set_up_with_errors, two_step_on, two_step_off_with_errors,
     audit, audit_with_errors, analytics, analytics_with_errors, password_change,
     password_change_with_errors, password_changed,
