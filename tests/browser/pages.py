@@ -97,6 +97,12 @@ def answer(page, soreness):
     tap(page, "get in the way of your usual activities", "Not at all")
     tap(page, "Anything else since the session?", "None of these")
     tap(page, "warning signs", "None of these")
+    # Asked after the first check-in, and at the last planned one.
+    local_reaction = question(page, "swelling or redness where the needle went in")
+    if local_reaction.count():
+        tap(page, "swelling or redness where the needle went in", "No")
+    if question(page, "how is the problem you came to the clinic for").count():
+        tap(page, "how is the problem you came to the clinic for", "A little better")
 
 
 def feel_fine(page):
