@@ -97,6 +97,8 @@ MATRIX = {
     "tracker:analytics":        {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:analytics_chart":  {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:analytics_csv":    {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
+    # FHIR: the check-in Questionnaire is public (questions only)
+    "tracker:fhir_questionnaire": {"anon": 200, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 200},
 }
 # fmt: on
 

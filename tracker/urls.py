@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracker.views import account, analytics, audit_trail, dashboard, records, staff
+from tracker.views import account, analytics, audit_trail, dashboard, fhir, records, staff
 
 app_name = "tracker"
 
@@ -25,6 +25,7 @@ urlpatterns = [
     path("account/two-step/verify/", account.two_step_verify, name="two_step_verify"),
     path("audit/", audit_trail.audit_list, name="audit_list"),
     path("audit.csv", audit_trail.audit_csv, name="audit_csv"),
+    path("fhir/Questionnaire/check-in", fhir.check_in_questionnaire, name="fhir_questionnaire"),
     path("analytics/", analytics.analytics_home, name="analytics_home"),
     path("clinics/<int:clinic_id>/analytics/", analytics.analytics_page, name="analytics"),
     path(

@@ -1,0 +1,69 @@
+"""What every FHIR resource the app writes shares: addresses, ids, references, codes.
+
+Everything the app publishes lives under one base address, ``<SITE_URL>/fhir``:
+the check-in Questionnaire at ``<base>/Questionnaire/check-in``, the app's own
+code systems at ``<base>/CodeSystem/<name>`` and its extensions at
+``<base>/StructureDefinition/<name>``. Only the Questionnaire is served; the
+other addresses name things and need not open.
+
+A resource's id is a UUID made from the site's address, the resource type
+and the row's primary key (UUID version 5): the same row exported twice has
+the same id, so a receiving system can update instead of duplicating, and
+the database's sequence numbers are not handed out.
+"""
+
+import uuid
+from functools import cache
+
+from tracker import site
+
+BASE_PATH = "/fhir"
+FHIR_VERSION = "4.0.1"
+JSON_TYPE = "application/fhir+json"
+NDJSON_TYPE = "application/fhir+ndjson"
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
+
+
+def base() -> str:
+    """The address everything the app publishes in FHIR hangs from."""
+    return site.absolute_url(BASE_PATH)
+
+
+def code_system(name: str) -> str:
+    return f"{base()}/CodeSystem/{name}"
+
+
+def extension_url(name: str) -> str:
+    return f"{base()}/StructureDefinition/{name}"
+
+
+@cache
+def _namespace(address: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, address)
+
+
+def resource_id(kind: str, key) -> str:
+    """The id of the resource ``kind`` made from row ``key`` (see the module's docstring)."""
+    return str(uuid.uuid5(_namespace(base()), f"{kind}/{key}"))
+
+
+class Refs:
+    """How one resource points at another.
+
+    Inside a Bundle each entry's ``fullUrl`` is ``urn:uuid:<id>`` and a
+    reference names it so; in the bulk files a reference is the relative
+    ``Type/<id>`` the Bulk Data format expects. The ids are the same either way.
+    """
+
+    def __init__(self, *, bundle: bool):
+        self.bundle = bundle
+
+    def url(self, kind: str, key) -> str:
+        rid = resource_id(kind, key)
+        return f"urn:uuid:{rid}" if self.bundle else f"{kind}/{rid}"
+
+    def __call__(self, kind: str, key) -> dict:
+        return {"reference": self.url(kind, key)}
