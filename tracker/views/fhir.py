@@ -1,21 +1,23 @@
-"""The app in FHIR R4: the check-in Questionnaire, a patient's Bundle.
+"""The app in FHIR R4: the check-in Questionnaire, a patient's Bundle, a clinic's bulk export.
 
 The Questionnaire is public: it holds the questions and nothing about anyone.
 A patient's Bundle is open to the members of the patient's clinic, as the
-JSON record is, and audited as an export.
+JSON record is; the clinic's export to its leads. Both are audited as exports.
 """
 
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
-from tracker.fhir import common, questionnaire
+from tracker import clock, site
+from tracker.fhir import bulk, common, questionnaire
 from tracker.fhir.bundle import patient_bundle
-from tracker.models import AuditAction, Patient
+from tracker.models import AuditAction, Clinic, Patient
 from tracker.security import audit
 
 
@@ -45,3 +47,16 @@ def patient_fhir(request, pk):
     patient = get_object_or_404(Patient.objects.for_user(request.user).select_related("clinic"), pk=pk)
     audit.record(request, action=AuditAction.EXPORT, patient=patient, obj=patient)
     return _private(_fhir_json(patient_bundle(patient)), f"patient-{patient.pk}-fhir.json")
+
+
+@login_required
+def clinic_fhir_export(request, clinic_id):
+    """Everything of the clinic as FHIR Bulk Data files in a zip, made while it is sent."""
+    clinic = get_object_or_404(Clinic.objects.led_by(request.user), pk=clinic_id)
+    audit.record(request, action=AuditAction.EXPORT, clinic=clinic, obj=clinic)
+    address = site.absolute_url(reverse("tracker:clinic_fhir_export", args=[clinic.pk]), request)
+    response = StreamingHttpResponse(
+        bulk.zip_stream(bulk.ClinicExport(clinic), request=address), content_type="application/zip"
+    )
+    day = clock.now().astimezone(clinic.zone).date().isoformat()
+    return _private(response, f"clinic-{clinic.pk}-fhir-{day}.zip")
