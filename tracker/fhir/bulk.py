@@ -10,8 +10,8 @@ export began (``transactionTime``, the ``--since`` of the next export), and
 each file with its count (``url`` is the file's name in the folder).
 
 Rows are read ``chunk_size`` at a time with ``QuerySet.iterator``, each
-chunk's sites fetched with it: memory holds one chunk, however large the
-clinic.
+chunk of sessions' sites in one query with it: memory holds one chunk,
+however large the clinic.
 
 **Since.** Without a date, everything of the clinic. With one, the sessions
 performed since, or with a check-in answered since, with all their check-ins,
@@ -22,6 +22,7 @@ export's references resolve inside it.
 
 import json
 import zipfile
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,13 +32,36 @@ from django.db.models import Exists, F, OuterRef, Q
 
 from tracker import clock
 from tracker.fhir import common, questionnaire, resources
-from tracker.models import NeedlingSession, Patient, SymptomReport
+from tracker.models import NeedledSite, NeedlingSession, Patient, SymptomReport
 
 RESOURCE_TYPES = (
     "Questionnaire", "Patient", "Practitioner", "Procedure", "QuestionnaireResponse", "Observation",
 )
 CHUNK_SIZE = 2000
+# Orders the clinic's indexes give as they are read, so that the database hands
+# the rows on as it finds them instead of sorting them all before the first:
+# sessions by time (session_clinic_time_idx); reports as the check-ins' clinic
+# index reads them (no ORDER BY: sorting by any column of the report's own
+# would sort them all).
+SESSION_ORDER = ("performed_at", "pk")
+REPORT_ORDER = ()
 FLUSH_BYTES = 256 * 1024  # how much of the zip is handed on at a time
+
+
+SITE_FIELDS = ("muscle", "side", "insertions", "technique", "twitch_band")
+Site = namedtuple("Site", SITE_FIELDS)
+
+
+def _chunks(rows, size: int):
+    """The rows of an iterator in lists of ``size``."""
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _line(resource: dict) -> bytes:
@@ -86,33 +110,41 @@ class ClinicExport:
 
     def _patients(self, refs):
         for patient in self.patients().order_by("pk").iterator(chunk_size=self.chunk_size):
-            yield resources.patient(patient)
+            yield resources.patient(patient, refs)
 
     def _practitioners(self, refs):
         users = get_user_model().objects.filter(pk__in=self.sessions().values("therapist_id"))
         for user in users.order_by("pk").iterator(chunk_size=self.chunk_size):
-            yield resources.practitioner(user)
+            yield resources.practitioner(user, refs)
 
     def _procedures(self, refs):
-        sessions = self.sessions().prefetch_related("sites").order_by("pk")
-        for session in sessions.iterator(chunk_size=self.chunk_size):
-            yield resources.procedure(session, list(session.sites.all()), refs)
+        sessions = self.sessions().order_by(*SESSION_ORDER).iterator(chunk_size=self.chunk_size)
+        for chunk in _chunks(sessions, self.chunk_size):
+            # The chunk's sites in one query, as plain rows: cheaper than models.
+            sites = {}
+            rows = NeedledSite.objects.filter(session__in=chunk).order_by("pk").values_list(
+                "session_id", *SITE_FIELDS
+            )
+            for session_id, *values in rows:
+                sites.setdefault(session_id, []).append(Site(*values))
+            for session in chunk:
+                yield resources.procedure(session, sites.get(session.pk, []), refs)
 
     def _responses(self, refs):
-        questions = questionnaire.questions()
-        for report in self.reports().order_by("pk").iterator(chunk_size=self.chunk_size):
+        answering = questionnaire.answering()
+        for report in self.reports().order_by(*REPORT_ORDER).iterator(chunk_size=self.chunk_size):
             yield resources.questionnaire_response(
                 report, patient_id=report.fhir_patient_id, session_id=report.fhir_session_id,
-                questions=questions, refs=refs,
+                answering=answering, refs=refs,
             )
 
     def _observations(self, refs):
         sessions = self.sessions().only(
             "id", "patient_id", "therapist_id", "performed_at", "pre_pain"
-        ).order_by("pk")
+        ).order_by(*SESSION_ORDER)
         for session in sessions.iterator(chunk_size=self.chunk_size):
             yield resources.pain_before_observation(session, refs)
-        scores = self.reports().order_by("pk").values_list(
+        scores = self.reports().order_by(*REPORT_ORDER).values_list(
             "pk", "soreness", "submitted_at", "fhir_patient_id", "fhir_session_id"
         )
         for report_id, soreness, submitted_at, patient_id, session_id in scores.iterator(

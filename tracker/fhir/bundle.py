@@ -47,10 +47,10 @@ def assemble(patient, sessions, *, now) -> dict:
     """The Bundle of ``patient`` and ``sessions``: (session, its sites, its reports) each,
     the session's ``therapist`` loaded. Reads nothing from the database."""
     refs = common.Refs(bundle=True)
-    questions = questionnaire.questions()
+    answering = questionnaire.answering()
     entries = [
         {"fullUrl": questionnaire.canonical_url(), "resource": questionnaire.questionnaire()},
-        _entry(resources.patient(patient)),
+        _entry(resources.patient(patient, refs)),
     ]
     clinical, practitioners = [], {}
     for session, sites, reports in sessions:
@@ -59,14 +59,14 @@ def assemble(patient, sessions, *, now) -> dict:
         clinical.append(resources.pain_before_observation(session, refs))
         for report in reports:
             clinical.append(resources.questionnaire_response(
-                report, patient_id=patient.pk, session_id=session.pk, questions=questions,
+                report, patient_id=patient.pk, session_id=session.pk, answering=answering,
                 refs=refs,
             ))
             clinical.append(resources.soreness_observation(
                 report_id=report.pk, soreness=report.soreness, submitted_at=report.submitted_at,
                 patient_id=patient.pk, session_id=session.pk, refs=refs,
             ))
-    entries += [_entry(resources.practitioner(user)) for user in practitioners.values()]
+    entries += [_entry(resources.practitioner(user, refs)) for user in practitioners.values()]
     entries += [_entry(resource) for resource in clinical]
     return {
         "resourceType": "Bundle",

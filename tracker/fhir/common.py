@@ -13,7 +13,7 @@ the database's sequence numbers are not handed out.
 """
 
 import uuid
-from functools import cache
+from functools import cache, lru_cache
 
 from tracker import site
 
@@ -36,18 +36,23 @@ def code_system(name: str) -> str:
     return f"{base()}/CodeSystem/{name}"
 
 
-def extension_url(name: str) -> str:
-    return f"{base()}/StructureDefinition/{name}"
-
-
 @cache
 def _namespace(address: str) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, address)
 
 
+@lru_cache(maxsize=4096)
+def _resource_id(address: str, kind: str, key) -> str:
+    return str(uuid.uuid5(_namespace(address), f"{kind}/{key}"))
+
+
 def resource_id(kind: str, key) -> str:
-    """The id of the resource ``kind`` made from row ``key`` (see the module's docstring)."""
-    return str(uuid.uuid5(_namespace(base()), f"{kind}/{key}"))
+    """The id of the resource ``kind`` made from row ``key`` (see the module's docstring).
+
+    The last few thousand are kept: an export names the same patient and
+    session from each of their check-ins, which come one after the other.
+    """
+    return _resource_id(base(), kind, key)
 
 
 class Refs:
@@ -60,9 +65,19 @@ class Refs:
 
     def __init__(self, *, bundle: bool):
         self.bundle = bundle
+        # Read once: an export names millions of resources and codes.
+        self.base = base()
+
+    def id(self, kind: str, key) -> str:
+        """The id of the resource ``kind`` made from row ``key``."""
+        return _resource_id(self.base, kind, key)
+
+    def system(self, name: str) -> str:
+        """The address of the app's code system ``name``."""
+        return f"{self.base}/CodeSystem/{name}"
 
     def url(self, kind: str, key) -> str:
-        rid = resource_id(kind, key)
+        rid = self.id(kind, key)
         return f"urn:uuid:{rid}" if self.bundle else f"{kind}/{rid}"
 
     def __call__(self, kind: str, key) -> dict:

@@ -241,24 +241,48 @@ def stored_values(report, question: Question) -> list:
     return [] if value is None or value == "" else [value]
 
 
-def _answer(question: Question, value) -> dict:
+@dataclass(frozen=True)
+class Answering:
+    """What writing QuestionnaireResponses needs, worked out once for a whole export:
+    the questions, the Questionnaire's canonical|version, each option's Coding."""
+
+    questions: tuple
+    reference: str
+    codings: dict  # (linkId, value) -> Coding
+
+
+def answering(form_class=CheckInForm) -> Answering:
+    found = questions(form_class)
+    return Answering(
+        questions=tuple(found),
+        reference=canonical_reference(found),
+        codings={
+            (question.link_id, value): coding(question, value)
+            for question in found if question.type == "choice"
+            for value, _label in question.options
+        },
+    )
+
+
+def _answer(question: Question, value, context: Answering) -> dict:
     if question.type == "boolean":
         return {"valueBoolean": bool(value)}
     if question.type == "integer":
         return {"valueInteger": int(value)}
     if question.type == "choice":
-        return {"valueCoding": coding(question, value)}
+        known = context.codings.get((question.link_id, value))
+        return {"valueCoding": dict(known) if known else coding(question, value)}
     return {"valueString": str(value)}
 
 
-def response_items(report, found: list[Question]) -> list[dict]:
+def response_items(report, context: Answering) -> list[dict]:
     """The ``item`` list of ``report``'s QuestionnaireResponse: one per question answered."""
     items = []
-    for question in found:
+    for question in context.questions:
         values = stored_values(report, question)
         if values:
             items.append({
                 "linkId": question.link_id,
-                "answer": [_answer(question, value) for value in values],
+                "answer": [_answer(question, value, context) for value in values],
             })
     return items

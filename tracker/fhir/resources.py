@@ -25,9 +25,11 @@ Words are English, the language of the resources; the patient's own
 language is in ``Patient.communication``.
 """
 
+from functools import cache
+
 from django.utils import translation
 
-from tracker.choices import Side
+from tracker.choices import Muscle, Side, Technique, TwitchBand
 from tracker.clock import iso_utc
 from tracker.exports.record import PAIN_NRS
 from tracker.fhir import common, questionnaire
@@ -51,13 +53,21 @@ SURVEY = {
 ENGLISH = "en"
 
 
-def _english(text) -> str:
+@cache
+def _english(choices) -> dict:
+    """A choice list's labels in English, made once: an export writes millions of them."""
     with translation.override(ENGLISH):
-        return str(text)
+        return {value: str(label) for value, label in choices.choices}
 
 
-def patient(row) -> dict:
-    resource = {"resourceType": "Patient", "id": common.resource_id("Patient", row.pk)}
+@cache
+def _risk_label(name: str) -> str:
+    with translation.override(ENGLISH):
+        return str(NeedlingSession._meta.get_field(name).verbose_name)
+
+
+def patient(row, refs) -> dict:
+    resource = {"resourceType": "Patient", "id": refs.id("Patient", row.pk)}
     if row.is_erased:
         return resource
     if row.reference:
@@ -66,7 +76,7 @@ def patient(row) -> dict:
             "type": {"coding": [{
                 "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR",
             }]},
-            "system": f"{common.base()}/sid/clinic-{row.clinic_id}-reference",
+            "system": f"{refs.base}/sid/clinic-{row.clinic_id}-reference",
             "value": row.reference,
         }]
     resource["name"] = [{"text": row.display_name}]
@@ -86,7 +96,7 @@ def patient(row) -> dict:
     return resource
 
 
-def practitioner(user) -> dict:
+def practitioner(user, refs) -> dict:
     name = {"text": user.get_full_name() or user.get_username()}
     if user.last_name:
         name["family"] = user.last_name
@@ -94,7 +104,7 @@ def practitioner(user) -> dict:
         name["given"] = [user.first_name]
     return {
         "resourceType": "Practitioner",
-        "id": common.resource_id("Practitioner", user.pk),
+        "id": refs.id("Practitioner", user.pk),
         "name": [name],
     }
 
@@ -104,22 +114,18 @@ def _status(session) -> str:
     return "entered-in-error" if getattr(session, "entered_in_error_at", None) else "completed"
 
 
-def _body_site(site) -> dict:
+def _body_site(site, refs) -> dict:
     code, display = LATERALITY[site.side]
-    muscle = _english(site.get_muscle_display())
+    muscle = _english(Muscle).get(site.muscle, site.muscle)
     return {
         "extension": [{
             "url": LATERALITY_EXTENSION,
             "valueCodeableConcept": {"coding": [{"system": common.SNOMED, "code": code,
                                                  "display": display}]},
         }],
-        "coding": [{"system": common.code_system("muscle"), "code": site.muscle, "display": muscle}],
+        "coding": [{"system": refs.system("muscle"), "code": site.muscle, "display": muscle}],
         "text": f"{muscle} ({display.lower()})",
     }
-
-
-def _risk_label(name: str) -> str:
-    return _english(NeedlingSession._meta.get_field(name).verbose_name)
 
 
 def procedure(session, sites, refs) -> dict:
@@ -128,18 +134,19 @@ def procedure(session, sites, refs) -> dict:
     notes = [{"text": f"Risk factor: {_risk_label(name)}."} for name in factors]
     for site in sites:
         notes.append({"text": (
-            f"{_english(site.get_muscle_display())} ({_english(site.get_side_display()).lower()}): "
-            f"{site.insertions} insertions, {_english(site.get_technique_display()).lower()}, "
-            f"twitch responses {_english(site.get_twitch_band_display()).lower()}."
+            f"{_english(Muscle).get(site.muscle, site.muscle)} "
+            f"({_english(Side).get(site.side, site.side).lower()}): {site.insertions} insertions, "
+            f"{_english(Technique).get(site.technique, site.technique).lower()}, "
+            f"twitch responses {_english(TwitchBand).get(site.twitch_band, site.twitch_band).lower()}."
         )})
     if session.notes:
         notes.append({"text": session.notes})
-    resource = {"resourceType": "Procedure", "id": common.resource_id("Procedure", session.pk)}
+    resource = {"resourceType": "Procedure", "id": refs.id("Procedure", session.pk)}
     if factors:
         resource["extension"] = [
             {
-                "url": common.extension_url("risk-factor"),
-                "valueCoding": {"system": common.code_system("risk-factor"), "code": name,
+                "url": f"{refs.base}/StructureDefinition/risk-factor",
+                "valueCoding": {"system": refs.system("risk-factor"), "code": name,
                                 "display": _risk_label(name)},
             }
             for name in factors
@@ -147,34 +154,34 @@ def procedure(session, sites, refs) -> dict:
     resource.update({
         "status": _status(session),
         "code": {
-            "coding": [{"system": common.code_system("procedure"), "code": "dry-needling",
+            "coding": [{"system": refs.system("procedure"), "code": "dry-needling",
                         "display": "Dry needling"}],
             "text": "Dry needling",
         },
         "subject": refs("Patient", session.patient_id),
         "performedDateTime": iso_utc(session.performed_at),
         "performer": [{"actor": refs("Practitioner", session.therapist_id)}],
-        "bodySite": [_body_site(site) for site in sites],
+        "bodySite": [_body_site(site, refs) for site in sites],
     })
     if notes:
         resource["note"] = notes
     return resource
 
 
-def questionnaire_response(report, *, patient_id, session_id, questions, refs) -> dict:
-    """The answers of ``report`` to the check-in Questionnaire (``questions``)."""
+def questionnaire_response(report, *, patient_id, session_id, answering, refs) -> dict:
+    """The answers of ``report`` to the check-in Questionnaire (``questionnaire.answering()``)."""
     return {
         "resourceType": "QuestionnaireResponse",
-        "id": common.resource_id("QuestionnaireResponse", report.pk),
+        "id": refs.id("QuestionnaireResponse", report.pk),
         # The key the phone made for this submission: the same answers, whoever sends them.
         "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{report.idempotency_key}"},
-        "questionnaire": questionnaire.canonical_reference(questions),
+        "questionnaire": answering.reference,
         "status": "completed",
         "subject": refs("Patient", patient_id),
         "partOf": [refs("Procedure", session_id)],
         "authored": iso_utc(report.submitted_at),
         "source": refs("Patient", patient_id),
-        "item": questionnaire.response_items(report, questions),
+        "item": questionnaire.response_items(report, answering),
     }
 
 
@@ -186,7 +193,7 @@ def soreness_observation(*, report_id, soreness, submitted_at, patient_id, sessi
     """One soreness score as a LOINC 72514-3 Observation, from the check-in that reported it."""
     return {
         "resourceType": "Observation",
-        "id": common.resource_id("Observation", soreness_key(report_id)),
+        "id": refs.id("Observation", soreness_key(report_id)),
         "partOf": [refs("Procedure", session_id)],
         "status": "final",
         "category": [SURVEY],
@@ -204,7 +211,7 @@ def pain_before_observation(session, refs) -> dict:
     """The pain the patient gave before the session (0-10), as the therapist recorded it."""
     return {
         "resourceType": "Observation",
-        "id": common.resource_id("Observation", f"pain-before-{session.pk}"),
+        "id": refs.id("Observation", f"pain-before-{session.pk}"),
         "partOf": [refs("Procedure", session.pk)],
         "status": "final",
         "category": [SURVEY],
