@@ -58,6 +58,7 @@ def _only_event(after: int = 0):
         ("tracker:patient_chart", "patient", "patient_chart"),
         ("tracker:patient_export", "patient", "patient_export"),
         ("tracker:patient_fhir", "patient", "patient_fhir"),
+        ("tracker:patient_record", "patient", "patient_record"),
         ("tracker:session_detail", "session", "session_detail"),
         ("tracker:session_chart", "session", "session_chart"),
     ],

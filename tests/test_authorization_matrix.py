@@ -84,6 +84,7 @@ MATRIX = {
     "tracker:session_create":   {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:patient_export":   {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:patient_fhir":     {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
+    "tracker:patient_record":   {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:patient_erase":    {"anon": 302, "therapist_a": 404, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:session_detail":   {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:session_chart":    {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},

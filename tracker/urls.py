@@ -17,6 +17,7 @@ urlpatterns = [
     path("patients/<int:pk>/sessions/new/", staff.record_session, name="session_create"),
     path("patients/<int:pk>/export.json", records.patient_export, name="patient_export"),
     path("patients/<int:pk>/fhir/", fhir.patient_fhir, name="patient_fhir"),
+    path("patients/<int:pk>/record/", records.patient_record_page, name="patient_record"),
     path("patients/<int:pk>/erase/", records.patient_erase, name="patient_erase"),
     path("sessions/<int:pk>/", staff.session_detail, name="session_detail"),
     path("sessions/<int:pk>/soreness.svg", staff.session_chart, name="session_chart"),
