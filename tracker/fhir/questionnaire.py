@@ -36,6 +36,7 @@ from tracker.fhir import common
 from tracker.forms.patient import NONE_OF_THESE, CheckInForm
 
 ID = "check-in"
+TITLE = "After-needling check-in"
 PATH = f"{common.BASE_PATH}/Questionnaire/{ID}"
 SOURCE_LANGUAGE = "en"
 # The LOINC code of each question that has one (docs/clinical.md, section 10).
@@ -196,9 +197,6 @@ def _item(question: Question) -> dict:
             }],
         }]
     return item
-
-
-TITLE = "After-needling check-in"
 
 
 def questionnaire(form_class=CheckInForm) -> dict:
