@@ -17,6 +17,7 @@ MIN_SUBMIT_THROUGHPUT = 0.5  # of the floor's requests/s, at 32 clients
 MAX_SUBMIT_P95_RATIO = 3
 MAX_REMINDER_SECONDS = 60
 MAX_REMINDER_MEMORY_GROWTH = 0.15  # peak RSS at 10× the follow-ups, relative
+MAX_EXPORT_MEMORY_GROWTH = 0.15  # the FHIR export's peak RSS, large database against small
 FIRST_VISIT_BYTES = 60_000
 REPEAT_VISIT_BYTES = 10_000
 OK, MISS = "✓", "✗"
@@ -111,7 +112,7 @@ def profile_targets(small, large) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------
 
 
-def render(info, tier, small, large, reminders) -> tuple[str, list[str]]:
+def render(info, tier, small, large, reminders, exports=None) -> tuple[str, list[str]]:
     """The results page in Markdown, and the failures that must fail the run."""
     small_label, large_label = size_label(tier["small_reports"]), size_label(tier["large_reports"])
     summary = []  # (target, figure, passed)
@@ -285,6 +286,32 @@ def render(info, tier, small, large, reminders) -> tuple[str, list[str]]:
                      run["peak_rss_mb"], target, mark(passed)])
     lines += table(["due follow-ups", "sent", "seconds", "per second", "peak RSS MB", "target", ""], rows)
 
+    # -- FHIR bulk export ----------------------------------------------------------
+    if exports:
+        lines += ["## FHIR bulk export", "",
+                  ("`manage.py export_fhir --clinic ID OUTDIR` for every clinic of each database, "
+                   "each in its own process: NDJSON files of every resource type written to disk. "
+                   "Seconds and output are summed over the clinics; peak memory is the largest "
+                   "process's maximum resident set."), ""]
+        small_run, large_run = exports["small"], exports["large"]
+        growth = ((large_run["peak_rss_mb"] - small_run["peak_rss_mb"])
+                  / max(small_run["peak_rss_mb"], 1))
+        flat = growth <= MAX_EXPORT_MEMORY_GROWTH
+        rows = []
+        for label, run in ((small_label, small_run), (large_label, large_run)):
+            rows.append([label, run["clinics"], f"{run['reports']:,}",
+                         f"{run['largest_clinic_reports']:,} in {run['largest_clinic_seconds']} s",
+                         run["seconds"],
+                         f"{run['reports'] / run['seconds']:,.0f}" if run["seconds"] else "—",
+                         run["megabytes"], run["peak_rss_mb"]])
+        lines += table(["database", "clinics", "reports", "largest clinic", "seconds",
+                        "reports per second", "output MB", "peak RSS MB"], rows)
+        lines += [(f"Memory: {small_run['peak_rss_mb']} → {large_run['peak_rss_mb']} MB "
+                   f"(+{growth * 100:.0f} %, target ≤ {MAX_EXPORT_MEMORY_GROWTH * 100:.0f} %) "
+                   f"{mark(flat)}"), ""]
+        summary.append(("FHIR export: memory does not grow with the reports",
+                        f"{small_run['peak_rss_mb']} → {large_run['peak_rss_mb']} MB", flat))
+
     # -- Bytes -------------------------------------------------------------------
     weight = large["weight"]
     first, repeat = weight["first_visit_bytes"], weight["repeat_visit_bytes"]
@@ -377,7 +404,7 @@ def main():
 
         tier = TIERS[raw["machine"].get("scale", "full")]
     text, _failures = render(raw["machine"], tier, _int_keys(raw["small"]), _int_keys(raw["large"]),
-                             raw["reminders"])
+                             raw["reminders"], raw.get("fhir_export"))
     output.write_text(text)
     print(f"wrote {output}")
 

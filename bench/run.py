@@ -9,7 +9,8 @@ database (the large one cached in bench/.data/, see bench/data.py); for each,
 gunicorn with the production settings plus one floor view (bench/settings.py),
 driven by bench/load.py in a second process; queries per request measured
 in-process (bench/tasks.py); the reminder job over 10 k and 100 k due
-follow-ups; the check-in page's bytes. Prints the tables and writes
+follow-ups; the FHIR bulk export of every clinic of both databases; the
+check-in page's bytes. Prints the tables and writes
 bench/results.md. Exits 1 if a submitted report was lost or duplicated.
 """
 
@@ -18,6 +19,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -288,15 +290,8 @@ def measure(label, env, workdir, tier, workers, *, checkins=0) -> dict:
     return out
 
 
-def reminders(count: int, workdir: Path, pg_url: str) -> dict:
-    """send_due_reminders over ``count`` due follow-ups: wall time and peak memory."""
-    env = data.django_env(
-        empty_database(f"reminders_{count}", workdir, pg_url),
-        SMS_BACKEND="tracker.reminders.sms.FileBackend",
-        SMS_FILE_PATH=str(workdir / f"sms-{count}.jsonl"),
-    )
-    data.manage(env, "migrate", "--noinput", "-v", "0")
-    built = task(env, "reminders-build", count)
+def timed_command(env: dict, *args: str) -> dict:
+    """``manage.py *args`` in its own process: wall time, peak resident memory, output."""
     # A wrapper process whose only child is the command: its RUSAGE_CHILDREN is the job's.
     wrapper = (
         "import json, resource, subprocess, sys, time\n"
@@ -306,11 +301,49 @@ def reminders(count: int, workdir: Path, pg_url: str) -> dict:
         " 'stdout': done.stdout, 'stderr': done.stderr[-2000:],"
         " 'max_rss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))\n"
     )
-    done = subprocess.run([PYTHON, "-c", wrapper, PYTHON, "manage.py", "send_due_reminders"],
+    done = subprocess.run([PYTHON, "-c", wrapper, PYTHON, "manage.py", *args],
                           cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     result = json.loads(done.stdout)
     if result["returncode"]:
-        raise RuntimeError(f"send_due_reminders failed:\n{result['stderr']}")
+        raise RuntimeError(f"{args[0]} failed:\n{result['stderr']}")
+    return result
+
+
+def fhir_export(env: dict, workdir: Path, name: str) -> dict:
+    """``manage.py export_fhir`` of every clinic of the database, each in its own process:
+    the reports exported, the time and output size summed, the largest peak memory."""
+    runs = []
+    for item in task(env, "export-clinics")["clinics"]:
+        outdir = workdir / f"fhir-{name}-{item['clinic']}"
+        result = timed_command(env, "export_fhir", "--clinic", str(item["clinic"]), str(outdir))
+        size = sum(path.stat().st_size for path in outdir.iterdir())
+        shutil.rmtree(outdir)  # at 1 M reports the files take gigabytes
+        runs.append({**item, "seconds": round(result["seconds"], 1),
+                     "peak_rss_mb": round(result["max_rss_kb"] / 1024, 1),
+                     "megabytes": round(size / 1e6, 1), "output": result["stdout"].strip()})
+    largest = runs[0] if runs else {}
+    return {
+        "clinics": len(runs),
+        "reports": sum(run["reports"] for run in runs),
+        "seconds": round(sum(run["seconds"] for run in runs), 1),
+        "megabytes": round(sum(run["megabytes"] for run in runs), 1),
+        "peak_rss_mb": max((run["peak_rss_mb"] for run in runs), default=0),
+        "largest_clinic_reports": largest.get("reports", 0),
+        "largest_clinic_seconds": largest.get("seconds", 0),
+        "runs": runs,
+    }
+
+
+def reminders(count: int, workdir: Path, pg_url: str) -> dict:
+    """send_due_reminders over ``count`` due follow-ups: wall time and peak memory."""
+    env = data.django_env(
+        empty_database(f"reminders_{count}", workdir, pg_url),
+        SMS_BACKEND="tracker.reminders.sms.FileBackend",
+        SMS_FILE_PATH=str(workdir / f"sms-{count}.jsonl"),
+    )
+    data.manage(env, "migrate", "--noinput", "-v", "0")
+    built = task(env, "reminders-build", count)
+    result = timed_command(env, "send_due_reminders")
     sent = re.search(r"Sent (\d+) reminder", result["stdout"])
     return {
         "due": built["due"], "sent": int(sent.group(1)) if sent else None,
@@ -489,6 +522,13 @@ def main(argv=None) -> int:
             log(f"profiling {name} ({size}) -> {output.relative_to(ROOT)}")
             task(env, "profile", {**spec, "output": str(output)})
 
+        exports = {}
+        for size, env in (("small", small_env), ("large", large_env)):
+            log(f"FHIR bulk export: every clinic of the {size} database")
+            exports[size] = fhir_export(env, workdir, size)
+            log(f"FHIR bulk export ({size}): {exports[size]['reports']:,} reports in "
+                f"{exports[size]['seconds']} s, peak {exports[size]['peak_rss_mb']} MB")
+
         reminder_runs = []
         for count in tier["reminders"]:
             log(f"reminders: {count:,} due follow-ups")
@@ -506,10 +546,11 @@ def main(argv=None) -> int:
         small_cache=small_meta.get("cache"), large_cache=large_meta.get("cache"),
         large_build_seconds=large_meta.get("seconds"),
     )
-    text, failures = report.render(info, tier, small, large, reminder_runs)
+    text, failures = report.render(info, tier, small, large, reminder_runs, exports)
     Path(args.output).write_text(text)
     (LAST_RUN / "raw.json").write_text(json.dumps(
-        {"machine": info, "tier": tier, "small": small, "large": large, "reminders": reminder_runs},
+        {"machine": info, "tier": tier, "small": small, "large": large, "reminders": reminder_runs,
+         "fhir_export": exports},
         indent=1, default=str))
     print()
     print(text)

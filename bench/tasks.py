@@ -14,6 +14,7 @@ Tasks:
   verify JSON        reports stored for the submitted idempotency keys
   profile JSON       cProfile and EXPLAIN QUERY PLAN of one page, to a file
   reminders-build N  N follow-ups due for a reminder now
+  export-clinics     each clinic with reports, and how many (the FHIR export's runs)
 """
 
 import cProfile
@@ -408,12 +409,26 @@ def reminders_build(count: int) -> dict:
     return {"due": due, "seconds": round(time.perf_counter() - started, 1)}
 
 
+# ---------------------------------------------------------------------------
+# The FHIR bulk export
+
+
+def export_clinics() -> dict:
+    """Each clinic that holds reports, with their count, most first."""
+    rows = (
+        SymptomReport.objects.values_list("follow_up__clinic").annotate(n=Count("pk")).order_by("-n")
+    )
+    return {"clinics": [{"clinic": clinic, "reports": n} for clinic, n in rows]}
+
+
 def main():
     task, argument = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None
     if task == "shift":
         out(shift(int(argument)))
     elif task == "reminders-build":
         out(reminders_build(int(argument)))
+    elif task == "export-clinics":
+        out(export_clinics())
     else:
         spec = json.loads(argument) if argument else json.load(sys.stdin)
         out({"fixtures": fixtures, "queries": queries, "verify": verify,

@@ -65,6 +65,8 @@ def _only_event(after: int = 0):
         ("tracker:visit_summary", "patient", "visit_summary"),
         ("tracker:patient_chart", "patient", "patient_chart"),
         ("tracker:patient_export", "patient", "patient_export"),
+        ("tracker:patient_fhir", "patient", "patient_fhir"),
+        ("tracker:patient_record", "patient", "patient_record"),
         ("tracker:session_detail", "session", "session_detail"),
         ("tracker:session_chart", "session", "session_chart"),
     ],
@@ -77,7 +79,8 @@ def test_each_read_of_a_patients_data_is_recorded(client, therapist_a, session_a
     response = client.get(reverse(name, args=[obj.pk]), REMOTE_ADDR=ADDRESS)
     assert response.status_code == 200
     event = _only_event(after=mark)
-    expected_action = AuditAction.EXPORT if name == "tracker:patient_export" else AuditAction.VIEW
+    exports = {"tracker:patient_export", "tracker:patient_fhir"}
+    expected_action = AuditAction.EXPORT if name in exports else AuditAction.VIEW
     assert event.action == expected_action
     assert (event.user, event.patient, event.clinic) == (
         therapist_a.user, session_a.patient, therapist_a.clinic

@@ -91,6 +91,8 @@ MATRIX = {
     "tracker:visit_summary":    {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:session_create":   {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:patient_export":   {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
+    "tracker:patient_fhir":     {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
+    "tracker:patient_record":   {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:patient_erase":    {"anon": 302, "therapist_a": 404, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:session_detail":   {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:session_chart":    {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
@@ -105,6 +107,9 @@ MATRIX = {
     "tracker:analytics":        {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:analytics_chart":  {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:analytics_csv":    {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
+    # FHIR: the check-in Questionnaire is public (questions only); a clinic's export is for its leads
+    "tracker:fhir_questionnaire": {"anon": 200, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 200},
+    "tracker:clinic_fhir_export": {"anon": 302, "therapist_a": 404, "therapist_b": 404, "lead_a": 200, "link_x": 302},
 }
 # fmt: on
 

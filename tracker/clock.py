@@ -4,7 +4,7 @@ Scheduling, link expiry and follow-up states all ask ``clock.now()``; tests
 move time with time-machine, which moves this clock with every other.
 """
 
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.utils import timezone
 
@@ -27,3 +27,10 @@ def days_between(first: date | None, last: date | None, zone: tzinfo):
     start = day_start(first, zone) if first else None
     end = day_start(last + timedelta(days=1), zone) if last else None
     return start, end
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """``moment`` as ISO 8601 in UTC with a ``Z``: the form every export writes."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

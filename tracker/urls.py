@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracker.views import account, analytics, audit_trail, dashboard, records, staff
+from tracker.views import account, analytics, audit_trail, dashboard, fhir, records, staff
 
 app_name = "tracker"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("patients/<int:pk>/summary/", staff.VisitSummaryView.as_view(), name="visit_summary"),
     path("patients/<int:pk>/sessions/new/", staff.record_session, name="session_create"),
     path("patients/<int:pk>/export.json", records.patient_export, name="patient_export"),
+    path("patients/<int:pk>/fhir/", fhir.patient_fhir, name="patient_fhir"),
+    path("patients/<int:pk>/record/", records.patient_record_page, name="patient_record"),
     path("patients/<int:pk>/erase/", records.patient_erase, name="patient_erase"),
     path("sessions/<int:pk>/", staff.session_detail, name="session_detail"),
     path("sessions/<int:pk>/soreness.svg", staff.session_chart, name="session_chart"),
@@ -25,6 +27,8 @@ urlpatterns = [
     path("account/two-step/verify/", account.two_step_verify, name="two_step_verify"),
     path("audit/", audit_trail.audit_list, name="audit_list"),
     path("audit.csv", audit_trail.audit_csv, name="audit_csv"),
+    path("fhir/Questionnaire/check-in", fhir.check_in_questionnaire, name="fhir_questionnaire"),
+    path("clinics/<int:clinic_id>/fhir-export.zip", fhir.clinic_fhir_export, name="clinic_fhir_export"),
     path("analytics/", analytics.analytics_home, name="analytics_home"),
     path("clinics/<int:clinic_id>/analytics/", analytics.analytics_page, name="analytics"),
     path(

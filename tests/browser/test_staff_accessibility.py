@@ -47,6 +47,9 @@ NOT_STAFF_PAGES = {
     "logout": "POST only: signs out and redirects",
     "tracker:alert_acknowledge": "POST only: redirects back to the list it was sent from",
     "tracker:alerts_acknowledge": "POST only: redirects back to the list it was sent from",
+    "tracker:patient_fhir": "a FHIR JSON download",
+    "tracker:fhir_questionnaire": "the public FHIR Questionnaire, JSON",
+    "tracker:clinic_fhir_export": "a zip download",
     "tracker:link_replace": "POST only: redirects to the session page",
     "tracker:analytics_home": "redirects to the first clinic's analytics",
     "tracker:patient_chart": "an SVG image, checked on the patient page",
@@ -292,6 +295,12 @@ def visit_summary(page, world):
     heading(page, "After-needling summary")
 
 
+@shows("tracker:patient_record")
+def patient_record(page, world):
+    go(page, world, f"/patients/{world['patient'].pk}/record/")
+    heading(page, "Your after-needling record")
+
+
 @shows("tracker:session_create")
 def record_session(page, world):
     go(page, world, f"/patients/{world['patient'].pk}/sessions/new/")
@@ -408,7 +417,7 @@ SIGNED_OUT = [
 ]
 SIGNED_IN = [
     today, alerts_open, alerts_acknowledged, patients, patients_none_found,
-    add_patient, add_patient_with_errors, patient_page, visit_summary, record_session,
+    add_patient, add_patient_with_errors, patient_page, visit_summary, patient_record, record_session,
     record_session_with_errors, session_page, erase, erase_with_errors,
     staff_settings, staff_settings_with_errors,
     two_step_set_up, two_step_set_up_with_errors, two_step_on, two_step_off_with_errors,

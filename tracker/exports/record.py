@@ -8,7 +8,7 @@ and codes"). The caller hands in a patient it got through a scoping
 function; everything here is read through that patient's own relations.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db.models import Prefetch
 
@@ -28,9 +28,7 @@ PAIN_NRS = {
 
 
 def _time(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return clock.iso_utc(moment)
 
 
 def _nrs(value: int) -> dict:

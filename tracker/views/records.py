@@ -1,10 +1,12 @@
 """A patient's rights over their record: a copy of all of it, and erasure.
 
-The export is open to any member of the patient's clinic (the same people
-who can read the record page by page); erasure only to a lead of that
-clinic. Both are audited.
+The copy comes as JSON, as a FHIR Bundle (``views/fhir.py``) and as a page
+the patient can read, printed in their language. These are open to any
+member of the patient's clinic (the same people who can read the record page
+by page); erasure only to a lead of that clinic. All are audited.
 """
 
+import base64
 import json
 
 from django.contrib import messages
@@ -12,12 +14,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
-from tracker import services
+from tracker import analytics, clock, services
 from tracker.exports.record import patient_record
+from tracker.fhir.readable import patient_sessions
 from tracker.forms.lead import EraseConfirmForm
 from tracker.models import AuditAction, Patient
+from tracker.queries.soreness import patient_soreness_svg
 from tracker.security import audit
 
 
@@ -29,6 +35,33 @@ def patient_export(request, pk):
     body = json.dumps(patient_record(patient), ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-record.json"'
+    return response
+
+
+@login_required
+def patient_record_page(request, pk):
+    """The patient's record to print and hand over, in the patient's language.
+
+    The chart is drawn in that language too and put in the page itself (an
+    image in the page's address), so the page prints in one piece.
+    """
+    patient = get_object_or_404(Patient.objects.for_user(request.user).select_related("clinic"), pk=pk)
+    audit.record(request, action=AuditAction.VIEW, patient=patient, obj=patient)
+    with translation.override(patient.language):
+        sessions = patient_sessions(patient)
+        chart = None
+        if any(record.check_ins for record in sessions):
+            svg = patient_soreness_svg(
+                patient, band=analytics.cached_typical_course(patient.clinic),
+                title=_("Your soreness after each session"),
+            )
+            chart = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+        response = render(request, "tracker/patient_record.html", {
+            "patient": patient, "sessions": sessions, "chart": chart, "now": clock.now(),
+        })
+        # LocaleMiddleware would otherwise label it with the reader's language.
+        response["Content-Language"] = translation.get_language()
+    patch_cache_control(response, private=True, no_store=True)
     return response
 
 

@@ -18,6 +18,12 @@
     });
   });
 
+  // Print buttons (the patient's record): shown only where script can press them.
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.classList.remove("d-none");
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   // "Open the patient's page here" (session page, development only): in a
   // window the size of a phone. Without script the link opens a new tab.
   document.querySelectorAll("[data-phone-window]").forEach(function (link) {
