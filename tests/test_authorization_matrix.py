@@ -331,7 +331,7 @@ def test_each_scoping_function_keeps_to_the_users_clinics(people):
 STORABLE = {
     "healthz", "login", "logout", "password_change", "password_change_done", "password_reset",
     "password_reset_done", "password_reset_confirm", "password_reset_complete",
-    "patient:service_worker", "patient:manifest",
+    "patient:service_worker", "patient:manifest", "tracker:fhir_questionnaire",
 }
 
 

@@ -6,14 +6,17 @@ QR code, charts, exports, the audit trail, the erase page, and the admin.
 A shared front-desk browser must keep none of it after sign-out (the back
 button, the disk cache), and no proxy may keep it at all. One rule for the
 whole staff side, by URL namespace, so that a new staff page is covered
-without anyone remembering to ask; ``tests/test_no_store.py`` walks the URL
-resolver to check it. Patient pages get the same from ``patient_link``
+without anyone remembering to ask; ``tests/test_authorization_matrix.py``
+walks the URL resolver to check it. Patient pages get the same from ``patient_link``
 (``never_cache``).
 """
 
 from django.utils.cache import patch_cache_control
 
 STAFF_NAMESPACES = frozenset({"tracker", "admin"})
+# Staff-side URLs that show no patient data and are meant to be cached: the
+# check-in's published FHIR Questionnaire (the same for everyone).
+PUBLIC_URL_NAMES = frozenset({"fhir_questionnaire"})
 
 
 class StaffNoStoreMiddleware:
@@ -25,6 +28,10 @@ class StaffNoStoreMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        if match is not None and STAFF_NAMESPACES.intersection(match.namespaces):
+        if (
+            match is not None
+            and STAFF_NAMESPACES.intersection(match.namespaces)
+            and match.url_name not in PUBLIC_URL_NAMES
+        ):
             patch_cache_control(response, no_store=True, private=True)
         return response
