@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
 
-.PHONY: run run-lan test test-postgres install install-test clean messages screenshots
+.PHONY: run run-lan test test-postgres install install-test clean messages screenshots patient-css
 
 # Where `make run` serves: this machine only, on 127.0.0.1:8000. `make run-lan`
 # (the same as HOST=0.0.0.0) serves the local network too. Links, QR codes and
@@ -66,6 +66,12 @@ messages: install
 screenshots: install-test
 	$(compile_messages)
 	$(BIN)/python docs/make_screenshots.py
+
+# The patient pages' stylesheet, tracker/static/tracker/css/patient.css (committed): the rules
+# of Bootstrap and app.css that templates/patient/ and check-in.js use (tools/patient_css.py).
+# Run it after changing either; tests/test_patient_css.py fails until then.
+patient-css: install
+	$(BIN)/python -m tools.patient_css
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

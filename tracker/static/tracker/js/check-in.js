@@ -119,7 +119,9 @@
       : warnings.indexOf("infection") !== -1 ? "infection" : null;
     if (warning) region.appendChild(warningBanner(region, warning));
     const banner = document.createElement("div");
-    banner.className = "offline-banner offline-banner-" + state;
+    // Each class spelled in full: tools/patient_css.py keeps the rules of the classes it finds.
+    banner.className = state === "sending" ? "offline-banner offline-banner-sending"
+      : "offline-banner offline-banner-pending";
     const title = document.createElement("p");
     title.className = "offline-banner-title";
     title.textContent = state === "sending" ? region.dataset.sendingText : region.dataset.pendingText;
