@@ -9,7 +9,8 @@
 //   Deployed names carry a content hash, so a kept copy never goes stale;
 //   unhashed names (development) are refreshed in the background.
 // - check-in.js posts {type: "cache", urls} after the worker is ready, since
-//   the first visit to a link loads before any worker controls it.
+//   the first visit to a link loads before any worker controls it, and
+//   {type: "keep", url, html} for a page it showed from a fetch() answer.
 // Change VERSION when this file's behaviour changes: old caches are deleted.
 "use strict";
 
@@ -111,8 +112,27 @@ self.addEventListener("fetch", function (event) {
   }
 });
 
+// A page check-in.js showed from a fetch() answer (the "done" page a check-in
+// was redirected to): kept as it was shown, without asking the server again.
+function keepShown(event, data) {
+  let url;
+  try {
+    url = new URL(data.url, self.location.href);
+  } catch (error) {
+    return;
+  }
+  if (!isPage(url) || !LINK_ROOT.test(url.pathname)) return;
+  url.hash = "";
+  const page = new Response(data.html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+  event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.put(url.href, page); }));
+}
+
 self.addEventListener("message", function (event) {
   const data = event.data || {};
+  if (data.type === "keep" && typeof data.url === "string" && typeof data.html === "string") {
+    keepShown(event, data);
+    return;
+  }
   if (data.type !== "cache" || !Array.isArray(data.urls)) return;
   event.waitUntil(Promise.all(data.urls.map(async function (href) {
     let url;
