@@ -1,15 +1,19 @@
-"""A check-in on a weak network: one round trip per answer."""
+"""A check-in on a weak network: one round trip per answer; a kept page when the network stalls."""
 
 import re
+import threading
+import time
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_offline import (
+    KEPT_FOR_OFFLINE,
     THANKS,
     open_and_keep_for_offline,
     wait_until,
 )
+from tracker import services
 from tracker.models import SymptomReport
 
 pytestmark = pytest.mark.browser
@@ -56,3 +60,37 @@ def test_an_answer_takes_one_round_trip_and_the_page_it_brought_back_is_shown(
     expect(page.get_by_role("heading", name=THANKS)).to_be_visible()
     page.goto(second_check_in_url)
     expect(page.get_by_text("Thank you — nothing to answer right now")).to_be_visible()
+
+
+@pytest.fixture
+def stalled_server(monkeypatch):
+    """From the moment it is called, every link lookup hangs until the test ends."""
+    release = threading.Event()
+
+    def stall():
+        real = services.lookup_access_link
+
+        def hanging(token):
+            release.wait(20)
+            return real(token)
+
+        monkeypatch.setattr(services, "lookup_access_link", hanging)
+
+    yield stall
+    release.set()
+
+
+def test_a_stalled_network_shows_the_kept_page_after_about_three_seconds(
+    phone_page, patient_url, stalled_server
+):
+    page = phone_page
+    open_and_keep_for_offline(page, patient_url)
+    wait_until(page, KEPT_FOR_OFFLINE)
+
+    stalled_server()  # connected, but the answer never comes
+    started = time.monotonic()
+    page.reload(timeout=10_000)
+    waited = time.monotonic() - started
+
+    expect(page.get_by_role("button", name="Send my answers")).to_be_visible()
+    assert 2.5 < waited < 6, f"the kept page came after {waited:.1f} s"
