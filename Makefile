@@ -91,9 +91,17 @@ clean:
 	rm -rf $(VENV) staticfiles
 
 # `make bench`: the app under gunicorn, measured against Django's own floor at 1 k and
-# 1 M reports; writes bench/results.md (see bench/README.md). The 1 M-report database is
-# built once and cached in bench/.data/. BENCH_SCALE=small gives a quicker run.
+# 1 M reports, and the patient's pages in Chromium on emulated phone networks (hence
+# Playwright, from the test requirements); writes bench/results.md (see bench/README.md).
+# The 1 M-report database is built once and cached in bench/.data/. BENCH_SCALE=small
+# gives a quicker run.
 .PHONY: bench
-bench: install
+bench: install-test
 	$(compile_messages)
 	$(BIN)/python -m bench.run
+
+# Only the patient's pages on emulated phone networks (bench/phone.py): a few minutes.
+.PHONY: bench-phone
+bench-phone: install-test
+	$(compile_messages)
+	$(BIN)/python -m bench.phone
