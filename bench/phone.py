@@ -200,9 +200,11 @@ def _network_part(entry, worker_entries, used):
 
 def critical_path(page: Wire, worker: Wire, phase: str, types: set[str]) -> dict:
     """Round trips and bytes of the page's requests of ``types`` in ``phase`` that went
-    over the network, one after another (redirect hops count as round trips)."""
+    over the network: pages and fetches one after another (a redirect is one more round
+    trip), the stylesheets a page names all at once (one round trip for them all)."""
     worker_entries = worker.in_phase(phase)
     used, trips, down, up, unseen = set(), 0, 0, 0, 0
+    stylesheets = False
     for entry in page.in_phase(phase):
         if entry["type"] not in types:
             continue
@@ -211,7 +213,11 @@ def critical_path(page: Wire, worker: Wire, phase: str, types: set[str]) -> dict
             if entry["from_worker"] and not entry["from_cache"] and entry["type"] == "Document":
                 unseen += 1  # answered by the worker, but its network request was not seen
             continue
-        trips += 1 + len(part["hops"])
+        if entry["type"] == "Stylesheet":
+            trips += 0 if stylesheets else 1
+            stylesheets = True
+        else:
+            trips += 1 + len(part["hops"])
         down += part["bytes"] + sum(part["hops"])
         up += part["up"]
     return {"round_trips": trips, "down_bytes": down, "up_bytes": up, "worker_unseen": unseen}
