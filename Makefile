@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
 
-.PHONY: run run-lan test test-postgres install install-test clean messages screenshots
+.PHONY: run run-lan test test-postgres install install-test clean messages screenshots patient-css
 
 # Where `make run` serves: this machine only, on 127.0.0.1:8000. `make run-lan`
 # (the same as HOST=0.0.0.0) serves the local network too. Links, QR codes and
@@ -70,6 +70,12 @@ screenshots: install-test
 	$(compile_messages)
 	$(BIN)/python docs/make_screenshots.py
 
+# The patient pages' stylesheet, tracker/static/tracker/css/patient.css (committed): the rules
+# of Bootstrap and app.css that templates/patient/ and check-in.js use (tools/patient_css.py).
+# Run it after changing either; tests/test_patient_css.py fails until then.
+patient-css: install
+	$(BIN)/python -m tools.patient_css
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
@@ -88,9 +94,17 @@ clean:
 	rm -rf $(VENV) staticfiles
 
 # `make bench`: the app under gunicorn, measured against Django's own floor at 1 k and
-# 1 M reports; writes bench/results.md (see bench/README.md). The 1 M-report database is
-# built once and cached in bench/.data/. BENCH_SCALE=small gives a quicker run.
+# 1 M reports, and the patient's pages in Chromium on emulated phone networks (hence
+# Playwright, from the test requirements); writes bench/results.md (see bench/README.md).
+# The 1 M-report database is built once and cached in bench/.data/. BENCH_SCALE=small
+# gives a quicker run.
 .PHONY: bench
-bench: install
+bench: install-test
 	$(compile_messages)
 	$(BIN)/python -m bench.run
+
+# Only the patient's pages on emulated phone networks (bench/phone.py): a few minutes.
+.PHONY: bench-phone
+bench-phone: install-test
+	$(compile_messages)
+	$(BIN)/python -m bench.phone

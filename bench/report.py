@@ -21,6 +21,7 @@ MAX_EXPORT_MEMORY_GROWTH = 0.15  # the FHIR export's peak RSS, large database ag
 FIRST_VISIT_BYTES = 60_000
 REPEAT_VISIT_BYTES = 10_000
 OK, MISS = "✓", "✗"
+PHONE_HEADING = "## Patient pages on a phone"  # bench/phone.py's section
 
 
 def size_label(reports: int) -> str:
@@ -112,7 +113,7 @@ def profile_targets(small, large) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------
 
 
-def render(info, tier, small, large, reminders, exports=None) -> tuple[str, list[str]]:
+def render(info, tier, small, large, reminders, exports=None, phone=None) -> tuple[str, list[str]]:
     """The results page in Markdown, and the failures that must fail the run."""
     small_label, large_label = size_label(tier["small_reports"]), size_label(tier["large_reports"])
     summary = []  # (target, figure, passed)
@@ -350,6 +351,16 @@ def render(info, tier, small, large, reminders, exports=None) -> tuple[str, list
     summary += [("Check-in page, first visit: under 60 KB", f"{first:,} B", ok_first),
                 ("Check-in page, repeat visit: under 10 KB", f"{repeat:,} B", ok_repeat)]
 
+    # -- Phone ------------------------------------------------------------------
+    if phone and "error" in phone:
+        lines += [PHONE_HEADING, "", f"Not measured: `{phone['error']}`.", ""]
+    elif phone:
+        from bench.phone import section  # noqa: PLC0415 - Playwright is imported only there
+
+        phone_lines, phone_summary = section(phone)
+        lines += phone_lines
+        summary += phone_summary
+
     # -- Summary -----------------------------------------------------------------
     met = sum(1 for *_x, passed in summary if passed)
     missed = "" if met == len(summary) else (
@@ -404,7 +415,7 @@ def main():
 
         tier = TIERS[raw["machine"].get("scale", "full")]
     text, _failures = render(raw["machine"], tier, _int_keys(raw["small"]), _int_keys(raw["large"]),
-                             raw["reminders"], raw.get("fhir_export"))
+                             raw["reminders"], raw.get("fhir_export"), raw.get("phone"))
     output.write_text(text)
     print(f"wrote {output}")
 

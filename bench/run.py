@@ -10,7 +10,8 @@ gunicorn with the production settings plus one floor view (bench/settings.py),
 driven by bench/load.py in a second process; queries per request measured
 in-process (bench/tasks.py); the reminder job over 10 k and 100 k due
 follow-ups; the FHIR bulk export of every clinic of both databases; the
-check-in page's bytes. Prints the tables and writes
+check-in page's bytes; the patient's pages in Chromium on emulated phone
+networks (bench/phone.py). Prints the tables and writes
 bench/results.md. Exits 1 if a submitted report was lost or duplicated.
 """
 
@@ -32,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import data, report
+from bench import data, phone, report
 
 ROOT = data.ROOT
 PYTHON = sys.executable
@@ -72,10 +73,15 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn with project/gunicorn.py, as deployed, on a free loopback port."""
+    """gunicorn with project/gunicorn.py, as deployed, on a free loopback port.
 
-    def __init__(self, env: dict, workdir: Path, name: str, workers: int):
+    ``root``: the source tree to serve (another checkout, for a before/after
+    comparison); the environment's PYTHONPATH must point at it too.
+    """
+
+    def __init__(self, env: dict, workdir: Path, name: str, workers: int, root: Path = ROOT):
         self.env, self.workdir, self.name, self.workers = env, workdir, name, workers
+        self.root = root
         self.process = None
         self.port = None
 
@@ -94,7 +100,7 @@ class Server:
         self.errors = open(self.workdir / f"{self.name}-server.log", "w")
         self.process = subprocess.Popen(
             [PYTHON, "-m", "gunicorn", "-c", "project/gunicorn.py", "project.wsgi"],
-            cwd=ROOT, env=env, stdout=self.errors, stderr=subprocess.STDOUT,
+            cwd=self.root, env=env, stdout=self.errors, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -536,6 +542,13 @@ def main(argv=None) -> int:
             log(f"reminders: {count:,}: {reminder_runs[-1]['seconds']} s, "
                 f"peak {reminder_runs[-1]['peak_rss_mb']} MB ({reminder_runs[-1]['output']})")
 
+        log("phone: the patient's pages on emulated slow networks (bench/phone.py)")
+        try:
+            phone_run = phone.measure(workdir, static_root)
+        except Exception as error:  # noqa: BLE001 - recorded in the results, the run goes on
+            log(f"phone: not measured: {error!r}")
+            phone_run = {"error": repr(error)}
+
     info = machine(postgres_version(pg_url) if pg_url else f"SQLite {sqlite3.sqlite_version}")
     info.update(
         date=started_at.strftime("%Y-%m-%d %H:%M UTC"), workers=workers, scale=scale,
@@ -546,11 +559,11 @@ def main(argv=None) -> int:
         small_cache=small_meta.get("cache"), large_cache=large_meta.get("cache"),
         large_build_seconds=large_meta.get("seconds"),
     )
-    text, failures = report.render(info, tier, small, large, reminder_runs, exports)
+    text, failures = report.render(info, tier, small, large, reminder_runs, exports, phone_run)
     Path(args.output).write_text(text)
     (LAST_RUN / "raw.json").write_text(json.dumps(
         {"machine": info, "tier": tier, "small": small, "large": large, "reminders": reminder_runs,
-         "fhir_export": exports},
+         "fhir_export": exports, "phone": phone_run},
         indent=1, default=str))
     print()
     print(text)

@@ -15,6 +15,7 @@ Tasks:
   profile JSON       cProfile and EXPLAIN QUERY PLAN of one page, to a file
   reminders-build N  N follow-ups due for a reminder now
   export-clinics     each clinic with reports, and how many (the FHIR export's runs)
+  phone N            N sessions a day old, in-clinic check-in answered, 24-hour one open
 """
 
 import cProfile
@@ -231,6 +232,40 @@ def open_check_ins(count: int, seed: int) -> dict:
     return {"clinic": clinic.pk, "items": items}
 
 
+def phone_sessions(count: int) -> dict:
+    """``count`` sessions performed a day ago whose in-clinic check-in was answered
+    (soreness 5): the 24-hour check-in is open, and its "done" page shows the
+    soreness chart. Through the services, as the app makes them; for bench/phone.py.
+    """
+    from tracker import services  # noqa: PLC0415
+
+    now = clock.now()
+    clinic = Clinic.objects.create(name="Bench Phone Clinic", time_zone="Europe/London",
+                                   phone="020 7946 0000", emergency_number="112")
+    therapist = get_user_model().objects.create(
+        username=f"bench-phone-{uuid.uuid4().hex[:8]}", password=make_password(None)
+    )
+    Membership.objects.create(user=therapist, clinic=clinic, role=Role.THERAPIST)
+    paths = []
+    for i in range(count):
+        patient = Patient.objects.create(clinic=clinic, display_name=f"Phone Patient {i}",
+                                         reference=f"PH-{i:04d}")
+        session = services.record_session(
+            patient=patient, therapist=therapist, performed_at=now - timedelta(hours=24),
+            pre_pain=6, sites=[{"muscle": "gluteus_medius", "side": "left", "insertions": 4,
+                                "technique": "deep_pistoning", "twitch_band": "1-2"}],
+        )
+        services.submit_report(
+            follow_up=session.follow_ups.get(time_point=TimePoint.IN_CLINIC),
+            idempotency_key=uuid.uuid4(),
+            answers={"soreness": 5, "twitching": TwitchingFelt.NONE, "bruising": BruiseBand.NONE,
+                     "interference": Interference.A_LITTLE, "after_effects": [], "red_flags": []},
+            now=session.performed_at + timedelta(minutes=5),
+        )
+        paths.append(f"/f/{tokens.token_for(session.access_links.get().nonce)}/")
+    return {"paths": paths}
+
+
 # ---------------------------------------------------------------------------
 # In-process measurements
 
@@ -429,6 +464,8 @@ def main():
         out(reminders_build(int(argument)))
     elif task == "export-clinics":
         out(export_clinics())
+    elif task == "phone":
+        out(phone_sessions(int(argument)))
     else:
         spec = json.loads(argument) if argument else json.load(sys.stdin)
         out({"fixtures": fixtures, "queries": queries, "verify": verify,

@@ -1,7 +1,10 @@
 """The patient's check-in page: validation, idempotency, links that do not work."""
 
+import html
+import re
 import uuid
 from datetime import timedelta
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
@@ -219,10 +222,38 @@ def test_after_submitting_the_patient_sees_their_soreness_so_far(client, session
     page = response.content.decode()
     assert "5/10 right after the session, 2/10 at 24 hours" in page
     assert "It is easing" in page
-    assert reverse("patient:soreness_chart", args=[link_token]) in page
-    chart = client.get(reverse("patient:soreness_chart", args=[link_token]))
-    assert chart["Content-Type"] == "image/svg+xml" and b"Your soreness" in chart.content
+    # The chart comes inside the page: no second request on a slow network.
+    chart = _chart_in(page)
+    assert "Your soreness since the session" in chart and chart.startswith("<?xml")
+    assert reverse("patient:soreness_chart", args=[link_token]) not in page
     assert "Your 48-hour check-in opens on" in page
+    # Still served on its own, for a chart opened in a tab of its own.
+    alone = client.get(reverse("patient:soreness_chart", args=[link_token]))
+    assert alone["Content-Type"] == "image/svg+xml" and alone.content.decode() == chart
+
+
+def _chart_in(page: str) -> str:
+    """The SVG of the page's chart image, from its data: URI."""
+    src = html.unescape(re.search(r'<img class="[^"]*chart[^"]*" src="([^"]+)"', page).group(1))
+    prefix = "data:image/svg+xml,"
+    assert src.startswith(prefix)
+    return unquote(src.removeprefix(prefix))
+
+
+def test_the_done_page_with_its_chart_takes_four_queries(
+    client, session_a, link_token, hours_after, django_assert_num_queries
+):
+    client.post(_url(link_token), _valid_post(soreness="5"))
+    hours_after(24)
+    client.post(_url(link_token), _valid_post(soreness="2"))
+    done = reverse("patient:done", args=[link_token, 24])
+    client.get(done)  # the chart drawn and cached
+    # 1. the link with its session, patient and clinic; 2. the report with its
+    # follow-up; 3. the session's follow-ups with their reports; 4. the chart's
+    # points (its cache key). The lookup limits are counted in the cache.
+    with django_assert_num_queries(4):
+        response = client.get(done)
+    assert "data:image/svg+xml," in response.content.decode()
 
 
 def test_soreness_chart_needs_a_valid_token(client, session_a):

@@ -5,6 +5,8 @@ built with plain ORM calls and the services, not the shared factories.
 """
 
 import os
+import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -143,10 +145,46 @@ def recorded_session(patient, therapist):
     )
 
 
+@pytest.fixture(scope="session")
+def warm_live_server(live_server):
+    """The live server, past its first request.
+
+    That request imports the URLconf and every view (matplotlib with them):
+    seconds on a busy machine, which must not count against the first test's
+    TIMEOUT_MS or its timings.
+    """
+    urllib.request.urlopen(f"{live_server.url}/f/sw.js", timeout=120).read()  # no database
+    return live_server
+
+
 @pytest.fixture
-def patient_url(live_server, recorded_session):
+def patient_url(warm_live_server, recorded_session):
     """The patient's check-in link for ``recorded_session``, on the live server."""
     from tracker.security import tokens
 
     token = tokens.token_for(recorded_session.access_links.get().nonce)
-    return f"{live_server.url}/f/{token}/"
+    return f"{warm_live_server.url}/f/{token}/"
+
+
+@pytest.fixture
+def second_check_in_url(warm_live_server, patient, therapist):
+    """A session a day ago whose in-clinic check-in was answered: the 24-hour one is open,
+    and its "done" page will have a soreness chart."""
+    import uuid
+
+    from tracker import services
+    from tracker.security import tokens
+
+    session = make_recorded_session(
+        patient=patient, therapist=therapist, minutes_ago=24 * 60,
+        sites=[{"muscle": "gluteus_medius", "side": "left", "insertions": 4,
+                "technique": "deep_pistoning", "twitch_band": "1-2"}],
+    )
+    services.submit_report(
+        follow_up=session.follow_ups.get(time_point=0), idempotency_key=uuid.uuid4(),
+        answers={"soreness": 4, "twitching": "none", "bruising": "none",
+                 "interference": "not_at_all", "after_effects": [], "red_flags": []},
+        now=session.performed_at + timedelta(minutes=5),
+    )
+    token = tokens.token_for(session.access_links.get().nonce)
+    return f"{warm_live_server.url}/f/{token}/"

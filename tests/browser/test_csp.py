@@ -146,3 +146,22 @@ def test_patient_pages_and_service_worker_break_no_policy(watched, live_server, 
     assert SymptomReport.objects.count() == 1
 
     assert seen == []
+
+
+def test_the_done_page_draws_its_inline_chart_within_the_policy(watched, second_check_in_url):
+    """The chart travels inside the page as a data: URI (img-src allows data:); its own
+    <style> is the image's, out of the page's style-src."""
+    make, seen = watched
+    page = make({"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True})
+    visit(page, seen, second_check_in_url)
+    page.get_by_role("button", name="I feel fine — send these answers").click()
+    expect(page).to_have_url(re.compile(r"/done/24/$"))
+    chart = page.locator("img.chart")
+    assert chart.get_attribute("src").startswith("data:image/svg+xml,")
+    page.wait_for_function("() => document.querySelector('img.chart').naturalWidth > 0")
+    collect(page, seen)
+
+    visit(page, seen, page.url)  # opened afresh, not shown from a fetch()
+    page.wait_for_function("() => document.querySelector('img.chart').naturalWidth > 0")
+    collect(page, seen)
+    assert seen == []

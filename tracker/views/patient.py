@@ -33,7 +33,7 @@ from tracker.models import FollowUpState, SymptomReport
 from tracker.models.followups import ANSWERABLE_STATES
 from tracker.queries.soreness import session_soreness_svg
 from tracker.security import ratelimit
-from tracker.views.responses import safe_next, svg_response
+from tracker.views.responses import safe_next, svg_data_uri, svg_response
 
 
 def patient_link(view):
@@ -190,6 +190,9 @@ def done(request, link, time_point):
         flag for flag in RedFlag.values if getattr(report, flag)
     ) if report.has_red_flag else None
     context["trend"] = _trend([fu.report.soreness for fu in context["answered"]])
+    if not report.has_red_flag and len(context["answered"]) > 1:
+        # In the page: on a slow network a chart of its own is one more round trip.
+        context["chart_uri"] = svg_data_uri(_soreness_svg(link.session))
     return render(request, "patient/done.html", context)
 
 
@@ -200,13 +203,16 @@ def _trend(soreness: list[int]) -> str | None:
     return "easing" if soreness[-1] < soreness[-2] else "rising"
 
 
+def _soreness_svg(session) -> bytes:
+    return session_soreness_svg(
+        session, label=_("Your soreness"), title=_("Your soreness since the session"), small=True,
+    )
+
+
 @patient_link
 def soreness_chart(request, link):
-    svg = session_soreness_svg(
-        link.session, label=_("Your soreness"), title=_("Your soreness since the session"),
-        small=True,
-    )
-    return svg_response(svg)
+    """The done page's chart as a file of its own (the page itself carries it inline)."""
+    return svg_response(_soreness_svg(link.session))
 
 
 @patient_link

@@ -8,8 +8,10 @@
 //   The hidden idempotency key travels with them, so however many times the
 //   same answers arrive, the server stores one report.
 // - What the server answers is shown as the browser would show it without
-//   this file: a redirect is followed, any other page (the form with its
-//   error messages, a closed link) replaces this one.
+//   this file: the page a redirect led to (the "done" page, which fetch()
+//   has already followed and read: it is not asked for a second time) with
+//   its address, or any other page (the form with its error messages, a
+//   closed link) in place of this one.
 // - A service worker (/f/sw.js) keeps this link's pages so that a visited
 //   check-in opens again offline.
 // Plain ES2017, no build step, no inline script (for a strict CSP).
@@ -119,7 +121,9 @@
       : warnings.indexOf("infection") !== -1 ? "infection" : null;
     if (warning) region.appendChild(warningBanner(region, warning));
     const banner = document.createElement("div");
-    banner.className = "offline-banner offline-banner-" + state;
+    // Each class spelled in full: tools/patient_css.py keeps the rules of the classes it finds.
+    banner.className = state === "sending" ? "offline-banner offline-banner-sending"
+      : "offline-banner offline-banner-pending";
     const title = document.createElement("p");
     title.className = "offline-banner-title";
     title.textContent = state === "sending" ? region.dataset.sendingText : region.dataset.pendingText;
@@ -184,7 +188,7 @@
       // Gateways answer 502-504 while the app cannot be reached, and 429 asks
       // to slow down (many phones behind one clinic address): try again later.
       if (response.status === 429 || (response.status >= 502 && response.status <= 504)) response = null;
-      else if (!response.redirected) html = await response.text();
+      else html = await response.text();
     } catch (error) {
       response = null; // no network, or it dropped on the way
     } finally {
@@ -197,10 +201,12 @@
     forget(entry.url);
     stopRetrying();
     if (response.redirected) {
-      location.assign(response.url);
-    } else {
-      showPage(html);
+      // Where a form post would have landed. Replaced rather than pushed: Back
+      // then leaves the link instead of showing the form just sent.
+      history.replaceState(null, "", response.url);
     }
+    showPage(html);
+    if (response.redirected && response.ok) keepShownPage(html);
     return true;
   }
 
@@ -289,6 +295,18 @@
     // After a check-in is sent, the check-in page kept offline is out of date.
     if (withoutHash(location.href) !== root) urls.push(root);
     worker.postMessage({ type: "cache", urls: urls });
+  }
+
+  // A page shown from a fetch() answer was not loaded through the worker as a
+  // page: hand it over to be kept as it is, and have the link's check-in page,
+  // answered now, fetched again.
+  function keepShownPage(html) {
+    const worker = "serviceWorker" in navigator && navigator.serviceWorker.controller;
+    const root = linkRoot();
+    if (!worker || !root) return;
+    const here = withoutHash(location.href);
+    worker.postMessage({ type: "keep", url: here, html: html });
+    if (here !== root) worker.postMessage({ type: "cache", urls: [root] });
   }
 
   if ("serviceWorker" in navigator && window.isSecureContext) {

@@ -1,0 +1,1 @@
+"""Build steps run by hand (through the Makefile), whose output is committed."""
