@@ -189,7 +189,12 @@ def assert_no_sideways_scrolling(page):
 
 
 def wait_for_charts(page, count=None):
-    """Wait until the page's chart images (``count`` of them, if given) have all loaded."""
+    """Wait until the page's chart images (``count`` of them, if given) have all loaded.
+
+    The server draws each chart on request, one at a time (matplotlib's
+    settings are process-wide, so drawing holds a lock): a page with five
+    charts gets five times a page's timeout.
+    """
     page.wait_for_function(
         """(expected) => {
             const imgs = [...document.querySelectorAll("img.chart")];
@@ -197,7 +202,19 @@ def wait_for_charts(page, count=None):
                 && imgs.every((img) => img.complete && img.naturalWidth > 0);
         }""",
         arg=count,
+        timeout=TIMEOUT_MS * (count or 1),
     )
+
+
+def open_with_charts(page, url, count):
+    """Open ``url`` and wait for its ``count`` charts, each with its own timeout.
+
+    Not for the page's load event as ``goto`` does: that waits for every chart
+    image within a single page's timeout.
+    """
+    response = page.goto(url, wait_until="domcontentloaded")
+    wait_for_charts(page, count)
+    return response
 
 
 def wait_until(page, predicate, timeout_ms=TIMEOUT_MS):

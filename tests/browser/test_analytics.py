@@ -14,6 +14,7 @@ from tests.browser.pages import (
     PASSWORD,
     answers,
     assert_no_sideways_scrolling,
+    open_with_charts,
     sign_in,
     wait_for_charts,
 )
@@ -236,6 +237,6 @@ def test_another_clinics_therapist_gets_not_found(
     for path in ("rates.svg", "rates.csv"):
         assert page.request.get(base + path).status == 404
     # His own clinic's analytics work, and show none of the other clinic's sessions.
-    page.goto(f"{live_server.url}/analytics/")
+    open_with_charts(page, f"{live_server.url}/analytics/", len(PANELS))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Analytics · {other.name}")
     expect(page.locator("section#rates tbody")).to_contain_text("No data")
