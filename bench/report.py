@@ -111,7 +111,7 @@ def profile_targets(small, large) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------
 
 
-def render(info, tier, small, large, reminders) -> tuple[str, list[str]]:
+def render(info, tier, small, large, reminders, truth=None) -> tuple[str, list[str]]:
     """The results page in Markdown, and the failures that must fail the run."""
     small_label, large_label = size_label(tier["small_reports"]), size_label(tier["large_reports"])
     summary = []  # (target, figure, passed)
@@ -323,6 +323,23 @@ def render(info, tier, small, large, reminders) -> tuple[str, list[str]]:
     summary += [("Check-in page, first visit: under 60 KB", f"{first:,} B", ok_first),
                 ("Check-in page, repeat visit: under 10 KB", f"{repeat:,} B", ok_repeat)]
 
+    # -- Known truth -------------------------------------------------------------
+    if truth is not None:
+        about = (
+            f"`manage.py seed_known_truth --sessions {truth['sessions']} --seed 1 --check` "
+            "in an empty database: a clinic drawn from set after-effect rates and soreness "
+            "courses (`tracker/devdata/truth.py`), then every analytics figure against what "
+            "was set. A rate passes when its 95 % interval covers the set rate; a settled "
+            "share or a quartile, when it lies in the range chance allows."
+        )
+        timing = (f"Built in {truth['build_seconds']} s; built and checked in "
+                  f"{truth['seconds']} s. {truth['summary']}")
+        lines += ["## Known truth", "", about, "", timing, "", "```", *truth["checks"], "```", ""]
+        summary.append((f"Known truth: the analytics recover {truth['sessions']:,} sessions",
+                        truth["summary"], truth["recovered"]))
+        if not truth["recovered"]:
+            failures.append(f"known truth not recovered: {truth['summary']}")
+
     # -- Summary -----------------------------------------------------------------
     met = sum(1 for *_x, passed in summary if passed)
     missed = "" if met == len(summary) else (
@@ -377,7 +394,7 @@ def main():
 
         tier = TIERS[raw["machine"].get("scale", "full")]
     text, _failures = render(raw["machine"], tier, _int_keys(raw["small"]), _int_keys(raw["large"]),
-                             raw["reminders"])
+                             raw["reminders"], raw.get("truth"))
     output.write_text(text)
     print(f"wrote {output}")
 

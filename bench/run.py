@@ -9,8 +9,10 @@ database (the large one cached in bench/.data/, see bench/data.py); for each,
 gunicorn with the production settings plus one floor view (bench/settings.py),
 driven by bench/load.py in a second process; queries per request measured
 in-process (bench/tasks.py); the reminder job over 10 k and 100 k due
-follow-ups; the check-in page's bytes. Prints the tables and writes
-bench/results.md. Exits 1 if a submitted report was lost or duplicated.
+follow-ups; the check-in page's bytes; the known-truth clinic (``manage.py
+seed_known_truth --check``) at full size. Prints the tables and writes
+bench/results.md. Exits 1 if a submitted report was lost or duplicated, or
+the analytics missed a figure of the known truth.
 """
 
 import argparse
@@ -43,12 +45,14 @@ TIERS = {
         "floor_requests": 2_000, "page_requests": 300, "page_seconds": 30,
         "cold_charts": 30, "submissions": {1: 600, 8: 1_500, 32: 2_000},
         "reminders": (10_000, 100_000),
+        "truth_sessions": 100_000,
     },
     "small": {
         "small_reports": 1_000, "large_reports": 50_000,
         "floor_requests": 1_000, "page_requests": 100, "page_seconds": 15,
         "cold_charts": 15, "submissions": {1: 300, 8: 600, 32: 800},
         "reminders": (2_000, 20_000),
+        "truth_sessions": 10_000,
     },
 }
 CONCURRENCY = (1, 8, 32)
@@ -319,6 +323,28 @@ def reminders(count: int, workdir: Path, pg_url: str) -> dict:
     }
 
 
+def known_truth(sessions: int, workdir: Path, pg_url: str) -> dict:
+    """``seed_known_truth --check`` over ``sessions`` sessions in an empty database:
+    how long building and checking took, and every figure set against measured."""
+    env = data.django_env(empty_database("truth", workdir, pg_url))
+    data.manage(env, "migrate", "--noinput", "-v", "0")
+    started = time.perf_counter()
+    done = subprocess.run(
+        [PYTHON, "manage.py", "seed_known_truth", "--sessions", str(sessions), "--seed", "1",
+         "--check"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,  # a miss is a result
+    )
+    lines = done.stdout.splitlines()
+    built = re.search(r"in ([\d.]+) s\.", lines[0]) if lines else None
+    return {
+        "sessions": sessions, "seconds": round(time.perf_counter() - started, 1),
+        "build_seconds": float(built.group(1)) if built else None,
+        "checks": [line for line in lines if line.startswith(("ok ", "MISS "))],
+        "recovered": done.returncode == 0,
+        "summary": lines[-1] if done.returncode == 0 and lines else done.stderr.strip()[-500:],
+    }
+
+
 # ---------------------------------------------------------------------------
 # The machine
 
@@ -496,6 +522,10 @@ def main(argv=None) -> int:
             log(f"reminders: {count:,}: {reminder_runs[-1]['seconds']} s, "
                 f"peak {reminder_runs[-1]['peak_rss_mb']} MB ({reminder_runs[-1]['output']})")
 
+        log(f"known truth: {tier['truth_sessions']:,} sessions")
+        truth = known_truth(tier["truth_sessions"], workdir, pg_url)
+        log(f"known truth: {truth['summary']}")
+
     info = machine(postgres_version(pg_url) if pg_url else f"SQLite {sqlite3.sqlite_version}")
     info.update(
         date=started_at.strftime("%Y-%m-%d %H:%M UTC"), workers=workers, scale=scale,
@@ -506,10 +536,11 @@ def main(argv=None) -> int:
         small_cache=small_meta.get("cache"), large_cache=large_meta.get("cache"),
         large_build_seconds=large_meta.get("seconds"),
     )
-    text, failures = report.render(info, tier, small, large, reminder_runs)
+    text, failures = report.render(info, tier, small, large, reminder_runs, truth)
     Path(args.output).write_text(text)
     (LAST_RUN / "raw.json").write_text(json.dumps(
-        {"machine": info, "tier": tier, "small": small, "large": large, "reminders": reminder_runs},
+        {"machine": info, "tier": tier, "small": small, "large": large, "reminders": reminder_runs,
+         "truth": truth},
         indent=1, default=str))
     print()
     print(text)
