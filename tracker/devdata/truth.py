@@ -368,9 +368,13 @@ class Check:
 
     def line(self) -> str:
         allowed = "interval" if self.covers else "allowed"
-        return (f"{'ok  ' if self.ok else 'MISS'} {self.name}: set {self.set_value:.4g}, "
-                f"measured {self.measured:.4g}, {allowed} {self.low:.4g} to {self.high:.4g} "
-                f"(n {self.n:,})")
+        return (f"{'ok  ' if self.ok else 'MISS'} {self.name}: set {_shown(self.set_value)}, "
+                f"measured {_shown(self.measured)}, {allowed} {_shown(self.low)} to "
+                f"{_shown(self.high)} (n {self.n:,})")
+
+
+def _shown(number: float) -> str:
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:.4g}"
 
 
 def recovered(clinic: Clinic, *, truth: Truth = TRUTH) -> list[Check]:
