@@ -4,7 +4,8 @@
 ``tracker.devdata.truth.TRUTH``; the analytics (rates, settled share,
 medians and quartiles by muscle, by therapist and of the typical course)
 must find them again within the sampling error ``truth.recovered`` derives
-for each figure. The seed is fixed, so the run is the same every time.
+for each figure. The seed is fixed, so the run is the same every time; each figure's allowed
+range holds in all but 5 % of runs of them all, whatever the seed.
 """
 
 import dataclasses
@@ -86,9 +87,15 @@ def test_the_analytics_recover_what_was_set():
     quartiles = [c for c in checks if c.name.endswith(("Q1", "median", "Q3"))]
     assert sum(c.low == c.high for c in quartiles) >= 0.9 * len(quartiles)
 
-    # A truth only a little different is told apart: one point more bruising, or
-    # gastrocnemius a point sorer from the start.
-    other = dataclasses.replace(truth.TRUTH, bruising=Fraction(13, 100))
+    # The page's own 95 % intervals: by design each misses its set rate one time in 20
+    # (1 - 0.95⁵: some one of the five in about a run in four); at this seed all hold it.
+    rates = [check for check in checks if check.interval is not None]
+    assert len(rates) == len(RATES)
+    assert all(check.interval_covers for check in rates), "\n".join(c.line() for c in rates)
+
+    # A truth a little different is told apart: two points more bruising (the allowed
+    # range is about ±1.2 points at 10,000 sessions), or gastrocnemius a point sorer.
+    other = dataclasses.replace(truth.TRUTH, bruising=Fraction(14, 100))
     assert not _check(truth.recovered(clinic, truth=other), "bruising (% of sessions)").ok
     muscles = dict(truth.TRUTH.muscles)
     share, start = muscles[Muscle.GASTROCNEMIUS]
