@@ -113,7 +113,7 @@ def profile_targets(small, large) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------
 
 
-def render(info, tier, small, large, reminders, exports=None, phone=None) -> tuple[str, list[str]]:
+def render(info, tier, small, large, reminders, exports=None, phone=None, truth=None) -> tuple[str, list[str]]:
     """The results page in Markdown, and the failures that must fail the run."""
     small_label, large_label = size_label(tier["small_reports"]), size_label(tier["large_reports"])
     summary = []  # (target, figure, passed)
@@ -361,6 +361,27 @@ def render(info, tier, small, large, reminders, exports=None, phone=None) -> tup
         lines += phone_lines
         summary += phone_summary
 
+    # -- Known truth -------------------------------------------------------------
+    if truth is not None:
+        about = (
+            f"`manage.py seed_known_truth --sessions {truth['sessions']} --seed 1 --check` "
+            "in an empty database: a clinic drawn from set after-effect rates and soreness "
+            "courses (`tracker/devdata/truth.py`), then every analytics figure against what "
+            "was set. A figure passes when it lies in the range chance allows, all of "
+            "them together but one run in 20 (`truth.recovered`)."
+        )
+        rates = [line for line in truth["checks"] if "the page's 95 % interval" in line]
+        covered = sum("covers it" in line for line in rates)
+        timing = (f"Built in {truth['build_seconds']} s; built and checked in "
+                  f"{truth['seconds']} s. {truth['summary']} The page's 95 % intervals hold "
+                  f"the set rate for {covered} of {len(rates)} rates (each misses one time in "
+                  "20 by design).")
+        lines += ["## Known truth", "", about, "", timing, "", "```", *truth["checks"], "```", ""]
+        summary.append((f"Known truth: the analytics recover {truth['sessions']:,} sessions",
+                        truth["summary"], truth["recovered"]))
+        if not truth["recovered"]:
+            failures.append(f"known truth not recovered: {truth['summary']}")
+
     # -- Summary -----------------------------------------------------------------
     met = sum(1 for *_x, passed in summary if passed)
     missed = "" if met == len(summary) else (
@@ -415,7 +436,8 @@ def main():
 
         tier = TIERS[raw["machine"].get("scale", "full")]
     text, _failures = render(raw["machine"], tier, _int_keys(raw["small"]), _int_keys(raw["large"]),
-                             raw["reminders"], raw.get("fhir_export"), raw.get("phone"))
+                             raw["reminders"], raw.get("fhir_export"), raw.get("phone"),
+                             raw.get("truth"))
     output.write_text(text)
     print(f"wrote {output}")
 

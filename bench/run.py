@@ -11,8 +11,10 @@ driven by bench/load.py in a second process; queries per request measured
 in-process (bench/tasks.py); the reminder job over 10 k and 100 k due
 follow-ups; the FHIR bulk export of every clinic of both databases; the
 check-in page's bytes; the patient's pages in Chromium on emulated phone
-networks (bench/phone.py). Prints the tables and writes
-bench/results.md. Exits 1 if a submitted report was lost or duplicated.
+networks (bench/phone.py); the known-truth clinic (``manage.py
+seed_known_truth --check``) at full size. Prints the tables and writes
+bench/results.md. Exits 1 if a submitted report was lost or duplicated, or
+the analytics missed a figure of the known truth.
 """
 
 import argparse
@@ -46,12 +48,14 @@ TIERS = {
         "floor_requests": 2_000, "page_requests": 300, "page_seconds": 30,
         "cold_charts": 30, "submissions": {1: 600, 8: 1_500, 32: 2_000},
         "reminders": (10_000, 100_000),
+        "truth_sessions": 100_000,
     },
     "small": {
         "small_reports": 1_000, "large_reports": 50_000,
         "floor_requests": 1_000, "page_requests": 100, "page_seconds": 15,
         "cold_charts": 15, "submissions": {1: 300, 8: 600, 32: 800},
         "reminders": (2_000, 20_000),
+        "truth_sessions": 10_000,
     },
 }
 CONCURRENCY = (1, 8, 32)
@@ -358,6 +362,28 @@ def reminders(count: int, workdir: Path, pg_url: str) -> dict:
     }
 
 
+def known_truth(sessions: int, workdir: Path, pg_url: str) -> dict:
+    """``seed_known_truth --check`` over ``sessions`` sessions in an empty database:
+    how long building and checking took, and every figure set against measured."""
+    env = data.django_env(empty_database("truth", workdir, pg_url))
+    data.manage(env, "migrate", "--noinput", "-v", "0")
+    started = time.perf_counter()
+    done = subprocess.run(
+        [PYTHON, "manage.py", "seed_known_truth", "--sessions", str(sessions), "--seed", "1",
+         "--check"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,  # a miss is a result
+    )
+    lines = done.stdout.splitlines()
+    built = re.search(r"in ([\d.]+) s\.", lines[0]) if lines else None
+    return {
+        "sessions": sessions, "seconds": round(time.perf_counter() - started, 1),
+        "build_seconds": float(built.group(1)) if built else None,
+        "checks": [line for line in lines if line.startswith(("ok ", "MISS "))],
+        "recovered": done.returncode == 0,
+        "summary": lines[-1] if done.returncode == 0 and lines else done.stderr.strip()[-500:],
+    }
+
+
 # ---------------------------------------------------------------------------
 # The machine
 
@@ -548,6 +574,9 @@ def main(argv=None) -> int:
         except Exception as error:  # noqa: BLE001 - recorded in the results, the run goes on
             log(f"phone: not measured: {error!r}")
             phone_run = {"error": repr(error)}
+        log(f"known truth: {tier['truth_sessions']:,} sessions")
+        truth = known_truth(tier["truth_sessions"], workdir, pg_url)
+        log(f"known truth: {truth['summary']}")
 
     info = machine(postgres_version(pg_url) if pg_url else f"SQLite {sqlite3.sqlite_version}")
     info.update(
@@ -559,11 +588,11 @@ def main(argv=None) -> int:
         small_cache=small_meta.get("cache"), large_cache=large_meta.get("cache"),
         large_build_seconds=large_meta.get("seconds"),
     )
-    text, failures = report.render(info, tier, small, large, reminder_runs, exports, phone_run)
+    text, failures = report.render(info, tier, small, large, reminder_runs, exports, phone_run, truth)
     Path(args.output).write_text(text)
     (LAST_RUN / "raw.json").write_text(json.dumps(
         {"machine": info, "tier": tier, "small": small, "large": large, "reminders": reminder_runs,
-         "fhir_export": exports, "phone": phone_run},
+         "fhir_export": exports, "phone": phone_run, "truth": truth},
         indent=1, default=str))
     print()
     print(text)

@@ -44,7 +44,6 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from tracker import clock  # noqa: E402
-from tracker.security import tokens  # noqa: E402
 from tracker.choices import (  # noqa: E402
     BruiseBand,
     Interference,
@@ -64,6 +63,7 @@ from tracker.models import (  # noqa: E402
     Patient,
     SymptomReport,
 )
+from tracker.security import tokens  # noqa: E402
 from tracker.services import scheduling
 
 BENCH_CLINIC = "Bench Check-in Clinic"

@@ -27,6 +27,7 @@ from tests.factories import (
 from tracker import analytics, charts, clock, services
 from tracker.analytics import Filters
 from tracker.analytics.figures import CHARTS
+from tracker.analytics.stats import one_decimal
 from tracker.choices import BruiseBand, Muscle, Role, Technique, TimePoint
 from tracker.models import FollowUp, NeedledSite, NeedlingSession, Patient, SymptomReport
 
@@ -251,7 +252,12 @@ def test_another_clinics_sessions_never_count(clinic, four_sessions, therapist_b
 
 
 # ---------------------------------------------------------------------------
-# Mean soreness by muscle and by therapist
+# Median soreness by muscle and by therapist
+
+
+def quartiles(group):
+    """(hours, median, Q1, Q3, n) of each of a group's check-ins."""
+    return [(p.hours, p.median, p.q1, p.q3, p.n) for p in group.points]
 
 
 def test_soreness_by_muscle_counts_a_session_for_each_muscle_once(clinic, therapist_a, patient_a):
@@ -269,13 +275,16 @@ def test_soreness_by_muscle_counts_a_session_for_each_muscle_once(clinic, therap
 
     result = analytics.soreness_by_muscle(Filters(clinic=clinic))
     groups = {g.key: g for g in result.groups}
-    # Gluteus medius: (6 + 3) / 2 = 4.5 at 0 h from 2 sessions; 2 at 24 h from 1.
-    assert [(m.hours, m.mean, m.n) for m in groups["gluteus_medius"].means] == [
-        (0, Decimal("4.5"), 2), (24, Decimal("2.0"), 1)
+    # Gluteus medius at 0 h: 3 and 6 from 2 sessions; median 4.5, Q1 at position
+    # 0.25 -> 3.75, Q3 at 0.75 -> 5.25 (both shown half up); 2 at 24 h from 1.
+    assert quartiles(groups["gluteus_medius"]) == [
+        (0, Decimal("4.5"), Decimal("3.8"), Decimal("5.3"), 2),
+        (24, Decimal("2.0"), Decimal("2.0"), Decimal("2.0"), 1),
     ]
     # Upper trapezius, needled left and right in one session: that session once.
-    assert [(m.hours, m.mean, m.n) for m in groups["upper_trapezius"].means] == [
-        (0, Decimal("6.0"), 1), (24, Decimal("2.0"), 1)
+    assert quartiles(groups["upper_trapezius"]) == [
+        (0, Decimal("6.0"), Decimal("6.0"), Decimal("6.0"), 1),
+        (24, Decimal("2.0"), Decimal("2.0"), Decimal("2.0"), 1),
     ]
     assert [g.key for g in result.groups] == ["gluteus_medius", "upper_trapezius"]  # larger first
     assert (result.hidden, result.hours) == (0, (0, 24))
@@ -304,11 +313,101 @@ def test_soreness_by_therapist_by_hand(clinic, therapist_a, patient_a):
             session = make_session(patient=patient_a, therapist=therapist, performed_at=MONDAY)
             answer(session, 0, soreness=value)
     result = analytics.soreness_by_therapist(Filters(clinic=clinic))
-    summary = [(g.label, [(m.hours, m.mean, m.n) for m in g.means]) for g in result.groups]
+    summary = [(g.label, quartiles(g)) for g in result.groups]
+    # 4, 6, 8: median 6, Q1 at position 0.5 -> 5, Q3 at 1.5 -> 7.
     assert summary == [
-        (therapist_a.user.get_full_name(), [(0, Decimal("6.0"), 3)]),
-        ("Mo Reyes", [(0, Decimal("1.0"), 1)]),
+        (therapist_a.user.get_full_name(),
+         [(0, Decimal("6.0"), Decimal("5.0"), Decimal("7.0"), 3)]),
+        ("Mo Reyes", [(0, Decimal("1.0"), Decimal("1.0"), Decimal("1.0"), 1)]),
     ]
+
+
+def test_grouped_quartiles_match_statistics(clinic, therapist_a, patient_a):
+    """Medians and quartiles from the database's histograms, against Python's own."""
+    rng = random.Random(12)
+    values = {Muscle.SOLEUS: [rng.randint(0, 10) for _ in range(13)],
+              Muscle.DELTOID: [rng.randint(0, 10) for _ in range(8)]}
+    for muscle, answers_given in values.items():
+        for value in answers_given:
+            session = make_session(patient=patient_a, therapist=therapist_a.user,
+                                   performed_at=MONDAY, sites=[site(muscle=muscle)])
+            answer(session, 0, soreness=value)
+    result = analytics.soreness_by_muscle(Filters(clinic=clinic))
+    for group in result.groups:
+        given = values[group.key]
+        q1, median, q3 = statistics.quantiles(given, n=4, method="inclusive")
+        point = group.at(0)
+        assert point.n == len(given)
+        assert point.median == one_decimal(median)
+        assert (point.q1, point.q3) == (one_decimal(q1),
+                                        one_decimal(q3))
+
+
+def test_grouped_soreness_is_one_query_each(clinic, four_sessions, django_assert_num_queries):
+    for compute in (analytics.soreness_by_muscle, analytics.soreness_by_therapist):
+        with django_assert_num_queries(1):  # the histogram: group × check-in × soreness
+            compute(Filters(clinic=clinic))
+
+
+def sessions_sore_at_72h(*, patient, therapist, count, soreness_at_72h=4):
+    """``count`` sessions not settled at 48 h (soreness 4), so each gets a 72 h check-in."""
+    for _ in range(count):
+        session = make_session(patient=patient, therapist=therapist, performed_at=MONDAY)
+        answer(session, 0, soreness=6)
+        answer(session, 24, soreness=5)
+        answer(session, 48, soreness=4)
+        answer(session, 72, soreness=soreness_at_72h)
+
+
+def test_a_72h_point_of_the_slower_sessions_needs_ten_answers(clinic, therapist_a, patient_a):
+    for _ in range(12):  # settled by 48 h: never asked at 72 h
+        session = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
+        answer(session, 48, soreness=1)
+    sessions_sore_at_72h(patient=patient_a, therapist=therapist_a.user,
+                         count=analytics.MIN_72H_ANSWERS - 1)
+    filters = Filters(clinic=clinic)
+    few = analytics.soreness_by_therapist(filters)
+    # Nine answers at 72 h, all of sore sessions: no point that would look like a rise.
+    assert few.hours == (0, 24, 48)
+    assert (few.unsettled_at_72h, few.thin_72h) == (False, 1)
+
+    sessions_sore_at_72h(patient=patient_a, therapist=therapist_a.user, count=1)
+    enough = analytics.soreness_by_therapist(filters)
+    assert enough.hours == (0, 24, 48, 72)
+    assert (enough.unsettled_at_72h, enough.thin_72h) == (True, 0)
+    at_72 = enough.groups[0].at(72)
+    assert (at_72.median, at_72.n) == (Decimal("4.0"), 10)
+    # 48 h: twelve sessions at 1 and ten at 4 -> median 1; at 72 h only the ten.
+    assert enough.groups[0].at(48).median == Decimal("1.0")
+
+
+def test_a_clinic_asking_everyone_at_72h_draws_it_like_any_other(clinic, therapist_a, patient_a):
+    clinic.fixed_72h = True
+    clinic.save()
+    session = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
+    answer(session, 72, soreness=0)
+    result = analytics.soreness_by_muscle(Filters(clinic=clinic))
+    assert (result.hours, result.unsettled_at_72h, result.thin_72h) == ((72,), False, 0)
+
+
+def test_grouped_table_gives_quartiles_and_marks_72h(clinic, therapist_a, patient_a):
+    sessions_sore_at_72h(patient=patient_a, therapist=therapist_a.user,
+                         count=analytics.MIN_72H_ANSWERS)
+    table = CHARTS["soreness-by-therapist"].table(
+        analytics.soreness_by_therapist(Filters(clinic=clinic))
+    )
+    header = table.csv_header()
+    assert header[1:5] == ["0 h: median", "0 h: Q1", "0 h: Q3", "0 h: n"]
+    assert header[-4:] == [
+        "72 h (not settled at 48 h): median", "72 h (not settled at 48 h): Q1",
+        "72 h (not settled at 48 h): Q3", "72 h (not settled at 48 h): n",
+    ]
+    assert table.csv_rows()[0][1:5] == [Decimal("6.0"), Decimal("6.0"), Decimal("6.0"), 10]
+    assert len(table.notes) == 1 and "only sessions not settled at 48 h" in table.notes[0]
+    svg = CHARTS["soreness-by-therapist"].svg(
+        analytics.soreness_by_therapist(Filters(clinic=clinic)), "Median soreness by therapist"
+    )
+    assert b"72 h: only sessions not settled at 48 h" in svg
 
 
 # ---------------------------------------------------------------------------
@@ -435,6 +534,22 @@ def test_typical_course_needs_five_answers_at_0h(clinic, therapist_a, patient_a,
                                therapist=therapist_b.user, performed_at=MONDAY)
         answer(session, 0, soreness=value)
     assert analytics.typical_course(clinic) is None
+
+
+def test_typical_course_draws_72h_from_ten_answers_and_marks_it(clinic, therapist_a, patient_a):
+    sessions_sore_at_72h(patient=patient_a, therapist=therapist_a.user,
+                         count=analytics.MIN_72H_ANSWERS - 1, soreness_at_72h=3)
+    band = analytics.typical_course(clinic)
+    assert (list(band.hours), list(band.unsettled_only)) == ([0, 24, 48], [])
+    sessions_sore_at_72h(patient=patient_a, therapist=therapist_a.user, count=1,
+                         soreness_at_72h=3)
+    band = analytics.typical_course(clinic)
+    assert (list(band.hours), list(band.unsettled_only)) == ([0, 24, 48, 72], [72])
+    assert band.median[-1] == 3.0
+
+    clinic.fixed_72h = True  # everyone is asked at 72 h: an ordinary point
+    band = analytics.typical_course(clinic)
+    assert (list(band.hours), list(band.unsettled_only)) == ([0, 24, 48, 72], [])
 
 
 def test_typical_course_is_one_query(clinic, django_assert_num_queries):
@@ -567,7 +682,8 @@ class _Tables(HTMLParser):
 
 
 def _numbers(cells):
-    """Every number in some cells: '4.5 (2)', '1 of 4', '4.6–69.9' -> two each; '–' -> ''."""
+    """Every number in some cells: '1 of 4', '4.6–69.9' -> two each, '3.0 (2.0–4.0; 5)'
+    -> four; '–' -> '' (the CSV has an empty cell for each number the column holds)."""
     out = []
     for cell in cells:
         out += [""] if cell in ("", "–") else re.findall(r"\d+(?:\.\d+)?", cell)
@@ -594,7 +710,8 @@ def test_csv_holds_the_numbers_of_the_table_on_the_page(client, clinic, therapis
         assert len(rows) == len(table_rows), slug
         for csv_row, table_row in zip(rows, table_rows):
             assert csv_row[0] == table_row[0]
-            assert csv_row[1:] == _numbers(table_row[1:]), slug
+            assert len(csv_row) == len(header)
+            assert [x for x in csv_row[1:] if x] == [x for x in _numbers(table_row[1:]) if x], slug
         assert "Zebediah" not in response.content.decode()
 
 
@@ -625,6 +742,22 @@ def test_page_shows_sources_and_charts(client, clinic, therapist_a, four_session
         assert f"/analytics/{slug}.csv?" in html
     assert html.count("<caption") == len(CHARTS)
     assert "Zebediah" not in html
+
+
+def test_page_marks_the_72h_medians_of_the_slower_sessions(client, clinic, therapist_a, patient_a,
+                                                          frozen_now):
+    frozen_now(MONDAY + timedelta(days=10))
+    sessions_sore_at_72h(patient=patient_a, therapist=therapist_a.user,
+                         count=analytics.MIN_72H_ANSWERS)
+    client.force_login(therapist_a.user)
+    html = client.get(reverse("tracker:analytics", args=[clinic.pk])).content.decode()
+    for slug in ("soreness-by-muscle", "soreness-by-therapist"):
+        panel = html[html.index(f'id="{slug}"'):]
+        panel = panel[:panel.index("</section>")]
+        assert "72 h (not settled at 48 h)" in panel  # the table's column
+        assert "only sessions not settled at 48 h are asked then" in panel  # its footnote
+        assert "Hollow points on a dotted line at 72 hours" in panel  # the chart's caption
+        assert "4.0 <span class=\"text-body-secondary\">(4.0–4.0; 10)</span>" in panel
 
 
 def test_chart_is_svg_and_cached_until_its_numbers_change(client, clinic, therapist_a,

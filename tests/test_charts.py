@@ -473,6 +473,24 @@ def test_group_chart_draws_at_most_max_groups():
     assert drawn.notes == ["2 more groups with fewer answers not drawn"]
 
 
+def test_group_chart_marks_points_of_the_unsettled_sessions_alone():
+    later = [GroupLine("Upper trapezius", [(0, 5.2), (24, 3.1), (48, 1.4), (72, 3.0)],
+                       unsettled_only=[72])]
+    svg = soreness_by_group_chart(later)
+    assert "72 h: only sessions not settled at 48 h" in texts(svg)
+    # The same numbers drawn as an ordinary point: another picture, no such key entry.
+    plain = soreness_by_group_chart([GroupLine(later[0].label, later[0].points)])
+    assert plain != svg
+    assert "72 h: only sessions not settled at 48 h" not in texts(plain)
+
+
+def test_band_marks_hours_of_the_unsettled_sessions_alone():
+    marked = Band(BAND.hours, BAND.low, BAND.median, BAND.high, unsettled_only=[72])
+    svg = soreness_chart([FIRST], band=marked)
+    assert {"Clinic's typical course", "72 h: only sessions not settled at 48 h"} <= set(texts(svg))
+    assert "72 h: only sessions not settled at 48 h" not in texts(soreness_chart([FIRST], band=BAND))
+
+
 def test_group_chart_without_groups_says_so():
     drawn = Drawn(soreness_by_group_chart([GroupLine("No answers", [])]))
     assert drawn.texts == [NO_DATA_MESSAGE]
@@ -543,6 +561,12 @@ MANY_GROUPS = [
                               "Levator scapulae", "Quadratus lumborum", "Gastrocnemius",
                               "Piriformis", "Vastus lateralis", "Not drawn"])
 ]
+UNSETTLED_72H_GROUPS = [
+    GroupLine(group.label, [*group.points, (72, 2.5 + i / 4)], unsettled_only=[72])
+    for i, group in enumerate(MANY_GROUPS[:4])
+]
+UNSETTLED_72H_BAND = Band(hours=BAND.hours, low=BAND.low, median=BAND.median, high=BAND.high,
+                          unsettled_only=[72])
 PALETTE_ = charts.PALETTE
 TWELVE_WEEKS = [ShareBar(f"{d} Oct", 70.0 + d, 30, 40) for d in range(1, 13)]
 
@@ -560,6 +584,10 @@ FIGURES = {
     "groups, long names and a note": lambda: clinic._groups_figure(
         MANY_GROUPS, 3, "muscles", 8, 6.4, 3.4),
     "groups, none": lambda: clinic._groups_figure([], 0, "groups", 8, 6.4, 3.4),
+    "groups, 72 h of the unsettled alone": lambda: clinic._groups_figure(
+        UNSETTLED_72H_GROUPS, 1, "muscles", 8, 6.4, 3.4),
+    "small, band with 72 h of the unsettled alone": lambda: soreness._soreness_figure(
+        [WIDE_BAND_LEGEND], UNSETTLED_72H_BAND, 4.2, 2.4),
     "settled": lambda: clinic._settled_figure(SETTLED, 6.4, 3.0),
     "settled, none": lambda: clinic._settled_figure([], 6.4, 3.0),
     "completion, twelve weeks": lambda: clinic._completion_figure(TWELVE_WEEKS, 6.4, 3.0),
@@ -730,8 +758,8 @@ def test_every_word_a_chart_draws_goes_through_translate():
             [charts.RateBar("Bruising", 20.0, 15.0, 25.0, 20, 100)], translate=translate
         ),
         "groups": charts.soreness_by_group_chart(
-            [charts.GroupLine("Soleus", [(0, 4.0)])], hidden=2, noun="muscles",
-            translate=translate,
+            [charts.GroupLine("Soleus", [(0, 4.0), (72, 5.0)], unsettled_only=[72])],
+            hidden=2, noun="muscles", translate=translate,
         ),
         "settled": charts.settled_chart([charts.ShareBar("24 h", 50.0, 5, 10)],
                                         translate=translate),
@@ -742,7 +770,8 @@ def test_every_word_a_chart_draws_goes_through_translate():
                      "Twitching or cramping felt", "Clinic's typical course"],
         "no soreness": ["No check-ins answered yet"],
         "rates": ["% of sessions", "This clinic", "95 % interval", "20 of 100"],
-        "groups": ["Mean soreness (0–10)", "2 more muscles with fewer answers not drawn"],
+        "groups": ["Median soreness (0–10)", "2 more muscles with fewer answers not drawn",
+                   "72 h: only sessions not settled at 48 h"],
         "settled": ["Settled (% of sessions)", "Check-in", "5 of 10"],
         "completion": ["Answered (% of due)", "Week starting",
                        "No check-in window has closed in this period"],

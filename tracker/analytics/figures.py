@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from tracker import analytics, charts
 from tracker.analytics.tables import _completion_table, _grouped_table, _rates_table, _settled_table
+from tracker.choices import TimePoint
 
 # ---------------------------------------------------------------------------
 # Charts: the same results drawn by tracker.charts
@@ -33,8 +34,12 @@ def _rates_svg(result: analytics.Rates, title: str) -> bytes:
 
 def _grouped_svg(noun) -> Callable:
     def render(result: analytics.GroupedSoreness, title: str) -> bytes:
+        apart = [TimePoint.H72] if result.unsettled_at_72h else []
         lines = [
-            charts.GroupLine(g.label, [(m.hours, float(m.mean)) for m in g.means])
+            charts.GroupLine(
+                g.label, [(p.hours, float(p.median)) for p in g.points],
+                unsettled_only=[h for h in apart if g.at(h)],
+            )
             for g in result.groups
         ]
         return charts.soreness_by_group_chart(
@@ -77,11 +82,18 @@ def _rates_alt(result: analytics.Rates) -> str:
 def _grouped_alt(what: str) -> Callable:
     def alt(result: analytics.GroupedSoreness) -> str:
         if not result.groups:
-            return _("Mean soreness: no answered check-ins match these filters.")
-        return _(
-            "Line chart of mean soreness (0 to 10) against hours since the session, one line "
-            "per %(what)s (%(count)s drawn). The table gives every mean and its n."
+            return _("Median soreness: no answered check-ins match these filters.")
+        text = _(
+            "Line chart of median soreness (0 to 10) against hours since the session, one line "
+            "per %(what)s (%(count)s drawn). The table gives every median, its interquartile "
+            "range and its n."
         ) % {"what": what, "count": len(result.groups)}
+        if result.unsettled_at_72h:
+            text += " " + _(
+                "The 72-hour points, hollow on a dotted line, are only of sessions not settled "
+                "at 48 hours."
+            )
+        return text
 
     return alt
 
@@ -115,6 +127,7 @@ class ChartSpec:
     svg: Callable  # (result, title) -> bytes
     alt: Callable  # result -> str
     height: int  # the image's CSS pixels at full size (width 614)
+    wide_table: bool = False  # the table under the chart, across the card, not beside it
 
 
 CHARTS = {
@@ -122,17 +135,19 @@ CHARTS = {
     for spec in (
         ChartSpec(
             "rates", gettext_lazy("After-effects per session against published rates"),
-            analytics.rates, _rates_table, _rates_svg, _rates_alt, 326,
+            analytics.rates, _rates_table, _rates_svg, _rates_alt, 326, wide_table=True,
         ),
         ChartSpec(
-            "soreness-by-muscle", gettext_lazy("Mean soreness by muscle"),
+            "soreness-by-muscle", gettext_lazy("Median soreness by muscle"),
             analytics.soreness_by_muscle, lambda r: _grouped_table(r, _("Muscle")),
             _grouped_svg(gettext_lazy("muscles")), _grouped_alt(gettext_lazy("muscle")), 326,
+            wide_table=True,
         ),
         ChartSpec(
-            "soreness-by-therapist", gettext_lazy("Mean soreness by therapist"),
+            "soreness-by-therapist", gettext_lazy("Median soreness by therapist"),
             analytics.soreness_by_therapist, lambda r: _grouped_table(r, _("Therapist")),
             _grouped_svg(gettext_lazy("therapists")), _grouped_alt(gettext_lazy("therapist")), 326,
+            wide_table=True,
         ),
         ChartSpec(
             "settled", gettext_lazy("Sessions settled"),

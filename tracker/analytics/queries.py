@@ -1,9 +1,9 @@
 """Clinic analytics: the numbers behind the analytics page, its charts and CSVs.
 
-Every number is counted or averaged in the database (``aggregate`` /
-``annotate`` with ``Count``, ``Avg``, ``Exists``), one query per chart; what
-is left for Python is arithmetic on a handful of totals (percentages, Wilson
-intervals, quartiles from a histogram). The results are small frozen
+Every number is counted in the database (``aggregate`` / ``annotate`` with
+``Count``, ``Exists``), one query per chart; what is left for Python is
+arithmetic on a handful of totals (percentages, Wilson intervals, quartiles
+from a histogram of at most 11 values per check-in). The results are small frozen
 dataclasses whose numbers are already rounded to what is shown, so that a
 chart, its table and its CSV draw exactly the same numbers.
 
@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +31,9 @@ from tracker.models import Clinic, FollowUp, NeedledSite, NeedlingSession, Sympt
 # Each result reads months of a clinic's reports, and a few more reports move it
 # little: it is kept this long (in the shared cache) before it is counted again.
 RESULTS_CACHE_SECONDS = 5 * 60
+# The shape of the results' dataclasses, as a cache version: raised when one
+# changes, so that a shared cache (Redis) never hands new code an old shape.
+RESULTS_FORMAT = 2
 # The typical course reads all of a clinic's reports; it is kept longer.
 TYPICAL_COURSE_CACHE_SECONDS = 60 * 60
 SETTLED_TIME_POINTS = (TimePoint.H24, TimePoint.H48, TimePoint.H72)
@@ -38,6 +41,9 @@ SETTLED_TIME_POINTS = (TimePoint.H24, TimePoint.H48, TimePoint.H72)
 MAX_GROUPS = 8
 # A quartile of fewer answers than this says little about a clinic's usual course.
 TYPICAL_MIN_REPORTS = 5
+# A 72 h point of the slower sessions alone (only_unsettled_at_72h) needs this many
+# answers before it is drawn (docs/clinical.md, section 9).
+MIN_72H_ANSWERS = 10
 
 
 # ---------------------------------------------------------------------------
@@ -82,7 +88,9 @@ def cached(compute, filters: Filters):
     rows) in the language they were made in.
     """
     key = f"analytics:{compute.__name__}:{get_language()}:{filters.cache_key()}"
-    return cache.get_or_set(key, lambda: compute(filters), RESULTS_CACHE_SECONDS)
+    return cache.get_or_set(
+        key, lambda: compute(filters), RESULTS_CACHE_SECONDS, version=RESULTS_FORMAT
+    )
 
 
 def sessions(filters: Filters) -> QuerySet[NeedlingSession]:
@@ -195,19 +203,23 @@ def rates(filters: Filters, *, now: datetime | None = None) -> Rates:
 
 
 # ---------------------------------------------------------------------------
-# Mean soreness by time point, per muscle or per therapist
+# Soreness by time point: median and quartiles, per muscle or per therapist
 
 
 @dataclass(frozen=True)
-class Mean:
+class Quartiles:
+    """Soreness (NRS 0–10) at one check-in: median, quartiles and the answers behind them."""
+
     hours: int
-    mean: Decimal
+    median: Decimal
+    q1: Decimal
+    q3: Decimal
     n: int
 
 
 @dataclass(frozen=True)
 class GroupCourse:
-    """One muscle's (or therapist's) mean soreness at each check-in.
+    """One muscle's (or therapist's) median soreness and quartiles at each check-in.
 
     ``n`` is the sessions at its best-answered check-in; it orders the groups.
     """
@@ -215,85 +227,144 @@ class GroupCourse:
     key: str
     label: str
     n: int
-    means: tuple[Mean, ...]
+    points: tuple[Quartiles, ...]
 
-    def at(self, hours: int) -> Mean | None:
-        return next((m for m in self.means if m.hours == hours), None)
+    def at(self, hours: int) -> Quartiles | None:
+        return next((p for p in self.points if p.hours == hours), None)
 
 
 @dataclass(frozen=True)
 class GroupedSoreness:
+    """Soreness by group.
+
+    ``unsettled_at_72h``: the 72 h points shown are of the sessions not
+    settled at 48 h alone (see ``only_unsettled_at_72h``); ``thin_72h``: groups
+    shown whose 72 h answers were too few (MIN_72H_ANSWERS) to show.
+    """
+
     groups: tuple[GroupCourse, ...]  # the MAX_GROUPS largest, largest first
     hidden: int  # groups left out
     hours: tuple[int, ...]  # check-ins with any answer among the groups shown
+    unsettled_at_72h: bool = False
+    thin_72h: int = 0
 
 
-def _grouped(rows, labels: dict, limit: int) -> GroupedSoreness:
-    """Fold (key, hours, mean, n) rows into groups, keep the ``limit`` largest."""
+def only_unsettled_at_72h(clinic: Clinic) -> bool:
+    """Whether the clinic's 72 h answers come only from sessions not settled at 48 h.
+
+    Unless the clinic always asks at 72 h, the 72 h check-in is added only when
+    soreness had not settled at 48 h, or 48 h was missed while 24 h had not
+    settled (docs/clinical.md, section 1): drawn after the 48 h point of all
+    sessions, its median would look like a rise when it is only the slower
+    sessions.
+    """
+    return not clinic.fixed_72h
+
+
+def enough_answers(clinic: Clinic, hours: int, n: int, least: int) -> bool:
+    """Whether ``n`` answers at ``hours`` are enough to show their quartiles.
+
+    ``least`` everywhere, and at least MIN_72H_ANSWERS at a 72 h check-in of
+    the slower sessions alone.
+    """
+    if hours == TimePoint.H72 and only_unsettled_at_72h(clinic):
+        least = max(least, MIN_72H_ANSWERS)
+    return n >= least
+
+
+def _histograms(rows) -> dict:
+    """{(key, hours): {soreness: count}} from (key, hours, soreness, count) rows."""
+    histograms: dict = {}
+    for key, hours, soreness, count in rows:
+        histograms.setdefault((key, int(hours)), {})[int(soreness)] = count
+    return histograms
+
+
+def _grouped(histograms: dict, labels: dict, limit: int, clinic: Clinic) -> GroupedSoreness:
+    """Quartiles per group and check-in from their histograms; keep the ``limit`` largest."""
     by_key: dict = {}
-    for key, hours, mean, n in rows:
-        by_key.setdefault(key, []).append(Mean(int(hours), one_decimal(float(mean)), n))
+    thin = set()
+    for (key, hours), histogram in histograms.items():
+        n = sum(histogram.values())
+        if not enough_answers(clinic, hours, n, 1):
+            thin.add(str(key))
+            continue
+        by_key.setdefault(key, []).append(Quartiles(
+            hours=hours,
+            median=one_decimal(quantile_from_histogram(histogram, 0.5)),
+            q1=one_decimal(quantile_from_histogram(histogram, 0.25)),
+            q3=one_decimal(quantile_from_histogram(histogram, 0.75)),
+            n=n,
+        ))
     groups = sorted(
         (
             GroupCourse(
-                key=str(key), label=labels[key], n=max(m.n for m in means),
-                means=tuple(sorted(means, key=lambda m: m.hours)),
+                key=str(key), label=labels[key], n=max(p.n for p in points),
+                points=tuple(sorted(points, key=lambda p: p.hours)),
             )
-            for key, means in by_key.items()
+            for key, points in by_key.items()
         ),
         key=lambda g: (-g.n, g.label),
     )
     shown = tuple(groups[:limit])
-    hours = tuple(sorted({m.hours for g in shown for m in g.means}))
-    return GroupedSoreness(groups=shown, hidden=len(groups) - len(shown), hours=hours)
+    hours = tuple(sorted({p.hours for g in shown for p in g.points}))
+    return GroupedSoreness(
+        groups=shown, hidden=len(groups) - len(shown), hours=hours,
+        unsettled_at_72h=TimePoint.H72 in hours and only_unsettled_at_72h(clinic),
+        thin_72h=sum(1 for g in shown if g.key in thin),
+    )
 
 
 def soreness_by_muscle(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedSoreness:
-    """Mean soreness at each check-in per needled muscle. One query.
+    """Median soreness and quartiles at each check-in per needled muscle. One query.
 
-    A session needled at two muscles counts for both; a muscle needled twice
-    in one session (left and right) counts once, through its first site. With
-    a muscle or technique filter only the matching sites make groups.
+    The database counts the sessions at each (muscle, check-in, soreness
+    value): at most muscles × 5 × 11 rows, however many reports; the quartiles
+    come from those histograms. A session needled at two muscles counts for both;
+    a muscle needled twice in one session (left and right) counts once,
+    through its first site. With a muscle or technique filter only the
+    matching sites make groups.
     """
     site_q = filters.site_q()
     earlier_same_muscle = NeedledSite.objects.filter(
         site_q, session=OuterRef("session"), muscle=OuterRef("muscle"), pk__lt=OuterRef("pk")
     )
-    rows = (
+    rows = list(
         NeedledSite.objects.filter(site_q, session__in=_session_ids(filters))
         .exclude(Exists(earlier_same_muscle))
         .filter(session__follow_ups__report__isnull=False)
-        .values_list("muscle", "session__follow_ups__time_point")
-        .annotate(
-            mean=Avg("session__follow_ups__report__soreness"),
-            n=Count("session__follow_ups__report"),
+        .values_list(
+            "muscle", "session__follow_ups__time_point",
+            "session__follow_ups__report__soreness",
         )
+        .annotate(n=Count("session__follow_ups__report"))
         .order_by()
     )
-    rows = list(rows)
     labels = {key: str(Muscle(key).label) for key, *_rest in rows}
-    return _grouped(rows, labels, limit)
+    return _grouped(_histograms(rows), labels, limit, filters.clinic)
 
 
 def soreness_by_therapist(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedSoreness:
-    """Mean soreness at each check-in per therapist (who needled). One query."""
+    """Median soreness and quartiles at each check-in per therapist (who needled). One query,
+    a histogram as for ``soreness_by_muscle``."""
     rows = list(
         SymptomReport.objects.filter(follow_up__session__in=_session_ids(filters))
         .values_list(
-            "follow_up__session__therapist_id", "follow_up__time_point",
+            "follow_up__session__therapist_id", "follow_up__time_point", "soreness",
             "follow_up__session__therapist__first_name",
             "follow_up__session__therapist__last_name",
             "follow_up__session__therapist__username",
         )
-        .annotate(mean=Avg("soreness"), n=Count("pk"))
+        .annotate(n=Count("pk"))
         .order_by()
     )
     labels = {
         key: f"{first} {last}".strip() or username
-        for key, _h, first, last, username, _m, _n in rows
+        for key, _h, _s, first, last, username, _n in rows
     }
     return _grouped(
-        [(key, hours, mean, n) for key, hours, _f, _l, _u, mean, n in rows], labels, limit
+        _histograms((key, hours, soreness, n) for key, hours, soreness, _f, _l, _u, n in rows),
+        labels, limit, filters.clinic,
     )
 
 
@@ -390,8 +461,10 @@ def typical_course(clinic: Clinic) -> charts.Band | None:
 
     The database returns a histogram (time point × soreness value → count, at
     most 5 × 11 rows) however many reports there are; quartiles come from it.
-    Time points with fewer than TYPICAL_MIN_REPORTS answers are left out, and
-    without that many answers at 0 h there is no typical course: None.
+    Time points with fewer than TYPICAL_MIN_REPORTS answers are left out (a
+    72 h point of the slower sessions alone needs MIN_72H_ANSWERS, and is
+    marked as theirs), and without that many answers at 0 h there is no
+    typical course: None.
     """
     histograms: dict[int, dict[int, int]] = {}
     rows = (
@@ -405,7 +478,7 @@ def typical_course(clinic: Clinic) -> charts.Band | None:
     enough = {
         hours: histogram
         for hours, histogram in sorted(histograms.items())
-        if sum(histogram.values()) >= TYPICAL_MIN_REPORTS
+        if enough_answers(clinic, hours, sum(histogram.values()), TYPICAL_MIN_REPORTS)
     }
     if TimePoint.IN_CLINIC not in enough:
         return None
@@ -415,4 +488,5 @@ def typical_course(clinic: Clinic) -> charts.Band | None:
         low=[quantile_from_histogram(enough[h], 0.25) for h in hours],
         median=[quantile_from_histogram(enough[h], 0.5) for h in hours],
         high=[quantile_from_histogram(enough[h], 0.75) for h in hours],
+        unsettled_only=[h for h in hours if h == TimePoint.H72 and only_unsettled_at_72h(clinic)],
     )

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from tracker import analytics
+from tracker.choices import TimePoint
 from tracker.exports.csv import safe_cell
 
 # ---------------------------------------------------------------------------
@@ -14,21 +15,31 @@ from tracker.exports.csv import safe_cell
 
 @dataclass(frozen=True)
 class Cell:
-    """A number in a table, or two: a value with its n, a count of a total, a range."""
+    """A number in a table, or a few: a count of a total, a range, a median with
+    its quartiles (``iqr``) and n."""
 
     value: int | Decimal | None
     second: int | Decimal | None = None
+    iqr: tuple[Decimal, Decimal] | None = None
 
-# How a column's two-number cells read on the page (the CSV gives each number its own column).
-WITH_N, OF, RANGE = "with_n", "of", "range"
+    def numbers(self, shape: str) -> list:
+        """The cell's numbers in the order the page shows them, one per CSV column."""
+        if shape == QUARTILES:
+            return [self.value, *(self.iqr or (None, None)), self.second]
+        return [self.value, self.second] if shape else [self.value]
+
+
+# How a column's cells of several numbers read on the page (the CSV gives each number
+# its own column): "1 of 4", "4.6–69.9", "3.0 (2.0–4.0; 45)" (median, Q1–Q3, n).
+OF, RANGE, QUARTILES = "of", "range", "quartiles"
 
 
 @dataclass(frozen=True)
 class Column:
     heading: str
-    # For two-number cells: the shape (WITH_N, OF or RANGE) and the two CSV headings.
+    # For cells of several numbers: the shape and a CSV heading for each number.
     shape: str = ""
-    csv_headings: tuple[str, str] = ("", "")
+    csv_headings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,7 @@ class Table:
     label_heading: str
     columns: tuple[Column, ...]
     rows: tuple[tuple[str, tuple[Cell, ...]], ...]  # (row label, cells)
+    notes: tuple[str, ...] = ()  # under the table on the page; the CSV's headings say it too
 
     def display_rows(self):
         """(label, [(cell, shape), ...]) for the template."""
@@ -56,9 +68,7 @@ class Table:
         for label, cells in self.rows:
             row = [safe_cell(label)]
             for column, cell in zip(self.columns, cells):
-                row.append("" if cell.value is None else cell.value)
-                if column.shape:
-                    row.append("" if cell.second is None else cell.second)
+                row += ["" if number is None else number for number in cell.numbers(column.shape)]
             rows.append(row)
         return rows
 
@@ -88,21 +98,35 @@ def _rates_table(result: analytics.Rates) -> Table:
 
 
 def _grouped_table(result: analytics.GroupedSoreness, noun: str) -> Table:
-    columns = tuple(
-        Column(hours, WITH_N, (f"{hours}: " + _("mean"), f"{hours}: n"))
-        for hours in (_("%(h)s h") % {"h": h} for h in result.hours)
-    )
+    columns = []
+    for hours in result.hours:
+        heading = _("%(h)s h") % {"h": hours}
+        if hours == TimePoint.H72 and result.unsettled_at_72h:
+            heading = _("%(h)s h (not settled at 48 h)") % {"h": hours}
+        columns.append(Column(heading, QUARTILES, (
+            f"{heading}: " + _("median"), f"{heading}: Q1", f"{heading}: Q3", f"{heading}: n",
+        )))
     rows = tuple(
         (
             group.label,
             tuple(
-                Cell(m.mean, m.n) if (m := group.at(h)) else Cell(None) for h in result.hours
+                Cell(p.median, p.n, (p.q1, p.q3)) if (p := group.at(h)) else Cell(None)
+                for h in result.hours
             ),
         )
         for group in result.groups
     )
-    caption = _("Mean soreness (0–10) at each check-in; n sessions in brackets.")
-    return Table(caption, noun, columns, rows)
+    caption = _(
+        "Median soreness (0–10) at each check-in; in brackets the interquartile range "
+        "(Q1–Q3) and n sessions."
+    )
+    notes = ()
+    if result.unsettled_at_72h or result.thin_72h:
+        notes = (_(
+            "72 h: only sessions not settled at 48 h are asked then, so these are the slower "
+            "sessions, not all of them. A 72 h median is shown only with at least %(n)s answers."
+        ) % {"n": analytics.MIN_72H_ANSWERS},)
+    return Table(caption, noun, tuple(columns), rows, notes)
 
 
 def _settled_table(result) -> Table:

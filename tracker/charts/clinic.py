@@ -27,7 +27,7 @@ from tracker.charts.base import (
     _w,
     gettext_noop,
 )
-from tracker.charts.soreness import _soreness_axes
+from tracker.charts.soreness import UNSETTLED_ONLY_LINE, _soreness_axes, unsettled_only_label
 
 # ---------------------------------------------------------------------------
 # Clinic analytics charts: rates, soreness by group, settled share, completion.
@@ -71,10 +71,15 @@ class ReferenceRate:
 
 @dataclass(frozen=True)
 class GroupLine:
-    """One group's (muscle's, therapist's) mean soreness: (hours, mean NRS) points."""
+    """One group's (muscle's, therapist's) median soreness: (hours, median NRS) points.
+
+    ``unsettled_only`` hours come from the sessions not settled at 48 h alone:
+    joined by a dotted line and drawn hollow, and said so in the key.
+    """
 
     label: str
     points: Sequence[tuple[float, float]]
+    unsettled_only: Sequence[float] = ()
 
 
 @dataclass(frozen=True)
@@ -203,16 +208,17 @@ def soreness_by_group_chart(
     hidden: int = 0,
     noun: str = "groups",
     max_groups: int = 8,
-    title: str = "Mean soreness after needling",
+    title: str = "Median soreness after needling",
     width_in: float = 6.4,
     height_in: float = 3.4,
     translate: Callable[[str], str] = str,
 ) -> bytes:
-    """Mean soreness (NRS 0–10) against hours since the session, one line per group.
+    """Median soreness (NRS 0–10) against hours since the session, one line per group.
 
     At most ``max_groups`` lines are drawn (colour, marker shape and, past the
     palette, line style differ); ``hidden`` more groups left out by the caller
-    and any beyond ``max_groups`` are counted in a note under the axes.
+    and any beyond ``max_groups`` are counted in a note under the axes. A
+    point of the unsettled sessions alone is hollow, joined by a dotted line.
     """
     with _drawing(translate):
         return _svg(
@@ -227,19 +233,36 @@ def _groups_figure(groups, hidden, noun, max_groups, width_in, height_in) -> Fig
 
     fig, ax = _figure(width_in, height_in)
     entries = []
+    apart_hours = set()
     for i, group in enumerate(drawn):
-        xs, ys = zip(*sorted((float(h), float(m)) for h, m in group.points))
+        points = sorted((float(h), float(m)) for h, m in group.points)
+        apart = {float(h) for h in group.unsettled_only}
         style = {
             "color": GROUP_COLOURS[i % len(GROUP_COLOURS)],
             "marker": GROUP_MARKERS[i % len(GROUP_MARKERS)],
             "ls": "-" if i < len(PALETTE) else "--",
             "ms": 5.5, "lw": 1.6, "mec": "white", "mew": 0.7,
         }
-        ax.plot(xs, ys, zorder=3 + i, **style)
+        whole = [p for p in points if p[0] not in apart]
+        if whole:
+            ax.plot(*zip(*whole), zorder=3 + i, **style)
+        for before, point in zip([None, *points], points):
+            if point[0] not in apart:
+                continue
+            if before is not None:
+                ax.plot(*zip(before, point), zorder=3 + i, color=style["color"], lw=1.3,
+                        ls=UNSETTLED_ONLY_LINE)
+            ax.plot([point[0]], [point[1]], zorder=3 + i, ls="none", marker=style["marker"],
+                    ms=style["ms"], mfc="white", mec=style["color"], mew=1.2)
+            apart_hours.add(point[0])
         entries.append((_Sample(line=style), group.label))
+    if apart_hours:
+        sample = {"color": "#555555", "lw": 1.3, "ls": UNSETTLED_ONLY_LINE, "marker": "o",
+                  "ms": 5.5, "mfc": "white", "mec": "#555555", "mew": 1.2}
+        entries.append((_Sample(line=sample), unsettled_only_label(apart_hours)))
     if not drawn:
         _empty_note(ax, _w(NO_DATA_MESSAGE))
-    _soreness_axes(ax, hours, _w(gettext_noop("Mean soreness (0–10)")), x_from=-3)
+    _soreness_axes(ax, hours, _w(gettext_noop("Median soreness (0–10)")), x_from=-3)
     renderer = _measure(fig)
     key = note = None
     if entries:

@@ -41,13 +41,29 @@ class Series:
 
 @dataclass(frozen=True)
 class Band:
-    """The clinic's usual soreness course: low/median/high NRS at each hour."""
+    """The clinic's usual soreness course: low/median/high NRS at each hour.
+
+    ``unsettled_only`` hours (72 h, unless the clinic always asks then) come
+    from the sessions not settled at 48 h alone: drawn fainter, and said so.
+    """
 
     hours: Sequence[float]
     low: Sequence[float]
     median: Sequence[float]
     high: Sequence[float]
     label: str = gettext_noop("Clinic's typical course")
+    unsettled_only: Sequence[float] = ()
+
+
+# A point from the sessions not settled at 48 h alone is joined to the one
+# before it by a dotted line and drawn hollow: it is not the same sessions' course.
+UNSETTLED_ONLY_LABEL = gettext_noop("%(hours)s h: only sessions not settled at 48 h")
+UNSETTLED_ONLY_LINE = (0, (1, 1.6))
+
+
+def unsettled_only_label(hours: Sequence[float]) -> str:
+    """The key's words for points of the unsettled sessions alone, e.g. "72 h: only …"."""
+    return _w(UNSETTLED_ONLY_LABEL) % {"hours": ", ".join(f"{h:g}" for h in sorted(hours))}
 
 
 def _sorted_points(series: Series) -> list[tuple[float, int]]:
@@ -72,6 +88,43 @@ def _soreness_axes(ax, hours: list[float], y_label: str, *, x_from: float) -> No
     ax.set_xlabel(_w(gettext_noop("Hours since the session")))
     ax.set_ylabel(y_label)
     ax.grid(True, axis="y")
+
+
+def _draw_band(ax, band: Band) -> list[tuple[_Sample, str]]:
+    """The band and its median behind the sessions' lines; returns its key entries.
+
+    Hours of the unsettled sessions alone are joined to the hour before them
+    fainter, by a dotted median ending in a hollow marker.
+    """
+    rows = sorted(zip((float(h) for h in band.hours), band.low, band.median, band.high))
+    apart = {float(h) for h in band.unsettled_only}
+    shade = {"color": "#9a9a9a", "alpha": 0.22, "lw": 0}
+    middle = {"color": "#6f6f6f", "lw": 1.2, "ls": (0, (4, 3))}
+    whole = [row for row in rows if row[0] not in apart]
+    if whole:
+        bh, lo, med, hi = (list(col) for col in zip(*whole))
+        ax.fill_between(bh, lo, hi, zorder=1, **shade)
+        ax.plot(bh, med, zorder=2, **middle)
+    entries = [(_Sample(line=middle, box=shade), _w(band.label))]
+    faint = {**shade, "alpha": 0.1}
+    dotted = {"color": "#6f6f6f", "lw": 1.2, "ls": UNSETTLED_ONLY_LINE}
+    hollow = {"ls": "none", "marker": "o", "ms": 5, "mfc": "white", "mec": "#6f6f6f", "mew": 1.1}
+    drawn = []
+    for before, row in zip([None, *rows], rows):
+        if row[0] not in apart:
+            continue
+        if before is not None:
+            pair = [before, row]
+            ax.fill_between([r[0] for r in pair], [r[1] for r in pair], [r[3] for r in pair],
+                            zorder=1, **faint)
+            ax.plot([r[0] for r in pair], [r[2] for r in pair], zorder=2, **dotted)
+        ax.plot([row[0]], [row[2]], zorder=2, **hollow)
+        drawn.append(row[0])
+    if drawn:
+        sample = _Sample(line={**dotted, **{k: v for k, v in hollow.items() if k != "ls"}},
+                         box=faint)
+        entries.append((sample, unsettled_only_label(drawn)))
+    return entries
 
 
 def soreness_chart(
@@ -105,13 +158,7 @@ def _soreness_figure(series, band, width_in, height_in) -> Figure:
     has_rings = has_ticks = False
 
     if band_hours:
-        rows = sorted(zip(band_hours, band.low, band.median, band.high))
-        bh, lo, med, hi = (list(col) for col in zip(*rows))
-        shade = {"color": "#9a9a9a", "alpha": 0.22, "lw": 0}
-        middle = {"color": "#6f6f6f", "lw": 1.2, "ls": (0, (4, 3))}
-        ax.fill_between(bh, lo, hi, zorder=1, **shade)
-        ax.plot(bh, med, zorder=2, **middle)
-        entries.append((_Sample(line=middle, box=shade), _w(band.label)))
+        entries += _draw_band(ax, band)
 
     for i, s, pts in drawn:
         colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]

@@ -80,6 +80,7 @@ def analytics_page(request, clinic_id):
                 "heading": spec.heading,
                 "alt": spec.alt(result),
                 "height": spec.height,
+                "wide_table": spec.wide_table,
                 "table": spec.table(result),
                 "result": result,
                 "svg_url": _chart_url("tracker:analytics_chart", clinic, spec, query),
