@@ -175,7 +175,7 @@ def second_check_in_url(warm_live_server, patient, therapist):
     from tracker import services
     from tracker.security import tokens
 
-    session = make_recorded_session(
+    session = record_session(
         patient=patient, therapist=therapist, minutes_ago=24 * 60,
         sites=[{"muscle": "gluteus_medius", "side": "left", "insertions": 4,
                 "technique": "deep_pistoning", "twitch_band": "1-2"}],
