@@ -51,9 +51,15 @@ run-lan:
 # One pytest worker per core (pytest-xdist). pytest-django gives each worker its
 # own test database (its name ends in _gw0, _gw1, …) and each browser-test worker
 # its own live server and Chromium.
-test: install-test
+test: install-test lint
 	$(compile_messages)
 	$(BIN)/python -m pytest -n auto
+
+# ruff: the lint rules in pyproject.toml, and the formatting, on the whole tree.
+.PHONY: lint
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The same suite against a throwaway PostgreSQL cluster on 127.0.0.1:55432
 # (needs Debian's postgresql package; .ci/with-postgres starts and removes it).

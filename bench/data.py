@@ -34,8 +34,12 @@ FORMAT = 1  # bump when what bench adds to a cached database changes
 # Only ever used on 127.0.0.1 against throwaway databases.
 BENCH_SECRET_KEY = "needle-bench-only-not-a-secret-3d9f0c2a7b1e4d6f8a0c2e4f6a8b0d2f"
 # Code that decides what seed_scale writes.
-SEED_CODE = ["tracker/scale.py", "tracker/scheduling.py", "tracker/tokens.py",
-             "tracker/management/commands/seed_scale.py"]
+SEED_CODE = [
+    "tracker/scale.py",
+    "tracker/scheduling.py",
+    "tracker/tokens.py",
+    "tracker/management/commands/seed_scale.py",
+]
 REPORTS_PER_PATIENT = 24.7  # seed_scale's yield with its defaults (measured, seed 1)
 
 
@@ -48,8 +52,12 @@ def _sha(path: Path) -> str:
 
 
 def _django_version() -> str:
-    out = subprocess.run([PYTHON, "-c", "import django; print(django.__version__)"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [PYTHON, "-c", "import django; print(django.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip()
 
 
@@ -59,8 +67,10 @@ def fingerprint(patients: int) -> dict:
         for path in sorted((ROOT / "tracker" / "migrations").glob("*.py"))
     }
     seed = hashlib.sha256(
-        json.dumps([[name, _sha(ROOT / name)] for name in SEED_CODE]
-                   + [_django_version(), patients, FORMAT, BENCH_SECRET_KEY]).encode()
+        json.dumps(
+            [[name, _sha(ROOT / name)] for name in SEED_CODE]
+            + [_django_version(), patients, FORMAT, BENCH_SECRET_KEY]
+        ).encode()
     ).hexdigest()
     key = hashlib.sha256(json.dumps([seed, migrations]).encode()).hexdigest()[:16]
     return {"key": key, "seed": seed, "migrations": migrations, "patients": patients}
@@ -68,37 +78,62 @@ def fingerprint(patients: int) -> dict:
 
 def django_env(database_url: str, **extra) -> dict:
     """The environment of every Django process of the benchmark (DEBUG off)."""
-    env = {k: v for k, v in os.environ.items() if k not in {
-        "DEBUG", "DATABASE_URL", "CACHE_URL", "STATIC_ROOT", "EMAIL_BACKEND", "SMS_BACKEND",
-        "SMS_FILE_PATH", "DJANGO_SETTINGS_MODULE", "GUNICORN_CMD_ARGS", "DATABASE_CONN_MAX_AGE",
-        "SECURE_PROXY_SSL_HEADER", "GUNICORN_WORKERS", "GUNICORN_THREADS", "LINK_MISSES_PER_HOUR",
-        "TRUSTED_PROXY_COUNT",
-    }}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "SECRET_KEY": BENCH_SECRET_KEY,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": "http://127.0.0.1",
-        # Plain HTTP on loopback: production's TLS proxy is not part of the benchmark.
-        "SECURE_COOKIES": "0",
-        "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": database_url,
-        # Production's default, a folder all workers share: one per database, so
-        # that one part of the run never reads what another cached.
-        "CACHE_URL": "file://" + os.path.join(
-            tempfile.gettempdir(),
-            "needle-bench-cache-" + hashlib.sha256(database_url.encode()).hexdigest()[:12],
-        ),
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "PYTHONPATH": str(ROOT),
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DEBUG",
+            "DATABASE_URL",
+            "CACHE_URL",
+            "STATIC_ROOT",
+            "EMAIL_BACKEND",
+            "SMS_BACKEND",
+            "SMS_FILE_PATH",
+            "DJANGO_SETTINGS_MODULE",
+            "GUNICORN_CMD_ARGS",
+            "DATABASE_CONN_MAX_AGE",
+            "SECURE_PROXY_SSL_HEADER",
+            "GUNICORN_WORKERS",
+            "GUNICORN_THREADS",
+            "LINK_MISSES_PER_HOUR",
+            "TRUSTED_PROXY_COUNT",
+        }
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "SECRET_KEY": BENCH_SECRET_KEY,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": "http://127.0.0.1",
+            # Plain HTTP on loopback: production's TLS proxy is not part of the benchmark.
+            "SECURE_COOKIES": "0",
+            "SECURE_SSL_REDIRECT": "0",
+            "DATABASE_URL": database_url,
+            # Production's default, a folder all workers share: one per database, so
+            # that one part of the run never reads what another cached.
+            "CACHE_URL": "file://"
+            + os.path.join(
+                tempfile.gettempdir(),
+                "needle-bench-cache-" + hashlib.sha256(database_url.encode()).hexdigest()[:12],
+            ),
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     env.update(extra)
     return env
 
 
 def manage(env, *args, capture=False):
-    return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True,
-                          capture_output=capture, text=True)
+    return subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=capture,
+        text=True,
+    )
 
 
 def _checkpoint(path: Path) -> None:
@@ -119,12 +154,25 @@ def seed_database(env, patients: int, log) -> dict:
     started = time.monotonic()
     log(f"  seed_scale --patients {patients} (about {patients * REPORTS_PER_PATIENT:,.0f} reports)")
     # Progress goes to the terminal; the summary line is read from stdout.
-    done = subprocess.run([PYTHON, "manage.py", "seed_scale", "--patients", str(patients)],
-                          cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True)
-    counts = {name: int(number.replace(",", "")) for number, name in
-              re.findall(r"([\d,]+) (patients|sessions|follow-ups|reports)", done.stdout)}
-    return {"built_at": built_at.isoformat(), "counts": counts,
-            "seconds": round(time.monotonic() - started)}
+    done = subprocess.run(
+        [PYTHON, "manage.py", "seed_scale", "--patients", str(patients)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    counts = {
+        name: int(number.replace(",", ""))
+        for number, name in re.findall(
+            r"([\d,]+) (patients|sessions|follow-ups|reports)", done.stdout
+        )
+    }
+    return {
+        "built_at": built_at.isoformat(),
+        "counts": counts,
+        "seconds": round(time.monotonic() - started),
+    }
 
 
 def scale_database(patients: int, destination: Path, log) -> dict:
@@ -140,8 +188,13 @@ def scale_database(patients: int, destination: Path, log) -> dict:
         meta["cache"] = "hit"
         # Another app's migrations (a new third-party app, say) are not in the key.
         env = django_env(f"sqlite:///{cached}")
-        check = subprocess.run([PYTHON, "manage.py", "migrate", "--check"], cwd=ROOT, env=env,
-                               capture_output=True, text=True)
+        check = subprocess.run(
+            [PYTHON, "manage.py", "migrate", "--check"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if check.returncode:
             log("  cached database lacks some migrations: migrating it")
             manage(env, "migrate", "--noinput", "-v", "0")
@@ -158,11 +211,15 @@ def _upgrade_older(fp, cached: Path, log) -> dict | None:
     for sidecar in sorted(DATA_DIR.glob(f"scale-{fp['patients']}-*.json")):
         old = json.loads(sidecar.read_text())
         old_db = sidecar.with_suffix(".sqlite3")
-        same_past = all(fp["migrations"].get(name) == sha for name, sha in old["migrations"].items())
+        same_past = all(
+            fp["migrations"].get(name) == sha for name, sha in old["migrations"].items()
+        )
         if old.get("seed") != fp["seed"] or not same_past or not old_db.exists():
             continue
-        log(f"  cached database predates {len(fp['migrations']) - len(old['migrations'])} "
-            "new migration(s): migrating a copy")
+        log(
+            f"  cached database predates {len(fp['migrations']) - len(old['migrations'])} "
+            "new migration(s): migrating a copy"
+        )
         building = cached.with_suffix(".building")
         shutil.copyfile(old_db, building)
         started = time.monotonic()
@@ -174,8 +231,12 @@ def _upgrade_older(fp, cached: Path, log) -> dict | None:
                 leftover.unlink()
             raise
         building.rename(cached)
-        meta = {**old, "migrations": fp["migrations"], "key": fp["key"],
-                "migrated_seconds": round(time.monotonic() - started)}
+        meta = {
+            **old,
+            "migrations": fp["migrations"],
+            "key": fp["key"],
+            "migrated_seconds": round(time.monotonic() - started),
+        }
         _sidecar(cached).write_text(json.dumps(meta, indent=1))
         old_db.unlink()
         sidecar.unlink()
@@ -185,8 +246,10 @@ def _upgrade_older(fp, cached: Path, log) -> dict | None:
 
 
 def _build(fp, cached: Path, log) -> dict:
-    log(f"  building the {fp['patients']:,}-patient database once "
-        f"(cached in {cached.relative_to(ROOT)})")
+    log(
+        f"  building the {fp['patients']:,}-patient database once "
+        f"(cached in {cached.relative_to(ROOT)})"
+    )
     for stale in DATA_DIR.glob(f"scale-{fp['patients']}-*"):
         stale.unlink()  # an older migration state that cannot be migrated forward
     building = cached.with_suffix(".building")

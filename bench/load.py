@@ -339,17 +339,19 @@ def page_weight(port, path):
         status, headers, body = client.request("GET", target)
         head, size = _wire_bytes(status, headers, body)
         lower = dict((k.lower(), v) for k, v in headers)
-        resources.append({
-            "kind": kind,
-            "url": _redact(target),
-            "status": status,
-            "header_bytes": head,
-            "body_bytes": size,
-            "encoding": lower.get("content-encoding", "identity"),
-            "cache_control": lower.get("cache-control", ""),
-            "cached_for_repeat": _reusable_without_request(headers),
-            "counted": counted,
-        })
+        resources.append(
+            {
+                "kind": kind,
+                "url": _redact(target),
+                "status": status,
+                "header_bytes": head,
+                "body_bytes": size,
+                "encoding": lower.get("content-encoding", "identity"),
+                "cache_control": lower.get("cache-control", ""),
+                "cached_for_repeat": _reusable_without_request(headers),
+                "counted": counted,
+            }
+        )
         asked_again[id(resources[-1])] = (target, _revalidation_headers(headers))
         return _decoded(headers, body)
 
@@ -430,11 +432,18 @@ def login(port, username, password):
     jar = _cookies(headers)
     field = _CsrfField()
     field.feed(body.decode("utf-8", "replace"))
-    form = urlencode({"csrfmiddlewaretoken": field.token, "username": username,
-                      "password": password, "next": "/"})
+    form = urlencode(
+        {
+            "csrfmiddlewaretoken": field.token,
+            "username": username,
+            "password": password,
+            "next": "/",
+        }
+    )
     cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-    status, headers, _body = client.request("POST", "/accounts/login/", body=form,
-                                            headers={"Cookie": cookie})
+    status, headers, _body = client.request(
+        "POST", "/accounts/login/", body=form, headers={"Cookie": cookie}
+    )
     client.close()
     jar.update(_cookies(headers))
     if status != 302 or "sessionid" not in jar:

@@ -60,12 +60,16 @@ NETWORKS = {
 }
 CPU_SLOWDOWN = 4
 RUNS = 5
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 2}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
 FIGURES = {  # key: (label, target in ms on Slow 3G)
     "first": ("first visit: first paint", 1400),
     "repeat": ("repeat visit: first paint", 900),
-    "tap": ("tap \"I feel fine\" → confirmation", 1300),
+    "tap": ('tap "I feel fine" → confirmation', 1300),
 }
 FINE = "I feel fine — send these answers"
 TIMEOUT_MS = 60_000
@@ -154,9 +158,13 @@ class Wire:
             if entry is not None and params.get("redirectResponse"):
                 entry["hops"].append(params["redirectResponse"].get("encodedDataLength", 0))
             self.requests[request_id] = entry = entry or {
-                "target": self.name, "wall": params.get("wallTime", 0) * 1000,
+                "target": self.name,
+                "wall": params.get("wallTime", 0) * 1000,
                 "type": params.get("type", "Other"),
-                "hops": [], "bytes": 0, "from_worker": False, "from_cache": False,
+                "hops": [],
+                "bytes": 0,
+                "from_worker": False,
+                "from_cache": False,
                 "up": len(params["request"].get("postData") or ""),
             }
             # After a redirect: the request the browser now makes.
@@ -179,8 +187,11 @@ class Wire:
                 entry["bytes"] = int(params.get("encodedDataLength", 0))
 
     def in_phase(self, phase):
-        return [self.requests[i] for i in self.order
-                if self.phases.of(self.requests[i]["wall"]) == phase]
+        return [
+            self.requests[i]
+            for i in self.order
+            if self.phases.of(self.requests[i]["wall"]) == phase
+        ]
 
 
 def _network_part(entry, worker_entries, used):
@@ -191,8 +202,11 @@ def _network_part(entry, worker_entries, used):
     if not entry["from_worker"]:
         return entry
     for candidate in worker_entries:
-        if id(candidate) not in used and candidate["url"] == entry["url"] \
-                and candidate["method"] == entry["method"]:
+        if (
+            id(candidate) not in used
+            and candidate["url"] == entry["url"]
+            and candidate["method"] == entry["method"]
+        ):
             used.add(id(candidate))
             return candidate
     return None  # answered from the worker's cache
@@ -224,9 +238,11 @@ def critical_path(page: Wire, worker: Wire, phase: str, types: set[str]) -> dict
 
 
 def floor_ms(path: dict, network: dict) -> float:
-    return (path["round_trips"] * network["rtt_ms"]
-            + path["down_bytes"] * 8 / network["down_kbps"]
-            + path["up_bytes"] * 8 / network["up_kbps"])
+    return (
+        path["round_trips"] * network["rtt_ms"]
+        + path["down_bytes"] * 8 / network["down_kbps"]
+        + path["up_bytes"] * 8 / network["up_kbps"]
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -234,15 +250,22 @@ def floor_ms(path: dict, network: dict) -> float:
 
 
 def conditions(network: dict) -> dict:
-    return {"offline": False, "latency": network["rtt_ms"],
-            "downloadThroughput": network["down_kbps"] * 1000 / 8,
-            "uploadThroughput": network["up_kbps"] * 1000 / 8}
+    return {
+        "offline": False,
+        "latency": network["rtt_ms"],
+        "downloadThroughput": network["down_kbps"] * 1000 / 8,
+        "uploadThroughput": network["up_kbps"] * 1000 / 8,
+    }
 
 
 def throttle_page(context, page, network, wire):
     cdp = context.new_cdp_session(page)
-    for method in ("Network.requestWillBeSent", "Network.requestServedFromCache",
-                   "Network.responseReceived", "Network.loadingFinished"):
+    for method in (
+        "Network.requestWillBeSent",
+        "Network.requestServedFromCache",
+        "Network.responseReceived",
+        "Network.loadingFinished",
+    ):
         cdp.on(method, lambda params, method=method: wire.event(method, params))
     cdp.send("Network.enable")
     cdp.send("Network.emulateNetworkConditions", conditions(network))
@@ -269,10 +292,13 @@ class WorkerThrottle:
 
     def _send(self, session_id, method, params):
         self.counter += 1
-        self.session.send("Target.sendMessageToTarget", {
-            "sessionId": session_id,
-            "message": json.dumps({"id": self.counter, "method": method, "params": params}),
-        })
+        self.session.send(
+            "Target.sendMessageToTarget",
+            {
+                "sessionId": session_id,
+                "message": json.dumps({"id": self.counter, "method": method, "params": params}),
+            },
+        )
 
     def attach(self, origin: str, network: dict, wire: Wire) -> bool:
         """Throttle every running worker of ``origin``; False if none runs."""
@@ -376,8 +402,12 @@ def one_run(browser, base: str, path: str, network: dict) -> dict:
         "tap": critical_path(page_wire, worker_wire, "tap", {"Document", "Stylesheet", "Fetch"}),
     }
     return {
-        "first": first, "repeat": repeat, "tap": shown["shown"] - shown["tap"], "chart": chart,
-        "paths": paths, "worker_throttled": bool(throttled_worker),
+        "first": first,
+        "repeat": repeat,
+        "tap": shown["shown"] - shown["tap"],
+        "chart": chart,
+        "paths": paths,
+        "worker_throttled": bool(throttled_worker),
     }
 
 
@@ -387,8 +417,14 @@ def one_run(browser, base: str, path: str, network: dict) -> dict:
 
 def _sessions(env: dict, count: int) -> list[str]:
     data.manage(env, "migrate", "--noinput", "-v", "0")
-    done = subprocess.run([sys.executable, "-m", "bench.tasks", "phone", str(count)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.tasks", "phone", str(count)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode:
         raise RuntimeError(f"bench.tasks phone failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])["paths"]
@@ -397,8 +433,9 @@ def _sessions(env: dict, count: int) -> list[str]:
 def checkout(revision: str, into: Path) -> Path:
     """The tree of ``revision`` (``git archive``), its static files collected, to serve beside
     this one. It must have the same migrations: both servers share one database."""
-    archive = subprocess.run(["git", "archive", "--format=tar", revision], cwd=ROOT,
-                             capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision], cwd=ROOT, capture_output=True, check=True
+    ).stdout
     into.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     ours, theirs = (sorted((tree / "tracker" / "migrations").glob("*.py")) for tree in (ROOT, into))
@@ -414,8 +451,12 @@ def _tree_env(env: dict, root: Path, static_root: Path) -> dict:
 
 
 def _collectstatic(env: dict, root: Path) -> None:
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-                   cwd=root, env={**env, "DATABASE_URL": "sqlite:///:memory:"}, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=root,
+        env={**env, "DATABASE_URL": "sqlite:///:memory:"},
+        check=True,
+    )
 
 
 def measure(workdir: Path, static_root: Path, runs: int = RUNS, before: str | None = None) -> dict:
@@ -448,8 +489,9 @@ def measure(workdir: Path, static_root: Path, runs: int = RUNS, before: str | No
             server = stack.enter_context(Server(tree_env, workdir, f"phone-{label}", 2, root=root))
             bases[label] = f"http://127.0.0.1:{server.port}"
         playwright = stack.enter_context(sync_playwright())
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         stack.callback(browser.close)
         for base in bases.values():
             # A warm-up: every gunicorn worker loads the views before anything is timed.
@@ -466,12 +508,16 @@ def measure(workdir: Path, static_root: Path, runs: int = RUNS, before: str | No
                         retaken[label] += 1
                         result = one_run(browser, bases[label], paths.pop(), network)
                     measured[label][name].append(result)
-                    log(f"{name} run {run + 1}{f' ({label})' if before else ''}: first "
+                    log(
+                        f"{name} run {run + 1}{f' ({label})' if before else ''}: first "
                         f"{result['first']:.0f} ms, repeat {result['repeat']:.0f} ms, "
-                        f"tap {result['tap']:.0f} ms")
+                        f"tap {result['tap']:.0f} ms"
+                    )
     phone = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "runs": runs,
-        "cpu_slowdown": CPU_SLOWDOWN, "networks": NETWORKS,
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "runs": runs,
+        "cpu_slowdown": CPU_SLOWDOWN,
+        "networks": NETWORKS,
         "results": {name: summarize(measured["after"][name], NETWORKS[name]) for name in NETWORKS},
         "load_start": " ".join(f"{x:.2f}" for x in load_start),
         "load_end": " ".join(f"{x:.2f}" for x in os.getloadavg()),
@@ -480,8 +526,9 @@ def measure(workdir: Path, static_root: Path, runs: int = RUNS, before: str | No
     if before:
         phone["before"] = {
             "label": before,
-            "results": {name: summarize(measured["before"][name], NETWORKS[name])
-                        for name in NETWORKS},
+            "results": {
+                name: summarize(measured["before"][name], NETWORKS[name]) for name in NETWORKS
+            },
         }
     return phone
 
@@ -504,8 +551,9 @@ def summarize(measured: list[dict], network: dict) -> dict:
         out[f"{key}_floor"] = round(statistics.median(floors))
         out[f"{key}_path"] = middle["paths"][key]
     out["worker_throttled"] = all(run["worker_throttled"] for run in measured)
-    out["worker_unseen"] = sum(run["paths"][key]["worker_unseen"]
-                               for run in measured for key in FIGURES)
+    out["worker_unseen"] = sum(
+        run["paths"][key]["worker_unseen"] for run in measured for key in FIGURES
+    )
     return out
 
 
@@ -520,49 +568,89 @@ def _ms(value) -> str:
 def section(phone: dict) -> tuple[list[str], list[tuple[str, str, bool]]]:
     """The Markdown section and its targets, as (target, measured, passed)."""
     lines = [
-        HEADING, "",
-        (f"Chromium as a phone: 390×844 touch screen, the page's CPU slowed "
-         f"{phone['cpu_slowdown']}×, network emulated by CDP (the same conditions on the service "
-         f"worker's target); each figure the median of {phone['runs']} runs, each a fresh session "
-         "in a fresh browser context; the app under gunicorn as above, on a small database of "
-         f"its own. Measured {phone['date']} (load average {phone['load_start']} at the start, "
-         f"{phone['load_end']} at the end). **Floor**: round trips one after another × RTT + "
-         "bytes on that path ÷ bandwidth (headers included). What each figure includes and what "
-         "the emulation leaves out: `bench/README.md`."),
+        HEADING,
+        "",
+        (
+            f"Chromium as a phone: 390×844 touch screen, the page's CPU slowed "
+            f"{phone['cpu_slowdown']}×, network emulated by CDP (the same conditions on the service "
+            f"worker's target); each figure the median of {phone['runs']} runs, each a fresh session "
+            "in a fresh browser context; the app under gunicorn as above, on a small database of "
+            f"its own. Measured {phone['date']} (load average {phone['load_start']} at the start, "
+            f"{phone['load_end']} at the end). **Floor**: round trips one after another × RTT + "
+            "bytes on that path ÷ bandwidth (headers included). What each figure includes and what "
+            "the emulation leaves out: `bench/README.md`."
+        ),
         "",
     ]
     summary, rows = [], []
     for name, result in phone["results"].items():
         network = phone["networks"][name]
-        label = (f"{name} ({network['down_kbps']:,}/{network['up_kbps']:,} kbit/s, "
-                 f"{network['rtt_ms']} ms RTT)")
+        label = (
+            f"{name} ({network['down_kbps']:,}/{network['up_kbps']:,} kbit/s, "
+            f"{network['rtt_ms']} ms RTT)"
+        )
         for key, (figure, target) in FIGURES.items():
             path = result[f"{key}_path"]
             runs = ", ".join(f"{run[key]:,.0f}" for run in result["runs"])
             passed = None
             if name == "Slow 3G":
                 passed = result[key] is not None and result[key] <= target
-                summary.append((f"Phone, Slow 3G, {figure}: ≤ {target:,} ms",
-                                _ms(result[key]), passed))
-            rows.append([label, figure, _ms(result[key]), runs, _ms(result[f"{key}_floor"]),
-                         path["round_trips"], f"{path['down_bytes']:,}",
-                         f"≤ {target:,} ms" if name == "Slow 3G" else "",
-                         "" if passed is None else ("✓" if passed else "✗")])
-        rows.append([label, "(the chart's first frame, after the tap)", _ms(result["chart"]),
-                     ", ".join(_ms(run["chart"]).removesuffix(" ms") for run in result["runs"]),
-                     "", "", "", "", ""])
-    lines += ["| network | figure | median | runs (ms) | floor | round trips | bytes | target |  |",
-              "|---|---|---|---|---|---|---|---|---|"]
+                summary.append(
+                    (f"Phone, Slow 3G, {figure}: ≤ {target:,} ms", _ms(result[key]), passed)
+                )
+            rows.append(
+                [
+                    label,
+                    figure,
+                    _ms(result[key]),
+                    runs,
+                    _ms(result[f"{key}_floor"]),
+                    path["round_trips"],
+                    f"{path['down_bytes']:,}",
+                    f"≤ {target:,} ms" if name == "Slow 3G" else "",
+                    "" if passed is None else ("✓" if passed else "✗"),
+                ]
+            )
+        rows.append(
+            [
+                label,
+                "(the chart's first frame, after the tap)",
+                _ms(result["chart"]),
+                ", ".join(_ms(run["chart"]).removesuffix(" ms") for run in result["runs"]),
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
+    lines += [
+        "| network | figure | median | runs (ms) | floor | round trips | bytes | target |  |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     lines.append("")
-    unthrottled = [name for name, result in phone["results"].items()
-                   if not result["worker_throttled"] or result["worker_unseen"]]
+    unthrottled = [
+        name
+        for name, result in phone["results"].items()
+        if not result["worker_throttled"] or result["worker_unseen"]
+    ]
     if unthrottled:
-        lines += [(f"**In {', '.join(unthrottled)}, a page the service worker fetched was not "
-                   "seen under the emulated network: those figures are too fast.**"), ""]
+        lines += [
+            (
+                f"**In {', '.join(unthrottled)}, a page the service worker fetched was not "
+                "seen under the emulated network: those figures are too fast.**"
+            ),
+            "",
+        ]
     if phone.get("retaken"):
-        lines += [(f"{phone['retaken']} run(s) taken again: the service worker's own fetch of "
-                   "the page was not seen under the emulated network."), ""]
+        lines += [
+            (
+                f"{phone['retaken']} run(s) taken again: the service worker's own fetch of "
+                "the page was not seen under the emulated network."
+            ),
+            "",
+        ]
     if phone.get("before"):
         lines += _before_after(phone)
     return lines, summary
@@ -570,19 +658,28 @@ def section(phone: dict) -> tuple[list[str], list[tuple[str, str, bool]]]:
 
 def _before_after(phone: dict) -> list[str]:
     before = phone["before"]
-    lines = [(f"Beside the code of `{before['label']}`, served from the same database and "
-              "measured in turns with it, in the same run (medians):"), "",
-             "| network | figure | before | after | floor before | floor after |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        (
+            f"Beside the code of `{before['label']}`, served from the same database and "
+            "measured in turns with it, in the same run (medians):"
+        ),
+        "",
+        "| network | figure | before | after | floor before | floor after |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, result in phone["results"].items():
         old = before["results"].get(name)
         if not old:
             continue
         for key, (figure, _target) in FIGURES.items():
-            lines.append(f"| {name} | {figure} | {_ms(old[key])} | {_ms(result[key])} | "
-                         f"{_ms(old[f'{key}_floor'])} | {_ms(result[f'{key}_floor'])} |")
-        lines.append(f"| {name} | (the chart's first frame) | {_ms(old['chart'])} | "
-                     f"{_ms(result['chart'])} |  |  |")
+            lines.append(
+                f"| {name} | {figure} | {_ms(old[key])} | {_ms(result[key])} | "
+                f"{_ms(old[f'{key}_floor'])} | {_ms(result[f'{key}_floor'])} |"
+            )
+        lines.append(
+            f"| {name} | (the chart's first frame) | {_ms(old['chart'])} | "
+            f"{_ms(result['chart'])} |  |  |"
+        )
     return lines + [""]
 
 
@@ -604,8 +701,11 @@ def write_section(phone: dict, results: Path = RESULTS) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=RUNS)
-    parser.add_argument("--before", metavar="REVISION",
-                        help="also serve this git revision and measure both in turns")
+    parser.add_argument(
+        "--before",
+        metavar="REVISION",
+        help="also serve this git revision and measure both in turns",
+    )
     parser.add_argument("--output", default=str(RESULTS), help="the results page to update")
     parser.add_argument("--raw", default=str(OUTPUT), help="where to keep the raw numbers")
     args = parser.parse_args(argv)
@@ -615,8 +715,13 @@ def main(argv=None) -> int:
         workdir = Path(tmp)
         static_root = workdir / "static"
         log(f"collectstatic into {static_root}")
-        data.manage(data.django_env("sqlite:///:memory:", STATIC_ROOT=str(static_root)),
-                    "collectstatic", "--noinput", "-v", "0")
+        data.manage(
+            data.django_env("sqlite:///:memory:", STATIC_ROOT=str(static_root)),
+            "collectstatic",
+            "--noinput",
+            "-v",
+            "0",
+        )
         phone = measure(workdir, static_root, args.runs, args.before)
     raw = Path(args.raw)
     raw.parent.mkdir(parents=True, exist_ok=True)

@@ -44,16 +44,24 @@ LAST_RUN = data.DATA_DIR / "last-run"
 
 TIERS = {
     "full": {
-        "small_reports": 1_000, "large_reports": 1_000_000,
-        "floor_requests": 2_000, "page_requests": 300, "page_seconds": 30,
-        "cold_charts": 30, "submissions": {1: 600, 8: 1_500, 32: 2_000},
+        "small_reports": 1_000,
+        "large_reports": 1_000_000,
+        "floor_requests": 2_000,
+        "page_requests": 300,
+        "page_seconds": 30,
+        "cold_charts": 30,
+        "submissions": {1: 600, 8: 1_500, 32: 2_000},
         "reminders": (10_000, 100_000),
         "truth_sessions": 100_000,
     },
     "small": {
-        "small_reports": 1_000, "large_reports": 50_000,
-        "floor_requests": 1_000, "page_requests": 100, "page_seconds": 15,
-        "cold_charts": 15, "submissions": {1: 300, 8: 600, 32: 800},
+        "small_reports": 1_000,
+        "large_reports": 50_000,
+        "floor_requests": 1_000,
+        "page_requests": 100,
+        "page_seconds": 15,
+        "cold_charts": 15,
+        "submissions": {1: 300, 8: 600, 32: 800},
         "reminders": (2_000, 20_000),
         "truth_sessions": 10_000,
     },
@@ -104,14 +112,19 @@ class Server:
         self.errors = open(self.workdir / f"{self.name}-server.log", "w")
         self.process = subprocess.Popen(
             [PYTHON, "-m", "gunicorn", "-c", "project/gunicorn.py", "project.wsgi"],
-            cwd=self.root, env=env, stdout=self.errors, stderr=subprocess.STDOUT,
+            cwd=self.root,
+            env=env,
+            stdout=self.errors,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited; see {self.errors.name}")
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.port}/healthz", timeout=2
+                ) as r:
                     if r.status == 200:
                         return self
             except OSError:
@@ -132,8 +145,9 @@ class Server:
 def load(port: int, scenario: dict) -> dict:
     """One scenario, run by bench/load.py in its own process."""
     job = json.dumps({"port": port, "job": "load", "scenario": scenario})
-    done = subprocess.run([PYTHON, str(ROOT / "bench" / "load.py")], input=job,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "load.py")], input=job, capture_output=True, text=True
+    )
     if done.returncode:
         raise RuntimeError(f"load.py failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout)
@@ -141,9 +155,12 @@ def load(port: int, scenario: dict) -> dict:
 
 def driver(port: int, job: str, **fields) -> dict:
     """A one-off job of bench/load.py (page weight, sign-in)."""
-    done = subprocess.run([PYTHON, str(ROOT / "bench" / "load.py")],
-                          input=json.dumps({"port": port, "job": job, **fields}),
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "load.py")],
+        input=json.dumps({"port": port, "job": job, **fields}),
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise RuntimeError(f"load.py {job} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout)
@@ -172,10 +189,16 @@ def task(env: dict, name: str, argument=None) -> dict:
 
 
 def floor(port: int, concurrency: int, requests: int) -> dict:
-    return load(port, {
-        "path": "/bench/floor", "concurrency": concurrency, "max_requests": requests,
-        "time_limit": 30, "warmup": [{"path": "/bench/floor", "count": 50, "concurrency": 4}],
-    })
+    return load(
+        port,
+        {
+            "path": "/bench/floor",
+            "concurrency": concurrency,
+            "max_requests": requests,
+            "time_limit": 30,
+            "warmup": [{"path": "/bench/floor", "count": 50, "concurrency": 4}],
+        },
+    )
 
 
 def with_floor(port, scenario, floor_requests) -> dict:
@@ -197,19 +220,35 @@ def staff_pages(port, fx, tier, workers) -> dict:
     adjacent = tier["floor_requests"] // 2
     results = {}
     for name, path in fx["pages"].items():
-        results[name] = with_floor(port, {
-            "path": path, "concurrency": 1, "max_requests": tier["page_requests"],
-            "time_limit": tier["page_seconds"], "headers": headers,
-            "warmup": [{"path": path, "count": 4 * workers, "concurrency": workers}],
-        }, adjacent)
+        results[name] = with_floor(
+            port,
+            {
+                "path": path,
+                "concurrency": 1,
+                "max_requests": tier["page_requests"],
+                "time_limit": tier["page_seconds"],
+                "headers": headers,
+                "warmup": [{"path": path, "count": 4 * workers, "concurrency": workers}],
+            },
+            adjacent,
+        )
     warm = f"/patients/{fx['chart_warm_patient']}/soreness.svg"
-    cold = [f"/patients/{pk}/soreness.svg" for pk in fx["chart_cold_patients"][: tier["cold_charts"]]]
+    cold = [
+        f"/patients/{pk}/soreness.svg" for pk in fx["chart_cold_patients"][: tier["cold_charts"]]
+    ]
     # Cold: each chart requested once, never drawn before by any worker (its patient is new).
-    results["chart cold"] = with_floor(port, {
-        "items": [{"path": path} for path in cold], "concurrency": 1, "max_requests": len(cold),
-        "time_limit": 120, "headers": headers,
-        "warmup": [{"path": warm, "count": 4 * workers, "concurrency": workers}],
-    }, adjacent)
+    results["chart cold"] = with_floor(
+        port,
+        {
+            "items": [{"path": path} for path in cold],
+            "concurrency": 1,
+            "max_requests": len(cold),
+            "time_limit": 120,
+            "headers": headers,
+            "warmup": [{"path": warm, "count": 4 * workers, "concurrency": workers}],
+        },
+        adjacent,
+    )
     return results
 
 
@@ -219,18 +258,31 @@ def submissions(port, items, tier) -> dict:
     for concurrency in CONCURRENCY:
         count = tier["submissions"][concurrency]
         batch = [
-            {"method": "POST", "path": it["path"], "body": it["body"],
-             "resend": (start + i) % RESEND_EVERY == 0}
-            for i, it in enumerate(items[start:start + count])
+            {
+                "method": "POST",
+                "path": it["path"],
+                "body": it["body"],
+                "resend": (start + i) % RESEND_EVERY == 0,
+            }
+            for i, it in enumerate(items[start : start + count])
         ]
-        result = with_floor(port, {
-            "items": batch, "concurrency": concurrency, "max_requests": count,
-            "time_limit": 120, "expect": [302], "expect_location": "/done/",
-            "return_outcomes": True,
-            "warmup": [{"paths": [it["path"] for it in items[-16:]], "count": 16,
-                        "concurrency": 4}],
-        }, tier["floor_requests"])
-        result["keys"] = [it["key"] for it in items[start:start + count]]
+        result = with_floor(
+            port,
+            {
+                "items": batch,
+                "concurrency": concurrency,
+                "max_requests": count,
+                "time_limit": 120,
+                "expect": [302],
+                "expect_location": "/done/",
+                "return_outcomes": True,
+                "warmup": [
+                    {"paths": [it["path"] for it in items[-16:]], "count": 16, "concurrency": 4}
+                ],
+            },
+            tier["floor_requests"],
+        )
+        result["keys"] = [it["key"] for it in items[start : start + count]]
         results[concurrency] = result
         start += count
     return results
@@ -249,19 +301,27 @@ def check_submissions(env, clinic, results) -> dict:
             if "resend_status" in outcome:
                 resends += 1
                 resends_ok += outcome["resend_status"] == 302 and "/done/" in (
-                    outcome["resend_location"] or "")
+                    outcome["resend_location"] or ""
+                )
         result.pop("keys")
     stored = task(env, "verify", {"clinic": clinic, "keys": acknowledged})
     unacknowledged = task(env, "verify", {"clinic": clinic, "keys": sent})
     lost = stored["missing_count"]
     # Stored but never sent, or more than one report per key or per check-in.
-    duplicated = (unacknowledged["unexpected"] + (stored["reports"] - stored["distinct_keys"])
-                  + stored["follow_ups_with_two_reports"])
+    duplicated = (
+        unacknowledged["unexpected"]
+        + (stored["reports"] - stored["distinct_keys"])
+        + stored["follow_ups_with_two_reports"]
+    )
     return {
-        "sent": len(sent), "acknowledged": len(acknowledged), "stored": stored["reports"],
-        "lost": lost, "duplicated": duplicated,
+        "sent": len(sent),
+        "acknowledged": len(acknowledged),
+        "stored": stored["reports"],
+        "lost": lost,
+        "duplicated": duplicated,
         "stored_without_acknowledgement": stored["unexpected"],
-        "resends": resends, "resends_answered_done": resends_ok,
+        "resends": resends,
+        "resends_answered_done": resends_ok,
     }
 
 
@@ -273,14 +333,17 @@ def measure(label, env, workdir, tier, workers, *, checkins=0) -> dict:
     with Server(env, workdir, label.replace(" ", ""), workers) as server:
         log(f"{label}: gunicorn on 127.0.0.1:{server.port} with {workers} workers")
         # Signed in through the login form, as a therapist does; the session is reused.
-        fx["cookie"] = driver(server.port, "login", username=fx["username"],
-                              password=fx["password"])["cookie"]
+        fx["cookie"] = driver(
+            server.port, "login", username=fx["username"], password=fx["password"]
+        )["cookie"]
         floors = {1: floor(server.port, 1, tier["floor_requests"])}
         log(f"{label}: floor {floors[1]['rps']} req/s, p95 {floors[1]['p95_ms']} ms at 1 client")
         pages = staff_pages(server.port, fx, tier, workers)
         for name, result in pages.items():
-            log(f"{label}: {name}: p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms"
-                f" ({result['ok']} ok, errors {result['errors'] or 0})")
+            log(
+                f"{label}: {name}: p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms"
+                f" ({result['ok']} ok, errors {result['errors'] or 0})"
+            )
         out.update(floor=floors, pages=pages)
         if checkins:
             items = fx["checkins"]["items"]
@@ -289,8 +352,10 @@ def measure(label, env, workdir, tier, workers, *, checkins=0) -> dict:
             # An open check-in never posted (only its page was fetched), for a profile.
             out["profile_checkin"] = {"path": items[-2]["path"], "body": items[-2]["body"]}
             for concurrency, result in out["submissions"].items():
-                log(f"{label}: submissions at {concurrency}: {result['rps']} req/s, "
-                    f"p95 {result['p95_ms']} ms, errors {result['errors'] or 0}")
+                log(
+                    f"{label}: submissions at {concurrency}: {result['rps']} req/s, "
+                    f"p95 {result['p95_ms']} ms, errors {result['errors'] or 0}"
+                )
             out["weight"] = page_weight(server.port, weight_path)
             out["floor_end"] = floor(server.port, 1, tier["floor_requests"])
     log(f"{label}: queries per request (in-process, test client)")
@@ -311,8 +376,14 @@ def timed_command(env: dict, *args: str) -> dict:
         " 'stdout': done.stdout, 'stderr': done.stderr[-2000:],"
         " 'max_rss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))\n"
     )
-    done = subprocess.run([PYTHON, "-c", wrapper, PYTHON, "manage.py", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [PYTHON, "-c", wrapper, PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result = json.loads(done.stdout)
     if result["returncode"]:
         raise RuntimeError(f"{args[0]} failed:\n{result['stderr']}")
@@ -328,9 +399,15 @@ def fhir_export(env: dict, workdir: Path, name: str) -> dict:
         result = timed_command(env, "export_fhir", "--clinic", str(item["clinic"]), str(outdir))
         size = sum(path.stat().st_size for path in outdir.iterdir())
         shutil.rmtree(outdir)  # at 1 M reports the files take gigabytes
-        runs.append({**item, "seconds": round(result["seconds"], 1),
-                     "peak_rss_mb": round(result["max_rss_kb"] / 1024, 1),
-                     "megabytes": round(size / 1e6, 1), "output": result["stdout"].strip()})
+        runs.append(
+            {
+                **item,
+                "seconds": round(result["seconds"], 1),
+                "peak_rss_mb": round(result["max_rss_kb"] / 1024, 1),
+                "megabytes": round(size / 1e6, 1),
+                "output": result["stdout"].strip(),
+            }
+        )
     largest = runs[0] if runs else {}
     return {
         "clinics": len(runs),
@@ -356,9 +433,12 @@ def reminders(count: int, workdir: Path, pg_url: str) -> dict:
     result = timed_command(env, "send_due_reminders")
     sent = re.search(r"Sent (\d+) reminder", result["stdout"])
     return {
-        "due": built["due"], "sent": int(sent.group(1)) if sent else None,
-        "seconds": round(result["seconds"], 1), "peak_rss_mb": round(result["max_rss_kb"] / 1024, 1),
-        "build_seconds": built["seconds"], "output": result["stdout"].strip(),
+        "due": built["due"],
+        "sent": int(sent.group(1)) if sent else None,
+        "seconds": round(result["seconds"], 1),
+        "peak_rss_mb": round(result["max_rss_kb"] / 1024, 1),
+        "build_seconds": built["seconds"],
+        "output": result["stdout"].strip(),
     }
 
 
@@ -369,14 +449,27 @@ def known_truth(sessions: int, workdir: Path, pg_url: str) -> dict:
     data.manage(env, "migrate", "--noinput", "-v", "0")
     started = time.perf_counter()
     done = subprocess.run(
-        [PYTHON, "manage.py", "seed_known_truth", "--sessions", str(sessions), "--seed", "1",
-         "--check"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,  # a miss is a result
+        [
+            PYTHON,
+            "manage.py",
+            "seed_known_truth",
+            "--sessions",
+            str(sessions),
+            "--seed",
+            "1",
+            "--check",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,  # a miss is a result
     )
     lines = done.stdout.splitlines()
     built = re.search(r"in ([\d.]+) s\.", lines[0]) if lines else None
     return {
-        "sessions": sessions, "seconds": round(time.perf_counter() - started, 1),
+        "sessions": sessions,
+        "seconds": round(time.perf_counter() - started, 1),
         "build_seconds": float(built.group(1)) if built else None,
         "checks": [line for line in lines if line.startswith(("ok ", "MISS "))],
         "recovered": done.returncode == 0,
@@ -404,18 +497,30 @@ def machine(database: str) -> dict:
     except (OSError, AttributeError):
         pass
     versions = subprocess.run(
-        [PYTHON, "-c", "import django, gunicorn, whitenoise, matplotlib, sqlite3; "
-         "print(django.__version__, gunicorn.__version__, whitenoise.__version__ "
-         "if hasattr(whitenoise, '__version__') else '', matplotlib.__version__, "
-         "sqlite3.sqlite_version)"],
-        capture_output=True, text=True, check=True,
+        [
+            PYTHON,
+            "-c",
+            "import django, gunicorn, whitenoise, matplotlib, sqlite3; "
+            "print(django.__version__, gunicorn.__version__, whitenoise.__version__ "
+            "if hasattr(whitenoise, '__version__') else '', matplotlib.__version__, "
+            "sqlite3.sqlite_version)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     uname = subprocess.run(["uname", "-a"], capture_output=True, text=True)
     return {
         "uname": uname.stdout.strip() if uname.returncode == 0 else " ".join(platform.uname()),
-        "cpu": cpu, "cores": os.cpu_count(), "memory": memory,
-        "python": platform.python_version(), "django": versions[0], "gunicorn": versions[1],
-        "matplotlib": versions[-2], "sqlite": versions[-1], "database": database,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "python": platform.python_version(),
+        "django": versions[0],
+        "gunicorn": versions[1],
+        "matplotlib": versions[-2],
+        "sqlite": versions[-1],
+        "database": database,
     }
 
 
@@ -452,9 +557,15 @@ def other_cpu_share(start, seconds) -> str:
 
 def postgres_version(url: str) -> str:
     done = subprocess.run(
-        [PYTHON, "-c", "import sys, psycopg; c = psycopg.connect(sys.argv[1]); "
-         "print(c.execute('show server_version').fetchone()[0])", url],
-        capture_output=True, text=True,
+        [
+            PYTHON,
+            "-c",
+            "import sys, psycopg; c = psycopg.connect(sys.argv[1]); "
+            "print(c.execute('show server_version').fetchone()[0])",
+            url,
+        ],
+        capture_output=True,
+        text=True,
     )
     return f"PostgreSQL {done.stdout.strip()}" if done.returncode == 0 else "PostgreSQL"
 
@@ -483,8 +594,10 @@ def prepare(label, name, reports, workdir, static_root, pg_url) -> tuple[dict, d
     patients = data.patients_for(reports)
     if pg_url:
         url = empty_database(name, workdir, pg_url)
-        meta = {**data.seed_database(data.django_env(url), patients, log),
-                "cache": "built (PostgreSQL: not cached)"}
+        meta = {
+            **data.seed_database(data.django_env(url), patients, log),
+            "cache": "built (PostgreSQL: not cached)",
+        }
     else:
         path = workdir / f"{name}.sqlite3"
         meta = data.scale_database(patients, path, log)
@@ -493,8 +606,10 @@ def prepare(label, name, reports, workdir, static_root, pg_url) -> tuple[dict, d
     if meta.get("cache") in ("hit", "migrated"):
         age = (datetime.now(UTC) - datetime.fromisoformat(meta["built_at"])).total_seconds()
         shifted = task(env, "shift", int(age))
-        log(f"{label}: cached database ({meta['cache']}), built {age / 3600:.1f} h ago; "
-            f"times moved forward in {shifted['seconds']} s")
+        log(
+            f"{label}: cached database ({meta['cache']}), built {age / 3600:.1f} h ago; "
+            f"times moved forward in {shifted['seconds']} s"
+        )
     return env, meta
 
 
@@ -504,8 +619,12 @@ def prepare(label, name, reports, workdir, static_root, pg_url) -> tuple[dict, d
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reports", type=int, help="reports in the large database")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS") or 0),
-                        help="gunicorn workers (default: 2 per core)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("BENCH_WORKERS") or 0),
+        help="gunicorn workers (default: 2 per core)",
+    )
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args(argv)
 
@@ -527,15 +646,27 @@ def main(argv=None) -> int:
         workdir = Path(tmp)
         static_root = workdir / "static"
         log(f"collectstatic into {static_root}")
-        data.manage(data.django_env("sqlite:///:memory:", STATIC_ROOT=str(static_root)),
-                    "collectstatic", "--noinput", "-v", "0")
+        data.manage(
+            data.django_env("sqlite:///:memory:", STATIC_ROOT=str(static_root)),
+            "collectstatic",
+            "--noinput",
+            "-v",
+            "0",
+        )
 
-        small_env, small_meta = prepare(report.size_label(tier["small_reports"]), "small",
-                                        tier["small_reports"], workdir, static_root, pg_url)
+        small_env, small_meta = prepare(
+            report.size_label(tier["small_reports"]),
+            "small",
+            tier["small_reports"],
+            workdir,
+            static_root,
+            pg_url,
+        )
         small = measure(report.size_label(tier["small_reports"]), small_env, workdir, tier, workers)
         large_label = report.size_label(tier["large_reports"])
-        large_env, large_meta = prepare(large_label, "large", tier["large_reports"], workdir,
-                                        static_root, pg_url)
+        large_env, large_meta = prepare(
+            large_label, "large", tier["large_reports"], workdir, static_root, pg_url
+        )
         checkins = sum(tier["submissions"].values()) + 16
         large = measure(large_label, large_env, workdir, tier, workers, checkins=checkins)
 
@@ -558,15 +689,19 @@ def main(argv=None) -> int:
         for size, env in (("small", small_env), ("large", large_env)):
             log(f"FHIR bulk export: every clinic of the {size} database")
             exports[size] = fhir_export(env, workdir, size)
-            log(f"FHIR bulk export ({size}): {exports[size]['reports']:,} reports in "
-                f"{exports[size]['seconds']} s, peak {exports[size]['peak_rss_mb']} MB")
+            log(
+                f"FHIR bulk export ({size}): {exports[size]['reports']:,} reports in "
+                f"{exports[size]['seconds']} s, peak {exports[size]['peak_rss_mb']} MB"
+            )
 
         reminder_runs = []
         for count in tier["reminders"]:
             log(f"reminders: {count:,} due follow-ups")
             reminder_runs.append(reminders(count, workdir, pg_url))
-            log(f"reminders: {count:,}: {reminder_runs[-1]['seconds']} s, "
-                f"peak {reminder_runs[-1]['peak_rss_mb']} MB ({reminder_runs[-1]['output']})")
+            log(
+                f"reminders: {count:,}: {reminder_runs[-1]['seconds']} s, "
+                f"peak {reminder_runs[-1]['peak_rss_mb']} MB ({reminder_runs[-1]['output']})"
+            )
 
         log("phone: the patient's pages on emulated slow networks (bench/phone.py)")
         try:
@@ -580,24 +715,43 @@ def main(argv=None) -> int:
 
     info = machine(postgres_version(pg_url) if pg_url else f"SQLite {sqlite3.sqlite_version}")
     info.update(
-        date=started_at.strftime("%Y-%m-%d %H:%M UTC"), workers=workers, scale=scale,
+        date=started_at.strftime("%Y-%m-%d %H:%M UTC"),
+        workers=workers,
+        scale=scale,
         minutes=round((time.monotonic() - started) / 60, 1),
         load_start=" ".join(f"{x:.2f}" for x in load_start),
         load_end=" ".join(f"{x:.2f}" for x in os.getloadavg()),
         other_cpu=other_cpu_share(cpu_start, time.monotonic() - started),
-        small_cache=small_meta.get("cache"), large_cache=large_meta.get("cache"),
+        small_cache=small_meta.get("cache"),
+        large_cache=large_meta.get("cache"),
         large_build_seconds=large_meta.get("seconds"),
     )
-    text, failures = report.render(info, tier, small, large, reminder_runs, exports, phone_run, truth)
+    text, failures = report.render(
+        info, tier, small, large, reminder_runs, exports, phone_run, truth
+    )
     Path(args.output).write_text(text)
-    (LAST_RUN / "raw.json").write_text(json.dumps(
-        {"machine": info, "tier": tier, "small": small, "large": large, "reminders": reminder_runs,
-         "fhir_export": exports, "phone": phone_run, "truth": truth},
-        indent=1, default=str))
+    (LAST_RUN / "raw.json").write_text(
+        json.dumps(
+            {
+                "machine": info,
+                "tier": tier,
+                "small": small,
+                "large": large,
+                "reminders": reminder_runs,
+                "fhir_export": exports,
+                "phone": phone_run,
+                "truth": truth,
+            },
+            indent=1,
+            default=str,
+        )
+    )
     print()
     print(text)
-    log(f"wrote {Path(args.output).relative_to(ROOT) if Path(args.output).is_relative_to(ROOT) else args.output}"
-        f" in {info['minutes']} min")
+    log(
+        f"wrote {Path(args.output).relative_to(ROOT) if Path(args.output).is_relative_to(ROOT) else args.output}"
+        f" in {info['minutes']} min"
+    )
     if failures:
         for failure in failures:
             print(f"FAILED: {failure}", file=sys.stderr)

@@ -64,7 +64,7 @@ from tracker.models import (  # noqa: E402
     SymptomReport,
 )
 from tracker.security import tokens  # noqa: E402
-from tracker.services import scheduling
+from tracker.services import scheduling  # noqa: E402
 
 BENCH_CLINIC = "Bench Check-in Clinic"
 STAFF_USERNAME = "scale-1-1"  # seed_scale's first therapist: member of Scale Clinic 1
@@ -95,18 +95,25 @@ def shift(seconds: int) -> dict:
     with transaction.atomic(), connection.cursor() as cursor:
         for model in apps.get_app_config("tracker").get_models():
             columns = [
-                field.column for field in model._meta.concrete_fields
+                field.column
+                for field in model._meta.concrete_fields
                 if isinstance(field, models.DateTimeField)
             ]
             if not columns:
                 continue
             if vendor == "sqlite":
-                moved = [f"{c} = strftime('%Y-%m-%d %H:%M:%f', {c}, '+{int(seconds)} seconds')"
-                         for c in map(connection.ops.quote_name, columns)]
+                moved = [
+                    f"{c} = strftime('%Y-%m-%d %H:%M:%f', {c}, '+{int(seconds)} seconds')"
+                    for c in map(connection.ops.quote_name, columns)
+                ]
             else:
-                moved = [f"{c} = {c} + make_interval(secs => {int(seconds)})"
-                         for c in map(connection.ops.quote_name, columns)]
-            cursor.execute(f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {', '.join(moved)}")
+                moved = [
+                    f"{c} = {c} + make_interval(secs => {int(seconds)})"
+                    for c in map(connection.ops.quote_name, columns)
+                ]
+            cursor.execute(
+                f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {', '.join(moved)}"
+            )
             tables += 1
     return {"tables": tables, "seconds": round(time.perf_counter() - started, 1)}
 
@@ -118,8 +125,10 @@ def shift(seconds: int) -> dict:
 def _typical_patient(clinic):
     """A patient of the clinic with the most common number of sessions (about ten)."""
     counts = (
-        Patient.objects.filter(clinic=clinic).annotate(n=Count("sessions"))
-        .values_list("pk", "n").order_by("pk")[:400]
+        Patient.objects.filter(clinic=clinic)
+        .annotate(n=Count("sessions"))
+        .values_list("pk", "n")
+        .order_by("pk")[:400]
     )
     by_count = {}
     for pk, n in counts:
@@ -135,7 +144,10 @@ def fixtures(spec: dict) -> dict:
     patient = _typical_patient(clinic)
     others = list(
         Patient.objects.filter(clinic=clinic, sessions__follow_ups__report__isnull=False)
-        .exclude(pk=patient).values_list("pk", flat=True).distinct().order_by("pk")[:41]
+        .exclude(pk=patient)
+        .values_list("pk", flat=True)
+        .distinct()
+        .order_by("pk")[:41]
     )
     result = {
         "username": user.get_username(),
@@ -150,9 +162,7 @@ def fixtures(spec: dict) -> dict:
             "sessions": NeedlingSession.objects.count(),
             "follow_ups": FollowUp.objects.count(),
             "reports": SymptomReport.objects.count(),
-            "clinic_reports": SymptomReport.objects.filter(
-                follow_up__clinic=clinic
-            ).count(),
+            "clinic_reports": SymptomReport.objects.filter(follow_up__clinic=clinic).count(),
         },
         "pages": {
             "dashboard": "/",
@@ -172,9 +182,13 @@ def _answers(i: int) -> dict:
         return {**FEELING_FINE, "soreness": "3", "red_flags": "rf_breathing"}
     if i % 5 == 0:  # sore and in the way: an "interference" alert
         return {
-            "soreness": "6", "twitching": TwitchingFelt.MILD, "bruising": BruiseBand.UNDER_2_5,
-            "interference": Interference.QUITE_A_BIT, "after_effects": ["headache"],
-            "red_flags": NONE_OF_THESE, "note": "Sore when I lift my arm.",
+            "soreness": "6",
+            "twitching": TwitchingFelt.MILD,
+            "bruising": BruiseBand.UNDER_2_5,
+            "interference": Interference.QUITE_A_BIT,
+            "after_effects": ["headache"],
+            "red_flags": NONE_OF_THESE,
+            "note": "Sore when I lift my arm.",
         }
     return dict(FEELING_FINE)
 
@@ -188,8 +202,12 @@ def open_check_ins(count: int, seed: int) -> dict:
     """
     now = clock.now()
     with transaction.atomic():
-        clinic = Clinic.objects.create(name=BENCH_CLINIC, time_zone="Europe/London",
-                                       phone="020 7946 0000", emergency_number="112")
+        clinic = Clinic.objects.create(
+            name=BENCH_CLINIC,
+            time_zone="Europe/London",
+            phone="020 7946 0000",
+            emergency_number="112",
+        )
         therapist = get_user_model().objects.create(
             username=f"bench-therapist-{uuid.uuid4().hex[:8]}", password=make_password(None)
         )
@@ -199,9 +217,13 @@ def open_check_ins(count: int, seed: int) -> dict:
             for i in range(count)
         )
         sessions = NeedlingSession.objects.bulk_create(
-            NeedlingSession(patient=p, clinic=clinic, therapist=therapist,
-                            performed_at=now - timedelta(minutes=5),
-                            pre_pain=5)
+            NeedlingSession(
+                patient=p,
+                clinic=clinic,
+                therapist=therapist,
+                performed_at=now - timedelta(minutes=5),
+                pre_pain=5,
+            )
             for p in patients
         )
         for session, patient in zip(sessions, patients):
@@ -218,8 +240,13 @@ def open_check_ins(count: int, seed: int) -> dict:
         nonces = [tokens.new_nonce() for _ in sessions]
         AccessLink.objects.bulk_create(
             (
-                AccessLink(session=s, nonce=n, token_hash=tokens.hash_token(tokens.token_for(n)),
-                           created_at=now, expires_at=s.performed_at + timedelta(days=7))
+                AccessLink(
+                    session=s,
+                    nonce=n,
+                    token_hash=tokens.hash_token(tokens.token_for(n)),
+                    created_at=now,
+                    expires_at=s.performed_at + timedelta(days=7),
+                )
                 for s, n in zip(sessions, nonces)
             ),
             batch_size=2000,
@@ -240,26 +267,47 @@ def phone_sessions(count: int) -> dict:
     from tracker import services  # noqa: PLC0415
 
     now = clock.now()
-    clinic = Clinic.objects.create(name="Bench Phone Clinic", time_zone="Europe/London",
-                                   phone="020 7946 0000", emergency_number="112")
+    clinic = Clinic.objects.create(
+        name="Bench Phone Clinic",
+        time_zone="Europe/London",
+        phone="020 7946 0000",
+        emergency_number="112",
+    )
     therapist = get_user_model().objects.create(
         username=f"bench-phone-{uuid.uuid4().hex[:8]}", password=make_password(None)
     )
     Membership.objects.create(user=therapist, clinic=clinic, role=Role.THERAPIST)
     paths = []
     for i in range(count):
-        patient = Patient.objects.create(clinic=clinic, display_name=f"Phone Patient {i}",
-                                         reference=f"PH-{i:04d}")
+        patient = Patient.objects.create(
+            clinic=clinic, display_name=f"Phone Patient {i}", reference=f"PH-{i:04d}"
+        )
         session = services.record_session(
-            patient=patient, therapist=therapist, performed_at=now - timedelta(hours=24),
-            pre_pain=6, sites=[{"muscle": "gluteus_medius", "side": "left", "insertions": 4,
-                                "technique": "deep_pistoning", "twitch_band": "1-2"}],
+            patient=patient,
+            therapist=therapist,
+            performed_at=now - timedelta(hours=24),
+            pre_pain=6,
+            sites=[
+                {
+                    "muscle": "gluteus_medius",
+                    "side": "left",
+                    "insertions": 4,
+                    "technique": "deep_pistoning",
+                    "twitch_band": "1-2",
+                }
+            ],
         )
         services.submit_report(
             follow_up=session.follow_ups.get(time_point=TimePoint.IN_CLINIC),
             idempotency_key=uuid.uuid4(),
-            answers={"soreness": 5, "twitching": TwitchingFelt.NONE, "bruising": BruiseBand.NONE,
-                     "interference": Interference.A_LITTLE, "after_effects": [], "red_flags": []},
+            answers={
+                "soreness": 5,
+                "twitching": TwitchingFelt.NONE,
+                "bruising": BruiseBand.NONE,
+                "interference": Interference.A_LITTLE,
+                "after_effects": [],
+                "red_flags": [],
+            },
             now=session.performed_at + timedelta(minutes=5),
         )
         paths.append(f"/f/{tokens.token_for(session.access_links.get().nonce)}/")
@@ -304,12 +352,17 @@ def queries(spec: dict) -> dict:
         started = time.perf_counter()
         client.get(chart)
         cold_ms = (time.perf_counter() - started) * 1000
-    result["chart cold"] = {"queries": len(captured), "ms": round(cold_ms, 1),
-                            "sql": [q["sql"] for q in captured.captured_queries]}
+    result["chart cold"] = {
+        "queries": len(captured),
+        "ms": round(cold_ms, 1),
+        "sql": [q["sql"] for q in captured.captured_queries],
+    }
     with CaptureQueriesContext(connection) as captured:
         client.get(chart)
-    result["chart cached"] = {"queries": len(captured),
-                              "sql": [q["sql"] for q in captured.captured_queries]}
+    result["chart cached"] = {
+        "queries": len(captured),
+        "sql": [q["sql"] for q in captured.captured_queries],
+    }
     return result
 
 
@@ -322,8 +375,7 @@ def profile(spec: dict) -> dict:
         client.get(path)
 
         def request():
-            return client.post(path, spec["body"],
-                               content_type="application/x-www-form-urlencoded")
+            return client.post(path, spec["body"], content_type="application/x-www-form-urlencoded")
     else:
         client = _client(get_user_model().objects.get(username=STAFF_USERNAME))
         client.get(path)
@@ -332,6 +384,7 @@ def profile(spec: dict) -> dict:
 
         def request():
             return client.get(path)
+
     profiler = cProfile.Profile()
     with CaptureQueriesContext(connection) as captured:
         profiler.enable()
@@ -341,10 +394,15 @@ def profile(spec: dict) -> dict:
     stats = pstats.Stats(profiler, stream=text).strip_dirs().sort_stats("cumulative")
     stats.print_stats(35)
     sql_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000
-    lines = [f"# {spec['name']}: {spec['label']}\n",
-             f"{len(captured)} queries, {sql_ms:.0f} ms in the database (as timed by Django).\n",
-             "## cProfile (cumulative, top 35)\n", "```",
-             text.getvalue().strip(), "```\n", "## Queries, slowest first\n"]
+    lines = [
+        f"# {spec['name']}: {spec['label']}\n",
+        f"{len(captured)} queries, {sql_ms:.0f} ms in the database (as timed by Django).\n",
+        "## cProfile (cumulative, top 35)\n",
+        "```",
+        text.getvalue().strip(),
+        "```\n",
+        "## Queries, slowest first\n",
+    ]
     timed = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
     with connection.cursor() as cursor:
         for q in timed:
@@ -352,8 +410,11 @@ def profile(spec: dict) -> dict:
             lines += ["```sql", q["sql"], "```"]
             if connection.vendor == "sqlite" and q["sql"].lstrip().upper().startswith("SELECT"):
                 cursor.execute("EXPLAIN QUERY PLAN " + q["sql"])
-                lines += ["```", *(f"{row[0]:>4} {row[1]:>4} {row[3]}" for row in cursor.fetchall()),
-                          "```"]
+                lines += [
+                    "```",
+                    *(f"{row[0]:>4} {row[1]:>4} {row[3]}" for row in cursor.fetchall()),
+                    "```",
+                ]
             lines.append("")
     with open(spec["output"], "w", encoding="utf-8") as file:
         file.write("\n".join(lines))
@@ -364,13 +425,17 @@ def verify(spec: dict) -> dict:
     """How many reports the bench clinic holds, and how many of each submitted key."""
     keys = spec["keys"]
     stored = list(
-        SymptomReport.objects.filter(follow_up__session__patient__clinic_id=spec["clinic"])
-        .values_list("idempotency_key", flat=True)
+        SymptomReport.objects.filter(
+            follow_up__session__patient__clinic_id=spec["clinic"]
+        ).values_list("idempotency_key", flat=True)
     )
     stored_keys = {str(key) for key in stored}
     per_follow_up = (
         SymptomReport.objects.filter(follow_up__session__patient__clinic_id=spec["clinic"])
-        .values("follow_up").annotate(n=Count("pk")).filter(n__gt=1).count()
+        .values("follow_up")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .count()
     )
     return {
         "reports": len(stored),
@@ -406,19 +471,27 @@ def reminders_build(count: int) -> dict:
         with transaction.atomic():
             patients = Patient.objects.bulk_create(
                 Patient(
-                    clinic=clinic, display_name=f"Reminder Patient {start + i}",
+                    clinic=clinic,
+                    display_name=f"Reminder Patient {start + i}",
                     email=f"patient{start + i}@example.org" if (start + i) % 2 == 0 else "",
                     phone="" if (start + i) % 2 == 0 else f"+4477009{start + i:05d}",
-                    reminder_channel=ReminderChannel.EMAIL if (start + i) % 2 == 0
+                    reminder_channel=ReminderChannel.EMAIL
+                    if (start + i) % 2 == 0
                     else ReminderChannel.SMS,
-                    reminders_consent=True, consent_changed_at=now - timedelta(days=1),
+                    reminders_consent=True,
+                    consent_changed_at=now - timedelta(days=1),
                 )
                 for i in range(size)
             )
             performed = now - timedelta(hours=23)  # the 24 h check-in opened an hour ago
             sessions = NeedlingSession.objects.bulk_create(
-                NeedlingSession(patient=p, clinic=clinic, therapist=therapist, performed_at=performed,
-                                pre_pain=4)
+                NeedlingSession(
+                    patient=p,
+                    clinic=clinic,
+                    therapist=therapist,
+                    performed_at=performed,
+                    pre_pain=4,
+                )
                 for p in patients
             )
             follow_ups = []
@@ -432,8 +505,13 @@ def reminders_build(count: int) -> dict:
             FollowUp.objects.bulk_create(follow_ups, batch_size=5000)
             AccessLink.objects.bulk_create(
                 (
-                    AccessLink(session=s, nonce=n, token_hash=tokens.hash_token(tokens.token_for(n)),
-                               created_at=performed, expires_at=performed + timedelta(days=7))
+                    AccessLink(
+                        session=s,
+                        nonce=n,
+                        token_hash=tokens.hash_token(tokens.token_for(n)),
+                        created_at=performed,
+                        expires_at=performed + timedelta(days=7),
+                    )
                     for s, n in ((s, tokens.new_nonce()) for s in sessions)
                 ),
                 batch_size=5000,
@@ -451,7 +529,9 @@ def reminders_build(count: int) -> dict:
 def export_clinics() -> dict:
     """Each clinic that holds reports, with their count, most first."""
     rows = (
-        SymptomReport.objects.values_list("follow_up__clinic").annotate(n=Count("pk")).order_by("-n")
+        SymptomReport.objects.values_list("follow_up__clinic")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
     )
     return {"clinics": [{"clinic": clinic, "reports": n} for clinic, n in rows]}
 
@@ -468,8 +548,11 @@ def main():
         out(phone_sessions(int(argument)))
     else:
         spec = json.loads(argument) if argument else json.load(sys.stdin)
-        out({"fixtures": fixtures, "queries": queries, "verify": verify,
-             "profile": profile}[task](spec))
+        out(
+            {"fixtures": fixtures, "queries": queries, "verify": verify, "profile": profile}[task](
+                spec
+            )
+        )
 
 
 if __name__ == "__main__":

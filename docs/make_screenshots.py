@@ -45,8 +45,9 @@ def free_port() -> int:
 
 
 def manage(env, *arguments, **options):
-    return subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, env=env,
-                          check=True, **options)
+    return subprocess.run(
+        [sys.executable, "manage.py", *arguments], cwd=ROOT, env=env, check=True, **options
+    )
 
 
 def wait_for(url: str, server: subprocess.Popen) -> None:
@@ -132,7 +133,10 @@ def main() -> None:
         with open(Path(folder) / "runserver.log", "w") as log:
             server = subprocess.Popen(
                 [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
             try:
                 wait_for(f"{base}/healthz", server)

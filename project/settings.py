@@ -29,7 +29,9 @@ else:
     )
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
     if not ALLOWED_HOSTS:
-        env_required("ALLOWED_HOSTS", "List the host names this server answers to, comma-separated.")
+        env_required(
+            "ALLOWED_HOSTS", "List the host names this server answers to, comma-separated."
+        )
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -40,7 +42,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = (
     (env_str("SITE_URL") or "").strip()
     if DEBUG
-    else env_required("SITE_URL", "Set the public address patients' phones open, e.g. https://aftercare.example.org.")
+    else env_required(
+        "SITE_URL",
+        "Set the public address patients' phones open, e.g. https://aftercare.example.org.",
+    )
 ).rstrip("/")
 
 INSTALLED_APPS = [
@@ -141,8 +146,10 @@ AUTHENTICATION_BACKENDS = [
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -172,7 +179,9 @@ AXES_LOCKOUT_CALLABLE = "tracker.views.account.locked_out"
 # The same address the audit trail records (REMOTE_ADDR, or X-Forwarded-For
 # only through TRUSTED_PROXY_COUNT proxies of ours).
 AXES_CLIENT_IP_CALLABLE = "tracker.security.audit.client_ip"
-if min(SIGNIN_FAILURES_PER_ADDRESS, SIGNIN_FAILURES_PER_ACCOUNT) < 1 or AXES_COOLOFF_TIME <= timedelta(0):
+if min(
+    SIGNIN_FAILURES_PER_ADDRESS, SIGNIN_FAILURES_PER_ACCOUNT
+) < 1 or AXES_COOLOFF_TIME <= timedelta(0):
     raise ImproperlyConfigured(
         "AXES_FAILURE_LIMIT, AXES_ACCOUNT_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be 1 or more."
     )
@@ -336,12 +345,17 @@ if LINK_MISSES_PER_HOUR < 1:
 # several app servers, point them all at one Redis (CACHE_URL=redis://host:6379/0).
 CACHE_URL = env_str("CACHE_URL") or f"file://{BASE_DIR / 'var' / 'cache'}"
 if CACHE_URL.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": CACHE_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
 elif CACHE_URL.startswith("file:///"):
-    CACHES = {"default": {"BACKEND": "project.cache.FileBasedCache",
-                          "LOCATION": CACHE_URL.removeprefix("file://"),
-                          "OPTIONS": {"MAX_ENTRIES": 2000}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "project.cache.FileBasedCache",
+            "LOCATION": CACHE_URL.removeprefix("file://"),
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
 else:
     raise ImproperlyConfigured(
         f"CACHE_URL must be file:///absolute/folder (one server) or redis://… (several); "

@@ -118,9 +118,12 @@ def redis_url():
 @pytest.fixture
 def redis_cache(settings, redis_url):
     """Django's cache on that Redis server for this test, emptied before and after."""
-    settings.CACHES = {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url,
-    }}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+        }
+    }
     cache.clear()
     yield cache
     cache.clear()

@@ -68,8 +68,13 @@ def assert_files_are_valid(files: dict[str, list[dict]]) -> dict:
     return by_reference
 
 
-ANSWER_KEYS = {"boolean": "valueBoolean", "integer": "valueInteger", "choice": "valueCoding",
-               "string": "valueString", "text": "valueString"}
+ANSWER_KEYS = {
+    "boolean": "valueBoolean",
+    "integer": "valueInteger",
+    "choice": "valueCoding",
+    "string": "valueString",
+    "text": "valueString",
+}
 
 
 def assert_questionnaire_is_valid(questionnaire: dict) -> dict:
@@ -85,7 +90,9 @@ def assert_questionnaire_is_valid(questionnaire: dict) -> dict:
                 assert "item" not in item  # que-1
                 assert "required" not in item and "repeats" not in item  # que-6
             if "answerOption" in item:  # que-5 (R4: these types may list options)
-                assert item["type"] in ("choice", "open-choice", "integer", "string"), item["linkId"]
+                assert item["type"] in ("choice", "open-choice", "integer", "string"), item[
+                    "linkId"
+                ]
             walk(item.get("item", []))
 
     walk(questionnaire["item"])

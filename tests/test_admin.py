@@ -31,7 +31,9 @@ def test_sessions_and_check_ins_are_not_added_in_the_admin(admin_client, model):
 
 
 def test_a_session_can_still_be_looked_at_and_fixed(admin_client, session_a):
-    response = admin_client.get(reverse("admin:tracker_needlingsession_change", args=[session_a.pk]))
+    response = admin_client.get(
+        reverse("admin:tracker_needlingsession_change", args=[session_a.pk])
+    )
     assert response.status_code == 200
     assert 'name="pre_pain"' in response.content.decode()
 
@@ -39,27 +41,48 @@ def test_a_session_can_still_be_looked_at_and_fixed(admin_client, session_a):
 # ---------------------------------------------------------------------------
 # The admin never goes around the audit trail
 
-PATIENT_DATA = ["patient", "needlingsession", "needledsite", "followup", "symptomreport",
-                "accesslink"]
+PATIENT_DATA = [
+    "patient",
+    "needlingsession",
+    "needledsite",
+    "followup",
+    "symptomreport",
+    "accesslink",
+]
 
 
 @pytest.fixture
 def rows(session_a):
     follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
     report, _created = services.submit_report(
-        follow_up=follow_up, idempotency_key=uuid.uuid4(), answers=answers(soreness=6),
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(soreness=6),
         now=follow_up.opens_at,
     )
     return {
-        "patient": session_a.patient, "needlingsession": session_a,
-        "needledsite": session_a.sites.first(), "followup": follow_up, "symptomreport": report,
+        "patient": session_a.patient,
+        "needlingsession": session_a,
+        "needledsite": session_a.sites.first(),
+        "followup": follow_up,
+        "symptomreport": report,
         "accesslink": session_a.access_links.get(),
     }
 
 
 def _counts():
-    return [model.objects.count() for model in (Patient, NeedlingSession, NeedledSite, FollowUp,
-                                                 SymptomReport, AccessLink, Alert)]
+    return [
+        model.objects.count()
+        for model in (
+            Patient,
+            NeedlingSession,
+            NeedledSite,
+            FollowUp,
+            SymptomReport,
+            AccessLink,
+            Alert,
+        )
+    ]
 
 
 @pytest.mark.parametrize("model", PATIENT_DATA)
@@ -75,8 +98,9 @@ def test_patient_data_is_never_deleted_in_the_admin(admin_client, rows, model):
     assert action_form is None or "delete_selected" not in dict(
         action_form.fields["action"].choices
     )
-    admin_client.post(changelist, {"action": "delete_selected", "_selected_action": [obj.pk],
-                                   "post": "yes"})
+    admin_client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+    )
     page = admin_client.get(reverse(f"admin:tracker_{model}_change", args=[obj.pk]))
     assert page.context["has_delete_permission"] is False  # no "Delete" button
     assert _counts() == before
@@ -95,14 +119,29 @@ def test_a_sessions_sites_and_check_ins_cannot_be_deleted_from_its_page(admin_cl
 def test_opening_a_record_in_the_admin_is_recorded(admin_client, admin_user, rows, model):
     obj = rows[model]
     mark = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
-    response = admin_client.get(reverse(f"admin:tracker_{model}_change", args=[obj.pk]),
-                                REMOTE_ADDR="203.0.113.9")
+    response = admin_client.get(
+        reverse(f"admin:tracker_{model}_change", args=[obj.pk]), REMOTE_ADDR="203.0.113.9"
+    )
     assert response.status_code == 200
     [event] = AuditEvent.objects.filter(pk__gt=mark)
-    assert (event.action, event.actor, event.user, event.patient, event.object_type,
-            event.object_id, event.ip, event.detail) == (
-        AuditAction.VIEW, AuditActor.STAFF, admin_user, rows["patient"], obj._meta.model_name,
-        obj.pk, "203.0.113.9", "admin",
+    assert (
+        event.action,
+        event.actor,
+        event.user,
+        event.patient,
+        event.object_type,
+        event.object_id,
+        event.ip,
+        event.detail,
+    ) == (
+        AuditAction.VIEW,
+        AuditActor.STAFF,
+        admin_user,
+        rows["patient"],
+        obj._meta.model_name,
+        obj.pk,
+        "203.0.113.9",
+        "admin",
     )
 
 
@@ -117,15 +156,23 @@ def test_a_change_in_the_admin_is_recorded(admin_client, admin_user, rows):
     assert response.status_code == 302, response.context["adminform"].form.errors
     [event] = AuditEvent.objects.filter(pk__gt=mark)
     assert (event.action, event.user, event.patient, event.detail) == (
-        AuditAction.UPDATE, admin_user, patient, "admin"
+        AuditAction.UPDATE,
+        admin_user,
+        patient,
+        "admin",
     )
 
 
 def test_adding_a_patient_in_the_admin_is_recorded(admin_client, admin_user, clinic_a):
-    response = admin_client.post(reverse("admin:tracker_patient_add"), {
-        "clinic": clinic_a.pk, "display_name": "Added Here", "language": "en",
-        "reminder_channel": "none",
-    })
+    response = admin_client.post(
+        reverse("admin:tracker_patient_add"),
+        {
+            "clinic": clinic_a.pk,
+            "display_name": "Added Here",
+            "language": "en",
+            "reminder_channel": "none",
+        },
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     patient = Patient.objects.get(display_name="Added Here")
     event = AuditEvent.objects.get(patient=patient)

@@ -26,10 +26,17 @@ pytestmark = pytest.mark.django_db
 def _check_in(client, session, *, red_flags=("none",), key=None, **answers):
     token = tokens.token_for(session.access_links.get().nonce)
     data = {
-        "key": key or str(uuid.uuid4()), "soreness": "3", "twitching": "none", "bruising": "none",
-        "interference": "a_little", "after_effects": ["none"], "red_flags": list(red_flags),
-        "local_reaction": "no", "pgic": "4",
-        "note": "", **answers,
+        "key": key or str(uuid.uuid4()),
+        "soreness": "3",
+        "twitching": "none",
+        "bruising": "none",
+        "interference": "a_little",
+        "after_effects": ["none"],
+        "red_flags": list(red_flags),
+        "local_reaction": "no",
+        "pgic": "4",
+        "note": "",
+        **answers,
     }
     return client.post(reverse("patient:check_in", args=[token]), data, follow=True)
 
@@ -85,7 +92,9 @@ def test_a_second_warning_sign_after_an_acknowledged_one_alerts_and_notifies_aga
     with django_capture_on_commit_callbacks(execute=True):
         _check_in(client, session_a, red_flags=["rf_fainting"])
     first = Alert.objects.get()
-    services.act_on_alert(alert=first, user=therapist, outcome="advised", note="Felt faint, fine now.")
+    services.act_on_alert(
+        alert=first, user=therapist, outcome="advised", note="Felt faint, fine now."
+    )
     assert len(mail.outbox) == 1
 
     frozen_now(session_a.performed_at + timedelta(hours=24))
@@ -110,7 +119,8 @@ def test_each_large_bruise_report_opens_its_own_alert(client, session_a, frozen_
     frozen_now(session_a.performed_at + timedelta(hours=24))
     _check_in(client, session_a, bruising="10+")
     assert sorted(Alert.objects.values_list("rule", "follow_up__time_point")) == [
-        ("bruise", 0), ("bruise", 24)
+        ("bruise", 0),
+        ("bruise", 24),
     ]
 
 
@@ -126,7 +136,13 @@ def test_the_migration_constraint_allows_one_alert_per_check_in_and_rule(session
 
 
 def test_urgent_alert_goes_to_the_therapist_and_the_urgent_contacts_by_email_and_text(
-    client, session_a, therapist, contact, lead, texts, frozen_now,
+    client,
+    session_a,
+    therapist,
+    contact,
+    lead,
+    texts,
+    frozen_now,
     django_capture_on_commit_callbacks,
 ):
     frozen_now(session_a.performed_at + timedelta(minutes=10))
@@ -144,7 +160,13 @@ def test_urgent_alert_goes_to_the_therapist_and_the_urgent_contacts_by_email_and
 
 
 def test_an_unacknowledged_urgent_alert_escalates_once_per_step(
-    client, session_a, therapist, contact, lead, texts, frozen_now,
+    client,
+    session_a,
+    therapist,
+    contact,
+    lead,
+    texts,
+    frozen_now,
     django_capture_on_commit_callbacks,
 ):
     opened = session_a.performed_at + timedelta(minutes=10)
@@ -189,9 +211,16 @@ def test_escalation_ignores_quiet_hours_and_the_clinic_delay_is_a_setting(
     follow_up = session_a.follow_ups.get(time_point=TimePoint.H24)
     with django_capture_on_commit_callbacks(execute=True):
         services.submit_report(
-            follow_up=follow_up, idempotency_key=uuid.uuid4(), now=follow_up.due_at,
-            answers={"soreness": 2, "twitching": "none", "bruising": "none",
-                     "interference": "not_at_all", "red_flags": ["rf_numbness"]},
+            follow_up=follow_up,
+            idempotency_key=uuid.uuid4(),
+            now=follow_up.due_at,
+            answers={
+                "soreness": 2,
+                "twitching": "none",
+                "bruising": "none",
+                "interference": "not_at_all",
+                "red_flags": ["rf_numbness"],
+            },
         )
     alert = Alert.objects.get()
     Alert.objects.filter(pk=alert.pk).update(opened_at=at_night)
@@ -266,7 +295,9 @@ def test_staff_who_chose_spanish_read_spanish_pages_and_emails(
 
 def test_a_staff_mobile_number_is_checked(client, therapist):
     client.force_login(therapist)
-    response = client.post(reverse("tracker:staff_settings"), {"language": "en", "mobile": "07700 900"})
+    response = client.post(
+        reverse("tracker:staff_settings"), {"language": "en", "mobile": "07700 900"}
+    )
     assert response.status_code == 200
     assert "international form" in response.content.decode()
     assert not StaffProfile.objects.exists()
@@ -285,9 +316,12 @@ def test_the_alert_card_and_patient_pages_show_how_to_reach_the_patient(
     frozen_now(session_a.performed_at + timedelta(minutes=10))
     _check_in(client, session_a, red_flags=["rf_fainting"])
     client.force_login(therapist)
-    for url in (reverse("tracker:home"), reverse("tracker:alert_list"),
-                reverse("tracker:patient_detail", args=[patient.pk]),
-                reverse("tracker:session_detail", args=[session_a.pk])):
+    for url in (
+        reverse("tracker:home"),
+        reverse("tracker:alert_list"),
+        reverse("tracker:patient_detail", args=[patient.pk]),
+        reverse("tracker:session_detail", args=[session_a.pk]),
+    ):
         page = client.get(url).content.decode()
         assert 'href="tel:+447700900456"' in page, url
         assert 'href="mailto:rosa@example.org"' in page, url
@@ -306,7 +340,8 @@ def test_no_answer_records_an_attempt_and_keeps_the_alert_open(
     alert.refresh_from_db()
     assert alert.acknowledged_at is None
     assert list(ContactAttempt.objects.values_list("outcome", "by")) == [
-        ("no_answer", therapist.pk), ("message_left", therapist.pk)
+        ("no_answer", therapist.pk),
+        ("message_left", therapist.pk),
     ]
     inbox = client.get(reverse("tracker:alert_list")).content.decode()
     assert "Called: no answer" in inbox and "Voicemail: call back." in inbox
@@ -323,8 +358,11 @@ def test_acknowledging_what_someone_else_just_acknowledged_changes_nothing(
     alert = Alert.objects.get()
     services.act_on_alert(alert=alert, user=lead, outcome="emergency", note="Sent to A&E.")
     client.force_login(therapist)
-    page = client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]),
-                       {"outcome": "advised", "note": "Fine."}, follow=True).content.decode()
+    page = client.post(
+        reverse("tracker:alert_acknowledge", args=[alert.pk]),
+        {"outcome": "advised", "note": "Fine."},
+        follow=True,
+    ).content.decode()
     assert "already acknowledged by someone else" in page
     alert.refresh_from_db()
     assert (alert.acknowledged_by, alert.outcome, alert.note) == (lead, "emergency", "Sent to A&E.")
@@ -334,20 +372,25 @@ def test_attention_alerts_are_acknowledged_together_but_urgent_ones_are_not(
     client, session_a, therapist, therapist_b, frozen_now
 ):
     frozen_now(session_a.performed_at + timedelta(minutes=10))
-    _check_in(client, session_a, red_flags=["rf_fainting"], bruising="5-10",
-              interference="very_much")
+    _check_in(
+        client, session_a, red_flags=["rf_fainting"], bruising="5-10", interference="very_much"
+    )
     urgent = Alert.objects.get(severity="urgent")
     attention = list(Alert.objects.filter(severity="attention"))
     assert len(attention) == 2
-    other_clinic = make_session(patient=PatientFactory(clinic=therapist_b.clinic),
-                                therapist=therapist_b.user)
+    other_clinic = make_session(
+        patient=PatientFactory(clinic=therapist_b.clinic), therapist=therapist_b.user
+    )
     alerts.evaluate_missed(other_clinic.follow_ups.get(time_point=TimePoint.IN_CLINIC))
     theirs = Alert.objects.get(session=other_clinic)
 
     client.force_login(therapist)
     url = reverse("tracker:alerts_acknowledge")
-    page = client.post(url, {"outcome": "advised", "alerts": [a.pk for a in attention] + [urgent.pk, theirs.pk]},
-                       follow=True).content.decode()
+    page = client.post(
+        url,
+        {"outcome": "advised", "alerts": [a.pk for a in attention] + [urgent.pk, theirs.pk]},
+        follow=True,
+    ).content.decode()
     assert "2 alerts acknowledged" in page
     assert Alert.objects.filter(acknowledged_at__isnull=False).count() == 2
     assert Alert.objects.get(pk=urgent.pk).acknowledged_at is None
@@ -383,8 +426,9 @@ def test_today_counts_open_urgent_alerts_in_its_title_and_offers_a_refresh(
     assert "<title>Today" in page and "data-live" in page and "Refresh now" in page
     frozen_now(session_a.performed_at + timedelta(minutes=10))
     _check_in(client, session_a, red_flags=["rf_fainting"])
-    _check_in(client, make_session(patient=session_a.patient, therapist=therapist),
-              red_flags=["rf_cough"])
+    _check_in(
+        client, make_session(patient=session_a.patient, therapist=therapist), red_flags=["rf_cough"]
+    )
     page = client.get(reverse("tracker:home")).content.decode()
     assert "<title>(2) Today" in page
     assert "<script>" not in page  # the refresh is staff.js, under the page's policy

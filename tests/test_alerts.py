@@ -24,7 +24,9 @@ class _Clinic:
 
 
 def _facts(soreness=None, report=None, **kwargs):
-    return rules.Facts(session=None, clinic=_Clinic(), soreness=soreness or {}, report=report, **kwargs)
+    return rules.Facts(
+        session=None, clinic=_Clinic(), soreness=soreness or {}, report=report, **kwargs
+    )
 
 
 def _report(time_point=24, **fields):
@@ -35,8 +37,14 @@ def _report(time_point=24, **fields):
 
 @pytest.mark.parametrize(
     ("soreness", "fires"),
-    [({24: 2, 48: 4}, True), ({24: 2, 48: 3}, False), ({24: 1, 48: 3}, True),
-     ({24: 0, 48: 2}, False), ({24: 3, 48: 3}, False), ({48: 5}, False)],
+    [
+        ({24: 2, 48: 4}, True),
+        ({24: 2, 48: 3}, False),
+        ({24: 1, 48: 3}, True),
+        ({24: 0, 48: 2}, False),
+        ({24: 3, 48: 3}, False),
+        ({48: 5}, False),
+    ],
 )
 def test_soreness_rising_needs_two_points_to_unsettled_soreness(soreness, fires):
     """A rise of one point is within what patients feel as no change; a rise that
@@ -70,9 +78,13 @@ def test_aggravation_counts_from_48h():
 
 @pytest.mark.parametrize(
     ("fields", "fires"),
-    [({"bruising": "2.5-5"}, False), ({"bruising": "5-10"}, True), ({"bruising": "10+"}, True),
-     ({"bruising": "lt2.5", "bruise_growing": True}, True),
-     ({"bruising": "lt2.5", "bruise_elsewhere": True}, True)],
+    [
+        ({"bruising": "2.5-5"}, False),
+        ({"bruising": "5-10"}, True),
+        ({"bruising": "10+"}, True),
+        ({"bruising": "lt2.5", "bruise_growing": True}, True),
+        ({"bruising": "lt2.5", "bruise_elsewhere": True}, True),
+    ],
 )
 def test_bruise(fields, fires):
     assert (rules.bruise(_facts(report=_report(**fields))) is not None) is fires
@@ -87,7 +99,9 @@ def test_a_growing_bruise_is_urgent_for_a_patient_on_blood_thinners():
     assert rules.bruise_severity(facts) == "attention"
 
 
-@pytest.mark.parametrize(("value", "fires"), [("somewhat", False), ("quite_a_bit", True), ("very_much", True)])
+@pytest.mark.parametrize(
+    ("value", "fires"), [("somewhat", False), ("quite_a_bit", True), ("very_much", True)]
+)
 def test_interference(value, fires):
     assert (rules.interference(_facts(report=_report(interference=value))) is not None) is fires
 
@@ -104,12 +118,16 @@ def test_red_flag_keeps_the_signs_as_codes_and_the_guidance_shown():
 def _submit(session, time_point, **overrides):
     follow_up = session.follow_ups.get(time_point=time_point)
     return services.submit_report(
-        follow_up=follow_up, idempotency_key=uuid.uuid4(), answers=answers(**overrides),
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(**overrides),
         now=follow_up.due_at,
     )
 
 
-def test_red_flag_opens_an_urgent_alert_and_emails_the_therapist(session_a, django_capture_on_commit_callbacks):
+def test_red_flag_opens_an_urgent_alert_and_emails_the_therapist(
+    session_a, django_capture_on_commit_callbacks
+):
     session_a.therapist.email = "therapist@clinic.example"
     session_a.therapist.save()
     with django_capture_on_commit_callbacks(execute=True):

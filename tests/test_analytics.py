@@ -41,7 +41,9 @@ def answer(session, time_point, **overrides):
     """Store the session's report at ``time_point`` through the service, at its due time."""
     follow_up = session.follow_ups.get(time_point=time_point)
     report, created = services.submit_report(
-        follow_up=follow_up, idempotency_key=uuid.uuid4(), answers=answers(**overrides),
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(**overrides),
         now=follow_up.due_at,
     )
     assert created
@@ -72,8 +74,9 @@ def four_sessions(clinic, therapist_a):
     """Four answered sessions (1 with bruising, 2 with bleeding, 1 quiet) and one never answered."""
     patient = PatientFactory(clinic=clinic, display_name="Zebediah Quill")
     made = [
-        make_session(patient=patient, therapist=therapist_a.user,
-                     performed_at=MONDAY + timedelta(hours=i))
+        make_session(
+            patient=patient, therapist=therapist_a.user, performed_at=MONDAY + timedelta(hours=i)
+        )
         for i in range(5)
     ]
     bruised, bled, bled_twice, quiet, _never = made
@@ -123,7 +126,11 @@ def test_rates_per_session_by_hand(clinic, four_sessions):
     assert (result.sessions, result.n) == (5, 4)  # the unanswered session is not in n
     by_key = {row.key: row for row in result.rows}
     assert [row.key for row in result.rows] == [
-        "bruising", "bleeding", "aggravation", "any_minor", "warning_sign"
+        "bruising",
+        "bleeding",
+        "aggravation",
+        "any_minor",
+        "warning_sign",
     ]
     # Bruising 1/4, bleeding 2/4 (twice in one session counts once), nothing worse,
     # any minor after-effect 3/4.
@@ -135,9 +142,7 @@ def test_rates_per_session_by_hand(clinic, four_sessions):
         low, high = wilson_by_hand(row.events, 4)
         assert float(row.low) == pytest.approx(100 * low, abs=0.051)
         assert float(row.high) == pytest.approx(100 * high, abs=0.051)
-    assert (by_key["bruising"].low, by_key["bruising"].high) == (
-        Decimal("4.6"), Decimal("69.9")
-    )
+    assert (by_key["bruising"].low, by_key["bruising"].high) == (Decimal("4.6"), Decimal("69.9"))
 
 
 def test_rates_count_finished_follow_ups_only_and_bleeding_that_does_not_stop(
@@ -145,15 +150,21 @@ def test_rates_count_finished_follow_ups_only_and_bleeding_that_does_not_stop(
 ):
     finished = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
     answer(finished, 0, red_flags=["rf_bleeding"])
-    in_follow_up = make_session(patient=patient_a, therapist=therapist_a.user,
-                                performed_at=MONDAY + timedelta(days=20))
+    in_follow_up = make_session(
+        patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY + timedelta(days=20)
+    )
     answer(in_follow_up, 0, bruising=BruiseBand.FROM_5_TO_10)
     now = MONDAY + timedelta(days=20, hours=5)  # the second session's 24 h is still to come
     result = analytics.rates(Filters(clinic=clinic), now=now)
     assert (result.sessions, result.n, result.in_follow_up) == (2, 1, 1)
     by_key = {row.key: row.events for row in result.rows}
-    assert by_key == {"bruising": 0, "bleeding": 1, "aggravation": 0, "any_minor": 1,
-                      "warning_sign": 1}
+    assert by_key == {
+        "bruising": 0,
+        "bleeding": 1,
+        "aggravation": 0,
+        "any_minor": 1,
+        "warning_sign": 1,
+    }
     later = analytics.rates(Filters(clinic=clinic), now=now + timedelta(days=4))
     assert (later.n, later.in_follow_up) == (2, 0)
     assert {row.key: row.events for row in later.rows}["bruising"] == 1
@@ -205,10 +216,16 @@ def test_date_range_is_in_the_clinics_time_zone(therapist_a):
     MembershipFactory(clinic=chicago, user=therapist_a.user)
     patient = PatientFactory(clinic=chicago)
     # 03:00 UTC on 3 March is still 2 March in Chicago (21:00 CST).
-    late = make_session(patient=patient, therapist=therapist_a.user,
-                        performed_at=datetime(2026, 3, 3, 3, 0, tzinfo=UTC))
-    early = make_session(patient=patient, therapist=therapist_a.user,
-                         performed_at=datetime(2026, 3, 1, 15, 0, tzinfo=UTC))
+    late = make_session(
+        patient=patient,
+        therapist=therapist_a.user,
+        performed_at=datetime(2026, 3, 3, 3, 0, tzinfo=UTC),
+    )
+    early = make_session(
+        patient=patient,
+        therapist=therapist_a.user,
+        performed_at=datetime(2026, 3, 1, 15, 0, tzinfo=UTC),
+    )
 
     def found(**dates):
         return set(analytics.sessions(Filters(clinic=chicago, **dates)))
@@ -221,8 +238,9 @@ def test_date_range_is_in_the_clinics_time_zone(therapist_a):
 
 def test_muscle_and_technique_filters_need_the_same_site(clinic, therapist_a, patient_a):
     def make(*sites):
-        return make_session(patient=patient_a, therapist=therapist_a.user,
-                            performed_at=MONDAY, sites=list(sites))
+        return make_session(
+            patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY, sites=list(sites)
+        )
 
     trap_electric = make(site(muscle=Muscle.UPPER_TRAPEZIUS, technique=Technique.ELECTRICAL))
     trap_and_glute = make(
@@ -244,8 +262,11 @@ def test_muscle_and_technique_filters_need_the_same_site(clinic, therapist_a, pa
 
 
 def test_another_clinics_sessions_never_count(clinic, four_sessions, therapist_b):
-    elsewhere = make_session(patient=PatientFactory(clinic=therapist_b.clinic),
-                             therapist=therapist_b.user, performed_at=MONDAY)
+    elsewhere = make_session(
+        patient=PatientFactory(clinic=therapist_b.clinic),
+        therapist=therapist_b.user,
+        performed_at=MONDAY,
+    )
     answer(elsewhere, 0, bruising=BruiseBand.OVER_10)
     assert analytics.rates(Filters(clinic=clinic)).n == 4
     assert analytics.rates(Filters(clinic=therapist_b.clinic)).n == 1
@@ -262,13 +283,21 @@ def quartiles(group):
 
 def test_soreness_by_muscle_counts_a_session_for_each_muscle_once(clinic, therapist_a, patient_a):
     both_sides = make_session(
-        patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY,
-        sites=[site(muscle=Muscle.UPPER_TRAPEZIUS, side="left"),
-               site(muscle=Muscle.UPPER_TRAPEZIUS, side="right"),
-               site(muscle=Muscle.GLUTEUS_MEDIUS)],
+        patient=patient_a,
+        therapist=therapist_a.user,
+        performed_at=MONDAY,
+        sites=[
+            site(muscle=Muscle.UPPER_TRAPEZIUS, side="left"),
+            site(muscle=Muscle.UPPER_TRAPEZIUS, side="right"),
+            site(muscle=Muscle.GLUTEUS_MEDIUS),
+        ],
     )
-    glute = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY,
-                         sites=[site(muscle=Muscle.GLUTEUS_MEDIUS)])
+    glute = make_session(
+        patient=patient_a,
+        therapist=therapist_a.user,
+        performed_at=MONDAY,
+        sites=[site(muscle=Muscle.GLUTEUS_MEDIUS)],
+    )
     answer(both_sides, 0, soreness=6)
     answer(both_sides, 24, soreness=2)
     answer(glute, 0, soreness=3)
@@ -297,8 +326,15 @@ def test_soreness_by_muscle_keeps_the_largest_groups(clinic, therapist_a, patien
     muscles = [Muscle.MASSETER, Muscle.SOLEUS, Muscle.DELTOID]
     for count, muscle in enumerate(muscles, start=1):
         for _ in range(count):
-            answer(make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY,
-                                sites=[site(muscle=muscle)]), 0)
+            answer(
+                make_session(
+                    patient=patient_a,
+                    therapist=therapist_a.user,
+                    performed_at=MONDAY,
+                    sites=[site(muscle=muscle)],
+                ),
+                0,
+            )
     result = analytics.soreness_by_muscle(Filters(clinic=clinic), limit=2)
     assert [g.key for g in result.groups] == ["deltoid", "soleus"]
     assert result.hidden == 1
@@ -316,8 +352,10 @@ def test_soreness_by_therapist_by_hand(clinic, therapist_a, patient_a):
     summary = [(g.label, quartiles(g)) for g in result.groups]
     # 4, 6, 8: median 6, Q1 at position 0.5 -> 5, Q3 at 1.5 -> 7.
     assert summary == [
-        (therapist_a.user.get_full_name(),
-         [(0, Decimal("6.0"), Decimal("5.0"), Decimal("7.0"), 3)]),
+        (
+            therapist_a.user.get_full_name(),
+            [(0, Decimal("6.0"), Decimal("5.0"), Decimal("7.0"), 3)],
+        ),
         ("Mo Reyes", [(0, Decimal("1.0"), Decimal("1.0"), Decimal("1.0"), 1)]),
     ]
 
@@ -325,12 +363,18 @@ def test_soreness_by_therapist_by_hand(clinic, therapist_a, patient_a):
 def test_grouped_quartiles_match_statistics(clinic, therapist_a, patient_a):
     """Medians and quartiles from the database's histograms, against Python's own."""
     rng = random.Random(12)
-    values = {Muscle.SOLEUS: [rng.randint(0, 10) for _ in range(13)],
-              Muscle.DELTOID: [rng.randint(0, 10) for _ in range(8)]}
+    values = {
+        Muscle.SOLEUS: [rng.randint(0, 10) for _ in range(13)],
+        Muscle.DELTOID: [rng.randint(0, 10) for _ in range(8)],
+    }
     for muscle, answers_given in values.items():
         for value in answers_given:
-            session = make_session(patient=patient_a, therapist=therapist_a.user,
-                                   performed_at=MONDAY, sites=[site(muscle=muscle)])
+            session = make_session(
+                patient=patient_a,
+                therapist=therapist_a.user,
+                performed_at=MONDAY,
+                sites=[site(muscle=muscle)],
+            )
             answer(session, 0, soreness=value)
     result = analytics.soreness_by_muscle(Filters(clinic=clinic))
     for group in result.groups:
@@ -339,8 +383,7 @@ def test_grouped_quartiles_match_statistics(clinic, therapist_a, patient_a):
         point = group.at(0)
         assert point.n == len(given)
         assert point.median == one_decimal(median)
-        assert (point.q1, point.q3) == (one_decimal(q1),
-                                        one_decimal(q3))
+        assert (point.q1, point.q3) == (one_decimal(q1), one_decimal(q3))
 
 
 def test_grouped_soreness_is_one_query_each(clinic, four_sessions, django_assert_num_queries):
@@ -363,8 +406,9 @@ def test_a_72h_point_of_the_slower_sessions_needs_ten_answers(clinic, therapist_
     for _ in range(12):  # settled by 48 h: never asked at 72 h
         session = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
         answer(session, 48, soreness=1)
-    sessions_sore_at_72h(patient=patient_a, therapist=therapist_a.user,
-                         count=analytics.MIN_72H_ANSWERS - 1)
+    sessions_sore_at_72h(
+        patient=patient_a, therapist=therapist_a.user, count=analytics.MIN_72H_ANSWERS - 1
+    )
     filters = Filters(clinic=clinic)
     few = analytics.soreness_by_therapist(filters)
     # Nine answers at 72 h, all of sore sessions: no point that would look like a rise.
@@ -391,16 +435,19 @@ def test_a_clinic_asking_everyone_at_72h_draws_it_like_any_other(clinic, therapi
 
 
 def test_grouped_table_gives_quartiles_and_marks_72h(clinic, therapist_a, patient_a):
-    sessions_sore_at_72h(patient=patient_a, therapist=therapist_a.user,
-                         count=analytics.MIN_72H_ANSWERS)
+    sessions_sore_at_72h(
+        patient=patient_a, therapist=therapist_a.user, count=analytics.MIN_72H_ANSWERS
+    )
     table = CHARTS["soreness-by-therapist"].table(
         analytics.soreness_by_therapist(Filters(clinic=clinic))
     )
     header = table.csv_header()
     assert header[1:5] == ["0 h: median", "0 h: Q1", "0 h: Q3", "0 h: n"]
     assert header[-4:] == [
-        "72 h (not settled at 48 h): median", "72 h (not settled at 48 h): Q1",
-        "72 h (not settled at 48 h): Q3", "72 h (not settled at 48 h): n",
+        "72 h (not settled at 48 h): median",
+        "72 h (not settled at 48 h): Q1",
+        "72 h (not settled at 48 h): Q3",
+        "72 h (not settled at 48 h): n",
     ]
     assert table.csv_rows()[0][1:5] == [Decimal("6.0"), Decimal("6.0"), Decimal("6.0"), 10]
     assert len(table.notes) == 1 and "only sessions not settled at 48 h" in table.notes[0]
@@ -448,8 +495,11 @@ def test_settled_share_by_hand(clinic, therapist_a, patient_a):
 def test_completion_by_week_by_hand(clinic, therapist_a, patient_a):
     first = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
     # Sunday 8 March 22:00: its in-clinic check-in falls in the first week, the rest in the next.
-    second = make_session(patient=patient_a, therapist=therapist_a.user,
-                          performed_at=datetime(2026, 3, 8, 22, 0, tzinfo=UTC))
+    second = make_session(
+        patient=patient_a,
+        therapist=therapist_a.user,
+        performed_at=datetime(2026, 3, 8, 22, 0, tzinfo=UTC),
+    )
     answer(first, 0)
     answer(first, 24)
     answer(second, 0)
@@ -470,8 +520,11 @@ def test_completion_weeks_start_on_monday_in_the_clinics_zone(therapist_a):
     chicago = ClinicFactory(time_zone="America/Chicago")
     MembershipFactory(clinic=chicago, user=therapist_a.user)
     # Sunday 8 March 2026, 23:30 in Chicago (the night clocks went forward) is Monday in UTC.
-    make_session(patient=PatientFactory(clinic=chicago), therapist=therapist_a.user,
-                 performed_at=datetime(2026, 3, 9, 4, 30, tzinfo=UTC))
+    make_session(
+        patient=PatientFactory(clinic=chicago),
+        therapist=therapist_a.user,
+        performed_at=datetime(2026, 3, 9, 4, 30, tzinfo=UTC),
+    )
     weeks = analytics.completion_by_week(
         Filters(clinic=chicago), now=datetime(2026, 4, 1, tzinfo=UTC)
     )
@@ -530,19 +583,25 @@ def test_typical_course_needs_five_answers_at_0h(clinic, therapist_a, patient_a,
     assert analytics.typical_course(clinic) is None
     # Another clinic's answers are not this clinic's course.
     for value in [5, 5]:
-        session = make_session(patient=PatientFactory(clinic=therapist_b.clinic),
-                               therapist=therapist_b.user, performed_at=MONDAY)
+        session = make_session(
+            patient=PatientFactory(clinic=therapist_b.clinic),
+            therapist=therapist_b.user,
+            performed_at=MONDAY,
+        )
         answer(session, 0, soreness=value)
     assert analytics.typical_course(clinic) is None
 
 
 def test_typical_course_draws_72h_from_ten_answers_and_marks_it(clinic, therapist_a, patient_a):
-    sessions_sore_at_72h(patient=patient_a, therapist=therapist_a.user,
-                         count=analytics.MIN_72H_ANSWERS - 1, soreness_at_72h=3)
+    sessions_sore_at_72h(
+        patient=patient_a,
+        therapist=therapist_a.user,
+        count=analytics.MIN_72H_ANSWERS - 1,
+        soreness_at_72h=3,
+    )
     band = analytics.typical_course(clinic)
     assert (list(band.hours), list(band.unsettled_only)) == ([0, 24, 48], [])
-    sessions_sore_at_72h(patient=patient_a, therapist=therapist_a.user, count=1,
-                         soreness_at_72h=3)
+    sessions_sore_at_72h(patient=patient_a, therapist=therapist_a.user, count=1, soreness_at_72h=3)
     band = analytics.typical_course(clinic)
     assert (list(band.hours), list(band.unsettled_only)) == ([0, 24, 48, 72], [72])
     assert band.median[-1] == 3.0
@@ -607,8 +666,9 @@ def test_unknown_chart_is_404(client, clinic, therapist_a):
         assert client.get(reverse(name, args=[clinic.pk, "patients"])).status_code == 404
 
 
-def test_a_therapist_from_another_clinic_is_a_form_error(client, clinic, therapist_a, therapist_b,
-                                                         four_sessions):
+def test_a_therapist_from_another_clinic_is_a_form_error(
+    client, clinic, therapist_a, therapist_b, four_sessions
+):
     client.force_login(therapist_a.user)
     query = f"?therapist={therapist_b.user.pk}"
     response = client.get(reverse("tracker:analytics", args=[clinic.pk]) + query)
@@ -627,8 +687,10 @@ def test_reversed_dates_are_a_form_error(client, clinic, therapist_a):
     assert "date_to" in response.context["form"].errors
 
 
-@pytest.mark.parametrize("query", ["date_from=0001-01-01", "date_to=9999-12-31", "date_to=soon",
-                                   "therapist=abc", "muscle=heart"])
+@pytest.mark.parametrize(
+    "query",
+    ["date_from=0001-01-01", "date_to=9999-12-31", "date_to=soon", "therapist=abc", "muscle=heart"],
+)
 def test_odd_filter_values_are_form_errors_not_server_errors(client, clinic, therapist_a, query):
     client.force_login(therapist_a.user)
     response = client.get(reverse("tracker:analytics", args=[clinic.pk]) + "?" + query)
@@ -643,7 +705,8 @@ def test_default_range_is_the_last_90_days(client, clinic, therapist_a, time_mac
     client.force_login(therapist_a.user)
     form = client.get(reverse("tracker:analytics", args=[clinic.pk])).context["form"]
     assert (form.cleaned_data["date_from"], form.cleaned_data["date_to"]) == (
-        date(2026, 3, 3), date(2026, 6, 1)
+        date(2026, 3, 3),
+        date(2026, 6, 1),
     )
 
 
@@ -690,16 +753,19 @@ def _numbers(cells):
     return out
 
 
-def test_csv_holds_the_numbers_of_the_table_on_the_page(client, clinic, therapist_a, four_sessions,
-                                                        time_machine):
+def test_csv_holds_the_numbers_of_the_table_on_the_page(
+    client, clinic, therapist_a, four_sessions, time_machine
+):
     time_machine.move_to(MONDAY + timedelta(days=10), tick=False)
     client.force_login(therapist_a.user)
     page = client.get(reverse("tracker:analytics", args=[clinic.pk]))
     parser = _Tables()
     parser.feed(page.content.decode())
     for slug in CHARTS:
-        response = client.get(reverse("tracker:analytics_csv", args=[clinic.pk, slug]),
-                              {"date_from": "2026-01-01", "date_to": "2026-03-12"})
+        response = client.get(
+            reverse("tracker:analytics_csv", args=[clinic.pk, slug]),
+            {"date_from": "2026-01-01", "date_to": "2026-03-12"},
+        )
         assert response["Content-Type"].startswith("text/csv")
         assert response["Content-Disposition"].startswith('attachment; filename="')
         assert response["Content-Disposition"].endswith(f'-{slug}-2026-01-01-to-2026-03-12.csv"')
@@ -721,8 +787,16 @@ def test_rates_table_and_csv_by_hand(client, clinic, therapist_a, four_sessions,
     response = client.get(reverse("tracker:analytics_csv", args=[clinic.pk, "rates"]))
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows == [
-        ["After-effect", "Sessions with it", "Sessions (n)", "Rate (%)", "95 % CI low (%)",
-         "95 % CI high (%)", "Brady et al. 2014 (%)", "Boyce et al. 2020 (%)"],
+        [
+            "After-effect",
+            "Sessions with it",
+            "Sessions (n)",
+            "Rate (%)",
+            "95 % CI low (%)",
+            "95 % CI high (%)",
+            "Brady et al. 2014 (%)",
+            "Boyce et al. 2020 (%)",
+        ],
         ["Bruising", "1", "4", "25.0", "4.6", "69.9", "7.55", "7.7"],
         ["Bleeding", "2", "4", "50.0", "15.0", "85.0", "4.65", "16"],
         ["Original symptoms worse", "0", "4", "0.0", "0.0", "49.0", "0.88", ""],
@@ -744,24 +818,27 @@ def test_page_shows_sources_and_charts(client, clinic, therapist_a, four_session
     assert "Zebediah" not in html
 
 
-def test_page_marks_the_72h_medians_of_the_slower_sessions(client, clinic, therapist_a, patient_a,
-                                                          frozen_now):
+def test_page_marks_the_72h_medians_of_the_slower_sessions(
+    client, clinic, therapist_a, patient_a, frozen_now
+):
     frozen_now(MONDAY + timedelta(days=10))
-    sessions_sore_at_72h(patient=patient_a, therapist=therapist_a.user,
-                         count=analytics.MIN_72H_ANSWERS)
+    sessions_sore_at_72h(
+        patient=patient_a, therapist=therapist_a.user, count=analytics.MIN_72H_ANSWERS
+    )
     client.force_login(therapist_a.user)
     html = client.get(reverse("tracker:analytics", args=[clinic.pk])).content.decode()
     for slug in ("soreness-by-muscle", "soreness-by-therapist"):
-        panel = html[html.index(f'id="{slug}"'):]
-        panel = panel[:panel.index("</section>")]
+        panel = html[html.index(f'id="{slug}"') :]
+        panel = panel[: panel.index("</section>")]
         assert "72 h (not settled at 48 h)" in panel  # the table's column
         assert "only sessions not settled at 48 h are asked then" in panel  # its footnote
         assert "Hollow points on a dotted line at 72 hours" in panel  # the chart's caption
-        assert "4.0 <span class=\"text-body-secondary\">(4.0–4.0; 10)</span>" in panel
+        assert '4.0 <span class="text-body-secondary">(4.0–4.0; 10)</span>' in panel
 
 
-def test_chart_is_svg_and_cached_until_its_numbers_change(client, clinic, therapist_a,
-                                                         four_sessions, time_machine, monkeypatch):
+def test_chart_is_svg_and_cached_until_its_numbers_change(
+    client, clinic, therapist_a, four_sessions, time_machine, monkeypatch
+):
     time_machine.move_to(MONDAY + timedelta(days=10), tick=False)
     monkeypatch.setattr(analytics.queries, "RESULTS_CACHE_SECONDS", 0)  # counted afresh each time
     calls = []
@@ -782,8 +859,9 @@ def test_chart_is_svg_and_cached_until_its_numbers_change(client, clinic, therap
     assert changed.content != first.content
 
 
-def test_results_are_kept_for_a_few_minutes(client, clinic, therapist_a, four_sessions,
-                                            time_machine, monkeypatch):
+def test_results_are_kept_for_a_few_minutes(
+    client, clinic, therapist_a, four_sessions, time_machine, monkeypatch
+):
     time_machine.move_to(MONDAY + timedelta(days=10), tick=False)
     counted = []
 
@@ -820,37 +898,61 @@ def bulk_sessions(*, clinic, therapists, count, start):
     patients = Patient.objects.bulk_create(
         [Patient(clinic=clinic, display_name=f"Bulk {i}") for i in range(max(1, count // 10))]
     )
-    sessions = NeedlingSession.objects.bulk_create([
-        NeedlingSession(
-            patient=patients[i % len(patients)], clinic=clinic,
-            therapist=therapists[i % len(therapists)], performed_at=start + timedelta(hours=2 * i), pre_pain=5,
-        )
-        for i in range(count)
-    ])
-    NeedledSite.objects.bulk_create([
-        NeedledSite(session=s, muscle=MUSCLES[i % len(MUSCLES)], side="left", insertions=3,
-                    technique=Technique.DEEP_PISTONING)
-        for i, s in enumerate(sessions)
-    ])
-    follow_ups = FollowUp.objects.bulk_create([
-        FollowUp(
-            session=s, clinic=clinic, time_point=tp, due_at=s.performed_at + timedelta(hours=tp),
-            opens_at=s.performed_at + timedelta(hours=tp),
-            closes_at=s.performed_at + timedelta(hours=tp + 12),
-            answered_at=None if (i + tp) % 7 == 0 else s.performed_at + timedelta(hours=tp),
-        )
-        for i, s in enumerate(sessions)
-        for tp in (TimePoint.IN_CLINIC, TimePoint.H24, TimePoint.H48)
-    ])
-    SymptomReport.objects.bulk_create([
-        SymptomReport(
-            follow_up=f, idempotency_key=uuid.uuid4(), soreness=(f.pk * 3) % 11,
-            twitching="none", bruising=BruiseBand.UNDER_2_5 if f.pk % 9 == 0 else BruiseBand.NONE,
-            interference="not_at_all", bleeding=f.pk % 13 == 0, submitted_at=f.due_at,
-        )
-        for f in follow_ups
-        if f.answered_at is not None
-    ])
+    sessions = NeedlingSession.objects.bulk_create(
+        [
+            NeedlingSession(
+                patient=patients[i % len(patients)],
+                clinic=clinic,
+                therapist=therapists[i % len(therapists)],
+                performed_at=start + timedelta(hours=2 * i),
+                pre_pain=5,
+            )
+            for i in range(count)
+        ]
+    )
+    NeedledSite.objects.bulk_create(
+        [
+            NeedledSite(
+                session=s,
+                muscle=MUSCLES[i % len(MUSCLES)],
+                side="left",
+                insertions=3,
+                technique=Technique.DEEP_PISTONING,
+            )
+            for i, s in enumerate(sessions)
+        ]
+    )
+    follow_ups = FollowUp.objects.bulk_create(
+        [
+            FollowUp(
+                session=s,
+                clinic=clinic,
+                time_point=tp,
+                due_at=s.performed_at + timedelta(hours=tp),
+                opens_at=s.performed_at + timedelta(hours=tp),
+                closes_at=s.performed_at + timedelta(hours=tp + 12),
+                answered_at=None if (i + tp) % 7 == 0 else s.performed_at + timedelta(hours=tp),
+            )
+            for i, s in enumerate(sessions)
+            for tp in (TimePoint.IN_CLINIC, TimePoint.H24, TimePoint.H48)
+        ]
+    )
+    SymptomReport.objects.bulk_create(
+        [
+            SymptomReport(
+                follow_up=f,
+                idempotency_key=uuid.uuid4(),
+                soreness=(f.pk * 3) % 11,
+                twitching="none",
+                bruising=BruiseBand.UNDER_2_5 if f.pk % 9 == 0 else BruiseBand.NONE,
+                interference="not_at_all",
+                bleeding=f.pk % 13 == 0,
+                submitted_at=f.due_at,
+            )
+            for f in follow_ups
+            if f.answered_at is not None
+        ]
+    )
 
 
 # The login session and the user; the clinic; the clinic's staff (therapist filter);
@@ -861,8 +963,9 @@ PAGE_QUERIES = 4 + len(CHARTS) + 1
 CHART_QUERIES = 4 + 1
 
 
-def test_query_counts_do_not_grow_with_sessions(client, clinic, therapist_a,
-                                                django_assert_num_queries, time_machine):
+def test_query_counts_do_not_grow_with_sessions(
+    client, clinic, therapist_a, django_assert_num_queries, time_machine
+):
     # The clock stops: on a slow run a minute could pass between two pinned
     # requests, and the sign-in's once-a-minute session write add its queries.
     time_machine.move_to(clock.now(), tick=False)

@@ -35,8 +35,12 @@ ADDRESS = "203.0.113.9"
 @pytest.fixture
 def alert_a(session_a):
     follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
-    services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(),
-                           answers=answers(red_flags=["rf_breathing"]), now=follow_up.opens_at)
+    services.submit_report(
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(red_flags=["rf_breathing"]),
+        now=follow_up.opens_at,
+    )
     return Alert.objects.get(session=session_a)
 
 
@@ -71,7 +75,9 @@ def _only_event(after: int = 0):
         ("tracker:session_chart", "session", "session_chart"),
     ],
 )
-def test_each_read_of_a_patients_data_is_recorded(client, therapist_a, session_a, name, target, page):
+def test_each_read_of_a_patients_data_is_recorded(
+    client, therapist_a, session_a, name, target, page
+):
     objects = {"patient": session_a.patient, "session": session_a}
     obj = objects[target]
     client.force_login(therapist_a.user)
@@ -83,7 +89,9 @@ def test_each_read_of_a_patients_data_is_recorded(client, therapist_a, session_a
     expected_action = AuditAction.EXPORT if name in exports else AuditAction.VIEW
     assert event.action == expected_action
     assert (event.user, event.patient, event.clinic) == (
-        therapist_a.user, session_a.patient, therapist_a.clinic
+        therapist_a.user,
+        session_a.patient,
+        therapist_a.clinic,
     )
     assert (event.object_type, event.object_id) == (obj._meta.model_name, obj.pk)
     assert event.ip == ADDRESS and event.detail == page
@@ -92,46 +100,78 @@ def test_each_read_of_a_patients_data_is_recorded(client, therapist_a, session_a
 
 def test_adding_a_patient_is_recorded(client, therapist_a):
     client.force_login(therapist_a.user)
-    client.post(reverse("tracker:patient_create"), {
-        "clinic": therapist_a.clinic.pk, "display_name": "Rosa Díaz", "language": "es",
-        "reminder_channel": "none",
-    }, REMOTE_ADDR=ADDRESS)
+    client.post(
+        reverse("tracker:patient_create"),
+        {
+            "clinic": therapist_a.clinic.pk,
+            "display_name": "Rosa Díaz",
+            "language": "es",
+            "reminder_channel": "none",
+        },
+        REMOTE_ADDR=ADDRESS,
+    )
     patient = Patient.objects.get()
     event = _only_event()
     assert (event.action, event.patient, event.object_type, event.object_id, event.ip) == (
-        AuditAction.CREATE, patient, "patient", patient.pk, ADDRESS
+        AuditAction.CREATE,
+        patient,
+        "patient",
+        patient.pk,
+        ADDRESS,
     )
 
 
 def test_recording_a_session_is_recorded(client, therapist_a, patient_a):
     client.force_login(therapist_a.user)
-    response = client.post(reverse("tracker:session_create", args=[patient_a.pk]), {
-        "performed_at": timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M"),
-        "pre_pain": "6", "sites-TOTAL_FORMS": "1", "sites-INITIAL_FORMS": "0",
-        "sites-MIN_NUM_FORMS": "0", "sites-MAX_NUM_FORMS": "20",
-        "sites-0-muscle": "gluteus_medius", "sites-0-side": "left", "sites-0-insertions": "3",
-        "sites-0-technique": "deep_static", "sites-0-twitch_band": "none",
-    }, REMOTE_ADDR=ADDRESS)
+    response = client.post(
+        reverse("tracker:session_create", args=[patient_a.pk]),
+        {
+            "performed_at": timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M"),
+            "pre_pain": "6",
+            "sites-TOTAL_FORMS": "1",
+            "sites-INITIAL_FORMS": "0",
+            "sites-MIN_NUM_FORMS": "0",
+            "sites-MAX_NUM_FORMS": "20",
+            "sites-0-muscle": "gluteus_medius",
+            "sites-0-side": "left",
+            "sites-0-insertions": "3",
+            "sites-0-technique": "deep_static",
+            "sites-0-twitch_band": "none",
+        },
+        REMOTE_ADDR=ADDRESS,
+    )
     assert response.status_code == 302
     session = patient_a.sessions.get()
     event = _only_event()
     assert (event.action, event.patient, event.object_type, event.object_id) == (
-        AuditAction.CREATE, patient_a, "needlingsession", session.pk
+        AuditAction.CREATE,
+        patient_a,
+        "needlingsession",
+        session.pk,
     )
 
 
 def test_acknowledging_an_alert_is_recorded(client, therapist_a, alert_a):
     client.force_login(therapist_a.user)
     mark = _mark()
-    client.post(reverse("tracker:alert_acknowledge", args=[alert_a.pk]),
-                {"outcome": "advised", "note": "Called."}, REMOTE_ADDR=ADDRESS)
+    client.post(
+        reverse("tracker:alert_acknowledge", args=[alert_a.pk]),
+        {"outcome": "advised", "note": "Called."},
+        REMOTE_ADDR=ADDRESS,
+    )
     event = _only_event(after=mark)
     assert (event.action, event.user, event.patient, event.object_type, event.object_id) == (
-        AuditAction.ACKNOWLEDGE, therapist_a.user, alert_a.session.patient, "alert", alert_a.pk
+        AuditAction.ACKNOWLEDGE,
+        therapist_a.user,
+        alert_a.session.patient,
+        "alert",
+        alert_a.pk,
     )
     # A refused change (already acknowledged) records nothing more.
-    client.post(reverse("tracker:alert_acknowledge", args=[alert_a.pk]),
-                {"outcome": "advised", "note": "Again."})
+    client.post(
+        reverse("tracker:alert_acknowledge", args=[alert_a.pk]),
+        {"outcome": "advised", "note": "Again."},
+    )
     assert _events_after(mark).count() == 1
 
 
@@ -153,7 +193,10 @@ def test_list_pages_record_nothing(client, therapist_a, alert_a):
 def test_pages_outside_ones_scope_record_nothing(client, therapist_b, session_a):
     client.force_login(therapist_b.user)
     mark = _mark()
-    assert client.get(reverse("tracker:patient_detail", args=[session_a.patient.pk])).status_code == 404
+    assert (
+        client.get(reverse("tracker:patient_detail", args=[session_a.patient.pk])).status_code
+        == 404
+    )
     assert client.get(reverse("tracker:session_detail", args=[session_a.pk])).status_code == 404
     assert not _events_after(mark).exists()
 
@@ -192,8 +235,11 @@ def test_an_unreadable_address_is_stored_as_none(settings):
 def test_the_view_records_the_trusted_address(client, therapist_a, patient_a, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     client.force_login(therapist_a.user)
-    client.get(reverse("tracker:patient_detail", args=[patient_a.pk]),
-               REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="2001:db8::5")
+    client.get(
+        reverse("tracker:patient_detail", args=[patient_a.pk]),
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="2001:db8::5",
+    )
     assert _only_event().ip == "2001:db8::5"
 
 
@@ -203,8 +249,9 @@ def test_the_view_records_the_trusted_address(client, therapist_a, patient_a, se
 
 @pytest.fixture
 def event(therapist_a, patient_a):
-    return audit.record_event(user=therapist_a.user, ip=ADDRESS, action=AuditAction.VIEW,
-                              patient=patient_a, obj=patient_a)
+    return audit.record_event(
+        user=therapist_a.user, ip=ADDRESS, action=AuditAction.VIEW, patient=patient_a, obj=patient_a
+    )
 
 
 def test_events_cannot_be_updated_through_a_queryset(event):
@@ -242,8 +289,13 @@ def test_a_stored_event_cannot_be_saved_again(event):
 
 
 def test_a_new_event_with_a_taken_id_is_not_an_update(event, therapist_a):
-    copy = AuditEvent(pk=event.pk, clinic=therapist_a.clinic, actor=AuditActor.SYSTEM,
-                      action=AuditAction.ERASE, at=timezone.now())
+    copy = AuditEvent(
+        pk=event.pk,
+        clinic=therapist_a.clinic,
+        actor=AuditActor.SYSTEM,
+        action=AuditAction.ERASE,
+        at=timezone.now(),
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         copy.save()
     assert AuditEvent.objects.get().action == AuditAction.VIEW
@@ -273,7 +325,9 @@ def test_admin_is_read_only(client, event):
     delete_url = reverse("admin:tracker_auditevent_delete", args=[event.pk])
     assert client.post(delete_url, {"post": "yes"}).status_code == 403
     list_url = reverse("admin:tracker_auditevent_changelist")
-    client.post(list_url, {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"})
+    client.post(
+        list_url, {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"}
+    )
     assert AuditEvent.objects.get().detail == ""
 
 
@@ -283,9 +337,15 @@ def test_admin_is_read_only(client, event):
 
 def _event(*, clinic, user=None, patient=None, action=AuditAction.VIEW, at=None, ip=ADDRESS):
     return AuditEvent.objects.create(
-        clinic=clinic, actor=AuditActor.STAFF if user else AuditActor.SYSTEM, user=user,
-        patient=patient, action=action, at=at or timezone.now(), ip=ip,
-        object_type="patient" if patient else "", object_id=patient.pk if patient else None,
+        clinic=clinic,
+        actor=AuditActor.STAFF if user else AuditActor.SYSTEM,
+        user=user,
+        patient=patient,
+        action=action,
+        at=at or timezone.now(),
+        ip=ip,
+        object_type="patient" if patient else "",
+        object_id=patient.pk if patient else None,
     )
 
 
@@ -326,7 +386,9 @@ def test_lead_filters(client, lead_a, therapist_a):
     now = timezone.now()
     old = _event(clinic=clinic, user=therapist_a.user, patient=known, at=now - timedelta(days=10))
     viewed = _event(clinic=clinic, user=therapist_a.user, patient=known, at=now)
-    exported = _event(clinic=clinic, user=colleague, patient=other, action=AuditAction.EXPORT, at=now)
+    exported = _event(
+        clinic=clinic, user=colleague, patient=other, action=AuditAction.EXPORT, at=now
+    )
     client.force_login(lead_a.user)
 
     def shown(**query):
@@ -348,8 +410,10 @@ def test_lead_filters(client, lead_a, therapist_a):
 def test_bad_filters_show_a_message_and_no_events(client, lead_a, therapist_a):
     _event(clinic=lead_a.clinic, user=therapist_a.user)
     client.force_login(lead_a.user)
-    response = client.get(reverse("tracker:audit_list"),
-                          {"date_from": "2026-05-02", "date_to": "2026-05-01", "patient": "#x"})
+    response = client.get(
+        reverse("tracker:audit_list"),
+        {"date_from": "2026-05-02", "date_to": "2026-05-01", "patient": "#x"},
+    )
     assert set(response.context["form"].errors) == {"date_to", "patient"}
     assert not list(response.context["page_obj"])
     assert "The end date is before the start date." in response.content.decode()
@@ -364,11 +428,18 @@ def test_a_patient_number_no_patient_can_have_is_a_message_not_an_error(client, 
 
 
 def test_the_list_is_paginated(client, lead_a, patient_a):
-    AuditEvent.objects.bulk_create([
-        AuditEvent(clinic=lead_a.clinic, actor=AuditActor.SYSTEM, patient=patient_a,
-                   action=AuditAction.VIEW, at=timezone.now())
-        for _ in range(60)
-    ])
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                clinic=lead_a.clinic,
+                actor=AuditActor.SYSTEM,
+                patient=patient_a,
+                action=AuditAction.VIEW,
+                at=timezone.now(),
+            )
+            for _ in range(60)
+        ]
+    )
     client.force_login(lead_a.user)
     first = client.get(reverse("tracker:audit_list")).context["page_obj"]
     second = client.get(reverse("tracker:audit_list"), {"page": 2}).context["page_obj"]
@@ -376,11 +447,15 @@ def test_the_list_is_paginated(client, lead_a, patient_a):
 
 
 @pytest.mark.parametrize("count", [5, 60])
-def test_audit_list_query_count_does_not_grow(client, lead_a, therapist_a, count,
-                                             django_assert_num_queries):
+def test_audit_list_query_count_does_not_grow(
+    client, lead_a, therapist_a, count, django_assert_num_queries
+):
     for index in range(count):
-        _event(clinic=lead_a.clinic, user=therapist_a.user,
-               patient=PatientFactory(clinic=lead_a.clinic, reference=f"R{index}"))
+        _event(
+            clinic=lead_a.clinic,
+            user=therapist_a.user,
+            patient=PatientFactory(clinic=lead_a.clinic, reference=f"R{index}"),
+        )
     client.force_login(lead_a.user)
     # session, user, led clinics, the user filter's choices, paginator count, the page of
     # events with users and patients, the clinics the user leads (the "Audit" menu item)
@@ -395,7 +470,9 @@ def _csv(response):
 
 
 def test_csv_holds_ids_and_references_not_names(client, lead_a, therapist_a):
-    patient = PatientFactory(clinic=lead_a.clinic, display_name="Ana Torres", reference="=HYPERLINK")
+    patient = PatientFactory(
+        clinic=lead_a.clinic, display_name="Ana Torres", reference="=HYPERLINK"
+    )
     event = _event(clinic=lead_a.clinic, user=therapist_a.user, patient=patient)
     _event(clinic=lead_a.clinic, user=therapist_a.user, action=AuditAction.EXPORT)
     client.force_login(lead_a.user)
@@ -403,13 +480,34 @@ def test_csv_holds_ids_and_references_not_names(client, lead_a, therapist_a):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="audit-')
     header, *rows = _csv(response)
-    assert header == ["at_utc", "clinic_id", "actor", "user_id", "action", "patient_id",
-                      "patient_reference", "object_type", "object_id", "ip", "detail"]
-    assert rows == [[
-        event.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        str(lead_a.clinic.pk), "staff", str(therapist_a.user.pk), "view", str(patient.pk), "'=HYPERLINK",
-        "patient", str(patient.pk), ADDRESS, "",
-    ]]
+    assert header == [
+        "at_utc",
+        "clinic_id",
+        "actor",
+        "user_id",
+        "action",
+        "patient_id",
+        "patient_reference",
+        "object_type",
+        "object_id",
+        "ip",
+        "detail",
+    ]
+    assert rows == [
+        [
+            event.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            str(lead_a.clinic.pk),
+            "staff",
+            str(therapist_a.user.pk),
+            "view",
+            str(patient.pk),
+            "'=HYPERLINK",
+            "patient",
+            str(patient.pk),
+            ADDRESS,
+            "",
+        ]
+    ]
     text = "\n".join(",".join(row) for row in rows)
     assert "Ana Torres" not in text and therapist_a.user.last_name not in text
 
@@ -422,20 +520,32 @@ def test_csv_is_scoped_to_the_leads_clinics(client, lead_a, therapist_b):
 
 
 def test_events_of_system_jobs_have_no_user(lead_a, patient_a):
-    event = audit.record_event(user=None, ip=None, action=AuditAction.REVOKE_LINK, patient=patient_a)
+    event = audit.record_event(
+        user=None, ip=None, action=AuditAction.REVOKE_LINK, patient=patient_a
+    )
     assert (event.actor, event.user, event.clinic, event.object_type) == (
-        AuditActor.SYSTEM, None, lead_a.clinic, ""
+        AuditActor.SYSTEM,
+        None,
+        lead_a.clinic,
+        "",
     )
     with pytest.raises(ValueError):
         audit.record_event(user=None, ip=None, action=AuditAction.VIEW)
 
 
-@pytest.mark.parametrize(("query", "field", "message"), [
-    ({"date_to": "9999-12-31"}, "date_to", "Choose a date between 2000-01-01 and 2999-12-31."),
-    ({"date_from": "0001-01-01"}, "date_from", "Choose a date between 2000-01-01 and 2999-12-31."),
-    ({"patient": "#" + "9" * 31}, "patient", "No patient has this number."),
-    ({"patient": "#²"}, "patient", "After # write the patient's number, e.g. #12."),
-])
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"date_to": "9999-12-31"}, "date_to", "Choose a date between 2000-01-01 and 2999-12-31."),
+        (
+            {"date_from": "0001-01-01"},
+            "date_from",
+            "Choose a date between 2000-01-01 and 2999-12-31.",
+        ),
+        ({"patient": "#" + "9" * 31}, "patient", "No patient has this number."),
+        ({"patient": "#²"}, "patient", "After # write the patient's number, e.g. #12."),
+    ],
+)
 def test_filters_past_what_the_database_holds_are_a_message(client, lead_a, query, field, message):
     """Each of these was a server error: a date past the calendar's end, an id past a bigint."""
     client.force_login(lead_a.user)
@@ -448,17 +558,28 @@ def test_filters_past_what_the_database_holds_are_a_message(client, lead_a, quer
 
 
 def test_the_actor_matches_the_user(lead_a, patient_a, therapist_a):
-    event = audit.record_event(user=therapist_a.user, ip=None, action=AuditAction.VIEW,
-                               patient=patient_a)
+    event = audit.record_event(
+        user=therapist_a.user, ip=None, action=AuditAction.VIEW, patient=patient_a
+    )
     assert event.actor == AuditActor.STAFF
     with pytest.raises(ValueError):
-        audit.record_event(user=therapist_a.user, ip=None, action=AuditAction.UPDATE,
-                           patient=patient_a, actor=AuditActor.PATIENT)
+        audit.record_event(
+            user=therapist_a.user,
+            ip=None,
+            action=AuditAction.UPDATE,
+            patient=patient_a,
+            actor=AuditActor.PATIENT,
+        )
     # The database holds to it too.
     for actor, user in [(AuditActor.STAFF, None), (AuditActor.PATIENT, therapist_a.user)]:
         with pytest.raises(IntegrityError), transaction.atomic():
-            AuditEvent.objects.create(clinic=lead_a.clinic, actor=actor, user=user,
-                                      action=AuditAction.VIEW, at=timezone.now())
+            AuditEvent.objects.create(
+                clinic=lead_a.clinic,
+                actor=actor,
+                user=user,
+                action=AuditAction.VIEW,
+                at=timezone.now(),
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -495,8 +616,9 @@ def test_the_patients_own_reminder_choice_is_recorded_with_the_patient_as_actor(
     client.post(url, {"action": "stop"})  # a second tap changes nothing and records nothing
     client.post(url, {"action": "resume"})
     events = list(_events_after(mark).order_by("pk"))
-    assert [(e.actor, e.user, e.action, e.patient, e.object_type, e.ip, e.detail)
-            for e in events] == [
+    assert [
+        (e.actor, e.user, e.action, e.patient, e.object_type, e.ip, e.detail) for e in events
+    ] == [
         (AuditActor.PATIENT, None, AuditAction.UPDATE, patient, "patient", None, "reminders off"),
         (AuditActor.PATIENT, None, AuditAction.UPDATE, patient, "patient", None, "reminders on"),
     ]
@@ -513,7 +635,11 @@ def test_the_patients_language_choice_is_recorded_with_the_patient_as_actor(
     client.post(url, {"language": "xx"})
     [event] = _events_after(mark)
     assert (event.actor, event.user, event.action, event.patient, event.detail) == (
-        AuditActor.PATIENT, None, AuditAction.UPDATE, patient, "language es"
+        AuditActor.PATIENT,
+        None,
+        AuditAction.UPDATE,
+        patient,
+        "language es",
     )
     patient.refresh_from_db()
     assert patient.language == "es"
@@ -528,6 +654,7 @@ def test_the_audit_page_names_the_patient_as_the_actor(client, lead_a, patient_a
 
 # ---------------------------------------------------------------------------
 # Below the ORM: the patient row and the table itself
+
 
 def test_a_patient_with_a_trail_cannot_be_deleted(event, patient_a):
     """Deleting a patient emptied their events' patient; now the events keep them."""

@@ -158,19 +158,26 @@ class World:
 
 def _red_flag_report(session):
     follow_up = session.follow_ups.get(time_point=TimePoint.IN_CLINIC)
-    services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(),
-                           answers=answers(soreness=7, red_flags=["rf_breathing"]),
-                           now=follow_up.opens_at)
+    services.submit_report(
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(soreness=7, red_flags=["rf_breathing"]),
+        now=follow_up.opens_at,
+    )
     return Alert.objects.get(session=session, rule="red_flag")
 
 
 @pytest.fixture
 def people(db):
     """Clinic A (therapist, lead, session X with an answered check-in and an alert) and B (session Y)."""
-    therapist_a = MembershipFactory(clinic=ClinicFactory(name="Harbourside Physio", phone="020 7946 0101"))
+    therapist_a = MembershipFactory(
+        clinic=ClinicFactory(name="Harbourside Physio", phone="020 7946 0101")
+    )
     clinic_a = therapist_a.clinic
     lead_a = MembershipFactory(clinic=clinic_a, role=Role.LEAD)
-    therapist_b = MembershipFactory(clinic=ClinicFactory(name="Hilltop Sports Clinic", phone="0161 496 0202"))
+    therapist_b = MembershipFactory(
+        clinic=ClinicFactory(name="Hilltop Sports Clinic", phone="0161 496 0202")
+    )
     clinic_b = therapist_b.clinic
 
     session_x = make_session(patient=PatientFactory(clinic=clinic_a), therapist=therapist_a.user)
@@ -183,7 +190,11 @@ def people(db):
         return World(clinic, session.patient, session, alert, token)
 
     return {
-        "users": {"therapist_a": therapist_a.user, "therapist_b": therapist_b.user, "lead_a": lead_a.user},
+        "users": {
+            "therapist_a": therapist_a.user,
+            "therapist_b": therapist_b.user,
+            "lead_a": lead_a.user,
+        },
         "x": world(clinic_a, session_x, alert_x),
         "y": world(clinic_b, session_y, alert_y),
     }
@@ -245,7 +256,11 @@ def test_matrix(name, people):
         url = "/admin/" if name == "admin:index" else _url(name, route, world)
         response = _ask(_client(role, people), name, url)
         got[role] = response.status_code
-        if response.status_code == 302 and role in ("anon", "link_x") and name.startswith("tracker:"):
+        if (
+            response.status_code == 302
+            and role in ("anon", "link_x")
+            and name.startswith("tracker:")
+        ):
             # Nothing about the object leaks: the anonymous go to the login page.
             assert response["Location"].startswith(reverse("login")), (name, role)
     assert got == expected, name
@@ -270,12 +285,22 @@ def test_xs_link_shows_xs_clinic_and_check_ins_only(client, people):
     assert b"No check-ins answered yet" not in x_chart and b"No check-ins answered yet" in y_chart
 
 
-@pytest.mark.parametrize("token", [
-    "made-up", tokens.token_for(tokens.new_nonce()), "A" * 43,
-], ids=["made-up", "well-formed-but-unknown", "right-length"])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "made-up",
+        tokens.token_for(tokens.new_nonce()),
+        "A" * 43,
+    ],
+    ids=["made-up", "well-formed-but-unknown", "right-length"],
+)
 def test_tokens_that_are_no_link_open_nothing(client, people, token):
-    fake = World(people["x"].clinic, people["x"].patient, people["x"].session, people["x"].alert, token)
-    token_routes = [(n, r) for n, r in named_routes() if n.startswith("patient:") and "<str:token>" in r]
+    fake = World(
+        people["x"].clinic, people["x"].patient, people["x"].session, people["x"].alert, token
+    )
+    token_routes = [
+        (n, r) for n, r in named_routes() if n.startswith("patient:") and "<str:token>" in r
+    ]
     assert len(token_routes) >= 5
     for name, route in token_routes:
         response = _ask(client, name, _url(name, route, fake))
@@ -292,9 +317,13 @@ def test_each_scoping_function_keeps_to_the_users_clinics(people):
     for world in (x, y):
         audit.record_event(user=None, ip=None, action=AuditAction.VIEW, patient=world.patient)
     clinic_of = {
-        Clinic: "pk", Patient: "clinic", NeedlingSession: "patient__clinic",
-        FollowUp: "session__patient__clinic", SymptomReport: "follow_up__session__patient__clinic",
-        Alert: "session__patient__clinic", AuditEvent: "clinic",
+        Clinic: "pk",
+        Patient: "clinic",
+        NeedlingSession: "patient__clinic",
+        FollowUp: "session__patient__clinic",
+        SymptomReport: "follow_up__session__patient__clinic",
+        Alert: "session__patient__clinic",
+        AuditEvent: "clinic",
     }
     users = {**people["users"], "anon": AnonymousUser()}
     # Which clinics each kind of user reaches through each model's for_user.
@@ -329,9 +358,18 @@ def test_each_scoping_function_keeps_to_the_users_clinics(people):
 # Pages without patient data: signing in and out, the health check, the
 # patient pages' service worker and manifest (the same for every patient).
 STORABLE = {
-    "healthz", "login", "logout", "password_change", "password_change_done", "password_reset",
-    "password_reset_done", "password_reset_confirm", "password_reset_complete",
-    "patient:service_worker", "patient:manifest", "tracker:fhir_questionnaire",
+    "healthz",
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "patient:service_worker",
+    "patient:manifest",
+    "tracker:fhir_questionnaire",
 }
 
 
@@ -348,7 +386,8 @@ def test_every_url_is_checked():
 
 
 @pytest.mark.parametrize(
-    "name", sorted(n for n in MATRIX if n.startswith(("tracker:", "patient:")) and n not in STORABLE)
+    "name",
+    sorted(n for n in MATRIX if n.startswith(("tracker:", "patient:")) and n not in STORABLE),
 )
 def test_pages_with_patient_data_are_never_stored(name, people):
     client = Client()

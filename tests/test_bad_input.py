@@ -65,25 +65,84 @@ EXAMPLES = settings(
 
 # Any character a browser could send (lone surrogates cannot be encoded as UTF-8 at all).
 ANY_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=60)
-NASTY = st.sampled_from([
-    "", " ", "\x00", "\x00abc", "A" * 5000, "A" * 100_000, "-1", "-0", "0", "11", "1e309",
-    "NaN", "inf", "-inf", "9" * 40, "-" + "9" * 40, "٣", "０", "0x10", "1.5", "1,5", " 5 ",
-    "<script>alert(1)</script>", "'; DROP TABLE tracker_patient;--", "\u202egnp.exe",
-    "😀" * 300, "\r\n", "None", "null", "true", "[]", "{}", "%00", "../../etc/passwd",
-    "2026-02-30", "2026-13-01", "9999-12-31T23:59", "0001-01-01T00:00", "1969-12-31",
-    "=cmd|' /C calc'!A0", "#", "#-1", "#99999999999999999999", "e\u0301", "\ufeff", "ǅ",
-])
+NASTY = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "\x00abc",
+        "A" * 5000,
+        "A" * 100_000,
+        "-1",
+        "-0",
+        "0",
+        "11",
+        "1e309",
+        "NaN",
+        "inf",
+        "-inf",
+        "9" * 40,
+        "-" + "9" * 40,
+        "٣",
+        "０",
+        "0x10",
+        "1.5",
+        "1,5",
+        " 5 ",
+        "<script>alert(1)</script>",
+        "'; DROP TABLE tracker_patient;--",
+        "\u202egnp.exe",
+        "😀" * 300,
+        "\r\n",
+        "None",
+        "null",
+        "true",
+        "[]",
+        "{}",
+        "%00",
+        "../../etc/passwd",
+        "2026-02-30",
+        "2026-13-01",
+        "9999-12-31T23:59",
+        "0001-01-01T00:00",
+        "1969-12-31",
+        "=cmd|' /C calc'!A0",
+        "#",
+        "#-1",
+        "#99999999999999999999",
+        "e\u0301",
+        "\ufeff",
+        "ǅ",
+    ]
+)
 NUMBER = st.integers(min_value=-(10**20), max_value=10**20).map(str)
 HOSTILE = st.one_of(ANY_TEXT, NASTY, NUMBER)
 # The ends of the calendar and the edges of the range the app accepts (2000 to 2999).
 EXTREME_DAYS = st.one_of(
-    st.sampled_from(["0001-01-01", "0001-01-02", "9999-12-31", "9999-12-30", "1999-12-31",
-                     "2000-01-01", "2999-12-31", "3000-01-01"]),
+    st.sampled_from(
+        [
+            "0001-01-01",
+            "0001-01-02",
+            "9999-12-31",
+            "9999-12-30",
+            "1999-12-31",
+            "2000-01-01",
+            "2999-12-31",
+            "3000-01-01",
+        ]
+    ),
     st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat),
 )
 EXTREME_MOMENTS = st.one_of(
-    st.sampled_from(["0001-01-01T00:00", "9999-12-31T23:59", "1999-12-31T23:59",
-                     "2000-01-01T00:00", "2999-12-31T23:59"]),
+    st.sampled_from(
+        [
+            "0001-01-01T00:00",
+            "9999-12-31T23:59",
+            "1999-12-31T23:59",
+            "2000-01-01T00:00",
+            "2999-12-31T23:59",
+        ]
+    ),
     st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59)).map(
         lambda moment: moment.isoformat(timespec="minutes")
     ),
@@ -93,8 +152,18 @@ HUGE_ID = st.integers(min_value=0, max_value=10**40).map(str)
 HUGE_PATIENT_NUMBER = HUGE_ID.map(lambda number: f"#{number}")
 # Text matplotlib would read as mathematics, were it not told to draw text as written.
 MATHTEXT = st.one_of(
-    st.sampled_from([r"Jo $\frac$", "$x^2$", "$$", "Ana $", r"$\sqrt{$", "a$b$c$d", r"$\$",
-                     r"Dr $\mathrm{X}$ Lee"]),
+    st.sampled_from(
+        [
+            r"Jo $\frac$",
+            "$x^2$",
+            "$$",
+            "Ana $",
+            r"$\sqrt{$",
+            "a$b$c$d",
+            r"$\$",
+            r"Dr $\mathrm{X}$ Lee",
+        ]
+    ),
     st.lists(st.sampled_from([*"$\\{}^_ abÑ", r"\frac", r"\sqrt"]), min_size=1, max_size=12).map(
         "".join
     ),
@@ -136,10 +205,14 @@ def assert_invariants():
         has_follow_up=Exists(FollowUp.objects.filter(session=OuterRef("pk"))),
         has_link=Exists(AccessLink.objects.filter(session=OuterRef("pk"))),
     )
-    assert not sessions.filter(Q(has_site=False) | Q(has_follow_up=False) | Q(has_link=False)).exists()
+    assert not sessions.filter(
+        Q(has_site=False) | Q(has_follow_up=False) | Q(has_link=False)
+    ).exists()
     assert not NeedledSite.objects.filter(Q(insertions__lt=1) | Q(insertions__gt=99)).exists()
     # An acknowledged alert says who and what.
-    assert not Alert.objects.filter(acknowledged_at__isnull=False, acknowledged_by__isnull=True).exists()
+    assert not Alert.objects.filter(
+        acknowledged_at__isnull=False, acknowledged_by__isnull=True
+    ).exists()
     assert not Alert.objects.filter(acknowledged_at__isnull=False, note="").exists()
     # Every patient row passes its own validation.
     for patient in Patient.objects.all():
@@ -186,8 +259,16 @@ def world(clinic_a, therapist_a, lead_a, patient_a, session_a, link_token):
     staff.force_login(therapist_a.user)
     lead = Client()
     lead.force_login(lead_a.user)
-    return {"staff": staff, "lead": lead, "patient": patient_a, "session": session_a,
-            "alert": alert, "token": link_token, "clinic": clinic_a, "lead_user": lead_a.user}
+    return {
+        "staff": staff,
+        "lead": lead,
+        "patient": patient_a,
+        "session": session_a,
+        "alert": alert,
+        "token": link_token,
+        "clinic": clinic_a,
+        "lead_user": lead_a.user,
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -227,10 +308,13 @@ def test_check_in_form(world, data):
 
 
 @EXAMPLES
-@given(changes=st.dictionaries(
-    st.sampled_from(["key", *FEELING_FINE]), st.one_of(HOSTILE, st.lists(HOSTILE, max_size=3)),
-    max_size=3,
-))
+@given(
+    changes=st.dictionaries(
+        st.sampled_from(["key", *FEELING_FINE]),
+        st.one_of(HOSTILE, st.lists(HOSTILE, max_size=3)),
+        max_size=3,
+    )
+)
 def test_feeling_fine_button(world, changes):
     url = reverse("patient:check_in", args=[world["token"]])
     data = {"key": str(uuid.uuid4()), **FEELING_FINE, **changes}
@@ -258,8 +342,11 @@ def test_language_switch(world, data):
 
 
 @EXAMPLES
-@given(data=form(action=field(st.sampled_from(["stop", "resume"]))),
-       channel=st.sampled_from(ReminderChannel.values), email=st.sampled_from(["", "p@example.org"]))
+@given(
+    data=form(action=field(st.sampled_from(["stop", "resume"]))),
+    channel=st.sampled_from(ReminderChannel.values),
+    email=st.sampled_from(["", "p@example.org"]),
+)
 def test_stop_reminders(world, data, channel, email):
     token = world["token"]
     Patient.objects.filter(pk=world["patient"].pk).update(reminder_channel=channel, email=email)
@@ -285,14 +372,16 @@ def _sites(draw_rows):
     return rows
 
 
-SITE_ROW = st.fixed_dictionaries({
-    "muscle": field(choice(Muscle)),
-    "side": field(choice(Side)),
-    "insertions": field(st.integers(1, 99).map(str)),
-    "technique": field(choice(Technique)),
-    "twitch_band": field(choice(TwitchBand)),
-    "notes": field(ANY_TEXT),
-})
+SITE_ROW = st.fixed_dictionaries(
+    {
+        "muscle": field(choice(Muscle)),
+        "side": field(choice(Side)),
+        "insertions": field(st.integers(1, 99).map(str)),
+        "technique": field(choice(Technique)),
+        "twitch_band": field(choice(TwitchBand)),
+        "notes": field(ANY_TEXT),
+    }
+)
 SESSION_FORM = st.tuples(
     form(
         performed_at=field(st.one_of(st.just("2026-01-15T10:30"), EXTREME_MOMENTS)),
@@ -303,17 +392,22 @@ SESSION_FORM = st.tuples(
         notes=field(ANY_TEXT),
     ),
     st.lists(SITE_ROW, max_size=3),
-    form(**{
-        "sites-TOTAL_FORMS": field(st.integers(0, 4).map(str)),
-        "sites-INITIAL_FORMS": field(st.just("0")),
-        "sites-MIN_NUM_FORMS": field(st.just("0")),
-        "sites-MAX_NUM_FORMS": field(st.just("20")),
-    }),
+    form(
+        **{
+            "sites-TOTAL_FORMS": field(st.integers(0, 4).map(str)),
+            "sites-INITIAL_FORMS": field(st.just("0")),
+            "sites-MIN_NUM_FORMS": field(st.just("0")),
+            "sites-MAX_NUM_FORMS": field(st.just("20")),
+        }
+    ),
 )
 
 
-@settings(max_examples=50, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(parts=SESSION_FORM)
 def test_record_session_form(world, parts):
     session_fields, rows, management = parts
@@ -329,11 +423,18 @@ def test_record_session_form(world, parts):
         else:
             assert counts() == before
             page = response.content.decode()
-            assert "invalid-feedback" in page or "alert-danger" in page or "alert alert-block" in page
+            assert (
+                "invalid-feedback" in page or "alert-danger" in page or "alert alert-block" in page
+            )
 
 
-ZONES = ["Europe/London", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Tokyo",
-         "America/New_York"]
+ZONES = [
+    "Europe/London",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+    "Asia/Tokyo",
+    "America/New_York",
+]
 
 
 @EXAMPLES
@@ -343,9 +444,14 @@ def test_session_dates_at_the_ends_of_the_calendar_in_any_zone(world, zone, perf
     type(world["clinic"]).objects.filter(pk=world["clinic"].pk).update(time_zone=zone)
     url = reverse("tracker:session_create", args=[world["patient"].pk])
     data = {
-        "performed_at": performed_at, "pre_pain": "3", "sites-TOTAL_FORMS": "1",
-        "sites-INITIAL_FORMS": "0", "sites-0-muscle": "deltoid", "sites-0-side": "left",
-        "sites-0-insertions": "2", "sites-0-technique": "superficial",
+        "performed_at": performed_at,
+        "pre_pain": "3",
+        "sites-TOTAL_FORMS": "1",
+        "sites-INITIAL_FORMS": "0",
+        "sites-0-muscle": "deltoid",
+        "sites-0-side": "left",
+        "sites-0-insertions": "2",
+        "sites-0-technique": "superficial",
         "sites-0-twitch_band": "none",
     }
     with rolled_back():
@@ -363,7 +469,9 @@ def test_session_dates_at_the_ends_of_the_calendar_in_any_zone(world, zone, perf
 
 
 def _drawn(svg: bytes) -> list[str]:
-    return ["".join(t.itertext()) for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    return [
+        "".join(t.itertext()) for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")
+    ]
 
 
 @EXAMPLES
@@ -378,15 +486,26 @@ def test_names_with_dollar_signs_reach_every_chart(world, first, last, username,
         therapist.save()
         Patient.objects.filter(pk=world["patient"].pk).update(display_name=patient_name)
         follow_up = session.follow_ups.get(time_point=TimePoint.IN_CLINIC)
-        services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(),
-                               answers=answers(soreness=4), now=follow_up.opens_at)
+        services.submit_report(
+            follow_up=follow_up,
+            idempotency_key=uuid.uuid4(),
+            answers=answers(soreness=4),
+            now=follow_up.opens_at,
+        )
         urls = [
             reverse("tracker:patient_chart", args=[world["patient"].pk]),
             reverse("tracker:session_chart", args=[session.pk]),
             reverse("patient:soreness_chart", args=[world["token"]]),
-            *(reverse("tracker:analytics_chart", args=[clinic.pk, chart])
-              for chart in ("rates", "soreness-by-muscle", "soreness-by-therapist", "settled",
-                            "completion")),
+            *(
+                reverse("tracker:analytics_chart", args=[clinic.pk, chart])
+                for chart in (
+                    "rates",
+                    "soreness-by-muscle",
+                    "soreness-by-therapist",
+                    "settled",
+                    "completion",
+                )
+            ),
         ]
         for url in urls:
             response = (Client() if url.startswith("/f/") else world["staff"]).get(url)
@@ -475,7 +594,9 @@ def test_sign_in_form(world, data):
 
 
 @EXAMPLES
-@given(data=form(code=field(st.integers(0, 999_999).map(lambda n: f"{n:06d}")), next=field(ANY_TEXT)))
+@given(
+    data=form(code=field(st.integers(0, 999_999).map(lambda n: f"{n:06d}")), next=field(ANY_TEXT))
+)
 def test_two_step_set_up_form(world, data):
     with rolled_back():
         response = world["staff"].post(reverse("tracker:two_step"), data)
@@ -491,8 +612,23 @@ def test_two_step_set_up_form(world, data):
 
 QUERY_VALUE = st.one_of(HOSTILE, EXTREME_DAYS, HUGE_ID, HUGE_PATIENT_NUMBER)
 QUERY = st.dictionaries(
-    st.sampled_from(["date_from", "date_to", "therapist", "muscle", "technique", "state",
-                     "severity", "page", "q", "mine", "user", "action", "patient"]),
+    st.sampled_from(
+        [
+            "date_from",
+            "date_to",
+            "therapist",
+            "muscle",
+            "technique",
+            "state",
+            "severity",
+            "page",
+            "q",
+            "mine",
+            "user",
+            "action",
+            "patient",
+        ]
+    ),
     st.one_of(QUERY_VALUE, st.lists(QUERY_VALUE, min_size=2, max_size=3)),
     max_size=5,
 )
@@ -503,7 +639,9 @@ QUERY = st.dictionaries(
 def test_list_and_filter_pages_take_any_query_string(world, query):
     clinic = world["clinic"].pk
     staff_pages = [
-        reverse("tracker:home"), reverse("tracker:alert_list"), reverse("tracker:patient_list"),
+        reverse("tracker:home"),
+        reverse("tracker:alert_list"),
+        reverse("tracker:patient_list"),
         reverse("tracker:analytics", args=[clinic]),
         reverse("tracker:analytics_chart", args=[clinic, "rates"]),
         reverse("tracker:analytics_csv", args=[clinic, "completion"]),
@@ -522,10 +660,17 @@ def test_list_and_filter_pages_take_any_query_string(world, query):
 # Parameters in the path
 
 PK_ROUTES = [
-    "/patients/{}/", "/patients/{}/soreness.svg", "/patients/{}/summary/",
-    "/patients/{}/sessions/new/", "/patients/{}/export.json", "/patients/{}/erase/",
-    "/sessions/{}/", "/sessions/{}/soreness.svg", "/clinics/{}/analytics/",
-    "/clinics/{}/analytics/rates.svg", "/clinics/{}/analytics/rates.csv",
+    "/patients/{}/",
+    "/patients/{}/soreness.svg",
+    "/patients/{}/summary/",
+    "/patients/{}/sessions/new/",
+    "/patients/{}/export.json",
+    "/patients/{}/erase/",
+    "/sessions/{}/",
+    "/sessions/{}/soreness.svg",
+    "/clinics/{}/analytics/",
+    "/clinics/{}/analytics/rates.svg",
+    "/clinics/{}/analytics/rates.csv",
 ]
 
 
@@ -544,13 +689,19 @@ def test_ids_in_the_path_are_a_page_or_a_404(world, value):
 
 
 @EXAMPLES
-@given(token=st.one_of(ANY_TEXT, NASTY, st.text(min_size=200, max_size=3000)),
-       time_point=st.one_of(st.integers(-5, 10**25).map(str), ANY_TEXT))
+@given(
+    token=st.one_of(ANY_TEXT, NASTY, st.text(min_size=200, max_size=3000)),
+    time_point=st.one_of(st.integers(-5, 10**25).map(str), ANY_TEXT),
+)
 def test_tokens_in_the_path_open_nothing(world, token, time_point):
     segment = quote(token, safe="")
     with rolled_back():
-        for path in [f"/f/{segment}/", f"/f/{segment}/reminders/", f"/f/{segment}/soreness.svg",
-                     f"/f/{segment}/done/{quote(time_point, safe='')}/"]:
+        for path in [
+            f"/f/{segment}/",
+            f"/f/{segment}/reminders/",
+            f"/f/{segment}/soreness.svg",
+            f"/f/{segment}/done/{quote(time_point, safe='')}/",
+        ]:
             response = Client().get(path)
             assert response.status_code in (301, 404), (path, response.status_code)
         response = Client().post(f"/f/{segment}/language/", {"language": "es"})
@@ -567,7 +718,11 @@ def test_tokens_in_the_path_open_nothing(world, token, time_point):
 def test_staff_posts_without_a_csrf_token_are_refused(world, therapist_a, lead_a):
     session, patient, alert = world["session"], world["patient"], world["alert"]
     posts = [
-        (therapist_a.user, reverse("tracker:patient_create"), {"display_name": "X", "clinic": world["clinic"].pk}),
+        (
+            therapist_a.user,
+            reverse("tracker:patient_create"),
+            {"display_name": "X", "clinic": world["clinic"].pk},
+        ),
         (therapist_a.user, reverse("tracker:session_create", args=[patient.pk]), {"pre_pain": "3"}),
         (therapist_a.user, reverse("tracker:alert_acknowledge", args=[alert.pk]), {"note": "Done"}),
         (therapist_a.user, reverse("tracker:link_replace", args=[session.pk]), {}),
@@ -593,11 +748,20 @@ def test_a_huge_site_count_builds_no_huge_page(world):
     """TOTAL_FORMS is the client's to write: one post must not make the server build 1000 rows."""
     url = reverse("tracker:session_create", args=[world["patient"].pk])
     before = counts()
-    response = world["staff"].post(url, {
-        "performed_at": "2026-01-15T10:30", "pre_pain": "3", "sites-TOTAL_FORMS": "1000000",
-        "sites-INITIAL_FORMS": "0", "sites-0-muscle": "deltoid", "sites-0-side": "left",
-        "sites-0-insertions": "2", "sites-0-technique": "superficial", "sites-0-twitch_band": "none",
-    })
+    response = world["staff"].post(
+        url,
+        {
+            "performed_at": "2026-01-15T10:30",
+            "pre_pain": "3",
+            "sites-TOTAL_FORMS": "1000000",
+            "sites-INITIAL_FORMS": "0",
+            "sites-0-muscle": "deltoid",
+            "sites-0-side": "left",
+            "sites-0-insertions": "2",
+            "sites-0-technique": "superficial",
+            "sites-0-twitch_band": "none",
+        },
+    )
     assert response.status_code == 200
     assert "Please submit at most 20 forms" in response.content.decode()
     assert len(response.context["sites"].forms) == 20
@@ -610,14 +774,20 @@ def test_a_nul_character_anywhere_is_refused_politely(world):
     for client, url, query in [
         (world["staff"], reverse("tracker:patient_list"), {"q": "a\x00b"}),
         (world["staff"], reverse("tracker:alert_list"), {"state": "\x00", "severity": "\x00"}),
-        (world["staff"], reverse("tracker:analytics", args=[clinic]), {"muscle": "\x00", "date_from": "\x00"}),
+        (
+            world["staff"],
+            reverse("tracker:analytics", args=[clinic]),
+            {"muscle": "\x00", "date_from": "\x00"},
+        ),
         (world["lead"], reverse("tracker:audit_list"), {"patient": "a\x00", "user": "\x00"}),
     ]:
         response = client.get(url, query)
         assert response.status_code == 200, url
     token = world["token"]
     assert Client().get(f"/f/{token}%00/").status_code == 404
-    response = Client().post(reverse("patient:check_in", args=[token]), {"key": "\x00", "note": "\x00"})
+    response = Client().post(
+        reverse("patient:check_in", args=[token]), {"key": "\x00", "note": "\x00"}
+    )
     assert response.status_code == 200
     response = Client().post(reverse("login"), {"username": "ana\x00", "password": "x\x00"})
     assert response.status_code == 200

@@ -70,8 +70,7 @@ def test_workers_counting_at_once_lose_no_count(tmp_path):
     """Four processes, as four gunicorn workers, count into one folder: every hit is kept."""
     folder = str(tmp_path / "cache")
     workers = [
-        subprocess.Popen([sys.executable, "-c", COUNTER, folder, "150"], cwd=ROOT)
-        for _ in range(4)
+        subprocess.Popen([sys.executable, "-c", COUNTER, folder, "150"], cwd=ROOT) for _ in range(4)
     ]
     assert [worker.wait(timeout=120) for worker in workers] == [0, 0, 0, 0]
     assert FileBasedCache(folder, {}).get("hits") == 600
@@ -83,7 +82,11 @@ def test_the_suite_runs_on_the_shared_folder_cache(settings):
 
 def test_rate_counters_on_the_folder_cache():
     now = 7200.0
-    assert [ratelimit.hit("t", "192.0.2.1", seconds=3600, now=now)[0] for _ in range(3)] == [1, 2, 3]
+    assert [ratelimit.hit("t", "192.0.2.1", seconds=3600, now=now)[0] for _ in range(3)] == [
+        1,
+        2,
+        3,
+    ]
     assert ratelimit.count("t", "192.0.2.1", seconds=3600, now=now + 10) == (3, 3590)
     assert ratelimit.count("t", "192.0.2.2", seconds=3600, now=now)[0] == 0
 
@@ -94,7 +97,11 @@ def test_rate_counters_on_the_folder_cache():
 
 def test_rate_counters_on_redis(redis_cache):
     now = 7200.0
-    assert [ratelimit.hit("t", "192.0.2.1", seconds=3600, now=now)[0] for _ in range(3)] == [1, 2, 3]
+    assert [ratelimit.hit("t", "192.0.2.1", seconds=3600, now=now)[0] for _ in range(3)] == [
+        1,
+        2,
+        3,
+    ]
     assert ratelimit.count("t", "192.0.2.1", seconds=3600, now=now + 10) == (3, 3590)
     # The window's counter lives a little longer than the window, however often it is hit.
     key, _remaining = ratelimit._window("t", "192.0.2.1", 3600, now)

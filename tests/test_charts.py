@@ -93,8 +93,12 @@ def _label(group) -> Label | None:
     element = group.find(f"{SVG_NS}text")
     if element is None:
         return None
-    return Label("".join(element.itertext()), float(element.get("x")), float(element.get("y")),
-                 float(_style(element)["font-size"].removesuffix("px")))
+    return Label(
+        "".join(element.itertext()),
+        float(element.get("x")),
+        float(element.get("y")),
+        float(_style(element)["font-size"].removesuffix("px")),
+    )
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,11 @@ def _markers(group) -> Mark | None:
     style = _style(uses[0])
     hollow = style.get("fill-opacity") == "0" or style.get("fill") == "none"
     # SVG's fill defaults to black, which matplotlib leaves unwritten.
-    return Mark(style["stroke"] if hollow else style.get("fill", "#000000"),
-                [(float(u.get("x")), float(u.get("y"))) for u in uses], hollow=hollow)
+    return Mark(
+        style["stroke"] if hollow else style.get("fill", "#000000"),
+        [(float(u.get("x")), float(u.get("y"))) for u in uses],
+        hollow=hollow,
+    )
 
 
 def _box(points):
@@ -153,12 +160,18 @@ class Drawn:
         self.lines = [line for g in plotted if (line := _line(g))]
         self.markers = [marks for g in plotted if (marks := _markers(g))]
         self.bars = sorted(
-            (_box(_points(g.find(f"{SVG_NS}path"))) for g in _children(axes, "patch_")
-             if _style(g.find(f"{SVG_NS}path")).get("fill") == BAR_COLOUR.lower()),
+            (
+                _box(_points(g.find(f"{SVG_NS}path")))
+                for g in _children(axes, "patch_")
+                if _style(g.find(f"{SVG_NS}path")).get("fill") == BAR_COLOUR.lower()
+            ),
             key=lambda box: (box[0], box[1]),
         )
-        self.whiskers = [_points(path) for g in _children(axes, "LineCollection_")
-                         for path in g.findall(f"{SVG_NS}path")]
+        self.whiskers = [
+            _points(path)
+            for g in _children(axes, "LineCollection_")
+            for path in g.findall(f"{SVG_NS}path")
+        ]
         self.key, self.notes = self._key(figure, axes)
 
     @staticmethod
@@ -171,8 +184,11 @@ class Drawn:
             ticks.append((label.text if label else "", float(mark.get("xy"[coordinate]))))
         labels = _children(axis, "text_")
         title = _label(labels[0]).text if labels else None
-        numbers = [(float(t.rstrip("%").replace("−", "-")), at) for t, at in ticks
-                   if re.fullmatch(r"−?[\d.]+%?", t)]
+        numbers = [
+            (float(t.rstrip("%").replace("−", "-")), at)
+            for t, at in ticks
+            if re.fullmatch(r"−?[\d.]+%?", t)
+        ]
         if len(numbers) < 2:  # labels, not values (a share chart's weeks)
             return [t for t, _ in ticks], title, None
         (v0, p0), (v1, p1) = numbers[0], numbers[-1]
@@ -199,7 +215,7 @@ class Drawn:
         A sample sits on its label's row, ending just before the label; a
         figure-level text with no sample beside it is a note.
         """
-        after_axes = list(figure)[list(figure).index(axes) + 1:]
+        after_axes = list(figure)[list(figure).index(axes) + 1 :]
         samples = []  # (right end, middle height, is a line, colour)
         for group in after_axes:
             name = group.get("id", "")
@@ -244,7 +260,7 @@ def test_title_is_first_child_of_root():
 
 
 def test_title_special_characters_are_escaped():
-    title = 'Hip & "knee" <left> \'side\''
+    title = "Hip & \"knee\" <left> 'side'"
     svg = soreness_chart([FIRST], title=title)
     root = parse(svg)
     assert root[0].text == title
@@ -294,8 +310,11 @@ def test_two_sessions_each_get_a_colour_and_their_name_in_the_key():
     assert (first.colour, second.colour) == (BLUE, VERMILION)
     assert drawn.values(first) == [(0, 6), (24, 4), (48, 2)]
     assert drawn.values(second) == [(0, 5), (6, 6), (24, 3), (48, 1)]
-    assert drawn.key == [(FIRST.label, BLUE), (SECOND.label, VERMILION),
-                         ("Bruising reported", KEY_GREY)]
+    assert drawn.key == [
+        (FIRST.label, BLUE),
+        (SECOND.label, VERMILION),
+        ("Bruising reported", KEY_GREY),
+    ]
     assert drawn.notes == [] and drawn.texts == []
 
 
@@ -336,8 +355,11 @@ def test_the_clinics_course_is_a_dashed_median_named_first_in_the_key():
     assert drawn.values(median) == list(zip(BAND.hours, BAND.median))
     assert drawn.values(line) == [(0, 6), (24, 4), (48, 2)]
     # With the band, one session is named too: the key tells the two apart.
-    assert drawn.key == [(BAND.label, median.colour), (FIRST.label, BLUE),
-                         ("Bruising reported", KEY_GREY)]
+    assert drawn.key == [
+        (BAND.label, median.colour),
+        (FIRST.label, BLUE),
+        ("Bruising reported", KEY_GREY),
+    ]
 
 
 def test_global_rcparams_untouched():
@@ -381,8 +403,10 @@ TEXT_GREY = TEXT.lower()
 
 ANALYTICS_CHARTS = [
     (lambda **kw: rates_chart(RATES, REFERENCES, **kw), lambda **kw: rates_chart([], (), **kw)),
-    (lambda **kw: soreness_by_group_chart(GROUPS, **kw),
-     lambda **kw: soreness_by_group_chart([], **kw)),
+    (
+        lambda **kw: soreness_by_group_chart(GROUPS, **kw),
+        lambda **kw: soreness_by_group_chart([], **kw),
+    ),
     (lambda **kw: settled_chart(SETTLED, **kw), lambda **kw: settled_chart([], **kw)),
     (lambda **kw: completion_chart(WEEKS, **kw), lambda **kw: completion_chart([], **kw)),
 ]
@@ -409,10 +433,15 @@ def _rows(drawn):
 
 def _reference_lines(drawn):
     """The published rates: short upright lines, as (% across, colour), top to bottom."""
-    upright = [line for line in drawn.lines if len(line.points) == 2
-               and line.points[0][0] == line.points[1][0]]
-    return [(round(drawn.x(line.points[0][0]), 2), line.colour)
-            for line in sorted(upright, key=lambda line: min(y for _, y in line.points))]
+    upright = [
+        line
+        for line in drawn.lines
+        if len(line.points) == 2 and line.points[0][0] == line.points[1][0]
+    ]
+    return [
+        (round(drawn.x(line.points[0][0]), 2), line.colour)
+        for line in sorted(upright, key=lambda line: min(y for _, y in line.points))
+    ]
 
 
 def test_rates_chart_draws_each_rate_as_a_bar_with_its_interval_and_counts():
@@ -428,8 +457,10 @@ def test_rates_chart_draws_each_published_rate_across_its_row_in_its_sources_sty
     drawn = Drawn(rates_chart(RATES, REFERENCES))
     brady, boyce = "#000000", "#d55e00"
     assert drawn.key == [
-        ("This clinic", BAR_COLOUR.lower()), ("95 % interval", TEXT_GREY),
-        ("Brady et al. 2014", brady), ("Boyce et al. 2020", boyce),
+        ("This clinic", BAR_COLOUR.lower()),
+        ("95 % interval", TEXT_GREY),
+        ("Brady et al. 2014", brady),
+        ("Boyce et al. 2020", boyce),
     ]
     # Bruising's row (top): Brady 7.55 %, Boyce 7.7 %; Bleeding's: Brady 4.65 %.
     # "Nobody 1999" has no row here: no line, no name in the key.
@@ -441,7 +472,11 @@ def test_rates_chart_draws_each_published_rate_across_its_row_in_its_sources_sty
 def test_rates_chart_draws_only_the_references_and_intervals_it_is_given():
     drawn = Drawn(rates_chart(RATES, REFERENCES[:1]))
     assert _reference_lines(drawn) == [(7.55, "#000000")]
-    assert [label for label, _ in drawn.key] == ["This clinic", "95 % interval", "Brady et al. 2014"]
+    assert [label for label, _ in drawn.key] == [
+        "This clinic",
+        "95 % interval",
+        "Brady et al. 2014",
+    ]
     wider = [RateBar("Bruising", 25.0, 4.0, 70.0, 1, 4), RATES[1]]
     assert _rows(Drawn(rates_chart(wider, REFERENCES)))[0] == (25.0, (4.0, 70.0))
 
@@ -457,11 +492,13 @@ def test_group_chart_draws_a_line_per_group_named_in_the_key_and_notes_the_rest(
     trapezius, gluteus = drawn.lines
     assert drawn.values(trapezius) == [(0, 5.2), (24, 3.1), (48, 1.4)]
     assert drawn.values(gluteus) == [(0, 4.5), (24, 2.5)]  # in hour order
-    assert drawn.key == [("Upper trapezius", GROUP_COLOURS[0].lower()),
-                         ("Gluteus medius", GROUP_COLOURS[1].lower())]
+    assert drawn.key == [
+        ("Upper trapezius", GROUP_COLOURS[0].lower()),
+        ("Gluteus medius", GROUP_COLOURS[1].lower()),
+    ]
     assert [trapezius.colour, gluteus.colour] == [colour for _, colour in drawn.key]
     assert drawn.notes == ["3 more muscles with fewer answers not drawn"]
-    assert (drawn.x_label, drawn.y_label) == ("Hours since the session", "Mean soreness (0–10)")
+    assert (drawn.x_label, drawn.y_label) == ("Hours since the session", "Median soreness (0–10)")
 
 
 def test_group_chart_draws_at_most_max_groups():
@@ -474,8 +511,11 @@ def test_group_chart_draws_at_most_max_groups():
 
 
 def test_group_chart_marks_points_of_the_unsettled_sessions_alone():
-    later = [GroupLine("Upper trapezius", [(0, 5.2), (24, 3.1), (48, 1.4), (72, 3.0)],
-                       unsettled_only=[72])]
+    later = [
+        GroupLine(
+            "Upper trapezius", [(0, 5.2), (24, 3.1), (48, 1.4), (72, 3.0)], unsettled_only=[72]
+        )
+    ]
     svg = soreness_by_group_chart(later)
     assert "72 h: only sessions not settled at 48 h" in texts(svg)
     # The same numbers drawn as an ordinary point: another picture, no such key entry.
@@ -488,7 +528,9 @@ def test_band_marks_hours_of_the_unsettled_sessions_alone():
     marked = Band(BAND.hours, BAND.low, BAND.median, BAND.high, unsettled_only=[72])
     svg = soreness_chart([FIRST], band=marked)
     assert {"Clinic's typical course", "72 h: only sessions not settled at 48 h"} <= set(texts(svg))
-    assert "72 h: only sessions not settled at 48 h" not in texts(soreness_chart([FIRST], band=BAND))
+    assert "72 h: only sessions not settled at 48 h" not in texts(
+        soreness_chart([FIRST], band=BAND)
+    )
 
 
 def test_group_chart_without_groups_says_so():
@@ -500,8 +542,10 @@ def test_group_chart_without_groups_says_so():
 def _shares(drawn):
     """Each bar of a share chart, left to right: (the tick label under it, its height in %)."""
     bars = sorted(drawn.bars)
-    return [(label, round(drawn.y(y0), 1)) for label, (_, y0, _, _) in
-            zip(drawn.x_ticks, bars, strict=True)]
+    return [
+        (label, round(drawn.y(y0), 1))
+        for label, (_, y0, _, _) in zip(drawn.x_ticks, bars, strict=True)
+    ]
 
 
 def test_settled_chart_draws_a_bar_per_check_in_with_share_and_counts():
@@ -550,44 +594,67 @@ def test_analytics_charts_leave_global_rcparams_untouched():
 
 LONG = "Original symptoms worse than before the session (self-reported)"
 TEN_SESSIONS = [
-    Series(f"{day} Nov 2026", [(0, 6), (6, 5), (24, 3), (48, 2), (72, day % 3)],
-           marked=[24] if day % 2 else [], twitching=[0] if day % 3 == 0 else [])
+    Series(
+        f"{day} Nov 2026",
+        [(0, 6), (6, 5), (24, 3), (48, 2), (72, day % 3)],
+        marked=[24] if day % 2 else [],
+        twitching=[0] if day % 3 == 0 else [],
+    )
     for day in range(3, 13)
 ]
 WIDE_BAND_LEGEND = Series("one", [(0, 5), (24, 3)], marked=[24], twitching=[0])
 MANY_GROUPS = [
     GroupLine(f"{name} (left and right sides)", [(0, 5 - i / 3), (24, 3 - i / 4), (72, 1)])
-    for i, name in enumerate(["Upper trapezius", "Gluteus medius", "Infraspinatus",
-                              "Levator scapulae", "Quadratus lumborum", "Gastrocnemius",
-                              "Piriformis", "Vastus lateralis", "Not drawn"])
+    for i, name in enumerate(
+        [
+            "Upper trapezius",
+            "Gluteus medius",
+            "Infraspinatus",
+            "Levator scapulae",
+            "Quadratus lumborum",
+            "Gastrocnemius",
+            "Piriformis",
+            "Vastus lateralis",
+            "Not drawn",
+        ]
+    )
 ]
 UNSETTLED_72H_GROUPS = [
     GroupLine(group.label, [*group.points, (72, 2.5 + i / 4)], unsettled_only=[72])
     for i, group in enumerate(MANY_GROUPS[:4])
 ]
-UNSETTLED_72H_BAND = Band(hours=BAND.hours, low=BAND.low, median=BAND.median, high=BAND.high,
-                          unsettled_only=[72])
+UNSETTLED_72H_BAND = Band(
+    hours=BAND.hours, low=BAND.low, median=BAND.median, high=BAND.high, unsettled_only=[72]
+)
 PALETTE_ = charts.PALETTE
 TWELVE_WEEKS = [ShareBar(f"{d} Oct", 70.0 + d, 30, 40) for d in range(1, 13)]
 
 FIGURES = {
     "ten sessions, band, both markers": lambda: soreness._soreness_figure(
-        TEN_SESSIONS, BAND, 6.4, 3.2),
+        TEN_SESSIONS, BAND, 6.4, 3.2
+    ),
     "small, band and both markers": lambda: soreness._soreness_figure(
-        [WIDE_BAND_LEGEND], BAND, 4.2, 2.4),
+        [WIDE_BAND_LEGEND], BAND, 4.2, 2.4
+    ),
     "small, one session": lambda: soreness._soreness_figure([FIRST], None, 4.2, 2.4),
     "no soreness yet": lambda: soreness._soreness_figure([], None, 6.4, 3.2),
     "rates, three sources, a long label": lambda: clinic._rates_figure(
         [*RATES, RateBar(LONG, 3.2, 2.0, 5.0, 18, 563)],
-        [*REFERENCES, ReferenceRate(LONG, 0.88, "Third source 2024")], 6.4, 3.4),
+        [*REFERENCES, ReferenceRate(LONG, 0.88, "Third source 2024")],
+        6.4,
+        3.4,
+    ),
     "rates, none": lambda: clinic._rates_figure([], (), 6.4, 3.4),
     "groups, long names and a note": lambda: clinic._groups_figure(
-        MANY_GROUPS, 3, "muscles", 8, 6.4, 3.4),
+        MANY_GROUPS, 3, "muscles", 8, 6.4, 3.4
+    ),
     "groups, none": lambda: clinic._groups_figure([], 0, "groups", 8, 6.4, 3.4),
     "groups, 72 h of the unsettled alone": lambda: clinic._groups_figure(
-        UNSETTLED_72H_GROUPS, 1, "muscles", 8, 6.4, 3.4),
+        UNSETTLED_72H_GROUPS, 1, "muscles", 8, 6.4, 3.4
+    ),
     "small, band with 72 h of the unsettled alone": lambda: soreness._soreness_figure(
-        [WIDE_BAND_LEGEND], UNSETTLED_72H_BAND, 4.2, 2.4),
+        [WIDE_BAND_LEGEND], UNSETTLED_72H_BAND, 4.2, 2.4
+    ),
     "settled": lambda: clinic._settled_figure(SETTLED, 6.4, 3.0),
     "settled, none": lambda: clinic._settled_figure([], 6.4, 3.0),
     "completion, twelve weeks": lambda: clinic._completion_figure(TWELVE_WEEKS, 6.4, 3.0),
@@ -640,7 +707,7 @@ def test_no_two_texts_overlap(name):
     level = [t for t in _texts(fig) if t.get_rotation() == 0]  # a turned text's box is loose
     boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in level]
     for i, (text, box) in enumerate(boxes):
-        for other, other_box in boxes[i + 1:]:
+        for other, other_box in boxes[i + 1 :]:
             assert not box.overlaps(other_box), (name, text, other)
 
 
@@ -649,19 +716,31 @@ def test_key_is_laid_out_as_matplotlib_legend_would():
     where Legend puts it (Legend's default spacings, columns filled first)."""
     entries = [
         (base._Sample(line={"color": PALETTE_[i % 3], "marker": "o", "lw": 1.8}), label)
-        for i, label in enumerate([BAND.label, *[s.label for s in TEN_SESSIONS],
-                                   "Bruising reported", "Twitching or cramping felt"])
+        for i, label in enumerate(
+            [
+                BAND.label,
+                *[s.label for s in TEN_SESSIONS],
+                "Bruising reported",
+                "Twitching or cramping felt",
+            ]
+        )
     ]
     with base._drawing():
         fig = Figure(figsize=(6.4, 3.2), dpi=72)
         renderer = base._measure(fig)
-        key = base._Key(fig, renderer, entries, fontsize=9, length=2.4, max_columns=3,
-                          room=fig.bbox.width)
+        key = base._Key(
+            fig, renderer, entries, fontsize=9, length=2.4, max_columns=3, room=fig.bbox.width
+        )
         key.place(20.0, 200.0)
         legend = fig.legend(
-            [Line2D([], [], **sample.line) for sample, _ in entries], [t for _, t in entries],
-            loc="upper left", bbox_to_anchor=(20.0 / 72, 200.0 / 72),
-            bbox_transform=fig.dpi_scale_trans, borderaxespad=0, ncols=3, fontsize=9,
+            [Line2D([], [], **sample.line) for sample, _ in entries],
+            [t for _, t in entries],
+            loc="upper left",
+            bbox_to_anchor=(20.0 / 72, 200.0 / 72),
+            bbox_transform=fig.dpi_scale_trans,
+            borderaxespad=0,
+            ncols=3,
+            fontsize=9,
             handlelength=2.4,
         )
         fig.draw(renderer)
@@ -678,8 +757,15 @@ def test_key_drops_columns_that_do_not_fit():
     entries = [(base._Sample(line={"color": "k"}), "A rather long label " * 2)] * 3
     with base._drawing():
         fig = Figure(figsize=(4.2, 2.4), dpi=72)
-        key = base._Key(fig, base._measure(fig), entries, fontsize=9, length=2.4,
-                          max_columns=3, room=fig.bbox.width - 2 * charts.EDGE)
+        key = base._Key(
+            fig,
+            base._measure(fig),
+            entries,
+            fontsize=9,
+            length=2.4,
+            max_columns=3,
+            room=fig.bbox.width - 2 * charts.EDGE,
+        )
     assert len(key.columns) < 3 and key.width <= fig.bbox.width - 2 * charts.EDGE
 
 
@@ -710,7 +796,10 @@ def test_same_bytes_from_a_fresh_process():
         f"sys.stdout.buffer.write(soreness_chart([{FIRST!r}, {SECOND!r}], band={BAND!r}))"
     )
     fresh = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, check=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
         env={"PYTHONHASHSEED": "12345", "PATH": "/usr/bin:/bin"},
     ).stdout
     assert fresh == soreness_chart([FIRST, SECOND], band=BAND)
@@ -727,9 +816,7 @@ def test_every_text_is_one_line_so_the_svg_aligns_it_in_any_font(name):
 
 def test_rate_labels_are_anchored_at_their_end_beside_the_ticks():
     svg = rates_chart(RATES, REFERENCES)
-    anchors = {
-        "".join(t.itertext()): t.get("style") for t in parse(svg).iter(f"{SVG_NS}text")
-    }
+    anchors = {"".join(t.itertext()): t.get("style") for t in parse(svg).iter(f"{SVG_NS}text")}
     assert "text-anchor: end" in anchors["Bruising"]
     assert "text-anchor: end" in anchors["25.0 % (1 of 4)"]
 
@@ -751,7 +838,8 @@ def test_every_word_a_chart_draws_goes_through_translate():
     drawn = {
         "soreness": soreness_chart(
             [Series("3 Nov", [(0, 5), (24, 3)], marked=[24], twitching=[0])],
-            band=Band([0, 24], [3, 2], [4, 3], [5, 4]), translate=translate,
+            band=Band([0, 24], [3, 2], [4, 3], [5, 4]),
+            translate=translate,
         ),
         "no soreness": soreness_chart([], translate=translate),
         "rates": charts.rates_chart(
@@ -759,22 +847,36 @@ def test_every_word_a_chart_draws_goes_through_translate():
         ),
         "groups": charts.soreness_by_group_chart(
             [charts.GroupLine("Soleus", [(0, 4.0), (72, 5.0)], unsettled_only=[72])],
-            hidden=2, noun="muscles", translate=translate,
+            hidden=2,
+            noun="muscles",
+            translate=translate,
         ),
-        "settled": charts.settled_chart([charts.ShareBar("24 h", 50.0, 5, 10)],
-                                        translate=translate),
+        "settled": charts.settled_chart(
+            [charts.ShareBar("24 h", 50.0, 5, 10)], translate=translate
+        ),
         "completion": charts.completion_chart([], translate=translate),
     }
     words = {
-        "soreness": ["Hours since the session", "Soreness (0–10)", "Bruising reported",
-                     "Twitching or cramping felt", "Clinic's typical course"],
+        "soreness": [
+            "Hours since the session",
+            "Soreness (0–10)",
+            "Bruising reported",
+            "Twitching or cramping felt",
+            "Clinic's typical course",
+        ],
         "no soreness": ["No check-ins answered yet"],
         "rates": ["% of sessions", "This clinic", "95 % interval", "20 of 100"],
-        "groups": ["Median soreness (0–10)", "2 more muscles with fewer answers not drawn",
-                   "72 h: only sessions not settled at 48 h"],
+        "groups": [
+            "Median soreness (0–10)",
+            "2 more muscles with fewer answers not drawn",
+            "72 h: only sessions not settled at 48 h",
+        ],
         "settled": ["Settled (% of sessions)", "Check-in", "5 of 10"],
-        "completion": ["Answered (% of due)", "Week starting",
-                       "No check-in window has closed in this period"],
+        "completion": [
+            "Answered (% of due)",
+            "Week starting",
+            "No check-in window has closed in this period",
+        ],
     }
     for chart, expected in words.items():
         texts = _svg_texts(drawn[chart])
@@ -801,16 +903,23 @@ def _every_chart_with(word: str) -> dict[str, bytes]:
     return {
         "soreness": soreness_chart(
             [Series(word, [(0, 5), (24, 3)], marked=(24,)), Series(word + "2", [(0, 4)])],
-            band=Band([0, 24], [1, 0], [3, 1], [5, 2], label=word), title=word,
+            band=Band([0, 24], [1, 0], [3, 1], [5, 2], label=word),
+            title=word,
             translate=translate,
         ),
         "rates": rates_chart(
-            [RateBar(word, 25.0, 4.6, 69.9, 1, 4)], [ReferenceRate(word, 7.5, word)],
-            title=word, translate=translate,
+            [RateBar(word, 25.0, 4.6, 69.9, 1, 4)],
+            [ReferenceRate(word, 7.5, word)],
+            title=word,
+            translate=translate,
         ),
         "groups": soreness_by_group_chart(
-            [GroupLine(word, [(0, 5.0), (24, 3.0)])] * 3, hidden=2, noun=word, max_groups=2,
-            title=word, translate=translate,
+            [GroupLine(word, [(0, 5.0), (24, 3.0)])] * 3,
+            hidden=2,
+            noun=word,
+            max_groups=2,
+            title=word,
+            translate=translate,
         ),
         "settled": settled_chart([ShareBar(word, 17.4, 40, 230)], title=word, translate=translate),
         "completion": completion_chart(

@@ -23,10 +23,19 @@ def _url(token):
 
 
 def _valid_post(**overrides):
-    return {"key": str(uuid.uuid4()), "soreness": "3", "twitching": "mild", "bruising": "none",
-            "interference": "a_little", "after_effects": ["headache"], "red_flags": ["none"],
-            "local_reaction": "no", "pgic": "3",
-            "note": "Fine, a bit stiff.", **overrides}
+    return {
+        "key": str(uuid.uuid4()),
+        "soreness": "3",
+        "twitching": "mild",
+        "bruising": "none",
+        "interference": "a_little",
+        "after_effects": ["headache"],
+        "red_flags": ["none"],
+        "local_reaction": "no",
+        "pgic": "3",
+        "note": "Fine, a bit stiff.",
+        **overrides,
+    }
 
 
 def test_page_shows_clinic_date_and_open_check_in(client, session_a, link_token):
@@ -45,7 +54,12 @@ def test_valid_report_is_stored_and_confirmed(client, session_a, link_token):
     assert response.status_code == 200
     assert "your answers were sent" in response.content.decode()
     report = SymptomReport.objects.get()
-    assert (report.soreness, report.twitching, report.headache, report.bleeding) == (3, "mild", True, False)
+    assert (report.soreness, report.twitching, report.headache, report.bleeding) == (
+        3,
+        "mild",
+        True,
+        False,
+    )
     assert report.follow_up.time_point == TimePoint.IN_CLINIC
     assert report.follow_up.answered_at == report.submitted_at
 
@@ -63,8 +77,12 @@ def test_concurrent_resend_through_the_service_returns_the_same_report(session_a
     follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
     key = uuid.uuid4()
     answers = {"soreness": 2, "twitching": "none", "bruising": "none", "interference": "not_at_all"}
-    first, created_first = services.submit_report(follow_up=follow_up, idempotency_key=key, answers=answers)
-    again, created_again = services.submit_report(follow_up=follow_up, idempotency_key=key, answers=answers)
+    first, created_first = services.submit_report(
+        follow_up=follow_up, idempotency_key=key, answers=answers
+    )
+    again, created_again = services.submit_report(
+        follow_up=follow_up, idempotency_key=key, answers=answers
+    )
     assert (created_first, created_again) == (True, False)
     assert first.pk == again.pk
 
@@ -77,7 +95,9 @@ def test_a_key_already_stored_for_another_check_in_stores_nothing_new(session_a,
     day_after = session_a.follow_ups.get(time_point=TimePoint.H24)
     time_machine.move_to(day_after.due_at, tick=False)
 
-    again, created = services.submit_report(follow_up=day_after, idempotency_key=key, answers=answers)
+    again, created = services.submit_report(
+        follow_up=day_after, idempotency_key=key, answers=answers
+    )
 
     assert (again.pk, created) == (first.pk, False)
     assert SymptomReport.objects.count() == 1
@@ -159,7 +179,9 @@ def test_unknown_token_is_a_plain_404(client, session_a, token):
     assert "Please contact your clinic" in response.content.decode()
 
 
-def test_expired_link_is_a_404_that_gives_the_clinics_phone(client, session_a, link_token, hours_after):
+def test_expired_link_is_a_404_that_gives_the_clinics_phone(
+    client, session_a, link_token, hours_after
+):
     hours_after(7 * 24 + 1)
     response = client.get(_url(link_token))
     assert response.status_code == 404
@@ -194,11 +216,17 @@ def test_confirmation_page_for_an_unanswered_check_in_is_a_404(client, session_a
 def test_feeling_fine_records_an_explicit_answer_to_every_question(client, session_a, link_token):
     page = client.get(_url(link_token)).content.decode()
     assert "I feel fine" in page
-    response = client.post(_url(link_token), {"key": str(uuid.uuid4()), **FEELING_FINE}, follow=True)
+    response = client.post(
+        _url(link_token), {"key": str(uuid.uuid4()), **FEELING_FINE}, follow=True
+    )
     assert "your answers were sent" in response.content.decode()
     report = SymptomReport.objects.get()
     assert (report.soreness, report.twitching, report.bruising, report.interference) == (
-        0, "none", "none", "not_at_all")
+        0,
+        "none",
+        "none",
+        "not_at_all",
+    )
     assert not report.after_effects and not report.has_red_flag
 
 
@@ -215,7 +243,9 @@ def test_late_check_in_can_still_be_answered(client, session_a, link_token, hour
     assert SymptomReport.objects.get().follow_up == follow_up
 
 
-def test_after_submitting_the_patient_sees_their_soreness_so_far(client, session_a, link_token, hours_after):
+def test_after_submitting_the_patient_sees_their_soreness_so_far(
+    client, session_a, link_token, hours_after
+):
     client.post(_url(link_token), _valid_post(soreness="5"))
     hours_after(24)
     response = client.post(_url(link_token), _valid_post(soreness="2"), follow=True)

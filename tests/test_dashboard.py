@@ -23,8 +23,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(AFTERNOON, tick=Fa
 
 def _red_flag(session):
     follow_up = session.follow_ups.get(time_point=TimePoint.IN_CLINIC)
-    services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(),
-                           answers=answers(red_flags=["rf_breathing"]), now=follow_up.opens_at)
+    services.submit_report(
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(red_flags=["rf_breathing"]),
+        now=follow_up.opens_at,
+    )
     return Alert.objects.get(session=session, rule="red_flag")
 
 
@@ -41,8 +45,10 @@ def _populate(clinic, therapist, count):
 
 
 def test_login_lands_on_the_dashboard(client, therapist_a):
-    response = client.post(reverse("login"), {"username": therapist_a.user.username,
-                                              "password": "correct-horse-battery"})
+    response = client.post(
+        reverse("login"),
+        {"username": therapist_a.user.username, "password": "correct-horse-battery"},
+    )
     assert response["Location"] == reverse("tracker:home")
 
 
@@ -60,12 +66,19 @@ def test_dashboard_lists_what_to_act_on(client, therapist_a, session_a):
 
 def test_dashboard_late_and_missed(client, therapist_a, patient_a):
     now = timezone.now()
-    late = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=now - timedelta(hours=4))
-    missed = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=now - timedelta(hours=47))
+    late = make_session(
+        patient=patient_a, therapist=therapist_a.user, performed_at=now - timedelta(hours=4)
+    )
+    missed = make_session(
+        patient=patient_a, therapist=therapist_a.user, performed_at=now - timedelta(hours=47)
+    )
     client.force_login(therapist_a.user)
     sections = client.get(reverse("tracker:home")).context["sections"]
     assert [(f.session_id, f.time_point) for f in sections["late"].items] == [(late.pk, 0)]
-    assert [(f.session_id, f.time_point) for f in sections["missed"].items] == [(missed.pk, 24), (missed.pk, 0)]
+    assert [(f.session_id, f.time_point) for f in sections["missed"].items] == [
+        (missed.pk, 24),
+        (missed.pk, 0),
+    ]
     assert [(f.session_id, f.time_point) for f in sections["open"].items] == [(missed.pk, 48)]
 
 
@@ -92,10 +105,14 @@ def test_today_starts_at_midnight_in_the_clinics_time_zone(
     client, therapist_a, patient_a, time_machine, now, yesterday, today
 ):
     time_machine.move_to(now)
-    make_session(patient=patient_a, therapist=therapist_a.user,
-                 performed_at=datetime.fromisoformat(yesterday))
-    tonight = make_session(patient=patient_a, therapist=therapist_a.user,
-                           performed_at=datetime.fromisoformat(today))
+    make_session(
+        patient=patient_a,
+        therapist=therapist_a.user,
+        performed_at=datetime.fromisoformat(yesterday),
+    )
+    tonight = make_session(
+        patient=patient_a, therapist=therapist_a.user, performed_at=datetime.fromisoformat(today)
+    )
     client.force_login(therapist_a.user)
     sections = client.get(reverse("tracker:home")).context["sections"]
     assert [s.pk for s in sections["today"].items] == [tonight.pk]
@@ -115,7 +132,9 @@ def test_another_clinic_sees_none_of_it(client, therapist_b, session_a):
     client.force_login(therapist_b.user)
     sections = client.get(reverse("tracker:home")).context["sections"]
     assert all(section.count == 0 for section in sections.values())
-    assert not client.get(reverse("tracker:alert_list") + "?state=all").context["page_obj"].object_list
+    assert (
+        not client.get(reverse("tracker:alert_list") + "?state=all").context["page_obj"].object_list
+    )
 
 
 @pytest.mark.parametrize("count", [5, 60])
@@ -131,7 +150,9 @@ def test_dashboard_query_count_does_not_grow(client, therapist_a, count, django_
 
 
 @pytest.mark.parametrize("count", [5, 60])
-def test_alert_inbox_query_count_does_not_grow(client, therapist_a, count, django_assert_num_queries):
+def test_alert_inbox_query_count_does_not_grow(
+    client, therapist_a, count, django_assert_num_queries
+):
     _populate(therapist_a.clinic, therapist_a.user, count)
     client.force_login(therapist_a.user)
     # session, user, paginator count, the page of alerts, their contact attempts,
@@ -143,14 +164,19 @@ def test_alert_inbox_query_count_does_not_grow(client, therapist_a, count, djang
 def test_acknowledge_keeps_who_when_and_the_note(client, therapist_a, session_a):
     alert = _red_flag(session_a)
     client.force_login(therapist_a.user)
-    response = client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]),
-                           {"outcome": "emergency", "note": "Called: went to A&E, fine.", "next": "/"})
+    response = client.post(
+        reverse("tracker:alert_acknowledge", args=[alert.pk]),
+        {"outcome": "emergency", "note": "Called: went to A&E, fine.", "next": "/"},
+    )
     assert response["Location"] == "/"
     alert.refresh_from_db()
     assert alert.acknowledged_by == therapist_a.user and alert.acknowledged_at is not None
     assert (alert.outcome, alert.note) == ("emergency", "Called: went to A&E, fine.")
-    again = client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]),
-                        {"outcome": "advised", "note": "Twice"}, follow=True)
+    again = client.post(
+        reverse("tracker:alert_acknowledge", args=[alert.pk]),
+        {"outcome": "advised", "note": "Twice"},
+        follow=True,
+    )
     assert "already acknowledged" in again.content.decode()
     alert.refresh_from_db()
     assert alert.note == "Called: went to A&E, fine."
@@ -168,14 +194,22 @@ def test_acknowledge_needs_an_outcome_and_other_needs_a_note(client, therapist_a
     assert alert.acknowledged_at is None
 
 
-def test_acknowledge_refuses_offsite_next_and_other_clinics(client, therapist_a, therapist_b, session_a):
+def test_acknowledge_refuses_offsite_next_and_other_clinics(
+    client, therapist_a, therapist_b, session_a
+):
     alert = _red_flag(session_a)
     client.force_login(therapist_b.user)
-    assert client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]),
-                       {"outcome": "advised"}).status_code == 404
+    assert (
+        client.post(
+            reverse("tracker:alert_acknowledge", args=[alert.pk]), {"outcome": "advised"}
+        ).status_code
+        == 404
+    )
     client.force_login(therapist_a.user)
-    response = client.post(reverse("tracker:alert_acknowledge", args=[alert.pk]),
-                           {"outcome": "advised", "note": "ok", "next": "https://evil.example/"})
+    response = client.post(
+        reverse("tracker:alert_acknowledge", args=[alert.pk]),
+        {"outcome": "advised", "note": "ok", "next": "https://evil.example/"},
+    )
     assert response["Location"] == reverse("tracker:alert_list")
 
 
@@ -186,7 +220,9 @@ def test_inbox_filters_by_state_and_severity(client, therapist_a, session_a):
     client.force_login(therapist_a.user)
 
     def rules(query):
-        return [a.rule for a in client.get(reverse("tracker:alert_list") + query).context["page_obj"]]
+        return [
+            a.rule for a in client.get(reverse("tracker:alert_list") + query).context["page_obj"]
+        ]
 
     assert rules("") == ["missed"]
     assert rules("?state=acknowledged") == ["red_flag"]
@@ -195,7 +231,9 @@ def test_inbox_filters_by_state_and_severity(client, therapist_a, session_a):
 
 
 @pytest.mark.parametrize("patients", [1, 50])  # about 10 and 500 sessions
-def test_staff_lists_cost_the_same_at_10_and_500_sessions(client, patients, django_assert_num_queries):
+def test_staff_lists_cost_the_same_at_10_and_500_sessions(
+    client, patients, django_assert_num_queries
+):
     """The network builder bulk-writes realistic sessions, follow-ups, reports and alerts."""
     from django.contrib.auth import get_user_model
 

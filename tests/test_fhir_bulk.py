@@ -26,13 +26,22 @@ from tracker.models import AuditAction, AuditEvent, NeedlingSession, Patient, Sy
 
 pytestmark = pytest.mark.django_db
 
-TYPES = ["Questionnaire", "Patient", "Practitioner", "Procedure", "QuestionnaireResponse", "Observation"]
+TYPES = [
+    "Questionnaire",
+    "Patient",
+    "Practitioner",
+    "Procedure",
+    "QuestionnaireResponse",
+    "Observation",
+]
 
 
 def _answer(session, time_point, **overrides):
     follow_up = session.follow_ups.get(time_point=time_point)
     return services.submit_report(
-        follow_up=follow_up, idempotency_key=uuid.uuid4(), answers=answers(**overrides),
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(**overrides),
         now=follow_up.due_at,
     )[0]
 
@@ -49,14 +58,18 @@ def clinic_data(clinic_a, therapist_a, therapist_b):
     _answer(two, TimePoint.IN_CLINIC, soreness=1, red_flags=["rf_cough"])
     three = make_session(patient=second, therapist=therapist_a.user)
     _answer(three, TimePoint.IN_CLINIC, soreness=0, note="Fine")
-    elsewhere = make_session(patient=PatientFactory(clinic=therapist_b.clinic), therapist=therapist_b.user)
+    elsewhere = make_session(
+        patient=PatientFactory(clinic=therapist_b.clinic), therapist=therapist_b.user
+    )
     _answer(elsewhere, TimePoint.IN_CLINIC)
     return clinic_a
 
 
 def _read(directory):
-    return {kind: [json.loads(line) for line in (directory / f"{kind}.ndjson").read_text().splitlines()]
-            for kind in TYPES}
+    return {
+        kind: [json.loads(line) for line in (directory / f"{kind}.ndjson").read_text().splitlines()]
+        for kind in TYPES
+    }
 
 
 def test_the_command_writes_one_valid_ndjson_file_per_type(clinic_data, tmp_path):
@@ -74,8 +87,14 @@ def test_the_command_writes_one_valid_ndjson_file_per_type(clinic_data, tmp_path
         assert response["subject"]["reference"].startswith("Patient/")
     counts = {kind: len(resources) for kind, resources in files.items()}
     # Three sessions: a pain-before Observation each, and a soreness one per report.
-    assert counts == {"Questionnaire": 1, "Patient": 3, "Practitioner": 1, "Procedure": 3,
-                      "QuestionnaireResponse": 4, "Observation": 7}
+    assert counts == {
+        "Questionnaire": 1,
+        "Patient": 3,
+        "Practitioner": 1,
+        "Procedure": 3,
+        "QuestionnaireResponse": 4,
+        "Observation": 7,
+    }
     manifest = json.loads((directory / "manifest.json").read_text())
     assert {o["type"]: o["count"] for o in manifest["output"]} == counts
     assert manifest["request"] == f"manage.py export_fhir --clinic {clinic_data.pk}"
@@ -86,7 +105,11 @@ def test_the_command_is_audited_and_refuses_an_unknown_clinic(clinic_data, tmp_p
     call_command("export_fhir", str(tmp_path), clinic=clinic_data.pk, stdout=io.StringIO())
     event = AuditEvent.objects.order_by("-pk").first()
     assert (event.action, event.clinic, event.user, event.patient, event.detail) == (
-        AuditAction.EXPORT, clinic_data, None, None, "export_fhir"
+        AuditAction.EXPORT,
+        clinic_data,
+        None,
+        None,
+        "export_fhir",
     )
     with pytest.raises(Exception, match="No clinic with id 999999"):
         call_command("export_fhir", str(tmp_path), clinic=999999)
@@ -98,8 +121,12 @@ def test_nothing_of_another_clinic(clinic_data, tmp_path):
     others = NeedlingSession.objects.exclude(clinic=clinic_data)
     assert others.exists()
     assert not {common.resource_id("Procedure", s.pk) for s in others} & ids
-    assert not {common.resource_id("Patient", p.pk)
-                for p in Patient.objects.exclude(clinic=clinic_data)} & ids
+    assert (
+        not {
+            common.resource_id("Patient", p.pk) for p in Patient.objects.exclude(clinic=clinic_data)
+        }
+        & ids
+    )
 
 
 def test_since_keeps_sessions_performed_or_answered_from_that_day(clinic_a, therapist_a, tmp_path):
@@ -110,15 +137,22 @@ def test_since_keeps_sessions_performed_or_answered_from_that_day(clinic_a, ther
     _answer(old, TimePoint.IN_CLINIC)
     _answer(old, TimePoint.H24)
     # Performed the day before "since", answered at 24 h: on the day itself.
-    late = make_session(patient=patients[1], therapist=therapist_a.user,
-                        performed_at=noon + timedelta(days=4))
+    late = make_session(
+        patient=patients[1], therapist=therapist_a.user, performed_at=noon + timedelta(days=4)
+    )
     _answer(late, TimePoint.H24)
-    recent = make_session(patient=patients[2], therapist=therapist_a.user,
-                          performed_at=noon + timedelta(days=6))
+    recent = make_session(
+        patient=patients[2], therapist=therapist_a.user, performed_at=noon + timedelta(days=6)
+    )
     Patient.objects.filter(pk__in=[p.pk for p in patients]).update(created_at=noon)
 
-    call_command("export_fhir", str(tmp_path), clinic=clinic_a.pk, since=date(2026, 3, 15),
-                 stdout=io.StringIO())
+    call_command(
+        "export_fhir",
+        str(tmp_path),
+        clinic=clinic_a.pk,
+        since=date(2026, 3, 15),
+        stdout=io.StringIO(),
+    )
     files = _read(tmp_path)
     assert_files_are_valid(files)
     procedures = {r["id"] for r in files["Procedure"]}
@@ -148,19 +182,26 @@ def test_rows_are_read_a_chunk_at_a_time(clinic_data):
     assert len(site_queries) == 2
 
 
-def test_a_lead_downloads_the_zip_as_it_is_made_and_it_is_audited(client, lead_a, clinic_data,
-                                                                  tmp_path, monkeypatch):
+def test_a_lead_downloads_the_zip_as_it_is_made_and_it_is_audited(
+    client, lead_a, clinic_data, tmp_path, monkeypatch
+):
     monkeypatch.setattr(bulk, "FLUSH_BYTES", 512)
     client.force_login(lead_a.user)
     mark = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     response = client.get(reverse("tracker:clinic_fhir_export", args=[clinic_data.pk]))
     assert response.status_code == 200 and isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "application/zip"
-    assert response["Content-Disposition"].startswith(f'attachment; filename="clinic-{clinic_data.pk}-fhir-')
+    assert response["Content-Disposition"].startswith(
+        f'attachment; filename="clinic-{clinic_data.pk}-fhir-'
+    )
     assert "no-store" in response["Cache-Control"]
     [event] = AuditEvent.objects.filter(pk__gt=mark)
     assert (event.action, event.clinic, event.user, event.patient, event.detail) == (
-        AuditAction.EXPORT, clinic_data, lead_a.user, None, "clinic_fhir_export"
+        AuditAction.EXPORT,
+        clinic_data,
+        lead_a.user,
+        None,
+        "clinic_fhir_export",
     )
     pieces = list(response.streaming_content)
     assert len(pieces) > 3  # handed on as it was made, not at the end

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 def _answer(session, time_point, **overrides):
     follow_up = session.follow_ups.get(time_point=time_point)
     report, _created = services.submit_report(
-        follow_up=follow_up, idempotency_key=uuid.uuid4(), answers=answers(**overrides),
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(**overrides),
         now=follow_up.due_at,
     )
     return report
@@ -38,13 +40,25 @@ def treated(patient_a, therapist_a):
     patient_a.reference, patient_a.year_of_birth, patient_a.language = "MRN-7", 1984, "es"
     patient_a.save()
     first = make_session(
-        patient=patient_a, therapist=therapist_a.user, anticoagulants=True,
+        patient=patient_a,
+        therapist=therapist_a.user,
+        anticoagulants=True,
         performed_at=timezone.now() - timedelta(days=3),
-        sites=[site(muscle="upper_trapezius", side="right"), site(muscle="piriformis", side="both")],
+        sites=[
+            site(muscle="upper_trapezius", side="right"),
+            site(muscle="piriformis", side="both"),
+        ],
     )
     _answer(first, TimePoint.IN_CLINIC, soreness=6, red_flags=["rf_breathing"], note="Tight")
-    _answer(first, TimePoint.H24, soreness=4, bruising="2.5-5", bruise_growing=True,
-            after_effects=["headache", "bleeding"], twitching="mild")
+    _answer(
+        first,
+        TimePoint.H24,
+        soreness=4,
+        bruising="2.5-5",
+        bruise_growing=True,
+        after_effects=["headache", "bleeding"],
+        twitching="mild",
+    )
     _answer(first, TimePoint.H48, soreness=2, interference="a_little")
     other = MembershipFactory(clinic=patient_a.clinic).user
     second = make_session(patient=patient_a, therapist=other, sites=[site(side="midline")])
@@ -65,7 +79,9 @@ def _when(text):
     return datetime.fromisoformat(text)  # Python 3.11 reads the Z
 
 
-def test_a_member_of_the_clinic_gets_it_as_fhir_json_and_it_is_audited(client, therapist_a, treated):
+def test_a_member_of_the_clinic_gets_it_as_fhir_json_and_it_is_audited(
+    client, therapist_a, treated
+):
     mark = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     response = _bundle(client, therapist_a.user, treated)
     assert response.status_code == 200
@@ -73,7 +89,10 @@ def test_a_member_of_the_clinic_gets_it_as_fhir_json_and_it_is_audited(client, t
     assert "no-store" in response["Cache-Control"]
     [event] = AuditEvent.objects.filter(pk__gt=mark)
     assert (event.action, event.patient, event.user, event.detail) == (
-        AuditAction.EXPORT, treated, therapist_a.user, "patient_fhir"
+        AuditAction.EXPORT,
+        treated,
+        therapist_a.user,
+        "patient_fhir",
     )
 
 
@@ -93,29 +112,45 @@ def test_every_resource_parses_and_every_reference_resolves(client, therapist_a,
     for response in _of_type(bundle, "QuestionnaireResponse"):
         assert response["questionnaire"] == f"{questionnaire['url']}|{questionnaire['version']}"
         assert_response_fits(response, items)
-    counts = {kind: len(_of_type(bundle, kind)) for kind in
-              ("Patient", "Practitioner", "Procedure", "QuestionnaireResponse", "Observation")}
+    counts = {
+        kind: len(_of_type(bundle, kind))
+        for kind in ("Patient", "Practitioner", "Procedure", "QuestionnaireResponse", "Observation")
+    }
     # Two sessions: a pain-before Observation each, and a soreness one per check-in answered.
-    assert counts == {"Patient": 1, "Practitioner": 2, "Procedure": 2,
-                      "QuestionnaireResponse": 4, "Observation": 6}
+    assert counts == {
+        "Patient": 1,
+        "Practitioner": 2,
+        "Procedure": 2,
+        "QuestionnaireResponse": 4,
+        "Observation": 6,
+    }
 
 
 def test_procedures_carry_time_performer_sites_sides_and_risk_factors(client, therapist_a, treated):
     bundle = _bundle(client, therapist_a.user, treated).json()
     by_url = assert_bundle_is_valid(bundle)
     first = treated.sessions.order_by("performed_at").first()
-    [procedure] = [p for p in _of_type(bundle, "Procedure")
-                   if p["id"] == common.resource_id("Procedure", first.pk)]
+    [procedure] = [
+        p
+        for p in _of_type(bundle, "Procedure")
+        if p["id"] == common.resource_id("Procedure", first.pk)
+    ]
     assert procedure["status"] == "completed"
     assert _when(procedure["performedDateTime"]) == first.performed_at
     [performer] = procedure["performer"]
-    assert by_url[performer["actor"]["reference"]]["name"][0]["text"] == first.therapist.get_full_name()
-    sites = [(s["coding"][0]["code"], s["extension"][0]["valueCodeableConcept"]["coding"][0]["code"])
-             for s in procedure["bodySite"]]
+    assert (
+        by_url[performer["actor"]["reference"]]["name"][0]["text"]
+        == first.therapist.get_full_name()
+    )
+    sites = [
+        (s["coding"][0]["code"], s["extension"][0]["valueCodeableConcept"]["coding"][0]["code"])
+        for s in procedure["bodySite"]
+    ]
     assert sites == [("upper_trapezius", "24028007"), ("piriformis", "51440002")]
     # The upper trapezius is over the lung: the chest-wall box ticks itself.
     assert [e["valueCoding"]["code"] for e in procedure["extension"]] == [
-        "chest_wall_area", "anticoagulants"
+        "chest_wall_area",
+        "anticoagulants",
     ]
     assert any("anticoagulant" in note["text"] for note in procedure["note"])
 
@@ -140,7 +175,9 @@ def _decoded(item):
 def _expected(report, name, field):
     """What ``report`` stores for the form's question ``name``, read from the row itself."""
     if isinstance(field, forms.MultipleChoiceField):
-        ticked = [str(value) for value, _ in field.choices if getattr(report, str(value), None) is True]
+        ticked = [
+            str(value) for value, _ in field.choices if getattr(report, str(value), None) is True
+        ]
         return ticked or ["none"]
     value = getattr(report, name)
     if value in ("", None):
@@ -162,8 +199,9 @@ def test_each_report_round_trips_once_as_a_response_and_once_as_a_soreness_obser
     assert len(responses) == len(soreness) == reports.count() == 4
     fields = {n: f for n, f in CheckInForm.base_fields.items() if not f.widget.is_hidden}
     for report in reports:
-        [response] = [r for r in responses
-                      if r["identifier"]["value"] == f"urn:uuid:{report.idempotency_key}"]
+        [response] = [
+            r for r in responses if r["identifier"]["value"] == f"urn:uuid:{report.idempotency_key}"
+        ]
         assert _when(response["authored"]) == report.submitted_at
         assert response["source"]["reference"] == response["subject"]["reference"] == patient_url
         procedure = by_url[response["partOf"][0]["reference"]]
@@ -191,8 +229,9 @@ def test_the_patient_resource_and_an_erased_one(client, therapist_a, lead_a, tre
 
 
 @pytest.mark.parametrize("sessions", [1, 6])
-def test_query_count_does_not_grow_with_sessions(client, therapist_a, sessions,
-                                                 django_assert_num_queries):
+def test_query_count_does_not_grow_with_sessions(
+    client, therapist_a, sessions, django_assert_num_queries
+):
     patient = PatientFactory(clinic=therapist_a.clinic)
     for _ in range(sessions):
         _answer(make_session(patient=patient, therapist=therapist_a.user), TimePoint.IN_CLINIC)

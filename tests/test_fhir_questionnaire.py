@@ -74,7 +74,8 @@ def test_every_visible_field_is_an_item_with_its_wording_in_both_languages(publi
             [help_item] = item["item"]
             assert help_item["type"] == "display"
             assert (help_item["text"], _spanish(help_item["_text"])) == (
-                _in("en", field.help_text), _in("es", field.help_text)
+                _in("en", field.help_text),
+                _in("es", field.help_text),
             )
 
 
@@ -98,10 +99,13 @@ def test_every_choice_is_an_answer_option_with_its_code(published):
 def test_the_soreness_item_carries_loinc_72514_3(published):
     [soreness] = [item for item in published.json()["item"] if item["linkId"] == "soreness"]
     assert soreness["type"] == "integer"
-    assert soreness["code"] == [{
-        "system": "http://loinc.org", "code": "72514-3",
-        "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
-    }]
+    assert soreness["code"] == [
+        {
+            "system": "http://loinc.org",
+            "code": "72514-3",
+            "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
+        }
+    ]
     assert [o["valueInteger"] for o in soreness["answerOption"]] == list(range(11))
 
 
@@ -126,12 +130,16 @@ class Change(models.IntegerChoices):
 class LongerForm(CheckInForm):
     local_reaction = forms.TypedChoiceField(
         label=_("Pain, swelling or redness where the needle went in"),
-        choices=[(True, _("Yes")), (False, _("No"))], coerce=lambda v: v == "True",
+        choices=[(True, _("Yes")), (False, _("No"))],
+        coerce=lambda v: v == "True",
         widget=forms.RadioSelect,
     )
     change = forms.TypedChoiceField(
         label=_("Compared with before the session, how is your original problem?"),
-        choices=Change.choices, coerce=int, required=False, widget=forms.RadioSelect,
+        choices=Change.choices,
+        coerce=int,
+        required=False,
+        widget=forms.RadioSelect,
     )
 
 
@@ -156,7 +164,9 @@ def test_the_version_follows_the_questions_not_the_moment():
 
     Reworded.base_fields = dict(CheckInForm.base_fields)
     Reworded.base_fields["note"] = forms.CharField(label="Anything else?", required=False)
-    assert questionnaire.questionnaire(Reworded)["version"] != questionnaire.questionnaire()["version"]
+    assert (
+        questionnaire.questionnaire(Reworded)["version"] != questionnaire.questionnaire()["version"]
+    )
 
 
 def test_a_field_of_an_unknown_kind_fails_loudly():

@@ -28,29 +28,69 @@ SESSION_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 def _made_up_bundle() -> dict:
     clinic = Clinic(pk=1, name="Harbourside Physiotherapy", time_zone="Europe/London")
-    patient = Patient(pk=42, clinic=clinic, display_name="Alex Example", reference="HP-0042",
-                      year_of_birth=1984, email="alex@example.org", phone="+44 7700 900123",
-                      language="es")
+    patient = Patient(
+        pk=42,
+        clinic=clinic,
+        display_name="Alex Example",
+        reference="HP-0042",
+        year_of_birth=1984,
+        email="alex@example.org",
+        phone="+44 7700 900123",
+        language="es",
+    )
     therapist = get_user_model()(pk=3, username="ana", first_name="Ana", last_name="Ruiz")
-    session = NeedlingSession(pk=7, patient=patient, clinic=clinic, therapist=therapist,
-                              performed_at=SESSION_AT, pre_pain=6, chest_wall_area=True)
+    session = NeedlingSession(
+        pk=7,
+        patient=patient,
+        clinic=clinic,
+        therapist=therapist,
+        performed_at=SESSION_AT,
+        pre_pain=6,
+        chest_wall_area=True,
+    )
     sites = [
-        NeedledSite(pk=11, session=session, muscle=Muscle.UPPER_TRAPEZIUS, side=Side.RIGHT,
-                    insertions=4, technique=Technique.DEEP_PISTONING, twitch_band=TwitchBand.FEW),
-        NeedledSite(pk=12, session=session, muscle=Muscle.LEVATOR_SCAPULAE, side=Side.BOTH,
-                    insertions=2, technique=Technique.DEEP_STATIC, twitch_band=TwitchBand.NONE),
+        NeedledSite(
+            pk=11,
+            session=session,
+            muscle=Muscle.UPPER_TRAPEZIUS,
+            side=Side.RIGHT,
+            insertions=4,
+            technique=Technique.DEEP_PISTONING,
+            twitch_band=TwitchBand.FEW,
+        ),
+        NeedledSite(
+            pk=12,
+            session=session,
+            muscle=Muscle.LEVATOR_SCAPULAE,
+            side=Side.BOTH,
+            insertions=2,
+            technique=Technique.DEEP_STATIC,
+            twitch_band=TwitchBand.NONE,
+        ),
     ]
     reports = [
-        SymptomReport(pk=101, idempotency_key=uuid.UUID(int=101), soreness=5, twitching="mild",
-                      bruising="none", interference="a_little", headache=True,
-                      submitted_at=SESSION_AT + timedelta(minutes=10)),
-        SymptomReport(pk=102, idempotency_key=uuid.UUID(int=102), soreness=2, twitching="none",
-                      bruising="lt2.5", interference="not_at_all",
-                      note="A little stiff in the morning.",
-                      submitted_at=SESSION_AT + timedelta(hours=24, minutes=35)),
+        SymptomReport(
+            pk=101,
+            idempotency_key=uuid.UUID(int=101),
+            soreness=5,
+            twitching="mild",
+            bruising="none",
+            interference="a_little",
+            headache=True,
+            submitted_at=SESSION_AT + timedelta(minutes=10),
+        ),
+        SymptomReport(
+            pk=102,
+            idempotency_key=uuid.UUID(int=102),
+            soreness=2,
+            twitching="none",
+            bruising="lt2.5",
+            interference="not_at_all",
+            note="A little stiff in the morning.",
+            submitted_at=SESSION_AT + timedelta(hours=24, minutes=35),
+        ),
     ]
-    return assemble(patient, [(session, sites, reports)],
-                    now=SESSION_AT + timedelta(days=3))
+    return assemble(patient, [(session, sites, reports)], now=SESSION_AT + timedelta(days=3))
 
 
 def _text(bundle) -> str:

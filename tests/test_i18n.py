@@ -45,11 +45,20 @@ PATIENT_TEMPLATES = sorted((ROOT / "templates" / "patient").glob("*.html")) + so
 # Files that only patients read. choices.py and forms.py also hold staff words, so their
 # patient ones (CheckInForm and the patient's choices) are checked at run time instead.
 PATIENT_SOURCES = (
-    "templates/patient/", "templates/reminders/", "tracker/views/patient.py",
-    "tracker/views/reminders.py", "tracker/reminders.py",
+    "templates/patient/",
+    "templates/reminders/",
+    "tracker/views/patient.py",
+    "tracker/views/reminders.py",
+    "tracker/reminders.py",
 )
 PATIENT_CHOICES = [
-    TwitchingFelt, BruiseBand, Interference, AfterEffect, RedFlag, TimePoint, ReminderChannel,
+    TwitchingFelt,
+    BruiseBand,
+    Interference,
+    AfterEffect,
+    RedFlag,
+    TimePoint,
+    ReminderChannel,
 ]
 
 
@@ -67,10 +76,18 @@ def _url(token, name="check_in", *args):
 
 
 def _answers(**overrides):
-    return {"key": str(uuid.uuid4()), "soreness": "3", "twitching": "mild", "bruising": "none",
-            "interference": "a_little", "after_effects": ["none"], "red_flags": ["none"],
-            "local_reaction": "no", "pgic": "3",
-            **overrides}
+    return {
+        "key": str(uuid.uuid4()),
+        "soreness": "3",
+        "twitching": "mild",
+        "bruising": "none",
+        "interference": "a_little",
+        "after_effects": ["none"],
+        "red_flags": ["none"],
+        "local_reaction": "no",
+        "pgic": "3",
+        **overrides,
+    }
 
 
 @pytest.fixture
@@ -160,8 +177,13 @@ def test_spanish_soreness_chart_and_its_description(
     hours_after(24)
     response = client.post(_url(link_token), _answers(soreness="3"), follow=True)
     done = " ".join(response.content.decode().split())
-    assert 'alt="Gráfico de sus molestias por la punción, de 0 a 10, según las horas desde la sesión.' in done
-    assert "Sus molestias hasta ahora: 5/10 justo después de la sesión, 3/10 a las 24 horas." in done
+    assert (
+        'alt="Gráfico de sus molestias por la punción, de 0 a 10, según las horas desde la sesión.'
+        in done
+    )
+    assert (
+        "Sus molestias hasta ahora: 5/10 justo después de la sesión, 3/10 a las 24 horas." in done
+    )
     svg = client.get(_url(link_token, "soreness_chart")).content.decode()
     assert "Sus molestias desde la sesión" in svg
     # The chart's own words too: its axes.
@@ -374,8 +396,9 @@ def test_catalogue_translates_every_patient_string_and_leaves_nothing_fuzzy():
     assert "fuzzy" not in header[1] and "Language: es" in header[4][0]
     patient_entries = [e for e in entries if any(ref.startswith(PATIENT_SOURCES) for ref in e[0])]
     assert len(patient_entries) > 60  # a guard against a parser that finds nothing
-    untranslated = [msgid for _refs, _flags, _ctxt, msgid, strings in patient_entries
-                    if not all(strings)]
+    untranslated = [
+        msgid for _refs, _flags, _ctxt, msgid, strings in patient_entries if not all(strings)
+    ]
     fuzzy = [msgid for refs, flags, _ctxt, msgid, strings in entries if "fuzzy" in flags]
     assert untranslated == [] and fuzzy == []
 

@@ -34,8 +34,11 @@ def test_the_set_rates_follow_from_the_set_probabilities_by_hand():
     assert rates["bruising"] == Fraction(12, 100)
     assert rates["bleeding"] == 1 - (1 - Fraction(9, 100)) * (1 - heavy)
     assert rates["any_minor"] == 1 - (
-        (1 - Fraction(12, 100)) * (1 - Fraction(9, 100)) * (1 - heavy)
-        * (1 - Fraction(4, 100)) * (1 - Fraction(6, 100))
+        (1 - Fraction(12, 100))
+        * (1 - Fraction(9, 100))
+        * (1 - heavy)
+        * (1 - Fraction(4, 100))
+        * (1 - Fraction(6, 100))
     )
     assert rates["warning_sign"] == Fraction(8, 1000)
 
@@ -51,8 +54,9 @@ def test_the_set_courses_are_distributions_and_72h_is_of_the_unsettled():
 
 def test_the_command_builds_a_clinic_with_every_check_in_answered_and_closed():
     out = io.StringIO()
-    call_command("seed_known_truth", "--sessions", "250", "--seed", "3", stdout=out,
-                 stderr=io.StringIO())
+    call_command(
+        "seed_known_truth", "--sessions", "250", "--seed", "3", stdout=out, stderr=io.StringIO()
+    )
     clinic = Clinic.objects.get()
     assert f"Added {clinic.name} (id {clinic.pk}) with 250 sessions in " in out.getvalue()
     sessions = NeedlingSession.objects.filter(clinic=clinic)
@@ -63,7 +67,8 @@ def test_the_command_builds_a_clinic_with_every_check_in_answered_and_closed():
     # 0, 24 and 48 h for every session; 72 h exactly for those not settled at 48 h.
     counts = dict(follow_ups.values_list("time_point").annotate(n=Count("pk")).order_by())
     unsettled = SymptomReport.objects.filter(
-        follow_up__clinic=clinic, follow_up__time_point=TimePoint.H48,
+        follow_up__clinic=clinic,
+        follow_up__time_point=TimePoint.H48,
         soreness__gt=clinic.settled_max,
     ).count()
     assert counts == {0: 250, 24: 250, 48: 250, 72: unsettled}

@@ -26,7 +26,9 @@ def limits(request, settings, frozen_now):
         request.getfixturevalue("redis_cache")
     cache.clear()
     settings.LINK_MISSES_PER_HOUR = 3
-    start = frozen_now(timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+    start = frozen_now(
+        timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    )
     yield start
     cache.clear()
 
@@ -90,7 +92,10 @@ def test_every_patient_link_page_counts_unknown_tokens(client, limits):
     ]
     for method, url in pages:
         assert getattr(client, method)(url).status_code == 404
-    assert client.post(reverse("patient:set_language", args=[UNKNOWN]), {"language": "en"}).status_code == 429
+    assert (
+        client.post(reverse("patient:set_language", args=[UNKNOWN]), {"language": "en"}).status_code
+        == 429
+    )
     assert client.get(reverse("patient:done", args=[UNKNOWN, 0])).status_code == 429
 
 
@@ -155,7 +160,12 @@ def test_a_wrong_token_runs_the_same_operations_as_a_right_one(
 ):
     right, found = _operations(monkeypatch, django_assert_num_queries, link_token)
     assert found == session_a.access_links.get()
-    for wrong in [UNKNOWN, link_token[:-1] + ("A" if link_token[-1] != "A" else "B"), "x", "é" * 500]:
+    for wrong in [
+        UNKNOWN,
+        link_token[:-1] + ("A" if link_token[-1] != "A" else "B"),
+        "x",
+        "é" * 500,
+    ]:
         ops, missing = _operations(monkeypatch, django_assert_num_queries, wrong)
         assert missing is None
         assert ops == right == ["sha256", "hmac", "sha256", "compare"], wrong

@@ -18,7 +18,9 @@ def _replace_url(session):
     return reverse("tracker:link_replace", args=[session.pk])
 
 
-def test_a_therapist_replaces_the_link_and_the_old_one_says_so(client, therapist_a, session_a, link_token):
+def test_a_therapist_replaces_the_link_and_the_old_one_says_so(
+    client, therapist_a, session_a, link_token
+):
     client.force_login(therapist_a.user)
     page = client.get(reverse("tracker:session_detail", args=[session_a.pk])).content.decode()
     assert "Replace the patient's link" in page and _replace_url(session_a) in page
@@ -40,10 +42,12 @@ def test_a_therapist_replaces_the_link_and_the_old_one_says_so(client, therapist
     assert "The patient&#x27;s link was replaced" in page  # a message: escaped
 
     events = AuditEvent.objects.filter(action__in=[AuditAction.REVOKE_LINK, AuditAction.ISSUE_LINK])
-    assert sorted((e.action, e.object_id, e.user_id, e.patient_id) for e in events) == sorted([
-        (AuditAction.REVOKE_LINK, old.pk, therapist_a.user.pk, session_a.patient.pk),
-        (AuditAction.ISSUE_LINK, new.pk, therapist_a.user.pk, session_a.patient.pk),
-    ])
+    assert sorted((e.action, e.object_id, e.user_id, e.patient_id) for e in events) == sorted(
+        [
+            (AuditAction.REVOKE_LINK, old.pk, therapist_a.user.pk, session_a.patient.pk),
+            (AuditAction.ISSUE_LINK, new.pk, therapist_a.user.pk, session_a.patient.pk),
+        ]
+    )
 
 
 def test_only_staff_of_the_clinic_may_replace_it(client, therapist_b, session_a):
@@ -65,7 +69,9 @@ def test_replacing_needs_a_post_with_a_csrf_token(therapist_a, session_a):
     assert AccessLink.objects.get().revoked_at is None
 
 
-def test_a_revoked_link_can_be_issued_again_within_the_check_in_period(client, therapist_a, session_a):
+def test_a_revoked_link_can_be_issued_again_within_the_check_in_period(
+    client, therapist_a, session_a
+):
     AccessLink.objects.update(revoked_at=session_a.performed_at)
     client.force_login(therapist_a.user)
     page = client.get(reverse("tracker:session_detail", args=[session_a.pk])).content.decode()
@@ -81,7 +87,8 @@ def test_no_new_link_after_the_check_in_period_or_for_an_erased_patient(
 ):
     client.force_login(therapist_a.user)
     old = make_session(
-        patient=patient_a, therapist=therapist_a.user,
+        patient=patient_a,
+        therapist=therapist_a.user,
         performed_at=session_a.performed_at - timedelta(days=8),
     )
     page = client.get(reverse("tracker:session_detail", args=[old.pk])).content.decode()

@@ -17,7 +17,10 @@ def _planned(*arguments):
     """What `make -n` would run: the server's command line and what it prints."""
     done = subprocess.run(
         ["make", "-n", "--no-print-directory", *arguments],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     lines = done.stdout.splitlines()
     server = next(line for line in lines if "manage.py runserver" in line)
@@ -45,7 +48,9 @@ def test_make_run_lan_serves_the_network_and_links_to_this_machines_address():
 @needs_make
 def test_any_port_reaches_the_links():
     server, _ = _planned("run", "PORT=8123")
-    assert server.endswith("runserver 127.0.0.1:8123") and "SITE_URL=http://127.0.0.1:8123 " in server
+    assert (
+        server.endswith("runserver 127.0.0.1:8123") and "SITE_URL=http://127.0.0.1:8123 " in server
+    )
 
 
 class _Probe:
@@ -78,7 +83,9 @@ def test_lan_address_is_where_the_route_out_starts(monkeypatch):
 
 def test_lan_address_without_a_route_tries_the_host_name_and_never_gives_loopback(monkeypatch):
     monkeypatch.setattr(lan.socket, "socket", _Probe)
-    monkeypatch.setattr(lan.socket, "gethostbyname_ex", lambda name: (name, [], ["127.0.1.1", "10.0.0.7"]))
+    monkeypatch.setattr(
+        lan.socket, "gethostbyname_ex", lambda name: (name, [], ["127.0.1.1", "10.0.0.7"])
+    )
     assert lan.lan_address() == "10.0.0.7"
     monkeypatch.setattr(lan.socket, "gethostbyname_ex", lambda name: (name, [], ["127.0.1.1"]))
     assert lan.lan_address() is None

@@ -98,7 +98,10 @@ def a_site_with_no_insertion(session):
 def soreness_above_10(session):
     SymptomReport.objects.create(
         follow_up=session.follow_ups.get(time_point=TimePoint.IN_CLINIC),
-        idempotency_key=uuid.uuid4(), soreness=11, twitching="none", bruising="none",
+        idempotency_key=uuid.uuid4(),
+        soreness=11,
+        twitching="none",
+        bruising="none",
         submitted_at=timezone.now(),
     )
 
@@ -113,8 +116,12 @@ def a_check_in_closing_as_it_opens(session):
 def a_second_24_hour_check_in(session):
     existing = session.follow_ups.get(time_point=TimePoint.H24)
     FollowUp.objects.create(
-        session=session, clinic=session.clinic, time_point=TimePoint.H24,
-        due_at=existing.due_at, opens_at=existing.opens_at, closes_at=existing.closes_at,
+        session=session,
+        clinic=session.clinic,
+        time_point=TimePoint.H24,
+        due_at=existing.due_at,
+        opens_at=existing.opens_at,
+        closes_at=existing.closes_at,
     )
 
 
@@ -158,16 +165,25 @@ def escalation_after_no_time(session):
 def a_pgic_of_8(session):
     SymptomReport.objects.create(
         follow_up=session.follow_ups.get(time_point=TimePoint.H48),
-        idempotency_key=uuid.uuid4(), soreness=2, twitching="none", bruising="none", pgic=8,
+        idempotency_key=uuid.uuid4(),
+        soreness=2,
+        twitching="none",
+        bruising="none",
+        pgic=8,
         submitted_at=timezone.now(),
     )
 
 
 def _missed_alert(session, **fields):
     fields = {"severity": Severity.ATTENTION, **fields}
-    return Alert(session=session, clinic=session.clinic, rule=AlertRule.MISSED,
-                 follow_up=session.follow_ups.get(time_point=TimePoint.H24),
-                 opened_at=timezone.now(), **fields)
+    return Alert(
+        session=session,
+        clinic=session.clinic,
+        rule=AlertRule.MISSED,
+        follow_up=session.follow_ups.get(time_point=TimePoint.H24),
+        opened_at=timezone.now(),
+        **fields,
+    )
 
 
 @violates("alert_unique_follow_up_rule")
@@ -191,10 +207,18 @@ def a_step_sent_twice(session):
 
 @violates("audit_actor_matches_user")
 def a_patients_change_under_a_staff_name(session):
-    AuditEvent.objects.bulk_create([AuditEvent(
-        clinic=session.clinic, actor=AuditActor.PATIENT, user=session.therapist,
-        action="update", patient=session.patient, at=timezone.now(),
-    )])
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                clinic=session.clinic,
+                actor=AuditActor.PATIENT,
+                user=session.therapist,
+                action="update",
+                patient=session.patient,
+                at=timezone.now(),
+            )
+        ]
+    )
 
 
 def test_every_named_constraint_has_a_write_that_breaks_it():
@@ -212,7 +236,12 @@ def test_the_database_refuses_a_write_against_the_named_constraint(session_a, na
 
 def test_one_report_per_follow_up(session_a):
     follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
-    fields = {"twitching": "none", "bruising": "none", "submitted_at": timezone.now(), "soreness": 2}
+    fields = {
+        "twitching": "none",
+        "bruising": "none",
+        "submitted_at": timezone.now(),
+        "soreness": 2,
+    }
     SymptomReport.objects.create(follow_up=follow_up, idempotency_key=uuid.uuid4(), **fields)
     with refused_as_duplicate(SymptomReport, "follow_up"), transaction.atomic():
         SymptomReport.objects.create(follow_up=follow_up, idempotency_key=uuid.uuid4(), **fields)
@@ -220,7 +249,12 @@ def test_one_report_per_follow_up(session_a):
 
 def test_idempotency_key_is_unique(session_a):
     key = uuid.uuid4()
-    fields = {"twitching": "none", "bruising": "none", "submitted_at": timezone.now(), "soreness": 2}
+    fields = {
+        "twitching": "none",
+        "bruising": "none",
+        "submitted_at": timezone.now(),
+        "soreness": 2,
+    }
     first, second = session_a.follow_ups.all()[:2]
     SymptomReport.objects.create(follow_up=first, idempotency_key=key, **fields)
     with refused_as_duplicate(SymptomReport, "idempotency_key"), transaction.atomic():
@@ -252,5 +286,7 @@ def test_session_over_the_chest_wall_is_marked_whatever_the_checkbox_says(patien
         patient=patient_a, therapist=therapist_a.user, sites=[site(muscle="upper_trapezius")]
     )
     assert session.chest_wall_area and session.lung_risk
-    calf = make_session(patient=patient_a, therapist=therapist_a.user, sites=[site(muscle="soleus")])
+    calf = make_session(
+        patient=patient_a, therapist=therapist_a.user, sites=[site(muscle="soleus")]
+    )
     assert not calf.chest_wall_area and not calf.lung_risk

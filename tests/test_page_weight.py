@@ -100,8 +100,10 @@ def test_manifest_is_kept_for_a_day_in_each_language(client):
     assert "Accept-Language" in english["Vary"]
     assert english["ETag"] != spanish["ETag"]
     # An English copy is not a Spanish phone's copy.
-    stale = client.get(reverse("patient:manifest"),
-                       headers={"accept-language": "es", "if-none-match": english["ETag"]})
+    stale = client.get(
+        reverse("patient:manifest"),
+        headers={"accept-language": "es", "if-none-match": english["ETag"]},
+    )
     assert stale.status_code == 200
 
 

@@ -44,8 +44,16 @@ def test_the_stylesheet_names_its_command_and_keeps_bootstraps_licence():
 def test_the_warning_boxes_check_in_js_shows_are_styled():
     css = patient_css.OUTPUT.read_text()
     selectors = set(patient_css.selectors_in(css))
-    for selector in ("[hidden]", ".alert", ".alert-danger", ".alert-warning", ".btn-danger",
-                     ".border-2", ".offline-banner", ".offline-banner-sending"):
+    for selector in (
+        "[hidden]",
+        ".alert",
+        ".alert-danger",
+        ".alert-warning",
+        ".btn-danger",
+        ".border-2",
+        ".offline-banner",
+        ".offline-banner-sending",
+    ):
         assert selector in selectors, selector
 
 
@@ -55,8 +63,9 @@ def test_the_warning_boxes_check_in_js_shows_are_styled():
 def _built(css, template):
     vocabulary = Vocabulary()
     patient_css.read_template(template, vocabulary, "test.html")
-    return patient_css.serialize(patient_css.prune(patient_css.subset(patient_css.parse(css),
-                                                                      vocabulary)))
+    return patient_css.serialize(
+        patient_css.prune(patient_css.subset(patient_css.parse(css), vocabulary))
+    )
 
 
 def test_a_rule_is_kept_only_for_selectors_the_pages_can_match():
@@ -79,8 +88,10 @@ def test_attribute_selectors_need_the_attribute_and_its_value():
 
 
 def test_custom_properties_nothing_reads_are_dropped():
-    css = (":root{--unused:1px;--font:sans-serif;--body:var(--font)}"
-           ".a{--pad:1rem;--spare:2rem;padding:var(--pad);font-family:var(--body)}")
+    css = (
+        ":root{--unused:1px;--font:sans-serif;--body:var(--font)}"
+        ".a{--pad:1rem;--spare:2rem;padding:var(--pad);font-family:var(--body)}"
+    )
     assert _built(css, '<p class="a">') == (
         ":root{--font:sans-serif;--body:var(--font)}"
         ".a{--pad:1rem;padding:var(--pad);font-family:var(--body)}"
@@ -88,9 +99,11 @@ def test_custom_properties_nothing_reads_are_dropped():
 
 
 def test_empty_at_rules_and_idle_keyframes_are_dropped():
-    css = ("@media (min-width:576px){.z{top:0}.a{top:1px}}@media print{.z{top:0}}"
-           "@keyframes spin{to{transform:rotate(1turn)}}@keyframes fade{to{opacity:0}}"
-           ".a{animation:fade 1s}")
+    css = (
+        "@media (min-width:576px){.z{top:0}.a{top:1px}}@media print{.z{top:0}}"
+        "@keyframes spin{to{transform:rotate(1turn)}}@keyframes fade{to{opacity:0}}"
+        ".a{animation:fade 1s}"
+    )
     assert _built(css, '<p class="a">') == (
         "@media (min-width:576px){.a{top:1px}}@keyframes fade{to{opacity:0}}.a{animation:fade 1s}"
     )
@@ -101,10 +114,13 @@ def test_strings_and_comments_do_not_confuse_the_reader():
     assert _built("/* a } comment */" + rules, '<p class="a">') == rules
 
 
-@pytest.mark.parametrize("template", [
-    '<p class="btn-{{ tone }}">',
-    '<p class="btn-{% if x %}primary{% endif %}">',
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        '<p class="btn-{{ tone }}">',
+        '<p class="btn-{% if x %}primary{% endif %}">',
+    ],
+)
 def test_a_class_name_put_together_in_a_template_stops_the_build(template):
     with pytest.raises(ValueError, match="computed class name"):
         patient_css.read_template(template, Vocabulary(), "test.html")

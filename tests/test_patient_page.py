@@ -14,8 +14,12 @@ pytestmark = pytest.mark.django_db
 
 def _answer(session, time_point, **fields):
     follow_up = session.follow_ups.get(time_point=time_point)
-    services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(),
-                           answers=answers(**fields), now=follow_up.due_at)
+    services.submit_report(
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(**fields),
+        now=follow_up.due_at,
+    )
 
 
 def _patient_with_sessions(therapist, count):
@@ -36,7 +40,9 @@ def test_patient_page_shows_every_session_with_its_check_ins(client, therapist_a
 
 
 @pytest.mark.parametrize("sessions", [1, 12])
-def test_patient_page_query_count_does_not_grow(client, therapist_a, sessions, django_assert_num_queries):
+def test_patient_page_query_count_does_not_grow(
+    client, therapist_a, sessions, django_assert_num_queries
+):
     patient = _patient_with_sessions(therapist_a, sessions)
     client.force_login(therapist_a.user)
     # session, user, patient+clinic, sessions+therapist, sites, follow-ups+reports, alerts,
@@ -46,7 +52,9 @@ def test_patient_page_query_count_does_not_grow(client, therapist_a, sessions, d
 
 
 @pytest.mark.parametrize("sessions", [1, 12])
-def test_patient_chart_query_count_does_not_grow(client, therapist_a, sessions, django_assert_num_queries):
+def test_patient_chart_query_count_does_not_grow(
+    client, therapist_a, sessions, django_assert_num_queries
+):
     patient = _patient_with_sessions(therapist_a, sessions)
     client.force_login(therapist_a.user)
     # session, user, patient+clinic, the audit event's INSERT, the clinic's soreness

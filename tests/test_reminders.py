@@ -340,8 +340,10 @@ def _sms_channel_without_phone(session, patient, now):
 
 def _answered(session, patient, now):
     services.submit_report(
-        follow_up=_follow_up(session, TimePoint.H24), idempotency_key=uuid.uuid4(),
-        answers=answers(), now=now,
+        follow_up=_follow_up(session, TimePoint.H24),
+        idempotency_key=uuid.uuid4(),
+        answers=answers(),
+        now=now,
     )
 
 
@@ -359,8 +361,16 @@ def _link_expired(session, patient, now):
 
 @pytest.mark.parametrize(
     "setup",
-    [_no_consent, _channel_none, _email_channel_without_address, _sms_channel_without_phone,
-     _answered, _already_sent, _link_revoked, _link_expired],
+    [
+        _no_consent,
+        _channel_none,
+        _email_channel_without_address,
+        _sms_channel_without_phone,
+        _answered,
+        _already_sent,
+        _link_revoked,
+        _link_expired,
+    ],
 )
 def test_no_reminder_when(setup, by_email, session_a, hours_after):
     now = hours_after(24)
@@ -371,9 +381,11 @@ def test_no_reminder_when(setup, by_email, session_a, hours_after):
 
 @pytest.mark.parametrize(
     ("hours", "why"),
-    [(0.5, "the in-clinic check-in: the patient has the QR code"),
-     (21, "the 24 h check-in opens at 22 h"),
-     (37, "the 24 h check-in closed at 36 h")],
+    [
+        (0.5, "the in-clinic check-in: the patient has the QR code"),
+        (21, "the 24 h check-in opens at 22 h"),
+        (37, "the 24 h check-in closed at 36 h"),
+    ],
 )
 def test_no_reminder_outside_an_open_window_after_the_session(
     hours, why, by_email, session_a, hours_after
@@ -418,8 +430,10 @@ def test_one_failure_does_not_stop_the_others(
     by_email, session_a, therapist_a, hours_after, monkeypatch
 ):
     other = PatientFactory(
-        clinic=by_email.clinic, email="other@example.com",
-        reminder_channel=ReminderChannel.EMAIL, reminders_consent=True,
+        clinic=by_email.clinic,
+        email="other@example.com",
+        reminder_channel=ReminderChannel.EMAIL,
+        reminders_consent=True,
     )
     make_session(patient=other, therapist=therapist_a.user, performed_at=session_a.performed_at)
     now = hours_after(24)
@@ -436,8 +450,9 @@ def test_one_failure_does_not_stop_the_others(
     assert [m.to for m in mail.outbox] == [["other@example.com"]]
     # Claimed together, released alone: only the failed one is tried again.
     reminded = dict(
-        FollowUp.objects.filter(time_point=TimePoint.H24)
-        .values_list("session__patient__email", "reminder_sent_at")
+        FollowUp.objects.filter(time_point=TimePoint.H24).values_list(
+            "session__patient__email", "reminder_sent_at"
+        )
     )
     assert reminded == {EMAIL: None, "other@example.com": now}
 
@@ -471,8 +486,10 @@ def test_each_missed_check_in_opens_its_own_alert_once(session_a, hours_after):
 def test_answered_and_open_check_ins_are_not_marked_missed(session_a, hours_after):
     now = hours_after(1)
     services.submit_report(
-        follow_up=_follow_up(session_a, TimePoint.IN_CLINIC), idempotency_key=uuid.uuid4(),
-        answers=answers(), now=now,
+        follow_up=_follow_up(session_a, TimePoint.IN_CLINIC),
+        idempotency_key=uuid.uuid4(),
+        answers=answers(),
+        now=now,
     )
     hours_after(30)  # in-clinic answered, 24 h open
     assert reminders.run().marked_missed == 0
@@ -573,8 +590,13 @@ def test_unknown_or_expired_token_is_the_check_in_404(
 
 def _manage(*args, env, **kwargs):
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-        check=True, **kwargs,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        **kwargs,
     )
 
 
@@ -628,7 +650,8 @@ def _sent_emails(mail_dir, *, reminders=True):
 def test_two_runs_at_once_send_each_reminder_exactly_once(tmp_path):
     db = tmp_path / "db.sqlite3"
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if key not in {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
     }
     env.update(
@@ -663,23 +686,27 @@ def test_two_runs_at_once_send_each_reminder_exactly_once(tmp_path):
     runs = [
         subprocess.Popen(
             [sys.executable, "-c", RUN_RACING_THE_OTHER, str(arrivals), "--batch-size", "3"],
-            cwd=ROOT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(2)
     ]
     outputs = [run.communicate(timeout=120) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
 
-    sent = [(subject.split(" (")[0], re.search(r"/f/([\w-]+)/\n", body).group(1))
-            for subject, body in _sent_emails(tmp_path / "mail")]
+    sent = [
+        (subject.split(" (")[0], re.search(r"/f/([\w-]+)/\n", body).group(1))
+        for subject, body in _sent_emails(tmp_path / "mail")
+    ]
     sms_file = tmp_path / "sms.jsonl"
     for line in sms_file.read_text().splitlines() if sms_file.exists() else []:
         body = json.loads(line)["body"]
         # The demo has Spanish-speaking patients: their reminders are in Spanish.
         opened = r"Your \d+-hour check-in is open|Su cuestionario de las \d+ horas ya está abierto"
-        sent.append((re.search(opened, body).group(0),
-                     re.search(r"/f/([\w-]+)/ ", body).group(1)))
+        sent.append((re.search(opened, body).group(0), re.search(r"/f/([\w-]+)/ ", body).group(1)))
 
     with sqlite3.connect(db) as connection:
         reminded = connection.execute(
@@ -694,8 +721,10 @@ def test_two_runs_at_once_send_each_reminder_exactly_once(tmp_path):
     assert reminded >= 5, "the demo data should leave several check-ins open"
     assert len(sent) == reminded
     assert len(set(sent)) == len(sent), "a follow-up got two reminders"
-    counts = [re.match(r"Sent (\d+) reminders?.*marked (\d+) check-ins? missed", out)
-              for out, _err in outputs]
+    counts = [
+        re.match(r"Sent (\d+) reminders?.*marked (\d+) check-ins? missed", out)
+        for out, _err in outputs
+    ]
     assert sum(int(m.group(1)) for m in counts) == reminded
     assert sum(int(m.group(2)) for m in counts) == missed
     assert missed_alerts == missed, "each missed check-in opens its own alert, once"
@@ -709,8 +738,11 @@ def test_two_runs_at_once_send_each_reminder_exactly_once(tmp_path):
             "SELECT COUNT(*), COUNT(DISTINCT alert_id) FROM tracker_alertstep WHERE step = 1"
         ).fetchone()
     assert steps == (urgent, urgent)
-    escalations = [subject for subject, _body in _sent_emails(tmp_path / "mail", reminders=False)
-                   if subject.startswith("Still open")]
+    escalations = [
+        subject
+        for subject, _body in _sent_emails(tmp_path / "mail", reminders=False)
+        if subject.startswith("Still open")
+    ]
     assert len(escalations) == urgent
 
 
@@ -729,7 +761,9 @@ def test_stop_reminders_works_from_a_browser_that_sends_no_referrer(session_a, l
     session_a.patient.reminders_consent = True
     session_a.patient.save()
     browser = Client(enforce_csrf_checks=True, HTTP_ORIGIN="null")
-    response = browser.post(reverse("patient:stop_reminders", args=[link_token]), {"action": "stop"})
+    response = browser.post(
+        reverse("patient:stop_reminders", args=[link_token]), {"action": "stop"}
+    )
     assert response.status_code == 302
     session_a.patient.refresh_from_db()
     assert not session_a.patient.reminders_consent

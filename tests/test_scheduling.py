@@ -20,7 +20,11 @@ def test_a_session_plans_in_clinic_24h_and_48h(session_a):
     follow_ups = list(session_a.follow_ups.order_by("time_point"))
     assert [fu.time_point for fu in follow_ups] == [0, 24, 48]
     start = session_a.performed_at
-    assert [fu.due_at - start for fu in follow_ups] == [timedelta(0), timedelta(hours=24), timedelta(hours=48)]
+    assert [fu.due_at - start for fu in follow_ups] == [
+        timedelta(0),
+        timedelta(hours=24),
+        timedelta(hours=48),
+    ]
     in_clinic, day1, _day2 = follow_ups
     assert in_clinic.opens_at == start and in_clinic.closes_at == start + timedelta(hours=12)
     assert day1.opens_at == start + timedelta(hours=22)
@@ -29,8 +33,19 @@ def test_a_session_plans_in_clinic_24h_and_48h(session_a):
 
 @pytest.mark.parametrize(
     ("hours", "expected"),
-    [(0, "open"), (1.9, "open"), (2, "late"), (11.9, "late"), (12, "missed"),
-     (21.9, "upcoming"), (22, "open"), (25.9, "open"), (26, "late"), (35.9, "late"), (36, "missed")],
+    [
+        (0, "open"),
+        (1.9, "open"),
+        (2, "late"),
+        (11.9, "late"),
+        (12, "missed"),
+        (21.9, "upcoming"),
+        (22, "open"),
+        (25.9, "open"),
+        (26, "late"),
+        (35.9, "late"),
+        (36, "missed"),
+    ],
 )
 def test_states_follow_the_clock(session_a, hours, expected):
     follow_up = session_a.follow_ups.get(
@@ -42,8 +57,12 @@ def test_states_follow_the_clock(session_a, hours, expected):
 
 def test_answered_wins_over_the_clock(session_a):
     follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
-    services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(), answers=answers(),
-                           now=session_a.performed_at + timedelta(minutes=10))
+    services.submit_report(
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(),
+        now=session_a.performed_at + timedelta(minutes=10),
+    )
     follow_up.refresh_from_db()
     assert follow_up.state_at(session_a.performed_at + timedelta(days=3)) == FollowUpState.ANSWERED
 
@@ -67,30 +86,43 @@ def test_queryset_filters_match_state_at(session_a, hours):
         "missed": session_a.follow_ups.missed_at(moment),
     }
     for state, queryset in by_filter.items():
-        expected = {fu.time_point for fu in session_a.follow_ups.all() if fu.state_at(moment) == state}
+        expected = {
+            fu.time_point for fu in session_a.follow_ups.all() if fu.state_at(moment) == state
+        }
         assert set(queryset.values_list("time_point", flat=True)) == expected, state
 
 
 @pytest.mark.parametrize(
     ("at24", "at48", "settled_max", "expected"),
     [
-        (3, 2, 2, False), (3, 3, 2, True), (1, 3, 2, True), (None, 3, 2, True),
-        (5, 3, 3, False), (0, 0, 2, False),
+        (3, 2, 2, False),
+        (3, 3, 2, True),
+        (1, 3, 2, True),
+        (None, 3, 2, True),
+        (5, 3, 3, False),
+        (0, 0, 2, False),
         # 48 h missed: ask at 72 h only if 24 h had not settled
-        (6, None, 2, True), (2, None, 2, False), (None, None, 2, False),
+        (6, None, 2, True),
+        (2, None, 2, False),
+        (None, None, 2, False),
     ],
 )
 def test_needs_72h_follow_up_uses_the_clinics_meaning_of_settled(at24, at48, settled_max, expected):
     clinic = Clinic(settled_max=settled_max)
-    assert scheduling.needs_72h_follow_up(
-        clinic=clinic, soreness_24h=at24, soreness_48h=at48
-    ) is expected
+    assert (
+        scheduling.needs_72h_follow_up(clinic=clinic, soreness_24h=at24, soreness_48h=at48)
+        is expected
+    )
 
 
 def _answer(session, time_point, soreness):
     follow_up = session.follow_ups.get(time_point=time_point)
-    services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(),
-                           answers=answers(soreness=soreness), now=follow_up.due_at)
+    services.submit_report(
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(soreness=soreness),
+        now=follow_up.due_at,
+    )
 
 
 def test_unsettled_48h_report_adds_a_72h_follow_up_once(session_a):
@@ -114,7 +146,10 @@ def test_a_session_recorded_late_keeps_a_full_window_for_the_in_clinic_check_in(
     time_machine.move_to(utc_now, tick=False)
     performed_at = utc_now - timedelta(hours=10)
     session = make_session(
-        patient=patient_a, therapist=therapist_a.user, performed_at=performed_at, recorded_at=utc_now
+        patient=patient_a,
+        therapist=therapist_a.user,
+        performed_at=performed_at,
+        recorded_at=utc_now,
     )
     in_clinic = session.follow_ups.get(time_point=TimePoint.IN_CLINIC)
     assert in_clinic.closes_at == utc_now + timedelta(hours=12)

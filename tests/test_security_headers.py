@@ -29,8 +29,12 @@ def _directives(header):
 @pytest.mark.django_db
 def test_every_kind_of_page_carries_the_policy(client, therapist_a, session_a, link_token):
     expected = _directives(CSP)
-    anonymous = [reverse("login"), reverse("patient:check_in", args=[link_token]),
-                 reverse("patient:check_in", args=["no-such-link"]), reverse("healthz")]
+    anonymous = [
+        reverse("login"),
+        reverse("patient:check_in", args=[link_token]),
+        reverse("patient:check_in", args=["no-such-link"]),
+        reverse("healthz"),
+    ]
     for url in anonymous:
         response = client.get(url)
         assert _directives(response["Content-Security-Policy"]) == expected, url
@@ -45,10 +49,12 @@ def test_every_kind_of_page_carries_the_policy(client, therapist_a, session_a, l
 
 @pytest.mark.django_db
 def test_patient_pages_send_no_referrer_whatever_they_answer(client, session_a, link_token):
-    urls = [reverse("patient:check_in", args=[link_token]),
-            reverse("patient:done", args=[link_token, 0]),
-            reverse("patient:check_in", args=["no-such-link"]),
-            reverse("patient:soreness_chart", args=[link_token])]
+    urls = [
+        reverse("patient:check_in", args=[link_token]),
+        reverse("patient:done", args=[link_token, 0]),
+        reverse("patient:check_in", args=["no-such-link"]),
+        reverse("patient:soreness_chart", args=[link_token]),
+    ]
     for url in urls:
         response = client.get(url)
         assert response["Referrer-Policy"] == "no-referrer", url
@@ -64,9 +70,11 @@ def test_a_chart_opened_on_its_own_may_use_its_inline_style_but_no_script(
     """matplotlib styles its SVG inline; pages show it through <img>, untouched by their policy."""
     urls = [reverse("patient:soreness_chart", args=[link_token])]
     client.force_login(therapist_a.user)
-    urls += [reverse("tracker:session_chart", args=[session_a.pk]),
-             reverse("tracker:patient_chart", args=[session_a.patient_id]),
-             reverse("tracker:analytics_chart", args=[session_a.patient.clinic_id, "rates"])]
+    urls += [
+        reverse("tracker:session_chart", args=[session_a.pk]),
+        reverse("tracker:patient_chart", args=[session_a.patient_id]),
+        reverse("tracker:analytics_chart", args=[session_a.patient.clinic_id, "rates"]),
+    ]
     for url in urls:
         response = client.get(url)
         assert response["Content-Type"] == "image/svg+xml", url
@@ -99,17 +107,24 @@ def test_rendered_staff_and_patient_pages_hold_no_inline_script_or_style(
 ):
     """What crispy-forms, segno and the templates put together, as the browser gets it."""
     patient = session_a.patient
-    pages = [reverse("login"), reverse("patient:check_in", args=[link_token]),
-             reverse("patient:stop_reminders", args=[link_token])]
+    pages = [
+        reverse("login"),
+        reverse("patient:check_in", args=[link_token]),
+        reverse("patient:stop_reminders", args=[link_token]),
+    ]
     client.force_login(therapist_a.user)
     pages += [
-        reverse("tracker:home"), reverse("tracker:alert_list"), reverse("tracker:patient_list"),
-        reverse("tracker:patient_create"), reverse("tracker:patient_detail", args=[patient.pk]),
+        reverse("tracker:home"),
+        reverse("tracker:alert_list"),
+        reverse("tracker:patient_list"),
+        reverse("tracker:patient_create"),
+        reverse("tracker:patient_detail", args=[patient.pk]),
         reverse("tracker:visit_summary", args=[patient.pk]),
         reverse("tracker:session_create", args=[patient.pk]),
         reverse("tracker:session_detail", args=[session_a.pk]),
         reverse("tracker:analytics", args=[patient.clinic_id]),
-        reverse("tracker:two_step"), reverse("password_change"),
+        reverse("tracker:two_step"),
+        reverse("password_change"),
     ]
     for url in pages:
         response = client.get(url)
@@ -120,14 +135,25 @@ def test_rendered_staff_and_patient_pages_hold_no_inline_script_or_style(
 
 
 def test_cookies_are_secure_and_http_only_in_production():
-    result = _run_production("from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
-                             "s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.CSRF_COOKIE_HTTPONLY, "
-                             "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
-                             "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.X_FRAME_OPTIONS, "
-                             "getattr(s, 'SECURE_PROXY_SSL_HEADER', None))")
+    result = _run_production(
+        "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.CSRF_COOKIE_HTTPONLY, "
+        "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.X_FRAME_OPTIONS, "
+        "getattr(s, 'SECURE_PROXY_SSL_HEADER', None))"
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "True", "True", "True", "True", "31536000", "True",
-                                     "DENY", "None"]
+    assert result.stdout.split() == [
+        "True",
+        "True",
+        "True",
+        "True",
+        "True",
+        "31536000",
+        "True",
+        "DENY",
+        "None",
+    ]
 
 
 def test_a_tls_proxy_header_is_read_only_when_named():
@@ -141,7 +167,10 @@ def test_a_tls_proxy_header_is_read_only_when_named():
 def test_check_deploy_passes_with_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=_production_env(), capture_output=True, text=True,
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -164,9 +193,12 @@ def test_the_suite_itself_runs_with_these_protections_on():
 
 def _production_env(**extra):
     # Nothing of the test run's own environment (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE).
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SECURE_", "SESSION_", "AXES_", "DJANGO_")) and k not in {
-               "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SECURE_", "SESSION_", "AXES_", "DJANGO_"))
+        and k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL"}
+    }
     return {
         **env,
         "DJANGO_SETTINGS_MODULE": "project.settings",
@@ -180,5 +212,8 @@ def _production_env(**extra):
 def _run_production(code, **extra):
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT, env=_production_env(**extra), capture_output=True, text=True,
+        cwd=ROOT,
+        env=_production_env(**extra),
+        capture_output=True,
+        text=True,
     )

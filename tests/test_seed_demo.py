@@ -27,11 +27,24 @@ pytestmark = pytest.mark.django_db
 def _snapshot():
     now = clock.now()
     return [
-        (s.patient.display_name, s.patient.reference, round((now - s.performed_at).total_seconds() / 3600),
-         s.pre_pain, sorted((site.muscle, site.insertions) for site in s.sites.all()),
-         sorted((fu.time_point, fu.state_at(now), getattr(fu.report, "soreness", None) if fu.answered_at else None)
-                for fu in s.follow_ups.all()))
-        for s in NeedlingSession.objects.select_related("patient").order_by("patient__reference", "performed_at")
+        (
+            s.patient.display_name,
+            s.patient.reference,
+            round((now - s.performed_at).total_seconds() / 3600),
+            s.pre_pain,
+            sorted((site.muscle, site.insertions) for site in s.sites.all()),
+            sorted(
+                (
+                    fu.time_point,
+                    fu.state_at(now),
+                    getattr(fu.report, "soreness", None) if fu.answered_at else None,
+                )
+                for fu in s.follow_ups.all()
+            ),
+        )
+        for s in NeedlingSession.objects.select_related("patient").order_by(
+            "patient__reference", "performed_at"
+        )
     ]
 
 
@@ -73,18 +86,24 @@ def test_seed_demo_on_an_empty_database_loads_clinic_and_staff_and_says_what_it_
     frozen_now(clock.now())
     out = io.StringIO()
     call_command("seed_demo", "--patients", "8", stdout=out)
-    assert set(get_user_model().objects.values_list("username", flat=True)) == {"ana", "ben", "lena"}
+    assert set(get_user_model().objects.values_list("username", flat=True)) == {
+        "ana",
+        "ben",
+        "lena",
+    }
     assert Membership.objects.count() == 3 and Clinic.objects.count() == 1
 
-    line, = out.getvalue().splitlines()
+    (line,) = out.getvalue().splitlines()
     numbers = re.fullmatch(
         r"Added 8 demo patients: (\d+) sessions, (\d+) check-ins answered, (\d+) alerts \((\d+) urgent\)\.",
         line,
     )
     assert numbers, line
     assert [int(n) for n in numbers.groups()] == [
-        NeedlingSession.objects.count(), SymptomReport.objects.count(),
-        Alert.objects.count(), Alert.objects.filter(severity=Severity.URGENT).count(),
+        NeedlingSession.objects.count(),
+        SymptomReport.objects.count(),
+        Alert.objects.count(),
+        Alert.objects.filter(severity=Severity.URGENT).count(),
     ]
 
     # With a clinic already there, more patients join it.

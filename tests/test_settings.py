@@ -22,12 +22,16 @@ PRINT_CACHE = (
 
 
 def _run(code=PRINT_SETTINGS, **env):
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DATABASE_URL", "SITE_URL",
-                          "CACHE_URL"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DATABASE_URL", "SITE_URL", "CACHE_URL"}
+    }
     clean["DJANGO_SETTINGS_MODULE"] = "project.settings"
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT,
-                          env={**clean, **env}, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
+    )
 
 
 def test_debug_is_off_and_a_secret_key_is_required_by_default():
@@ -49,7 +53,9 @@ def test_site_url_is_required_without_debug():
 
 
 def test_production_settings_start_with_all_three():
-    result = _run(SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example", SITE_URL="https://clinic.example")
+    result = _run(
+        SECRET_KEY="x" * 50, ALLOWED_HOSTS="clinic.example", SITE_URL="https://clinic.example"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "False"
     assert "'clinic.example'" in result.stdout
@@ -58,8 +64,14 @@ def test_production_settings_start_with_all_three():
 def test_development_needs_only_debug_and_uses_sqlite_in_wal_immediate_mode():
     result = _run(DEBUG="1")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "['127.0.0.1',", "'localhost',", "'[::1]']",
-                                     "django.db.backends.sqlite3", "IMMEDIATE"]
+    assert result.stdout.split() == [
+        "True",
+        "['127.0.0.1',",
+        "'localhost',",
+        "'[::1]']",
+        "django.db.backends.sqlite3",
+        "IMMEDIATE",
+    ]
 
 
 @pytest.mark.parametrize("value", ["maybe", "2"])
@@ -81,8 +93,10 @@ def test_the_default_cache_is_a_folder_every_worker_of_the_server_shares():
     result = _run(PRINT_CACHE, DEBUG="1", CACHE_URL="file:///srv/aftercare/cache")
     assert result.stdout.split() == ["project.cache.FileBasedCache", "/srv/aftercare/cache"]
     result = _run(PRINT_CACHE, DEBUG="1", CACHE_URL="redis://cache.internal:6379/0")
-    assert result.stdout.split() == ["django.core.cache.backends.redis.RedisCache",
-                                     "redis://cache.internal:6379/0"]
+    assert result.stdout.split() == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://cache.internal:6379/0",
+    ]
 
 
 @pytest.mark.parametrize("value", ["locmem://", "file://relative/cache", "memcached://x"])

@@ -126,7 +126,9 @@ def test_the_admin_sign_in_is_locked_too(client, therapist_a):
     user.save()
     for _attempt in range(5):
         client.post(reverse("admin:login"), {"username": user.username, "password": "nope"})
-    response = client.post(reverse("admin:login"), {"username": user.username, "password": PASSWORD})
+    response = client.post(
+        reverse("admin:login"), {"username": user.username, "password": PASSWORD}
+    )
     assert response.status_code == 429
 
 
@@ -192,9 +194,14 @@ def test_passwords_are_checked_by_djangos_validators(client, therapist_a):
         ("password1234", "too common"),
         ("493817264519", "entirely numeric"),
     ]:
-        response = client.post(reverse("password_change"), {
-            "old_password": PASSWORD, "new_password1": weak, "new_password2": weak,
-        })
+        response = client.post(
+            reverse("password_change"),
+            {
+                "old_password": PASSWORD,
+                "new_password1": weak,
+                "new_password2": weak,
+            },
+        )
         assert response.status_code == 200
         assert message in response.content.decode(), weak
     therapist_a.user.refresh_from_db()
@@ -264,7 +271,9 @@ def test_ten_hours_after_signing_in_end_a_session_whose_own_expiry_keeps_moving(
         assert client.get(reverse("tracker:home")).status_code == 200
     response = client.get(reverse("tracker:home"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
-    assert "signed out 10 hours after signing in" in client.get(response["Location"]).content.decode()
+    assert (
+        "signed out 10 hours after signing in" in client.get(response["Location"]).content.decode()
+    )
 
 
 def test_last_activity_is_written_at_most_once_a_minute(client, therapist_a, wall_clock):
@@ -278,7 +287,9 @@ def test_last_activity_is_written_at_most_once_a_minute(client, therapist_a, wal
     assert client.session[signin.LAST_SEEN_AT] == first + 61
 
 
-def test_patient_pages_neither_touch_nor_create_a_session(client, therapist_a, link_token, wall_clock):
+def test_patient_pages_neither_touch_nor_create_a_session(
+    client, therapist_a, link_token, wall_clock
+):
     check_in = reverse("patient:check_in", args=[link_token])
     response = Client().get(check_in)
     assert response.status_code == 200 and not response.cookies
@@ -328,8 +339,12 @@ def test_a_wrong_code_sets_nothing_up(client, therapist_a):
     client.get(reverse("tracker:two_step"))
     key = client.session[PENDING_KEY]
     wrong = f"{(int(_code(key)) + 1) % 1_000_000:06d}"
-    for code, message in [(wrong, "That code does not match"), ("12ab56", "6-digit code"),
-                          ("", "6-digit code"), ("1" * 12, "6-digit code")]:
+    for code, message in [
+        (wrong, "That code does not match"),
+        ("12ab56", "6-digit code"),
+        ("", "6-digit code"),
+        ("1" * 12, "6-digit code"),
+    ]:
         response = client.post(reverse("tracker:two_step"), {"code": code})
         assert response.status_code == 200 and message in response.content.decode()
     assert not TOTPDevice.objects.exists()
@@ -345,8 +360,13 @@ def test_after_the_password_a_user_with_a_device_types_a_code(therapist_a, sessi
     response = _sign_in(client, therapist_a.user)
     assert response["Location"] == reverse("tracker:home")
     # Every staff page (and the set-up page, which could add another device) waits for the code.
-    for url in [reverse("tracker:home"), reverse("tracker:session_detail", args=[session_a.pk]),
-                reverse("tracker:two_step"), reverse("password_change"), "/admin/"]:
+    for url in [
+        reverse("tracker:home"),
+        reverse("tracker:session_detail", args=[session_a.pk]),
+        reverse("tracker:two_step"),
+        reverse("password_change"),
+        "/admin/",
+    ]:
         response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("tracker:two_step_verify") + "?next="), url
@@ -403,10 +423,13 @@ def test_two_step_can_be_turned_off_when_not_required(client, therapist_a):
     assert not TOTPDevice.objects.exists()
 
 
-@pytest.mark.parametrize(("password", "message"), [
-    ("", "Type your password to confirm."),
-    ("not-my-password", "That is not your password."),
-])
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("", "Type your password to confirm."),
+        ("not-my-password", "That is not your password."),
+    ],
+)
 def test_turning_it_off_asks_for_the_password_again(client, therapist_a, password, message):
     client.force_login(therapist_a.user)
     _enrol(client)

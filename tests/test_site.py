@@ -86,7 +86,8 @@ def test_an_urgent_alert_email_links_to_site_url(
     follow_up = FollowUp.objects.get(session=session_a, time_point=0)
     with django_capture_on_commit_callbacks(execute=True):
         services.submit_report(
-            follow_up=follow_up, idempotency_key=uuid.uuid4(),
+            follow_up=follow_up,
+            idempotency_key=uuid.uuid4(),
             answers=answers(red_flags=[RedFlag.BREATHING]),
         )
     session_url = reverse("tracker:session_detail", args=[session_a.pk])
@@ -96,4 +97,3 @@ def test_an_urgent_alert_email_links_to_site_url(
 def test_without_site_url_or_request_messages_use_runservers_address(settings):
     settings.SITE_URL = ""
     assert site.absolute_url("/f/x/") == "http://127.0.0.1:8000/f/x/"
-

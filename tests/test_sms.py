@@ -88,7 +88,8 @@ def test_file_backend_appends_one_json_line_per_message(settings, tmp_path):
     backend.send(to="+15005550006", body="second, ñ")
     lines = [json.loads(line) for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
     assert [(m["to"], m["from"], m["body"]) for m in lines] == [
-        (PHONE, "Clinic", "first"), ("+15005550006", "Clinic", "second, ñ"),
+        (PHONE, "Clinic", "first"),
+        ("+15005550006", "Clinic", "second, ñ"),
     ]
 
 
@@ -106,7 +107,8 @@ def test_twilio_backend_posts_the_message_with_basic_auth(twilio):
     assert request["headers"]["Authorization"] == f"Basic {expected}"
     assert request["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
     assert urllib.parse.parse_qs(request["body"].decode()) == {
-        "To": [PHONE], "From": ["+447700900999"],
+        "To": [PHONE],
+        "From": ["+447700900999"],
         "Body": ["Your 24-hour check-in is open: https://x/f/abc/"],
     }
 

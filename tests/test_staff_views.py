@@ -53,7 +53,9 @@ def test_patient_list_shows_only_own_clinics(client, therapist_a, patient_a):
     assert other.display_name not in response.content.decode()
 
 
-def test_patient_list_query_count_does_not_grow_with_rows(client, therapist_a, django_assert_num_queries):
+def test_patient_list_query_count_does_not_grow_with_rows(
+    client, therapist_a, django_assert_num_queries
+):
     client.force_login(therapist_a.user)
     # session, user, count for the paginator, the page of patients, the clinics the user
     # leads (the "Audit" menu item). A list: no audit event.
@@ -68,30 +70,53 @@ def test_patient_list_query_count_does_not_grow_with_rows(client, therapist_a, d
 
 def test_add_patient(client, therapist_a):
     client.force_login(therapist_a.user)
-    response = client.post(reverse("tracker:patient_create"), {
-        "clinic": therapist_a.clinic.pk, "display_name": "Rosa Díaz", "reference": "HP-77",
-        "language": "es", "reminder_channel": "email", "email": "rosa@example.com",
-        "reminders_consent": "on",
-    })
+    response = client.post(
+        reverse("tracker:patient_create"),
+        {
+            "clinic": therapist_a.clinic.pk,
+            "display_name": "Rosa Díaz",
+            "reference": "HP-77",
+            "language": "es",
+            "reminder_channel": "email",
+            "email": "rosa@example.com",
+            "reminders_consent": "on",
+        },
+    )
     patient = Patient.objects.get()
     assert response["Location"] == reverse("tracker:patient_detail", args=[patient.pk])
-    assert (patient.clinic, patient.language, patient.reminders_consent) == (therapist_a.clinic, "es", True)
+    assert (patient.clinic, patient.language, patient.reminders_consent) == (
+        therapist_a.clinic,
+        "es",
+        True,
+    )
 
 
 def test_add_patient_to_a_clinic_one_is_not_in_is_refused(client, therapist_a, therapist_b):
     client.force_login(therapist_a.user)
-    response = client.post(reverse("tracker:patient_create"), {
-        "clinic": therapist_b.clinic.pk, "display_name": "X", "language": "en", "reminder_channel": "none",
-    })
+    response = client.post(
+        reverse("tracker:patient_create"),
+        {
+            "clinic": therapist_b.clinic.pk,
+            "display_name": "X",
+            "language": "en",
+            "reminder_channel": "none",
+        },
+    )
     assert response.status_code == 200 and "clinic" in response.context["form"].errors
     assert not Patient.objects.exists()
 
 
 def test_email_reminders_need_an_email(client, therapist_a):
     client.force_login(therapist_a.user)
-    response = client.post(reverse("tracker:patient_create"), {
-        "clinic": therapist_a.clinic.pk, "display_name": "X", "language": "en", "reminder_channel": "email",
-    })
+    response = client.post(
+        reverse("tracker:patient_create"),
+        {
+            "clinic": therapist_a.clinic.pk,
+            "display_name": "X",
+            "language": "en",
+            "reminder_channel": "email",
+        },
+    )
     assert "email" in response.context["form"].errors
     assert not Patient.objects.exists()
 
@@ -99,14 +124,25 @@ def test_email_reminders_need_an_email(client, therapist_a):
 def _session_post(**overrides):
     data = {
         "performed_at": timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M"),
-        "pre_pain": "6", "anticoagulants": "on",
-        "sites-TOTAL_FORMS": "3", "sites-INITIAL_FORMS": "0",
-        "sites-MIN_NUM_FORMS": "0", "sites-MAX_NUM_FORMS": "20",
-        "sites-0-muscle": "upper_trapezius", "sites-0-side": "right", "sites-0-insertions": "5",
-        "sites-0-technique": "deep_pistoning", "sites-0-twitch_band": "3-5",
-        "sites-1-muscle": "gluteus_medius", "sites-1-side": "left", "sites-1-insertions": "3",
-        "sites-1-technique": "deep_static", "sites-1-twitch_band": "none",
-        "sites-2-side": "right", "sites-2-insertions": "1", "sites-2-technique": "deep_pistoning",
+        "pre_pain": "6",
+        "anticoagulants": "on",
+        "sites-TOTAL_FORMS": "3",
+        "sites-INITIAL_FORMS": "0",
+        "sites-MIN_NUM_FORMS": "0",
+        "sites-MAX_NUM_FORMS": "20",
+        "sites-0-muscle": "upper_trapezius",
+        "sites-0-side": "right",
+        "sites-0-insertions": "5",
+        "sites-0-technique": "deep_pistoning",
+        "sites-0-twitch_band": "3-5",
+        "sites-1-muscle": "gluteus_medius",
+        "sites-1-side": "left",
+        "sites-1-insertions": "3",
+        "sites-1-technique": "deep_static",
+        "sites-1-twitch_band": "none",
+        "sites-2-side": "right",
+        "sites-2-insertions": "1",
+        "sites-2-technique": "deep_pistoning",
         "sites-2-twitch_band": "none",
     }
     data.update(overrides)
@@ -132,8 +168,10 @@ def test_session_time_is_read_in_the_clinics_zone(client, therapist_a, patient_a
     therapist_a.clinic.time_zone = "America/Chicago"
     therapist_a.clinic.save()
     client.force_login(therapist_a.user)
-    client.post(reverse("tracker:session_create", args=[patient_a.pk]),
-                _session_post(performed_at="2026-11-20T09:30"))
+    client.post(
+        reverse("tracker:session_create", args=[patient_a.pk]),
+        _session_post(performed_at="2026-11-20T09:30"),
+    )
     performed = NeedlingSession.objects.get().performed_at
     assert performed.isoformat() == "2026-11-20T15:30:00+00:00"  # 09:30 in Chicago (UTC−6)
 
@@ -150,7 +188,9 @@ def test_session_time_is_read_in_the_clinics_zone(client, therapist_a, patient_a
 )
 def test_bad_session_input_stores_nothing(client, therapist_a, patient_a, overrides, field):
     client.force_login(therapist_a.user)
-    response = client.post(reverse("tracker:session_create", args=[patient_a.pk]), _session_post(**overrides))
+    response = client.post(
+        reverse("tracker:session_create", args=[patient_a.pk]), _session_post(**overrides)
+    )
     assert response.status_code == 200
     assert f'name="{field}"' in response.content.decode()
     errors = response.context["form"].errors or [e for e in response.context["sites"].errors if e]
@@ -161,11 +201,20 @@ def test_bad_session_input_stores_nothing(client, therapist_a, patient_a, overri
 
 def test_a_session_needs_at_least_one_site(client, therapist_a, patient_a):
     client.force_login(therapist_a.user)
-    untouched_row = {"muscle": "", "side": "right", "insertions": "1",
-                     "technique": "deep_pistoning", "twitch_band": "none"}
-    data = _session_post(**{
-        f"sites-{row}-{name}": value for row in range(3) for name, value in untouched_row.items()
-    })
+    untouched_row = {
+        "muscle": "",
+        "side": "right",
+        "insertions": "1",
+        "technique": "deep_pistoning",
+        "twitch_band": "none",
+    }
+    data = _session_post(
+        **{
+            f"sites-{row}-{name}": value
+            for row in range(3)
+            for name, value in untouched_row.items()
+        }
+    )
     response = client.post(reverse("tracker:session_create", args=[patient_a.pk]), data)
     assert "Add at least one needled site." in response.content.decode()
     assert not NeedlingSession.objects.exists()
@@ -207,12 +256,20 @@ def test_a_session_date_past_the_calendars_ends_is_a_message(client, zone, when)
     membership = MembershipFactory(clinic__time_zone=zone)
     patient = PatientFactory(clinic=membership.clinic)
     client.force_login(membership.user)
-    response = client.post(reverse("tracker:session_create", args=[patient.pk]), {
-        "performed_at": when, "pre_pain": "6", "sites-TOTAL_FORMS": "1",
-        "sites-INITIAL_FORMS": "0", "sites-0-muscle": "gluteus_medius", "sites-0-side": "left",
-        "sites-0-insertions": "3", "sites-0-technique": "deep_static",
-        "sites-0-twitch_band": "none",
-    })
+    response = client.post(
+        reverse("tracker:session_create", args=[patient.pk]),
+        {
+            "performed_at": when,
+            "pre_pain": "6",
+            "sites-TOTAL_FORMS": "1",
+            "sites-INITIAL_FORMS": "0",
+            "sites-0-muscle": "gluteus_medius",
+            "sites-0-side": "left",
+            "sites-0-insertions": "3",
+            "sites-0-technique": "deep_static",
+            "sites-0-twitch_band": "none",
+        },
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["performed_at"] == [
         "Choose a date between 2000-01-01 and 2999-12-31."

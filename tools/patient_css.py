@@ -60,8 +60,10 @@ class Vocabulary:
         # a name cut at a hyphen or holding a variable is put together at run time.
         for name in text.replace(TAG_MARK, " ").split():
             if ANY in name or name.startswith("-") or name.endswith("-"):
-                raise ValueError(f"{where}: a computed class name ({name!r}) cannot be seen by "
-                                 "this build; spell each class out in full")
+                raise ValueError(
+                    f"{where}: a computed class name ({name!r}) cannot be seen by "
+                    "this build; spell each class out in full"
+                )
             self.classes.add(name)
 
 
@@ -177,10 +179,10 @@ def _blocks(css: str):
             if depth < 0:
                 raise ValueError(f"unbalanced '}}' at {match.start()}")
             if depth == 0:
-                yield css[start:opened].strip(), css[opened + 1:match.start()]
+                yield css[start:opened].strip(), css[opened + 1 : match.start()]
                 start = match.end()
         elif token == ";" and depth == 0:
-            yield css[start:match.start()].strip(), None
+            yield css[start : match.start()].strip(), None
             start = match.end()
     if depth or css[start:].strip():
         raise ValueError("unbalanced braces at the end of the stylesheet")
@@ -207,7 +209,7 @@ def _split(text: str, separator: str) -> list[str]:
         elif token in ")]":
             depth -= 1
         elif token == separator and depth == 0:
-            parts.append(text[start:match.start()])
+            parts.append(text[start : match.start()])
             start = match.end()
     parts.append(text[start:])
     return [part.strip() for part in parts if part.strip()]
@@ -228,7 +230,8 @@ def _declarations(body: str) -> list[tuple[str, str]]:
 # ---- Keeping what the pages can match ---------------------------------------------
 
 
-_PART = re.compile(r"""
+_PART = re.compile(
+    r"""
     \s*[>+~]?\s*                                   # a combinator
     (?:
         (?P<type>\*|[a-zA-Z][\w-]*)                # an element (or any)
@@ -236,9 +239,12 @@ _PART = re.compile(r"""
       | \#(?P<id>[\w-]+)
       | \[(?P<attr>[^\]]*)\]
       | ::?(?P<pseudo>[\w-]+)(?P<args>\()?         # :hover, ::before, :not( ...
-    )""", re.VERBOSE)
+    )""",
+    re.VERBOSE,
+)
 _ATTRIBUTE_SELECTOR = re.compile(
-    r"""^\s*([\w-]+)\s*(?:([~|^$*]?=)\s*("[^"]*"|'[^']*'|[^\s\]]+))?\s*[iIsS]?\s*$""")
+    r"""^\s*([\w-]+)\s*(?:([~|^$*]?=)\s*("[^"]*"|'[^']*'|[^\s\]]+))?\s*[iIsS]?\s*$"""
+)
 
 
 def matches(selector: str, vocabulary: Vocabulary) -> bool:
@@ -324,8 +330,9 @@ def prune(items: list) -> list:
     for name, value in declarations:
         if name.startswith("--"):
             values.setdefault(name, []).append(value)
-    read = {v for name, value in declarations if not name.startswith("--")
-            for v in _VAR.findall(value)}
+    read = {
+        v for name, value in declarations if not name.startswith("--") for v in _VAR.findall(value)
+    }
     todo = list(read)
     while todo:
         for value in values.get(todo.pop(), ()):
@@ -333,15 +340,15 @@ def prune(items: list) -> list:
                 if name not in read:
                     read.add(name)
                     todo.append(name)
-    animations = " ".join(value for name, value in declarations
-                          if name in ("animation", "animation-name"))
+    animations = " ".join(
+        value for name, value in declarations if name in ("animation", "animation-name")
+    )
 
     def keep(items):
         out = []
         for item in items:
             if isinstance(item, Rule):
-                used = [(n, v) for n, v in item.declarations
-                        if not n.startswith("--") or n in read]
+                used = [(n, v) for n, v in item.declarations if not n.startswith("--") or n in read]
                 if used:
                     out.append(Rule(item.selectors, used))
             elif item.rules is not None:
@@ -401,8 +408,10 @@ def build(vocabulary: Vocabulary | None = None) -> str:
     vocabulary = vocabulary or patient_vocabulary()
     bootstrap = BOOTSTRAP.read_text()
     items = subset(parse(bootstrap), vocabulary) + subset(parse(APP_CSS.read_text()), vocabulary)
-    notice = "\n".join(" * " + line.strip().lstrip("* ").rstrip()
-                       for line in licence(bootstrap).strip().splitlines())
+    notice = "\n".join(
+        " * " + line.strip().lstrip("* ").rstrip()
+        for line in licence(bootstrap).strip().splitlines()
+    )
     header = (
         '@charset "UTF-8";'
         "/*! Needle Aftercare, patient pages: the rules of Bootstrap and app.css they use.\n"
@@ -417,8 +426,11 @@ def build(vocabulary: Vocabulary | None = None) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the committed stylesheet differs from a new build")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if the committed stylesheet differs from a new build",
+    )
     args = parser.parse_args(argv)
     text = build()
     current = OUTPUT.read_text() if OUTPUT.exists() else ""
@@ -428,8 +440,10 @@ def main(argv=None) -> int:
             return 1
         return 0
     OUTPUT.write_text(text)
-    print(f"{_shown(OUTPUT)}: {len(text.encode()):,} bytes "
-          f"({len(BOOTSTRAP.read_bytes()) + len(APP_CSS.read_bytes()):,} in its sources)")
+    print(
+        f"{_shown(OUTPUT)}: {len(text.encode()):,} bytes "
+        f"({len(BOOTSTRAP.read_bytes()) + len(APP_CSS.read_bytes()):,} in its sources)"
+    )
     return 0
 
 

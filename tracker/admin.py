@@ -51,18 +51,25 @@ class PatientDataAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # Every display of a stored row's page: opened, refused on save, or read-only.
         if obj is not None and obj.pk is not None:
-            audit.record(request, action=AuditAction.VIEW, patient=self._patient(obj), obj=obj,
-                         detail="admin")
+            audit.record(
+                request,
+                action=AuditAction.VIEW,
+                patient=self._patient(obj),
+                obj=obj,
+                detail="admin",
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def log_addition(self, request, obj, message):
-        audit.record(request, action=AuditAction.CREATE, patient=self._patient(obj), obj=obj,
-                     detail="admin")
+        audit.record(
+            request, action=AuditAction.CREATE, patient=self._patient(obj), obj=obj, detail="admin"
+        )
         return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
-        audit.record(request, action=AuditAction.UPDATE, patient=self._patient(obj), obj=obj,
-                     detail="admin")
+        audit.record(
+            request, action=AuditAction.UPDATE, patient=self._patient(obj), obj=obj, detail="admin"
+        )
         return super().log_change(request, obj, message)
 
 
@@ -74,8 +81,14 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
-    list_display = ["name", "time_zone", "phone", "emergency_number", "soreness_threshold",
-                    "require_2fa_for_leads"]
+    list_display = [
+        "name",
+        "time_zone",
+        "phone",
+        "emergency_number",
+        "soreness_threshold",
+        "require_2fa_for_leads",
+    ]
     search_fields = ["name"]
     inlines = [MembershipInline]
 
@@ -90,8 +103,15 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Patient)
 class PatientAdmin(PatientDataAdmin):
-    list_display = ["display_name", "reference", "clinic", "language", "reminder_channel",
-                    "reminders_consent", "created_at"]
+    list_display = [
+        "display_name",
+        "reference",
+        "clinic",
+        "language",
+        "reminder_channel",
+        "reminders_consent",
+        "created_at",
+    ]
     list_filter = ["clinic", "language", "reminder_channel", "reminders_consent"]
     search_fields = ["display_name", "reference"]
     list_select_related = ["clinic"]
@@ -112,10 +132,16 @@ class FollowUpInline(NoDeleteInline, admin.TabularInline):
 @admin.register(NeedlingSession)
 class NeedlingSessionAdmin(PatientDataAdmin):
     patient_path = "patient"
-    list_display = ["performed_at", "patient", "therapist", "pre_pain", "chest_wall_area",
-                    "anticoagulants", "lung_condition"]
-    list_filter = ["clinic", "chest_wall_area", "anticoagulants", "lung_condition",
-                   "therapist"]
+    list_display = [
+        "performed_at",
+        "patient",
+        "therapist",
+        "pre_pain",
+        "chest_wall_area",
+        "anticoagulants",
+        "lung_condition",
+    ]
+    list_filter = ["clinic", "chest_wall_area", "anticoagulants", "lung_condition", "therapist"]
     date_hierarchy = "performed_at"
     search_fields = ["patient__display_name", "patient__reference"]
     list_select_related = ["patient", "therapist"]
@@ -139,8 +165,14 @@ class NeedledSiteAdmin(PatientDataAdmin):
 @admin.register(FollowUp)
 class FollowUpAdmin(PatientDataAdmin):
     patient_path = "session__patient"
-    list_display = ["session", "time_point", "due_at", "closes_at", "answered_at",
-                    "reminder_sent_at"]
+    list_display = [
+        "session",
+        "time_point",
+        "due_at",
+        "closes_at",
+        "answered_at",
+        "reminder_sent_at",
+    ]
     list_filter = ["time_point", "clinic"]
     date_hierarchy = "due_at"
     raw_id_fields = ["session"]
@@ -154,8 +186,13 @@ class FollowUpAdmin(PatientDataAdmin):
 class SymptomReportAdmin(PatientDataAdmin):
     patient_path = "follow_up__session__patient"
     list_display = ["follow_up", "soreness", "twitching", "bruising", "submitted_at"]
-    list_filter = ["follow_up__time_point", "twitching", "bruising", "rf_breathing",
-                   "follow_up__clinic"]
+    list_filter = [
+        "follow_up__time_point",
+        "twitching",
+        "bruising",
+        "rf_breathing",
+        "follow_up__clinic",
+    ]
     date_hierarchy = "submitted_at"
     raw_id_fields = ["follow_up"]
     readonly_fields = ["idempotency_key", "submitted_at"]
@@ -180,8 +217,17 @@ class AuditEventAdmin(admin.ModelAdmin):
     the admin offers no form, no save button and no delete action.
     """
 
-    list_display = ["at", "clinic", "user", "action", "patient", "object_type", "object_id", "ip",
-                    "detail"]
+    list_display = [
+        "at",
+        "clinic",
+        "user",
+        "action",
+        "patient",
+        "object_type",
+        "object_id",
+        "ip",
+        "detail",
+    ]
     list_filter = ["action", "clinic"]
     date_hierarchy = "at"
     search_fields = ["patient__reference", "user__username"]

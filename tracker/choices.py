@@ -180,12 +180,11 @@ class AfterEffect(models.TextChoices):
 class RedFlag(models.TextChoices):
     """Warning signs that need urgent help. Each value is a SymptomReport field."""
 
-    BREATHING = "rf_breathing", _(
-        "New shortness of breath, chest pain, or pain when breathing in"
-    )
+    BREATHING = "rf_breathing", _("New shortness of breath, chest pain, or pain when breathing in")
     COUGH = "rf_cough", _("A new dry cough, or coughing up blood")
-    INFECTION = "rf_infection", _(
-        "Spreading redness or swelling (5 cm or more), pus, or a temperature above 38 °C"
+    INFECTION = (
+        "rf_infection",
+        _("Spreading redness or swelling (5 cm or more), pus, or a temperature above 38 °C"),
     )
     HEAVY_BLEEDING = "rf_bleeding", _("Bleeding that does not stop when you press on it")
     FAINTING = "rf_fainting", _("Fainting since you left the clinic")

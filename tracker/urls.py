@@ -28,15 +28,21 @@ urlpatterns = [
     path("audit/", audit_trail.audit_list, name="audit_list"),
     path("audit.csv", audit_trail.audit_csv, name="audit_csv"),
     path("fhir/Questionnaire/check-in", fhir.check_in_questionnaire, name="fhir_questionnaire"),
-    path("clinics/<int:clinic_id>/fhir-export.zip", fhir.clinic_fhir_export, name="clinic_fhir_export"),
+    path(
+        "clinics/<int:clinic_id>/fhir-export.zip",
+        fhir.clinic_fhir_export,
+        name="clinic_fhir_export",
+    ),
     path("analytics/", analytics.analytics_home, name="analytics_home"),
     path("clinics/<int:clinic_id>/analytics/", analytics.analytics_page, name="analytics"),
     path(
         "clinics/<int:clinic_id>/analytics/<slug:chart>.svg",
-        analytics.analytics_chart, name="analytics_chart",
+        analytics.analytics_chart,
+        name="analytics_chart",
     ),
     path(
         "clinics/<int:clinic_id>/analytics/<slug:chart>.csv",
-        analytics.analytics_csv, name="analytics_csv",
+        analytics.analytics_csv,
+        name="analytics_csv",
     ),
 ]

@@ -113,7 +113,10 @@ def therapist(clinic, django_user_model):
     from tracker.models import Membership
 
     user = django_user_model.objects.create_user(
-        username="ana", password=PASSWORD, first_name="Ana", last_name="Ruiz",
+        username="ana",
+        password=PASSWORD,
+        first_name="Ana",
+        last_name="Ruiz",
         email="ana@harbourside.example",
     )
     Membership.objects.create(user=user, clinic=clinic, role=Role.THERAPIST)
@@ -125,7 +128,10 @@ def patient(clinic):
     from tracker.models import Patient
 
     return Patient.objects.create(
-        clinic=clinic, display_name="Maria Lopez", reference="HP-0042", year_of_birth=1984,
+        clinic=clinic,
+        display_name="Maria Lopez",
+        reference="HP-0042",
+        year_of_birth=1984,
         email="maria@example.com",
     )
 
@@ -137,10 +143,20 @@ def recorded_session(patient, therapist):
         patient=patient,
         therapist=therapist,
         sites=[
-            {"muscle": "gluteus_medius", "side": "left", "insertions": 4,
-             "technique": "deep_pistoning", "twitch_band": "1-2"},
-            {"muscle": "piriformis", "side": "left", "insertions": 2,
-             "technique": "deep_static", "twitch_band": "none"},
+            {
+                "muscle": "gluteus_medius",
+                "side": "left",
+                "insertions": 4,
+                "technique": "deep_pistoning",
+                "twitch_band": "1-2",
+            },
+            {
+                "muscle": "piriformis",
+                "side": "left",
+                "insertions": 2,
+                "technique": "deep_static",
+                "twitch_band": "none",
+            },
         ],
     )
 
@@ -176,14 +192,30 @@ def second_check_in_url(warm_live_server, patient, therapist):
     from tracker.security import tokens
 
     session = record_session(
-        patient=patient, therapist=therapist, minutes_ago=24 * 60,
-        sites=[{"muscle": "gluteus_medius", "side": "left", "insertions": 4,
-                "technique": "deep_pistoning", "twitch_band": "1-2"}],
+        patient=patient,
+        therapist=therapist,
+        minutes_ago=24 * 60,
+        sites=[
+            {
+                "muscle": "gluteus_medius",
+                "side": "left",
+                "insertions": 4,
+                "technique": "deep_pistoning",
+                "twitch_band": "1-2",
+            }
+        ],
     )
     services.submit_report(
-        follow_up=session.follow_ups.get(time_point=0), idempotency_key=uuid.uuid4(),
-        answers={"soreness": 4, "twitching": "none", "bruising": "none",
-                 "interference": "not_at_all", "after_effects": [], "red_flags": []},
+        follow_up=session.follow_ups.get(time_point=0),
+        idempotency_key=uuid.uuid4(),
+        answers={
+            "soreness": 4,
+            "twitching": "none",
+            "bruising": "none",
+            "interference": "not_at_all",
+            "after_effects": [],
+            "red_flags": [],
+        },
         now=session.performed_at + timedelta(minutes=5),
     )
     token = tokens.token_for(session.access_links.get().nonce)

@@ -42,10 +42,12 @@ def confirmation(page, url, **_):
 def emergency(page, url, **_):
     page.goto(url)
     soreness_label(page, 2).click()
-    for text, option in [("Twitching or cramping", "None"),
-                         ("Bruising where the needle went in", "No bruise"),
-                         ("get in the way of your usual activities", "A little bit"),
-                         ("Anything else since the session?", "None of these")]:
+    for text, option in [
+        ("Twitching or cramping", "None"),
+        ("Bruising where the needle went in", "No bruise"),
+        ("get in the way of your usual activities", "A little bit"),
+        ("Anything else since the session?", "None of these"),
+    ]:
         tap(page, text, option)
     question(page, "warning signs").get_by_text("shortness of breath").click()
     send(page)
@@ -54,14 +56,18 @@ def emergency(page, url, **_):
 
 def nothing_to_answer(page, url, **_):
     page.goto(url)  # after the in-clinic check-in was answered
-    expect(page.get_by_role("heading", name="Thank you — nothing to answer right now")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Thank you — nothing to answer right now")
+    ).to_be_visible()
 
 
 def check_ins_finished(page, url, session, time_machine, **_):
     # The live server runs in a thread of this process: time-machine moves its clock too.
     time_machine.move_to(session.performed_at + timedelta(hours=61), tick=False)  # 48 h closed
     page.goto(url)
-    expect(page.get_by_role("heading", name="Your check-ins for this session are finished")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Your check-ins for this session are finished")
+    ).to_be_visible()
 
 
 def saved_on_this_phone(page, url, **_):
@@ -75,7 +81,9 @@ def saved_on_this_phone(page, url, **_):
 def link_closed(page, url, session, time_machine, **_):
     time_machine.move_to(session.performed_at + timedelta(days=8), tick=False)
     page.goto(url)
-    expect(page.get_by_role("heading", name="Your check-ins for this session have closed")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Your check-ins for this session have closed")
+    ).to_be_visible()
 
 
 def link_replaced(page, url, session, **_):
@@ -116,8 +124,14 @@ def reminders_on(page, url, session, **_):
 # see them all; each page is checked and every violation reported at the end.
 PAGE_WALKS = {
     "check-in-to-closed": [
-        check_in, check_in_with_errors, emergency, nothing_to_answer, check_ins_finished,
-        link_closed, unknown_link, too_many_lookups,
+        check_in,
+        check_in_with_errors,
+        emergency,
+        nothing_to_answer,
+        check_ins_finished,
+        link_closed,
+        unknown_link,
+        too_many_lookups,
     ],
     "fine-and-reminders": [reminders_stopped, reminders_on, confirmation, link_replaced],
     "saved-offline": [saved_on_this_phone],
@@ -130,8 +144,13 @@ def test_patient_pages_have_no_axe_violations(
 ):
     failures = []
     for show in walk:
-        show(phone_page, patient_url, session=recorded_session, monkeypatch=monkeypatch,
-             time_machine=time_machine)
+        show(
+            phone_page,
+            patient_url,
+            session=recorded_session,
+            monkeypatch=monkeypatch,
+            time_machine=time_machine,
+        )
         if report := axe_report(phone_page):
             failures.append(f"axe on {show.__name__}:\n{report}")
     assert not failures, "\n\n".join(failures)

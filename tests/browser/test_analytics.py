@@ -45,7 +45,10 @@ def lead(clinic, django_user_model):
     from tracker.models import Membership
 
     user = django_user_model.objects.create_user(
-        username="lin", password=PASSWORD, first_name="Lin", last_name="Chen",
+        username="lin",
+        password=PASSWORD,
+        first_name="Lin",
+        last_name="Chen",
     )
     Membership.objects.create(user=user, clinic=clinic, role=Role.LEAD)
     return user
@@ -71,11 +74,20 @@ def clinic_sessions(clinic, therapist, lead):
         # Every check-in window closed: the follow-ups are finished and counted.
         performed = now - timedelta(days=3 + 3 * i, hours=i % 5)
         session = services.record_session(
-            patient=patients[i % 3], therapist=lead if i % 3 == 0 else therapist,
-            performed_at=performed, recorded_at=performed, pre_pain=5 + i % 4,
-            sites=[{"muscle": MUSCLES[i % 4], "side": "left", "insertions": 2 + i % 3,
+            patient=patients[i % 3],
+            therapist=lead if i % 3 == 0 else therapist,
+            performed_at=performed,
+            recorded_at=performed,
+            pre_pain=5 + i % 4,
+            sites=[
+                {
+                    "muscle": MUSCLES[i % 4],
+                    "side": "left",
+                    "insertions": 2 + i % 3,
                     "technique": "deep_pistoning" if i % 2 else "deep_static",
-                    "twitch_band": "1-2"}],
+                    "twitch_band": "1-2",
+                }
+            ],
         )
         # Soreness eases by the muscle (calf least sore, glute most), a point more for some.
         base = SORENESS_IN_CLINIC[i % 4] + (i % 3 == 0)
@@ -94,7 +106,9 @@ def clinic_sessions(clinic, therapist, lead):
         for time_point, answer in reports.items():
             follow_up = session.follow_ups.get(time_point=time_point)
             services.submit_report(
-                follow_up=follow_up, idempotency_key=uuid.uuid4(), answers=answer,
+                follow_up=follow_up,
+                idempotency_key=uuid.uuid4(),
+                answers=answer,
                 now=follow_up.due_at,
             )
     return 12
@@ -121,19 +135,17 @@ def expected_csv(headings, row, csv_header):
             continue
         stem = heading.removesuffix(" (%)")
         count = 0
-        while csv_header[len(header) + count:][:1] and (
+        while csv_header[len(header) + count :][:1] and (
             csv_header[len(header) + count].startswith(stem)
         ):
             count += 1
-        got = csv_header[len(header):len(header) + count]
+        got = csv_header[len(header) : len(header) + count]
         assert count >= 2, (heading, got)
         header += got
         if cell == "–":
             values += [""] * count
         else:
-            numbers = next(
-                (m.groups() for p in SEVERAL_NUMBER_CELLS if (m := p.match(cell))), None
-            )
+            numbers = next((m.groups() for p in SEVERAL_NUMBER_CELLS if (m := p.match(cell))), None)
             assert numbers and len(numbers) == count, f"{heading}: {cell!r} does not fit {got}"
             values += list(numbers)
     return header, values
@@ -201,8 +213,13 @@ def test_lead_reads_the_clinic_analytics(
         assert data[1] == values, slug
         if slug == "rates":
             assert data[0] == [
-                "After-effect", "Sessions with it", "Sessions (n)", "Rate (%)",
-                "95 % CI low (%)", "95 % CI high (%)", "Brady et al. 2014 (%)",
+                "After-effect",
+                "Sessions with it",
+                "Sessions (n)",
+                "Rate (%)",
+                "95 % CI low (%)",
+                "95 % CI high (%)",
+                "Brady et al. 2014 (%)",
                 "Boyce et al. 2020 (%)",
             ]
             assert data[1][:3] == ["Bruising", "2", "11"] and data[1][6] == "7.55"
@@ -210,8 +227,9 @@ def test_lead_reads_the_clinic_analytics(
     # Filtering by therapist narrows the numbers: Ana needled 8 of the 12.
     page.get_by_label("Therapist", exact=True).select_option(label="Ana Ruiz")
     page.get_by_role("button", name="Apply").click()
-    expect(page.get_by_label("Therapist", exact=True)).to_have_value(str(clinic.memberships.get(
-        user__username="ana").user_id))
+    expect(page.get_by_label("Therapist", exact=True)).to_have_value(
+        str(clinic.memberships.get(user__username="ana").user_id)
+    )
     expect(rates.locator("caption")).to_contain_text(
         "8 sessions whose check-ins have all closed, with an answer (of 8 sessions;"
     )

@@ -38,8 +38,14 @@ def watched(new_context):
 
     def make(options):
         page = new_page(new_context, options, init_script=LISTEN)
-        page.on("console", lambda message: seen.append(f"console: {message.text}")
-                if "Content Security Policy" in message.text else None)
+        page.on(
+            "console",
+            lambda message: (
+                seen.append(f"console: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         page.on("pageerror", lambda error: seen.append(f"page error: {error}"))
         return page
 
@@ -82,7 +88,9 @@ def test_staff_pages_break_no_policy(watched, live_server, settings, therapist, 
 
     visit(page, seen, f"{live_server.url}/sessions/{recorded_session.pk}/")
     expect(page.locator(".qr svg")).to_be_visible()
-    page.wait_for_function("() => [...document.images].every((img) => img.complete && img.naturalWidth > 0)")
+    page.wait_for_function(
+        "() => [...document.images].every((img) => img.complete && img.naturalWidth > 0)"
+    )
     page.get_by_role("button", name="Copy").click()  # staff.js
     collect(page, seen)
 
@@ -100,8 +108,9 @@ def test_staff_pages_break_no_policy(watched, live_server, settings, therapist, 
     assert seen == []
 
 
-def test_the_admin_breaks_no_policy(watched, live_server, django_user_model, clinic,
-                                    recorded_session):
+def test_the_admin_breaks_no_policy(
+    watched, live_server, django_user_model, clinic, recorded_session
+):
     make, seen = watched
     django_user_model.objects.create_superuser("admin", "admin@example.org", PASSWORD)
     page = make({"viewport": {"width": 1280, "height": 800}})
@@ -111,9 +120,13 @@ def test_the_admin_breaks_no_policy(watched, live_server, django_user_model, cli
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     collect(page, seen)
-    for path in ["tracker/clinic/", f"tracker/clinic/{clinic.pk}/change/",
-                 f"tracker/needlingsession/{recorded_session.pk}/change/",
-                 "tracker/auditevent/", "auth/user/"]:
+    for path in [
+        "tracker/clinic/",
+        f"tracker/clinic/{clinic.pk}/change/",
+        f"tracker/needlingsession/{recorded_session.pk}/change/",
+        "tracker/auditevent/",
+        "auth/user/",
+    ]:
         visit(page, seen, f"{live_server.url}/admin/{path}")
     # The date widget's calendar, drawn by the admin's own script.
     page.goto(f"{live_server.url}/admin/tracker/needlingsession/{recorded_session.pk}/change/")
@@ -139,7 +152,9 @@ def test_patient_pages_and_service_worker_break_no_policy(watched, live_server, 
     page.get_by_role("button", name="I feel fine — send these answers").click()
     page.wait_for_url(re.compile(r"/done/0/$"))
     expect(page.get_by_role("heading", name=re.compile("Thank you"))).to_be_visible()
-    page.wait_for_function("() => [...document.images].every((img) => img.complete && img.naturalWidth > 0)")
+    page.wait_for_function(
+        "() => [...document.images].every((img) => img.complete && img.naturalWidth > 0)"
+    )
     collect(page, seen)
     assert SymptomReport.objects.count() == 1
 

@@ -26,6 +26,7 @@ VIEWPORTS = [
 
 NOTE = "Phoned Tom at 14:10: breathing normal, no chest pain. Advised 999 if it returns."
 
+
 @pytest.fixture
 def day(clinic, therapist, patient, recorded_session):
     """A clinic day with work in it.
@@ -43,9 +44,19 @@ def day(clinic, therapist, patient, recorded_session):
 
     tom = Patient.objects.create(clinic=clinic, display_name="Tom Baker", reference="HP-0107")
     urgent_session = record_session(
-        patient=tom, therapist=therapist, minutes_ago=20, pre_pain=5,
-        sites=[{"muscle": "upper_trapezius", "side": "right", "insertions": 3,
-                "technique": "deep_pistoning", "twitch_band": "3-5"}],
+        patient=tom,
+        therapist=therapist,
+        minutes_ago=20,
+        pre_pain=5,
+        sites=[
+            {
+                "muscle": "upper_trapezius",
+                "side": "right",
+                "insertions": 3,
+                "technique": "deep_pistoning",
+                "twitch_band": "3-5",
+            }
+        ],
     )
     services.submit_report(
         follow_up=urgent_session.follow_ups.get(time_point=TimePoint.IN_CLINIC),
@@ -56,10 +67,20 @@ def day(clinic, therapist, patient, recorded_session):
     sam = Patient.objects.create(clinic=clinic, display_name="Sam Okafor", reference="HP-0093")
     performed = timezone.now() - timedelta(hours=40)
     quiet_session = services.record_session(
-        patient=sam, therapist=therapist, performed_at=performed, recorded_at=performed,
+        patient=sam,
+        therapist=therapist,
+        performed_at=performed,
+        recorded_at=performed,
         pre_pain=4,
-        sites=[{"muscle": "gastrocnemius", "side": "left", "insertions": 2,
-                "technique": "deep_static", "twitch_band": "1-2"}],
+        sites=[
+            {
+                "muscle": "gastrocnemius",
+                "side": "left",
+                "insertions": 2,
+                "technique": "deep_static",
+                "twitch_band": "1-2",
+            }
+        ],
     )
     alerts.evaluate_missed(quiet_session.follow_ups.get(time_point=TimePoint.H24))
 
@@ -164,9 +185,7 @@ def test_therapist_works_through_the_dashboard(
 
     # The visit summary, and how it prints: no navigation bar, no buttons.
     page.get_by_role("link", name="Visit summary").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "After-needling summary: Tom Baker"
-    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("After-needling summary: Tom Baker")
     expect(page.locator("main")).to_contain_text(
         re.compile(r"Urgent: Warning sign reported .*acknowledged by Ana Ruiz")
     )

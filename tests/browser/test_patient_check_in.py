@@ -45,8 +45,7 @@ def test_patient_answers_the_in_clinic_check_in(phone_page, patient_url, clinic,
         box = label.bounding_box()
         assert box is not None, f"soreness {n} has no box"
         assert box["width"] >= MIN_TAP and box["height"] >= MIN_TAP, (
-            f"soreness {n} is {box['width']:.0f}×{box['height']:.0f} px, "
-            f"under {MIN_TAP}×{MIN_TAP}"
+            f"soreness {n} is {box['width']:.0f}×{box['height']:.0f} px, under {MIN_TAP}×{MIN_TAP}"
         )
 
     soreness_label(page, 3).click()

@@ -21,7 +21,12 @@ WALK = [
     (24, 3, "It is time for your 24-hour check-in.", "It is easing, as expected."),
     # Two points higher than at 24 h and not settled: a 72-hour check-in is added by itself.
     (48, 5, "It is time for your 48-hour check-in.", "Your 72-hour check-in opens on"),
-    (72, 2, "It is time for your 72-hour check-in.", "That was your last check-in for this session."),
+    (
+        72,
+        2,
+        "It is time for your 72-hour check-in.",
+        "That was your last check-in for this session.",
+    ),
 ]
 
 
@@ -40,7 +45,9 @@ def test_patient_checks_in_from_the_clinic_to_72_hours(
         page.get_by_role("button", name="Send my answers", exact=True).click()
 
         page.wait_for_url(re.compile(rf"/done/{hours}/$"))
-        expect(page.get_by_role("heading", name="Thank you — your answers were sent")).to_be_visible()
+        expect(
+            page.get_by_role("heading", name="Thank you — your answers were sent")
+        ).to_be_visible()
         expect(page.get_by_text(f"soreness {soreness} out of 10")).to_be_visible()
         expect(page.get_by_text(told)).to_be_visible()
         screenshot(page, f"walk-{hours:02d}h")
@@ -49,7 +56,10 @@ def test_patient_checks_in_from_the_clinic_to_72_hours(
         "follow_up__time_point"
     )
     assert [(r.follow_up.time_point, r.soreness) for r in reports] == [
-        (0, 6), (24, 3), (48, 5), (72, 2)
+        (0, 6),
+        (24, 3),
+        (48, 5),
+        (72, 2),
     ]
     assert Alert.objects.filter(session=recorded_session, rule=AlertRule.SORENESS_RISING).exists()
     # Asked at the last planned check-in (48 h), and again at the 72 h one added after it.

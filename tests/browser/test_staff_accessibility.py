@@ -81,8 +81,14 @@ def shows(url_name, *, only=None):
 
 def answers(**overrides):
     return {
-        "soreness": 3, "twitching": "none", "bruising": "none", "interference": "not_at_all",
-        "after_effects": [], "red_flags": [], "note": "", **overrides,
+        "soreness": 3,
+        "twitching": "none",
+        "bruising": "none",
+        "interference": "not_at_all",
+        "after_effects": [],
+        "red_flags": [],
+        "note": "",
+        **overrides,
     }
 
 
@@ -98,7 +104,10 @@ def lead(clinic, django_user_model):
     from tracker.models import Membership
 
     user = django_user_model.objects.create_user(
-        username="lena", password=PASSWORD, first_name="Lena", last_name="Berg",
+        username="lena",
+        password=PASSWORD,
+        first_name="Lena",
+        last_name="Berg",
     )
     Membership.objects.create(user=user, clinic=clinic, role=Role.LEAD)
     TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
@@ -125,20 +134,40 @@ def world(live_server, settings, clinic, therapist, lead, patient, recorded_sess
     def session(hours_ago, **kwargs):
         performed = now - timedelta(hours=hours_ago)
         return services.record_session(
-            patient=patient, therapist=therapist, performed_at=performed, recorded_at=performed,
-            pre_pain=5, sites=[{"muscle": "upper_trapezius", "side": "right", "insertions": 3,
-                                "technique": "deep_pistoning", "twitch_band": "3-5"}],
+            patient=patient,
+            therapist=therapist,
+            performed_at=performed,
+            recorded_at=performed,
+            pre_pain=5,
+            sites=[
+                {
+                    "muscle": "upper_trapezius",
+                    "side": "right",
+                    "insertions": 3,
+                    "technique": "deep_pistoning",
+                    "twitch_band": "3-5",
+                }
+            ],
             **kwargs,
         )
 
     def answer(session, time_point, **kwargs):
         follow_up = session.follow_ups.get(time_point=time_point)
-        services.submit_report(follow_up=follow_up, idempotency_key=uuid.uuid4(),
-                               answers=answers(**kwargs), now=follow_up.due_at)
+        services.submit_report(
+            follow_up=follow_up,
+            idempotency_key=uuid.uuid4(),
+            answers=answers(**kwargs),
+            now=follow_up.due_at,
+        )
 
     yesterday = session(27, chest_wall_area=True)
-    answer(yesterday, TimePoint.IN_CLINIC, soreness=6, red_flags=["rf_breathing"],
-           note="Tight chest on the bus.")
+    answer(
+        yesterday,
+        TimePoint.IN_CLINIC,
+        soreness=6,
+        red_flags=["rf_breathing"],
+        note="Tight chest on the bus.",
+    )
     urgent = yesterday.alerts.get()
     services.acknowledge_alert(alert=urgent, user=therapist, note="Phoned: breathing normal.")
 
@@ -153,7 +182,10 @@ def world(live_server, settings, clinic, therapist, lead, patient, recorded_sess
         answer(settled, TimePoint.H48, soreness=0)
 
     return {
-        "url": live_server.url, "clinic": clinic, "patient": patient, "lead": lead,
+        "url": live_server.url,
+        "clinic": clinic,
+        "patient": patient,
+        "lead": lead,
         "yesterday": yesterday,
         "users": {THERAPIST: therapist, LEAD: lead},
     }
@@ -316,7 +348,9 @@ def record_session_with_errors(page, world):
 
 @shows("tracker:session_detail")
 def session_page(page, world):
-    go(page, world, f"/sessions/{world['yesterday'].pk}/")  # its link, a warning sign, a late check-in
+    go(
+        page, world, f"/sessions/{world['yesterday'].pk}/"
+    )  # its link, a warning sign, a late check-in
     expect(page.locator(".badge.state-late")).to_be_visible()
 
 
@@ -412,17 +446,42 @@ def password_changed(page, world):
 
 # In the order one user passes through them: signed out, the second step, signed in.
 SIGNED_OUT = [
-    password_reset, password_reset_sent, password_reset_bad_link, password_reset_complete,
-    sign_in_page, sign_in_with_errors,
+    password_reset,
+    password_reset_sent,
+    password_reset_bad_link,
+    password_reset_complete,
+    sign_in_page,
+    sign_in_with_errors,
 ]
 SIGNED_IN = [
-    today, alerts_open, alerts_acknowledged, patients, patients_none_found,
-    add_patient, add_patient_with_errors, patient_page, visit_summary, patient_record, record_session,
-    record_session_with_errors, session_page, erase, erase_with_errors,
-    staff_settings, staff_settings_with_errors,
-    two_step_set_up, two_step_set_up_with_errors, two_step_on, two_step_off_with_errors,
-    audit, audit_with_errors, analytics, analytics_with_errors, password_change,
-    password_change_with_errors, password_changed,
+    today,
+    alerts_open,
+    alerts_acknowledged,
+    patients,
+    patients_none_found,
+    add_patient,
+    add_patient_with_errors,
+    patient_page,
+    visit_summary,
+    patient_record,
+    record_session,
+    record_session_with_errors,
+    session_page,
+    erase,
+    erase_with_errors,
+    staff_settings,
+    staff_settings_with_errors,
+    two_step_set_up,
+    two_step_set_up_with_errors,
+    two_step_on,
+    two_step_off_with_errors,
+    audit,
+    audit_with_errors,
+    analytics,
+    analytics_with_errors,
+    password_change,
+    password_change_with_errors,
+    password_changed,
 ]
 SECOND_STEP = [code_page, code_with_errors]
 
@@ -531,7 +590,7 @@ def _current_code(user):
 
 def parse_color(css):
     """(r, g, b, alpha) of a computed CSS colour ("rgb(…)" or "rgba(…)")."""
-    inside = css[css.index("(") + 1:css.index(")")]
+    inside = css[css.index("(") + 1 : css.index(")")]
     parts = [float(part) for part in inside.replace("/", " ").replace(",", " ").split()]
     return (*parts[:3], parts[3] if len(parts) == 4 else 1.0)
 
@@ -656,10 +715,12 @@ def test_error_summary_takes_focus_and_leads_to_each_field(desktop_page, world):
 
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text("Please correct the following")
-    expect(summary.get_by_role("link")).to_have_text([
-        "Pain before the session (0–10): Ask the patient and choose 0 to 10.",
-        "Site 2, insertions: Ensure this value is greater than or equal to 1.",
-    ])
+    expect(summary.get_by_role("link")).to_have_text(
+        [
+            "Pain before the session (0–10): Ask the patient and choose 0 to 10.",
+            "Site 2, insertions: Ensure this value is greater than or equal to 1.",
+        ]
+    )
     summary.get_by_role("link").nth(1).click()
     expect(page.locator('[name="sites-1-insertions"]')).to_be_focused()
     expect(page.get_by_text("Insertions", exact=True).nth(1)).to_be_in_viewport()
@@ -674,4 +735,3 @@ def test_error_summary_takes_focus_without_javascript(new_context, world):
     go(page, world, "/patients/new/")
     submit(page, "Save patient")
     expect(page.locator(".error-summary")).to_contain_text("Name: This field is required.")
-

@@ -41,12 +41,24 @@ def test_therapist_records_a_session_and_gets_the_patients_link(
     )
     expect(page.locator("fieldset.site-row")).to_have_count(3)
     page.get_by_label("Pain before the session (0–10)").select_option("6")
-    for index, site in enumerate([
-        {"muscle": "upper_trapezius", "side": "right", "insertions": "3",
-         "technique": "deep_pistoning", "twitch_band": "3-5"},
-        {"muscle": "levator_scapulae", "side": "right", "insertions": "2",
-         "technique": "deep_static", "twitch_band": "1-2"},
-    ]):
+    for index, site in enumerate(
+        [
+            {
+                "muscle": "upper_trapezius",
+                "side": "right",
+                "insertions": "3",
+                "technique": "deep_pistoning",
+                "twitch_band": "3-5",
+            },
+            {
+                "muscle": "levator_scapulae",
+                "side": "right",
+                "insertions": "2",
+                "technique": "deep_static",
+                "twitch_band": "1-2",
+            },
+        ]
+    ):
         row = f"sites-{index}"
         page.locator(f'[name="{row}-muscle"]').select_option(site["muscle"])
         page.locator(f'[name="{row}-side"]').select_option(site["side"])

@@ -121,9 +121,15 @@ def test_today_shows_a_new_urgent_alert_without_a_reload(
 
     follow_up = recorded_session.follow_ups.get(time_point=TimePoint.IN_CLINIC)
     services.submit_report(
-        follow_up=follow_up, idempotency_key=uuid.uuid4(),
-        answers={"soreness": 4, "twitching": "none", "bruising": "none",
-                 "interference": "not_at_all", "red_flags": ["rf_cough"]},
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers={
+            "soreness": 4,
+            "twitching": "none",
+            "bruising": "none",
+            "interference": "not_at_all",
+            "red_flags": ["rf_cough"],
+        },
     )
     expect(page.locator("#alerts")).to_contain_text("Warning sign reported", timeout=10_000)
     expect(page).to_have_title(re.compile(r"^\(1\) Today"))

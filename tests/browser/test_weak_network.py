@@ -41,10 +41,13 @@ def test_an_answer_takes_one_round_trip_and_the_page_it_brought_back_is_shown(
     page.wait_for_function("() => document.querySelector('img.chart').naturalWidth > 0")
     # The worker keeps the page it was shown, and fetches the answered check-in page again.
     wait_until(page, "async () => Boolean(await caches.match(location.href))")
-    wait_until(page, f"""async () => {{
+    wait_until(
+        page,
+        f"""async () => {{
         const kept = await caches.match({second_check_in_url!r});
         return Boolean(kept) && !(await kept.text()).includes("data-offline-form");
-    }}""")
+    }}""",
+    )
 
     posts = [url for method, url in requests if method == "POST"]
     done = [url for method, url in requests if "/done/" in url]

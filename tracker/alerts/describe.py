@@ -44,13 +44,15 @@ def _rising(facts) -> str:
 
 def _high_48h(facts) -> str:
     return _("%(s)s/10 at 48 h (clinic threshold %(t)s)") % {
-        "s": facts["at48"], "t": facts["threshold"],
+        "s": facts["at48"],
+        "t": facts["threshold"],
     }
 
 
 def _at_72h(facts) -> str:
     return _("%(s)s/10 at 72 h (clinic threshold %(t)s)") % {
-        "s": facts["at72"], "t": facts["threshold"],
+        "s": facts["at72"],
+        "t": facts["threshold"],
     }
 
 

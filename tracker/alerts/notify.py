@@ -89,13 +89,15 @@ def send_step(alert: Alert, step: int, *, now) -> StepResult | None:
     result = _send(alert, step, now)
     if result.sent == 0 and result.failed:
         claim.delete()
-        logger.warning("Urgent alert %s step %s reached nobody; the next run retries.",
-                       alert.pk, step)
+        logger.warning(
+            "Urgent alert %s step %s reached nobody; the next run retries.", alert.pk, step
+        )
     else:
         AlertStep.objects.filter(pk=claim.pk).update(sent=result.sent, failed=result.failed)
         if result.sent == 0:
-            logger.warning("Urgent alert %s step %s: no staff email or mobile to send to.",
-                           alert.pk, step)
+            logger.warning(
+                "Urgent alert %s step %s: no staff email or mobile to send to.", alert.pk, step
+            )
     return result
 
 
@@ -123,14 +125,20 @@ def _send(alert: Alert, step: int, now) -> StepResult:
         if user.email:
             try:
                 mail.EmailMessage(
-                    subject=subject, body=body, to=[user.email],
+                    subject=subject,
+                    body=body,
+                    to=[user.email],
                     headers={"Auto-Submitted": "auto-generated", "Importance": "high"},
                 ).send()
                 sent += 1
             except Exception as error:  # noqa: BLE001 - every recipient gets their try
                 failed += 1
-                logger.warning("Urgent alert %s: email to staff %s failed (%s).",
-                               alert.pk, user.pk, type(error).__name__)
+                logger.warning(
+                    "Urgent alert %s: email to staff %s failed (%s).",
+                    alert.pk,
+                    user.pk,
+                    type(error).__name__,
+                )
         if profile.mobile:
             try:
                 sms_backend = sms_backend or sms.get_backend()
@@ -138,8 +146,12 @@ def _send(alert: Alert, step: int, now) -> StepResult:
                 sent += 1
             except Exception as error:  # noqa: BLE001
                 failed += 1
-                logger.warning("Urgent alert %s: text to staff %s failed (%s).",
-                               alert.pk, user.pk, type(error).__name__)
+                logger.warning(
+                    "Urgent alert %s: text to staff %s failed (%s).",
+                    alert.pk,
+                    user.pk,
+                    type(error).__name__,
+                )
     return StepResult(sent=sent, failed=failed)
 
 
@@ -159,15 +171,31 @@ def _message(alert: Alert, step: int, url: str, waited: int) -> tuple[str, str, 
         lead = what
     else:
         subject = _("Still open: an urgent alert waiting %(minutes)s min") % {"minutes": waited}
-        lead = ngettext(
-            "An urgent alert has waited %(minutes)s minute without being acknowledged.",
-            "An urgent alert has waited %(minutes)s minutes without being acknowledged.",
-            waited,
-        ) % {"minutes": waited} + " " + what
-    body = "\n\n".join(part for part in (
-        lead, shown,
-        _("Call the patient, then acknowledge the alert. Open the session (staff sign-in "
-          "needed):\n%(url)s") % {"url": url},
-    ) if part) + "\n"
+        lead = (
+            ngettext(
+                "An urgent alert has waited %(minutes)s minute without being acknowledged.",
+                "An urgent alert has waited %(minutes)s minutes without being acknowledged.",
+                waited,
+            )
+            % {"minutes": waited}
+            + " "
+            + what
+        )
+    body = (
+        "\n\n".join(
+            part
+            for part in (
+                lead,
+                shown,
+                _(
+                    "Call the patient, then acknowledge the alert. Open the session (staff sign-in "
+                    "needed):\n%(url)s"
+                )
+                % {"url": url},
+            )
+            if part
+        )
+        + "\n"
+    )
     text = " ".join(part for part in (subject + ".", shown, url) if part)
     return subject, body, text

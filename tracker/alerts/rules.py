@@ -65,8 +65,10 @@ def soreness_rising(facts: Facts) -> dict | None:
     # A rise that ends settled (0 to 2, say) is no news: only a felt rise to
     # soreness that has not settled is.
     if (
-        at24 is not None and at48 is not None
-        and at48 - at24 >= MEANINGFUL_RISE and not facts.clinic.is_settled(at48)
+        at24 is not None
+        and at48 is not None
+        and at48 - at24 >= MEANINGFUL_RISE
+        and not facts.clinic.is_settled(at48)
     ):
         return {"at24": at24, "at48": at48}
     return None
@@ -123,7 +125,8 @@ def bruise_severity(facts: Facts) -> str:
 def interference(facts: Facts) -> dict | None:
     report = facts.report
     if report is not None and report.interference in {
-        Interference.QUITE_A_BIT, Interference.VERY_MUCH
+        Interference.QUITE_A_BIT,
+        Interference.VERY_MUCH,
     }:
         return {"level": report.interference}
     return None

@@ -37,14 +37,19 @@ def _grouped_svg(noun) -> Callable:
         apart = [TimePoint.H72] if result.unsettled_at_72h else []
         lines = [
             charts.GroupLine(
-                g.label, [(p.hours, float(p.median)) for p in g.points],
+                g.label,
+                [(p.hours, float(p.median)) for p in g.points],
                 unsettled_only=[h for h in apart if g.at(h)],
             )
             for g in result.groups
         ]
         return charts.soreness_by_group_chart(
-            lines, hidden=result.hidden, noun=str(noun), max_groups=analytics.MAX_GROUPS,
-            title=title, translate=_,
+            lines,
+            hidden=result.hidden,
+            noun=str(noun),
+            max_groups=analytics.MAX_GROUPS,
+            title=title,
+            translate=_,
         )
 
     return render
@@ -134,28 +139,51 @@ CHARTS = {
     spec.slug: spec
     for spec in (
         ChartSpec(
-            "rates", gettext_lazy("After-effects per session against published rates"),
-            analytics.rates, _rates_table, _rates_svg, _rates_alt, 326, wide_table=True,
-        ),
-        ChartSpec(
-            "soreness-by-muscle", gettext_lazy("Median soreness by muscle"),
-            analytics.soreness_by_muscle, lambda r: _grouped_table(r, _("Muscle")),
-            _grouped_svg(gettext_lazy("muscles")), _grouped_alt(gettext_lazy("muscle")), 326,
+            "rates",
+            gettext_lazy("After-effects per session against published rates"),
+            analytics.rates,
+            _rates_table,
+            _rates_svg,
+            _rates_alt,
+            326,
             wide_table=True,
         ),
         ChartSpec(
-            "soreness-by-therapist", gettext_lazy("Median soreness by therapist"),
-            analytics.soreness_by_therapist, lambda r: _grouped_table(r, _("Therapist")),
-            _grouped_svg(gettext_lazy("therapists")), _grouped_alt(gettext_lazy("therapist")), 326,
+            "soreness-by-muscle",
+            gettext_lazy("Median soreness by muscle"),
+            analytics.soreness_by_muscle,
+            lambda r: _grouped_table(r, _("Muscle")),
+            _grouped_svg(gettext_lazy("muscles")),
+            _grouped_alt(gettext_lazy("muscle")),
+            326,
             wide_table=True,
         ),
         ChartSpec(
-            "settled", gettext_lazy("Sessions settled"),
-            analytics.settled, _settled_table, _settled_svg, _settled_alt, 288,
+            "soreness-by-therapist",
+            gettext_lazy("Median soreness by therapist"),
+            analytics.soreness_by_therapist,
+            lambda r: _grouped_table(r, _("Therapist")),
+            _grouped_svg(gettext_lazy("therapists")),
+            _grouped_alt(gettext_lazy("therapist")),
+            326,
+            wide_table=True,
         ),
         ChartSpec(
-            "completion", gettext_lazy("Check-ins answered by week"),
-            analytics.completion_by_week, _completion_table, _completion_svg, _completion_alt,
+            "settled",
+            gettext_lazy("Sessions settled"),
+            analytics.settled,
+            _settled_table,
+            _settled_svg,
+            _settled_alt,
+            288,
+        ),
+        ChartSpec(
+            "completion",
+            gettext_lazy("Check-ins answered by week"),
+            analytics.completion_by_week,
+            _completion_table,
+            _completion_svg,
+            _completion_alt,
             288,
         ),
     )

@@ -74,11 +74,18 @@ class Filters:
             q &= Q(technique=self.technique)
         return q
 
-
     def cache_key(self) -> str:
-        return ":".join(str(part) for part in (
-            self.clinic.pk, self.date_from, self.date_to, self.therapist, self.muscle, self.technique,
-        ))
+        return ":".join(
+            str(part)
+            for part in (
+                self.clinic.pk,
+                self.date_from,
+                self.date_to,
+                self.therapist,
+                self.muscle,
+                self.technique,
+            )
+        )
 
 
 def cached(compute, filters: Filters):
@@ -192,8 +199,12 @@ def rates(filters: Filters, *, now: datetime | None = None) -> Rates:
             low, high = wilson_interval(events, n)
             rows.append(
                 Rate(
-                    key=key, label=str(label), events=events, n=n,
-                    percent=percent(events, n), low=one_decimal(100 * low),
+                    key=key,
+                    label=str(label),
+                    events=events,
+                    n=n,
+                    percent=percent(events, n),
+                    low=one_decimal(100 * low),
                     high=one_decimal(100 * high),
                 )
             )
@@ -289,17 +300,21 @@ def _grouped(histograms: dict, labels: dict, limit: int, clinic: Clinic) -> Grou
         if not enough_answers(clinic, hours, n, 1):
             thin.add(str(key))
             continue
-        by_key.setdefault(key, []).append(Quartiles(
-            hours=hours,
-            median=one_decimal(quantile_from_histogram(histogram, 0.5)),
-            q1=one_decimal(quantile_from_histogram(histogram, 0.25)),
-            q3=one_decimal(quantile_from_histogram(histogram, 0.75)),
-            n=n,
-        ))
+        by_key.setdefault(key, []).append(
+            Quartiles(
+                hours=hours,
+                median=one_decimal(quantile_from_histogram(histogram, 0.5)),
+                q1=one_decimal(quantile_from_histogram(histogram, 0.25)),
+                q3=one_decimal(quantile_from_histogram(histogram, 0.75)),
+                n=n,
+            )
+        )
     groups = sorted(
         (
             GroupCourse(
-                key=str(key), label=labels[key], n=max(p.n for p in points),
+                key=str(key),
+                label=labels[key],
+                n=max(p.n for p in points),
                 points=tuple(sorted(points, key=lambda p: p.hours)),
             )
             for key, points in by_key.items()
@@ -309,7 +324,9 @@ def _grouped(histograms: dict, labels: dict, limit: int, clinic: Clinic) -> Grou
     shown = tuple(groups[:limit])
     hours = tuple(sorted({p.hours for g in shown for p in g.points}))
     return GroupedSoreness(
-        groups=shown, hidden=len(groups) - len(shown), hours=hours,
+        groups=shown,
+        hidden=len(groups) - len(shown),
+        hours=hours,
         unsettled_at_72h=TimePoint.H72 in hours and only_unsettled_at_72h(clinic),
         thin_72h=sum(1 for g in shown if g.key in thin),
     )
@@ -334,7 +351,8 @@ def soreness_by_muscle(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedS
         .exclude(Exists(earlier_same_muscle))
         .filter(session__follow_ups__report__isnull=False)
         .values_list(
-            "muscle", "session__follow_ups__time_point",
+            "muscle",
+            "session__follow_ups__time_point",
             "session__follow_ups__report__soreness",
         )
         .annotate(n=Count("session__follow_ups__report"))
@@ -350,7 +368,9 @@ def soreness_by_therapist(filters: Filters, *, limit: int = MAX_GROUPS) -> Group
     rows = list(
         SymptomReport.objects.filter(follow_up__session__in=_session_ids(filters))
         .values_list(
-            "follow_up__session__therapist_id", "follow_up__time_point", "soreness",
+            "follow_up__session__therapist_id",
+            "follow_up__time_point",
+            "soreness",
             "follow_up__session__therapist__first_name",
             "follow_up__session__therapist__last_name",
             "follow_up__session__therapist__username",
@@ -364,7 +384,9 @@ def soreness_by_therapist(filters: Filters, *, limit: int = MAX_GROUPS) -> Group
     }
     return _grouped(
         _histograms((key, hours, soreness, n) for key, hours, soreness, _f, _l, _u, n in rows),
-        labels, limit, filters.clinic,
+        labels,
+        limit,
+        filters.clinic,
     )
 
 
@@ -399,14 +421,13 @@ def settled(filters: Filters) -> tuple[Settled, ...]:
             follow_up__time_point__in=SETTLED_TIME_POINTS,
         )
         .values_list("follow_up__time_point")
-        .annotate(n=Count("pk"), settled=Count(
-            "pk", filter=Q(soreness__lte=filters.clinic.settled_max)
-        ))
+        .annotate(
+            n=Count("pk"), settled=Count("pk", filter=Q(soreness__lte=filters.clinic.settled_max))
+        )
         .order_by("follow_up__time_point")
     )
     return tuple(
-        Settled(hours=int(hours), settled=ok, n=n, percent=percent(ok, n))
-        for hours, n, ok in rows
+        Settled(hours=int(hours), settled=ok, n=n, percent=percent(ok, n)) for hours, n, ok in rows
     )
 
 
@@ -437,8 +458,12 @@ def completion_by_week(filters: Filters, *, now: datetime | None = None) -> tupl
         .order_by("week")
     )
     return tuple(
-        Week(start=_as_date(week, filters.clinic), answered=answered, due=due,
-             percent=percent(answered, due))
+        Week(
+            start=_as_date(week, filters.clinic),
+            answered=answered,
+            due=due,
+            percent=percent(answered, due),
+        )
         for week, due, answered in rows
     )
 

@@ -70,16 +70,20 @@ PUBLISHED_RATES = (
     PublishedRate("bruising", BRADY_2014, Decimal("7.55"), "Bruising"),
     PublishedRate("bleeding", BRADY_2014, Decimal("4.65"), "Bleeding"),
     PublishedRate("aggravation", BRADY_2014, Decimal("0.88"), "Aggravation of symptoms"),
-    PublishedRate("any_minor", BRADY_2014, Decimal("19.18"), "Any mild adverse event",
-                  drawn=False),
-    PublishedRate("warning_sign", BRADY_2014, Decimal("0.04"),
-                  "Significant adverse event (upper estimate)", drawn=False),
+    PublishedRate("any_minor", BRADY_2014, Decimal("19.18"), "Any mild adverse event", drawn=False),
+    PublishedRate(
+        "warning_sign",
+        BRADY_2014,
+        Decimal("0.04"),
+        "Significant adverse event (upper estimate)",
+        drawn=False,
+    ),
     PublishedRate("bruising", BOYCE_2020, Decimal("7.7"), "Bruising"),
     PublishedRate("bleeding", BOYCE_2020, Decimal("16"), "Bleeding"),
-    PublishedRate("any_minor", BOYCE_2020, Decimal("36.7"), "Any minor adverse event",
-                  drawn=False),
-    PublishedRate("warning_sign", BOYCE_2020, Decimal("0.1"), "Major adverse event (under)",
-                  drawn=False),
+    PublishedRate("any_minor", BOYCE_2020, Decimal("36.7"), "Any minor adverse event", drawn=False),
+    PublishedRate(
+        "warning_sign", BOYCE_2020, Decimal("0.1"), "Major adverse event (under)", drawn=False
+    ),
 )
 
 

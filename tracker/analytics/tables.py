@@ -84,7 +84,9 @@ def _rates_table(result: analytics.Rates) -> Table:
         (
             row.label,
             (
-                Cell(row.events, row.n), Cell(row.percent), Cell(row.low, row.high),
+                Cell(row.events, row.n),
+                Cell(row.percent),
+                Cell(row.low, row.high),
                 *(Cell(analytics.published_rate(row.key, s)) for s in analytics.SOURCES),
             ),
         )
@@ -103,9 +105,18 @@ def _grouped_table(result: analytics.GroupedSoreness, noun: str) -> Table:
         heading = _("%(h)s h") % {"h": hours}
         if hours == TimePoint.H72 and result.unsettled_at_72h:
             heading = _("%(h)s h (not settled at 48 h)") % {"h": hours}
-        columns.append(Column(heading, QUARTILES, (
-            f"{heading}: " + _("median"), f"{heading}: Q1", f"{heading}: Q3", f"{heading}: n",
-        )))
+        columns.append(
+            Column(
+                heading,
+                QUARTILES,
+                (
+                    f"{heading}: " + _("median"),
+                    f"{heading}: Q1",
+                    f"{heading}: Q3",
+                    f"{heading}: n",
+                ),
+            )
+        )
     rows = tuple(
         (
             group.label,
@@ -122,10 +133,13 @@ def _grouped_table(result: analytics.GroupedSoreness, noun: str) -> Table:
     )
     notes = ()
     if result.unsettled_at_72h or result.thin_72h:
-        notes = (_(
-            "72 h: only sessions not settled at 48 h are asked then, so these are the slower "
-            "sessions, not all of them. A 72 h median is shown only with at least %(n)s answers."
-        ) % {"n": analytics.MIN_72H_ANSWERS},)
+        notes = (
+            _(
+                "72 h: only sessions not settled at 48 h are asked then, so these are the slower "
+                "sessions, not all of them. A 72 h median is shown only with at least %(n)s answers."
+            )
+            % {"n": analytics.MIN_72H_ANSWERS},
+        )
     return Table(caption, noun, tuple(columns), rows, notes)
 
 

@@ -65,14 +65,24 @@ _RC = {
     # reach charts, so this is one switch for every text rather than an
     # escape at each place that hands one over.
     "text.parse_math": False,
-    "font.family": "sans-serif", "font.sans-serif": list(FONT_STACK),
+    "font.family": "sans-serif",
+    "font.sans-serif": list(FONT_STACK),
     "font.size": 9,
-    "text.color": TEXT, "axes.labelcolor": TEXT, "xtick.color": TEXT, "ytick.color": TEXT,
-    "axes.edgecolor": "#8a8a8a", "figure.facecolor": "white", "axes.facecolor": "white",
+    "text.color": TEXT,
+    "axes.labelcolor": TEXT,
+    "xtick.color": TEXT,
+    "ytick.color": TEXT,
+    "axes.edgecolor": "#8a8a8a",
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
     # Every chart's axes look alike: set once here rather than restyled after each is made.
-    "axes.spines.top": False, "axes.spines.right": False, "axes.axisbelow": True,
-    "xtick.major.size": 3, "ytick.major.size": 3,
-    "grid.color": GRID, "grid.linewidth": 0.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.axisbelow": True,
+    "xtick.major.size": 3,
+    "ytick.major.size": 3,
+    "grid.color": GRID,
+    "grid.linewidth": 0.8,
 }
 # rcParams are process-global, and rc_context is not thread-safe under threaded servers.
 _LOCK = threading.Lock()
@@ -136,12 +146,23 @@ class _Key:
 
     BORDER, ROW_GAP, SAMPLE_HEIGHT, LABEL_PAD, COLUMN_GAP = 0.4, 0.5, 0.7, 0.8, 2.0
 
-    def __init__(self, fig, renderer, entries: Sequence[tuple[_Sample, str]], *,
-                 fontsize: float, length: float, max_columns: int = 1, room: float = math.inf):
+    def __init__(
+        self,
+        fig,
+        renderer,
+        entries: Sequence[tuple[_Sample, str]],
+        *,
+        fontsize: float,
+        length: float,
+        max_columns: int = 1,
+        room: float = math.inf,
+    ):
         self.fig, self.fontsize = fig, fontsize
         self.samples = [sample for sample, _ in entries]
-        self.labels = [fig.text(0, 0, label, fontsize=fontsize, va="baseline",
-                                transform=fig.dpi_scale_trans) for _, label in entries]
+        self.labels = [
+            fig.text(0, 0, label, fontsize=fontsize, va="baseline", transform=fig.dpi_scale_trans)
+            for _, label in entries
+        ]
         boxes = [t.get_window_extent(renderer) for t in self.labels]  # baselines at y = 0
         self.label_widths = [b.width for b in boxes]
         self.descent = max(-b.y0 for b in boxes)
@@ -161,20 +182,30 @@ class _Key:
         return columns
 
     def _column_widths(self) -> list[float]:
-        return [self.sample_length + self.LABEL_PAD * self.fontsize
-                + max(self.label_widths[i] for i in column) for column in self.columns]
+        return [
+            self.sample_length
+            + self.LABEL_PAD * self.fontsize
+            + max(self.label_widths[i] for i in column)
+            for column in self.columns
+        ]
 
     @property
     def width(self) -> float:
         widths = self._column_widths()
-        return (2 * self.BORDER * self.fontsize + sum(widths)
-                + (len(widths) - 1) * self.COLUMN_GAP * self.fontsize)
+        return (
+            2 * self.BORDER * self.fontsize
+            + sum(widths)
+            + (len(widths) - 1) * self.COLUMN_GAP * self.fontsize
+        )
 
     @property
     def height(self) -> float:
         rows = len(self.columns[0])
-        return (2 * self.BORDER * self.fontsize + rows * (self.ascent + self.descent)
-                + (rows - 1) * self.ROW_GAP * self.fontsize)
+        return (
+            2 * self.BORDER * self.fontsize
+            + rows * (self.ascent + self.descent)
+            + (rows - 1) * self.ROW_GAP * self.fontsize
+        )
 
     def place(self, left: float, top: float) -> None:
         """Put the key's samples and labels with its top-left corner at (left, top), in points."""
@@ -194,17 +225,31 @@ class _Key:
         inch, fig = 72.0, self.fig
         length, height = self.sample_length, self.SAMPLE_HEIGHT * self.fontsize
         if sample.box is not None:
-            fig.add_artist(Rectangle((x / inch, baseline / inch), length / inch, height / inch,
-                                     transform=fig.dpi_scale_trans, **sample.box))
+            fig.add_artist(
+                Rectangle(
+                    (x / inch, baseline / inch),
+                    length / inch,
+                    height / inch,
+                    transform=fig.dpi_scale_trans,
+                    **sample.box,
+                )
+            )
         if sample.line is not None:
             y = (baseline + height / 2) / inch
-            fig.add_artist(Line2D([x / inch, (x + length / 2) / inch, (x + length) / inch],
-                                  [y, y, y], markevery=[1], transform=fig.dpi_scale_trans,
-                                  **sample.line))
+            fig.add_artist(
+                Line2D(
+                    [x / inch, (x + length / 2) / inch, (x + length) / inch],
+                    [y, y, y],
+                    markevery=[1],
+                    transform=fig.dpi_scale_trans,
+                    **sample.line,
+                )
+            )
 
 
-def _fit(fig, ax, renderer, *, key_above: _Key | None = None, key_beside: _Key | None = None,
-         note=None) -> None:
+def _fit(
+    fig, ax, renderer, *, key_above: _Key | None = None, key_beside: _Key | None = None, note=None
+) -> None:
     """Place the axes so its tick and axis labels, the key and the note all fit the figure.
 
     This is constrained layout's job, done in one measuring pass: constrained
@@ -229,8 +274,9 @@ def _fit(fig, ax, renderer, *, key_above: _Key | None = None, key_beside: _Key |
         key_beside.place(width - EDGE - key_beside.width, height - top)
     if note is not None:
         bottom += note.get_window_extent(renderer).height + GAP
-    fig.subplots_adjust(left=left / width, right=1 - right / width,
-                        bottom=bottom / height, top=1 - top / height)
+    fig.subplots_adjust(
+        left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height
+    )
 
 
 def _with_title(svg: bytes, title: str) -> bytes:
@@ -246,5 +292,13 @@ def _svg(fig: Figure, title: str) -> bytes:
 
 
 def _empty_note(ax, message: str) -> None:
-    ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",
-            fontsize=10, color="#666666")
+    ax.text(
+        0.5,
+        0.5,
+        message,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=10,
+        color="#666666",
+    )

@@ -148,30 +148,50 @@ def _rates_figure(rows, references, width_in, height_in) -> Figure:
     pct = [float(r.percent) for r in rows]
     ax.barh(list(ys.values()), pct, height=0.5, color=BAR_COLOUR, zorder=2)
     ax.errorbar(
-        pct, list(ys.values()),
-        xerr=[[p - float(r.low) for p, r in zip(pct, rows)],
-              [float(r.high) - p for p, r in zip(pct, rows)]],
-        fmt="none", ecolor=TEXT, elinewidth=1.2, capsize=3.5, zorder=3,
+        pct,
+        list(ys.values()),
+        xerr=[
+            [p - float(r.low) for p, r in zip(pct, rows)],
+            [float(r.high) - p for p, r in zip(pct, rows)],
+        ],
+        fmt="none",
+        ecolor=TEXT,
+        elinewidth=1.2,
+        capsize=3.5,
+        zorder=3,
     )
     # Each row's label is two lines beside its tick: what, then how often.
     ax.set_yticks(list(ys.values()), [""] * count)
     beside_ticks = offset_copy(
-        ax.get_yaxis_transform(), fig=fig, units="points",
+        ax.get_yaxis_transform(),
+        fig=fig,
+        units="points",
         x=-(matplotlib.rcParams["ytick.major.size"] + matplotlib.rcParams["ytick.major.pad"]),
     )
     size = matplotlib.rcParams["font.size"]
     for row, y in zip(rows, ys.values()):
         # Baselines as a two-line tick label had them: the pair centred on the tick.
         counts = _w(gettext_noop("%(part)s of %(whole)s")) % {"part": row.events, "whole": row.n}
-        _two_lines(ax, 0, y, row.label, f"{float(row.percent):.1f} % ({counts})",
-                   transform=beside_ticks, ha="right", fontsize=size, raise_pt=0.17 * size)
+        _two_lines(
+            ax,
+            0,
+            y,
+            row.label,
+            f"{float(row.percent):.1f} % ({counts})",
+            transform=beside_ticks,
+            ha="right",
+            fontsize=size,
+            raise_pt=0.17 * size,
+        )
     ax.set_ylim(-0.6, count - 0.4)
 
     entries = [
         (_Sample(box={"color": BAR_COLOUR}), _w(gettext_noop("This clinic"))),
-        (_Sample(line={"color": TEXT, "lw": 1.2, "marker": "|", "ms": 8}),
-         # xgettext:no-python-format
-         _w(gettext_noop("95 % interval"))),
+        (
+            _Sample(line={"color": TEXT, "lw": 1.2, "marker": "|", "ms": 8}),
+            # xgettext:no-python-format
+            _w(gettext_noop("95 % interval")),
+        ),
     ]
     sources = list(dict.fromkeys(ref.source for ref in references if ref.row in ys))
     for ref in references:
@@ -183,8 +203,17 @@ def _rates_figure(rows, references, width_in, height_in) -> Figure:
         # Sources side by side within the row, so equal rates never hide each other.
         offset = (index - (len(sources) - 1) / 2) * 0.12
         ax.plot([x, x], [y - 0.36, y + 0.36], color=colour, ls=style, lw=1.6, zorder=4)
-        ax.plot([x], [y + 0.36 + offset], ls="none", marker=marker, ms=5.5, color=colour,
-                mec="white", mew=0.6, zorder=5)
+        ax.plot(
+            [x],
+            [y + 0.36 + offset],
+            ls="none",
+            marker=marker,
+            ms=5.5,
+            color=colour,
+            mec="white",
+            mew=0.6,
+            zorder=5,
+        )
     for index, source in enumerate(sources):
         marker, style, colour = REFERENCE_STYLES[index % len(REFERENCE_STYLES)]
         line = {"color": colour, "ls": style, "lw": 1.6, "marker": marker, "ms": 5.5}
@@ -196,8 +225,15 @@ def _rates_figure(rows, references, width_in, height_in) -> Figure:
     ax.set_xlim(0, limit)
     ax.set_xticks(_percent_ticks(limit))
     ax.grid(True, axis="x")
-    key = _Key(fig, renderer, entries, fontsize=8.5, length=2.2, max_columns=4,
-               room=fig.bbox.width - 2 * EDGE)
+    key = _Key(
+        fig,
+        renderer,
+        entries,
+        fontsize=8.5,
+        length=2.2,
+        max_columns=4,
+        room=fig.bbox.width - 2 * EDGE,
+    )
     _fit(fig, ax, renderer, key_above=key)
     return fig
 
@@ -221,9 +257,7 @@ def soreness_by_group_chart(
     point of the unsettled sessions alone is hollow, joined by a dotted line.
     """
     with _drawing(translate):
-        return _svg(
-            _groups_figure(groups, hidden, noun, max_groups, width_in, height_in), title
-        )
+        return _svg(_groups_figure(groups, hidden, noun, max_groups, width_in, height_in), title)
 
 
 def _groups_figure(groups, hidden, noun, max_groups, width_in, height_in) -> Figure:
@@ -241,7 +275,10 @@ def _groups_figure(groups, hidden, noun, max_groups, width_in, height_in) -> Fig
             "color": GROUP_COLOURS[i % len(GROUP_COLOURS)],
             "marker": GROUP_MARKERS[i % len(GROUP_MARKERS)],
             "ls": "-" if i < len(PALETTE) else "--",
-            "ms": 5.5, "lw": 1.6, "mec": "white", "mew": 0.7,
+            "ms": 5.5,
+            "lw": 1.6,
+            "mec": "white",
+            "mew": 0.7,
         }
         whole = [p for p in points if p[0] not in apart]
         if whole:
@@ -250,15 +287,37 @@ def _groups_figure(groups, hidden, noun, max_groups, width_in, height_in) -> Fig
             if point[0] not in apart:
                 continue
             if before is not None:
-                ax.plot(*zip(before, point), zorder=3 + i, color=style["color"], lw=1.3,
-                        ls=UNSETTLED_ONLY_LINE)
-            ax.plot([point[0]], [point[1]], zorder=3 + i, ls="none", marker=style["marker"],
-                    ms=style["ms"], mfc="white", mec=style["color"], mew=1.2)
+                ax.plot(
+                    *zip(before, point),
+                    zorder=3 + i,
+                    color=style["color"],
+                    lw=1.3,
+                    ls=UNSETTLED_ONLY_LINE,
+                )
+            ax.plot(
+                [point[0]],
+                [point[1]],
+                zorder=3 + i,
+                ls="none",
+                marker=style["marker"],
+                ms=style["ms"],
+                mfc="white",
+                mec=style["color"],
+                mew=1.2,
+            )
             apart_hours.add(point[0])
         entries.append((_Sample(line=style), group.label))
     if apart_hours:
-        sample = {"color": "#555555", "lw": 1.3, "ls": UNSETTLED_ONLY_LINE, "marker": "o",
-                  "ms": 5.5, "mfc": "white", "mec": "#555555", "mew": 1.2}
+        sample = {
+            "color": "#555555",
+            "lw": 1.3,
+            "ls": UNSETTLED_ONLY_LINE,
+            "marker": "o",
+            "ms": 5.5,
+            "mfc": "white",
+            "mec": "#555555",
+            "mew": 1.2,
+        }
         entries.append((_Sample(line=sample), unsettled_only_label(apart_hours)))
     if not drawn:
         _empty_note(ax, _w(NO_DATA_MESSAGE))
@@ -268,16 +327,33 @@ def _groups_figure(groups, hidden, noun, max_groups, width_in, height_in) -> Fig
     if entries:
         key = _Key(fig, renderer, entries, fontsize=8.5, length=2.4)
     if left_out:
-        note = fig.text(EDGE / fig.bbox.width, EDGE / fig.bbox.height,
-                        _w(gettext_noop("%(count)s more %(noun)s with fewer answers not drawn"))
-                        % {"count": left_out, "noun": noun},
-                        fontsize=8, color="#555555", ha="left", va="bottom")
+        note = fig.text(
+            EDGE / fig.bbox.width,
+            EDGE / fig.bbox.height,
+            _w(gettext_noop("%(count)s more %(noun)s with fewer answers not drawn"))
+            % {"count": left_out, "noun": noun},
+            fontsize=8,
+            color="#555555",
+            ha="left",
+            va="bottom",
+        )
     _fit(fig, ax, renderer, key_beside=key, note=note)
     return fig
 
 
-def _two_lines(ax, x, y, first: str, second: str, *, transform, ha: str, fontsize: float,
-               va: str = "baseline", raise_pt: float = 0.0) -> None:
+def _two_lines(
+    ax,
+    x,
+    y,
+    first: str,
+    second: str,
+    *,
+    transform,
+    ha: str,
+    fontsize: float,
+    va: str = "baseline",
+    raise_pt: float = 0.0,
+) -> None:
     """Two lines of text at (x, y), ``second`` under ``first``, each its own one-line text.
 
     matplotlib places each line of a multi-line text by DejaVu Sans widths, so
@@ -290,8 +366,15 @@ def _two_lines(ax, x, y, first: str, second: str, *, transform, ha: str, fontsiz
     pitch = 1.2 * fontsize  # matplotlib's line spacing
     lower = -pitch + raise_pt if va == "baseline" else 0.0
     for text, dy in ((first, lower + pitch), (second, lower)):
-        ax.text(x, y, text, ha=ha, va=va, fontsize=fontsize,
-                transform=offset_copy(transform, fig=fig, y=dy, units="points"))
+        ax.text(
+            x,
+            y,
+            text,
+            ha=ha,
+            va=va,
+            fontsize=fontsize,
+            transform=offset_copy(transform, fig=fig, y=dy, units="points"),
+        )
 
 
 def _share_bars(ax, rows: Sequence[ShareBar], *, counts: bool, fontsize: float) -> None:
@@ -302,8 +385,17 @@ def _share_bars(ax, rows: Sequence[ShareBar], *, counts: bool, fontsize: float) 
         share = f"{value:.1f} %"
         if counts:
             counts = _w(gettext_noop("%(part)s of %(whole)s")) % {"part": row.part, "whole": row.n}
-            _two_lines(ax, x, value + 2, share, counts, transform=ax.transData,
-                       ha="center", fontsize=fontsize, va="bottom")
+            _two_lines(
+                ax,
+                x,
+                value + 2,
+                share,
+                counts,
+                transform=ax.transData,
+                ha="center",
+                fontsize=fontsize,
+                va="bottom",
+            )
         else:
             ax.text(x, value + 2, share, ha="center", va="bottom", fontsize=fontsize)
     ax.set_xticks(xs, [r.label for r in rows])
@@ -338,8 +430,14 @@ def settled_chart(
 
 def _settled_figure(rows, width_in, height_in) -> Figure:
     # xgettext:no-python-format
-    return _share_figure(rows, gettext_noop("Settled (% of sessions)"), gettext_noop("Check-in"),
-                         NO_DATA_MESSAGE, width_in, height_in)
+    return _share_figure(
+        rows,
+        gettext_noop("Settled (% of sessions)"),
+        gettext_noop("Check-in"),
+        NO_DATA_MESSAGE,
+        width_in,
+        height_in,
+    )
 
 
 def completion_chart(
@@ -361,8 +459,14 @@ def completion_chart(
 
 def _completion_figure(weeks, width_in, height_in) -> Figure:
     # xgettext:no-python-format
-    return _share_figure(weeks, gettext_noop("Answered (% of due)"), gettext_noop("Week starting"),
-                         NO_CLOSED_MESSAGE, width_in, height_in)
+    return _share_figure(
+        weeks,
+        gettext_noop("Answered (% of due)"),
+        gettext_noop("Week starting"),
+        NO_CLOSED_MESSAGE,
+        width_in,
+        height_in,
+    )
 
 
 def _share_figure(rows, y_label, x_label, empty, width_in, height_in) -> Figure:

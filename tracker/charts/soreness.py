@@ -115,14 +115,16 @@ def _draw_band(ax, band: Band) -> list[tuple[_Sample, str]]:
             continue
         if before is not None:
             pair = [before, row]
-            ax.fill_between([r[0] for r in pair], [r[1] for r in pair], [r[3] for r in pair],
-                            zorder=1, **faint)
+            ax.fill_between(
+                [r[0] for r in pair], [r[1] for r in pair], [r[3] for r in pair], zorder=1, **faint
+            )
             ax.plot([r[0] for r in pair], [r[2] for r in pair], zorder=2, **dotted)
         ax.plot([row[0]], [row[2]], zorder=2, **hollow)
         drawn.append(row[0])
     if drawn:
-        sample = _Sample(line={**dotted, **{k: v for k, v in hollow.items() if k != "ls"}},
-                         box=faint)
+        sample = _Sample(
+            line={**dotted, **{k: v for k, v in hollow.items() if k != "ls"}}, box=faint
+        )
         entries.append((sample, unsettled_only_label(drawn)))
     return entries
 
@@ -162,8 +164,14 @@ def _soreness_figure(series, band, width_in, height_in) -> Figure:
 
     for i, s, pts in drawn:
         colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
-        style = {"color": colour, "marker": marker, "ms": 5.5, "lw": 1.8, "mec": "white",
-                 "mew": 0.8}
+        style = {
+            "color": colour,
+            "marker": marker,
+            "ms": 5.5,
+            "lw": 1.8,
+            "mec": "white",
+            "mew": 0.8,
+        }
         xs, ys = zip(*pts)
         ax.plot(xs, ys, zorder=3 + i, **style)
         if len(drawn) > 1 or band_hours:  # one line needs no name
@@ -172,8 +180,9 @@ def _soreness_figure(series, band, width_in, height_in) -> Figure:
         rings = [(h, y) for h, y in pts if h in marked]
         if rings:
             rx, ry = zip(*rings)
-            ax.plot(rx, ry, ls="none", marker="o", ms=12, mfc="none",
-                    mec=colour, mew=1.3, zorder=3 + i)
+            ax.plot(
+                rx, ry, ls="none", marker="o", ms=12, mfc="none", mec=colour, mew=1.3, zorder=3 + i
+            )
             has_rings = True
         twitched = {float(t) for t in s.twitching}
         ticks = [(h, y + 0.75) for h, y in pts if h in twitched]
@@ -197,7 +206,14 @@ def _soreness_figure(series, band, width_in, height_in) -> Figure:
     renderer = _measure(fig)
     key = None
     if entries:
-        key = _Key(fig, renderer, entries, fontsize=9, length=2.4, max_columns=3,
-                   room=fig.bbox.width - 2 * EDGE)
+        key = _Key(
+            fig,
+            renderer,
+            entries,
+            fontsize=9,
+            length=2.4,
+            max_columns=3,
+            room=fig.bbox.width - 2 * EDGE,
+        )
     _fit(fig, ax, renderer, key_above=key)
     return fig

@@ -40,17 +40,60 @@ from tracker.models import (
 )
 
 FIRST_NAMES = [
-    "Maya", "Jonas", "Priya", "Tom", "Lucía", "Omar", "Grace", "Mateo", "Hannah", "Kwame",
-    "Sofia", "Daniel", "Aisha", "Leo", "Elena", "Sam", "Ines", "Noah", "Chloe", "Arjun",
+    "Maya",
+    "Jonas",
+    "Priya",
+    "Tom",
+    "Lucía",
+    "Omar",
+    "Grace",
+    "Mateo",
+    "Hannah",
+    "Kwame",
+    "Sofia",
+    "Daniel",
+    "Aisha",
+    "Leo",
+    "Elena",
+    "Sam",
+    "Ines",
+    "Noah",
+    "Chloe",
+    "Arjun",
 ]
 LAST_NAMES = [
-    "Bennett", "Castillo", "Doyle", "Eriksen", "Fofana", "García", "Hughes", "Ito", "Kowalski",
-    "Lindqvist", "Moreno", "Nakamura", "O'Brien", "Patel", "Quinn", "Rossi", "Silva", "Turner",
+    "Bennett",
+    "Castillo",
+    "Doyle",
+    "Eriksen",
+    "Fofana",
+    "García",
+    "Hughes",
+    "Ito",
+    "Kowalski",
+    "Lindqvist",
+    "Moreno",
+    "Nakamura",
+    "O'Brien",
+    "Patel",
+    "Quinn",
+    "Rossi",
+    "Silva",
+    "Turner",
 ]
 MUSCLE_POOL = [
-    Muscle.UPPER_TRAPEZIUS, Muscle.LEVATOR_SCAPULAE, Muscle.INFRASPINATUS, Muscle.GLUTEUS_MEDIUS,
-    Muscle.LUMBAR_MULTIFIDUS, Muscle.QUADRATUS_LUMBORUM, Muscle.GASTROCNEMIUS, Muscle.PIRIFORMIS,
-    Muscle.FOREARM_EXTENSORS, Muscle.QUADRICEPS, Muscle.MASSETER, Muscle.HAMSTRINGS,
+    Muscle.UPPER_TRAPEZIUS,
+    Muscle.LEVATOR_SCAPULAE,
+    Muscle.INFRASPINATUS,
+    Muscle.GLUTEUS_MEDIUS,
+    Muscle.LUMBAR_MULTIFIDUS,
+    Muscle.QUADRATUS_LUMBORUM,
+    Muscle.GASTROCNEMIUS,
+    Muscle.PIRIFORMIS,
+    Muscle.FOREARM_EXTENSORS,
+    Muscle.QUADRICEPS,
+    Muscle.MASSETER,
+    Muscle.HAMSTRINGS,
 ]
 # Days before today of each patient's latest session, in turn: so every demo
 # shows sessions from this morning, yesterday and two and three days ago.
@@ -63,9 +106,9 @@ def seed(*, patients: int, seed: int, clinic: Clinic | None = None) -> list[Pati
     if clinic is None:
         raise ValueError("Load the demo clinic first: manage.py loaddata demo")
     therapists = list(
-        get_user_model().objects.filter(
-            memberships__clinic=clinic, memberships__role=Role.THERAPIST
-        ).order_by("pk")
+        get_user_model()
+        .objects.filter(memberships__clinic=clinic, memberships__role=Role.THERAPIST)
+        .order_by("pk")
     )
     now = clock.now()
     created = []
@@ -150,7 +193,9 @@ def _seed_session(rng, patient, therapists, performed_at, now, *, red_flag=False
 def _answers(rng, soreness, *, red_flag=False):
     bruising = BruiseBand.NONE
     if rng.random() < 0.15:
-        bruising = rng.choice([BruiseBand.UNDER_2_5, BruiseBand.FROM_2_5_TO_5, BruiseBand.FROM_5_TO_10])
+        bruising = rng.choice(
+            [BruiseBand.UNDER_2_5, BruiseBand.FROM_2_5_TO_5, BruiseBand.FROM_5_TO_10]
+        )
     effects = [effect for effect in AfterEffect.values if rng.random() < 0.04]
     return {
         "soreness": soreness,

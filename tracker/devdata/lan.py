@@ -41,6 +41,8 @@ def lan_address() -> str | None:
 if __name__ == "__main__":
     found = lan_address()
     if found is None:
-        sys.exit("No network address found: connect to a network, or name the address: "
-                 "make run-lan ADDRESS=192.168.1.20")
+        sys.exit(
+            "No network address found: connect to a network, or name the address: "
+            "make run-lan ADDRESS=192.168.1.20"
+        )
     print(found)

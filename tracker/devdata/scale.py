@@ -71,20 +71,36 @@ class Progress:
         self.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} patients")
 
 
-def seed(*, patients: int, sessions_per_patient: int = 10, therapists: int = 50, seed: int = 1,
-         password: str = "needle-demo-2026", progress=None) -> dict:
+def seed(
+    *,
+    patients: int,
+    sessions_per_patient: int = 10,
+    therapists: int = 50,
+    seed: int = 1,
+    password: str = "needle-demo-2026",
+    progress=None,
+) -> dict:
     """Build the network and return the row counts."""
     rng = random.Random(seed)
     now = clock.now()
     n_clinics = max(1, min(len(ZONES), patients // 4000 or 1))
     clinics = Clinic.objects.bulk_create(
-        Clinic(name=f"Scale Clinic {i + 1}", time_zone=ZONES[i], phone="020 7946 0999",
-               emergency_number="112") for i in range(n_clinics)
+        Clinic(
+            name=f"Scale Clinic {i + 1}",
+            time_zone=ZONES[i],
+            phone="020 7946 0999",
+            emergency_number="112",
+        )
+        for i in range(n_clinics)
     )
     password_hash = make_password(password)
     users = get_user_model().objects.bulk_create(
-        get_user_model()(username=f"scale-{seed}-{i + 1}", password=password_hash,
-                         first_name="Scale", last_name=f"Therapist {i + 1}")
+        get_user_model()(
+            username=f"scale-{seed}-{i + 1}",
+            password=password_hash,
+            first_name="Scale",
+            last_name=f"Therapist {i + 1}",
+        )
         for i in range(therapists + n_clinics)
     )
     staff = {clinic.pk: [] for clinic in clinics}
@@ -92,8 +108,9 @@ def seed(*, patients: int, sessions_per_patient: int = 10, therapists: int = 50,
     for i, user in enumerate(users):
         clinic = clinics[i % n_clinics]
         is_lead = i >= therapists
-        memberships.append(Membership(user=user, clinic=clinic,
-                                      role=Role.LEAD if is_lead else Role.THERAPIST))
+        memberships.append(
+            Membership(user=user, clinic=clinic, role=Role.LEAD if is_lead else Role.THERAPIST)
+        )
         if not is_lead:
             staff[clinic.pk].append(user)
     Membership.objects.bulk_create(memberships)
@@ -113,8 +130,11 @@ def seed(*, patients: int, sessions_per_patient: int = 10, therapists: int = 50,
 
 def _chunk(rng, clinics, staff, start, size, sessions_per_patient, now, seed, counts):
     patients = Patient.objects.bulk_create(
-        Patient(clinic=clinics[(start + i) % len(clinics)], display_name=f"Scale Patient {start + i}",
-                reference=f"S{seed}-{start + i:07d}")
+        Patient(
+            clinic=clinics[(start + i) % len(clinics)],
+            display_name=f"Scale Patient {start + i}",
+            reference=f"S{seed}-{start + i:07d}",
+        )
         for i in range(size)
     )
     sessions = []
@@ -125,9 +145,12 @@ def _chunk(rng, clinics, staff, start, size, sessions_per_patient, now, seed, co
             # Mostly spread over two years; one in twenty in the last four days.
             days = rng.uniform(0, 4) if rng.random() < 0.05 else rng.uniform(4, 730)
             session = NeedlingSession(
-                patient=patient, clinic_id=patient.clinic_id, therapist=therapist,
+                patient=patient,
+                clinic_id=patient.clinic_id,
+                therapist=therapist,
                 performed_at=now - timedelta(days=days),
-                pre_pain=rng.randint(2, 8), anticoagulants=rng.random() < 0.05,
+                pre_pain=rng.randint(2, 8),
+                anticoagulants=rng.random() < 0.05,
             )
             session.patient = patient
             sessions.append(session)
@@ -136,11 +159,16 @@ def _chunk(rng, clinics, staff, start, size, sessions_per_patient, now, seed, co
     sites, follow_ups, plans, links = [], [], [], []
     for session in sessions:
         for muscle in rng.sample(MUSCLES, k=rng.randint(1, 3)):
-            sites.append(NeedledSite(
-                session=session, muscle=muscle, side=rng.choice(Side.values),
-                insertions=rng.randint(1, 12), technique=rng.choice(Technique.values),
-                twitch_band=rng.choice(TwitchBand.values),
-            ))
+            sites.append(
+                NeedledSite(
+                    session=session,
+                    muscle=muscle,
+                    side=rng.choice(Side.values),
+                    insertions=rng.randint(1, 12),
+                    technique=rng.choice(Technique.values),
+                    twitch_band=rng.choice(TwitchBand.values),
+                )
+            )
         plan = _plan(rng)
         for time_point in plan["time_points"]:
             follow_up = scheduling.plan_follow_up(session, time_point)
@@ -152,10 +180,15 @@ def _chunk(rng, clinics, staff, start, size, sessions_per_patient, now, seed, co
         plans.append(plan)
         if now - session.performed_at < timedelta(days=7):
             nonce = tokens.new_nonce()
-            links.append(AccessLink(
-                session=session, nonce=nonce, token_hash=tokens.hash_token(tokens.token_for(nonce)),
-                created_at=session.performed_at, expires_at=session.performed_at + timedelta(days=7),
-            ))
+            links.append(
+                AccessLink(
+                    session=session,
+                    nonce=nonce,
+                    token_hash=tokens.hash_token(tokens.token_for(nonce)),
+                    created_at=session.performed_at,
+                    expires_at=session.performed_at + timedelta(days=7),
+                )
+            )
     NeedledSite.objects.bulk_create(sites, batch_size=5000)
     FollowUp.objects.bulk_create(follow_ups, batch_size=5000)
     AccessLink.objects.bulk_create(links, batch_size=2000)
@@ -171,27 +204,56 @@ def _chunk(rng, clinics, staff, start, size, sessions_per_patient, now, seed, co
                 continue
             first = follow_up.time_point == TimePoint.IN_CLINIC
             soreness = plan["soreness"][follow_up.time_point]
-            reports.append(SymptomReport(
-                follow_up=follow_up, idempotency_key=uuid.UUID(int=rng.getrandbits(128)),
-                soreness=soreness, submitted_at=answer_at,
-                twitching=rng.choice([TwitchingFelt.NONE] * 3 + [TwitchingFelt.MILD, TwitchingFelt.STRONG]),
-                bruising=plan["bruise"] if first else BruiseBand.NONE,
-                interference=Interference.A_LITTLE if soreness >= 4 else Interference.NOT_AT_ALL,
-                bleeding=first and plan["bleeding"], aggravation=plan["aggravation"] and not first,
-                drowsiness=first and plan["drowsiness"], headache=first and plan["headache"],
-                nausea=first and plan["nausea"], rf_breathing=first and plan["red_flag"],
-            ))
+            reports.append(
+                SymptomReport(
+                    follow_up=follow_up,
+                    idempotency_key=uuid.UUID(int=rng.getrandbits(128)),
+                    soreness=soreness,
+                    submitted_at=answer_at,
+                    twitching=rng.choice(
+                        [TwitchingFelt.NONE] * 3 + [TwitchingFelt.MILD, TwitchingFelt.STRONG]
+                    ),
+                    bruising=plan["bruise"] if first else BruiseBand.NONE,
+                    interference=Interference.A_LITTLE
+                    if soreness >= 4
+                    else Interference.NOT_AT_ALL,
+                    bleeding=first and plan["bleeding"],
+                    aggravation=plan["aggravation"] and not first,
+                    drowsiness=first and plan["drowsiness"],
+                    headache=first and plan["headache"],
+                    nausea=first and plan["nausea"],
+                    rf_breathing=first and plan["red_flag"],
+                )
+            )
             if first and plan["red_flag"]:
-                alerts.append(Alert(session=session, clinic_id=session.clinic_id, follow_up=follow_up,
-                                    rule=AlertRule.RED_FLAG, severity=Severity.URGENT,
-                                    opened_at=answer_at,
-                                    facts={"flags": ["rf_breathing"], "lung_risk": False,
-                                           "guidance": "emergency", "hours": 0}))
+                alerts.append(
+                    Alert(
+                        session=session,
+                        clinic_id=session.clinic_id,
+                        follow_up=follow_up,
+                        rule=AlertRule.RED_FLAG,
+                        severity=Severity.URGENT,
+                        opened_at=answer_at,
+                        facts={
+                            "flags": ["rf_breathing"],
+                            "lung_risk": False,
+                            "guidance": "emergency",
+                            "hours": 0,
+                        },
+                    )
+                )
             if follow_up.time_point == TimePoint.H48 and soreness >= 4:
-                alerts.append(Alert(session=session, clinic_id=session.clinic_id, follow_up=follow_up,
-                                    rule=AlertRule.SORENESS_HIGH_48H,
-                                    severity=Severity.ATTENTION, opened_at=answer_at,
-                                    facts={"at48": soreness, "threshold": 4}))
+                alerts.append(
+                    Alert(
+                        session=session,
+                        clinic_id=session.clinic_id,
+                        follow_up=follow_up,
+                        rule=AlertRule.SORENESS_HIGH_48H,
+                        severity=Severity.ATTENTION,
+                        opened_at=answer_at,
+                        facts={"at48": soreness, "threshold": 4},
+                    )
+                )
     SymptomReport.objects.bulk_create(reports, batch_size=5000)
     Alert.objects.bulk_create(alerts, batch_size=2000)
     counts["patients"] += len(patients)
@@ -216,8 +278,11 @@ def _plan(rng) -> dict:
     return {
         "time_points": time_points,
         "soreness": soreness,
-        "bruise": rng.choice([BruiseBand.UNDER_2_5, BruiseBand.FROM_2_5_TO_5, BruiseBand.FROM_5_TO_10])
-        if bruised else BruiseBand.NONE,
+        "bruise": rng.choice(
+            [BruiseBand.UNDER_2_5, BruiseBand.FROM_2_5_TO_5, BruiseBand.FROM_5_TO_10]
+        )
+        if bruised
+        else BruiseBand.NONE,
         "bleeding": rng.random() < BLEEDING_RATE,
         "aggravation": rng.random() < AGGRAVATION_RATE,
         "drowsiness": rng.random() < DROWSINESS_RATE,

@@ -89,21 +89,27 @@ class Truth:
     # muscle: (share of sessions, soreness at 0 h). These distributions and the steps
     # below keep almost every quartile of 10,000 sessions well inside one value, so
     # that most quartile checks in ``recovered`` allow that value alone.
-    muscles: dict = field(default_factory=lambda: {
-        Muscle.UPPER_TRAPEZIUS: (
-            Fraction(1, 2), _distribution({3: 10, 4: 25, 5: 30, 6: 25, 7: 10})
-        ),
-        Muscle.GLUTEUS_MEDIUS: (
-            Fraction(3, 10), _distribution({4: 10, 5: 25, 6: 30, 7: 25, 8: 10})
-        ),
-        Muscle.GASTROCNEMIUS: (Fraction(1, 5), _distribution({3: 20, 4: 40, 5: 30, 6: 10})),
-    })
+    muscles: dict = field(
+        default_factory=lambda: {
+            Muscle.UPPER_TRAPEZIUS: (
+                Fraction(1, 2),
+                _distribution({3: 10, 4: 25, 5: 30, 6: 25, 7: 10}),
+            ),
+            Muscle.GLUTEUS_MEDIUS: (
+                Fraction(3, 10),
+                _distribution({4: 10, 5: 25, 6: 30, 7: 25, 8: 10}),
+            ),
+            Muscle.GASTROCNEMIUS: (Fraction(1, 5), _distribution({3: 20, 4: 40, 5: 30, 6: 10})),
+        }
+    )
     # How much soreness eases to each check-in from the one before.
-    steps: dict = field(default_factory=lambda: {
-        TimePoint.H24: _distribution({1: 20, 2: 40, 3: 30, 4: 10}),
-        TimePoint.H48: _distribution({1: 45, 2: 35, 3: 20}),
-        TimePoint.H72: _distribution({1: 20, 2: 50, 3: 30}),
-    })
+    steps: dict = field(
+        default_factory=lambda: {
+            TimePoint.H24: _distribution({1: 20, 2: 40, 3: 30, 4: 10}),
+            TimePoint.H48: _distribution({1: 45, 2: 35, 3: 20}),
+            TimePoint.H72: _distribution({1: 20, 2: 50, 3: 30}),
+        }
+    )
 
     @property
     def heavy_bleeding(self) -> Fraction:
@@ -123,8 +129,13 @@ class Truth:
             "bruising": self.bruising,
             "bleeding": either(self.bleeding, self.heavy_bleeding),
             "aggravation": self.aggravation,
-            "any_minor": either(self.bruising, self.bleeding, self.heavy_bleeding,
-                                self.aggravation, self.other_minor),
+            "any_minor": either(
+                self.bruising,
+                self.bleeding,
+                self.heavy_bleeding,
+                self.aggravation,
+                self.other_minor,
+            ),
             "warning_sign": self.warning_sign,
         }
 
@@ -262,17 +273,27 @@ def _pick(rng: random.Random, distribution: dict) -> object:
     return value
 
 
-def seed(*, sessions: int, seed: int = 1, truth: Truth = TRUTH,
-         progress: Callable[[str], None] | None = None) -> Clinic:
+def seed(
+    *,
+    sessions: int,
+    seed: int = 1,
+    truth: Truth = TRUTH,
+    progress: Callable[[str], None] | None = None,
+) -> Clinic:
     """Build the clinic of ``sessions`` sessions drawn from ``truth``; return it."""
     rng = random.Random(seed)
     now = clock.now()
-    clinic = Clinic.objects.create(name=f"Known Truth Clinic (seed {seed})",
-                                   time_zone="Europe/London", phone="020 7946 0999")
+    clinic = Clinic.objects.create(
+        name=f"Known Truth Clinic (seed {seed})", time_zone="Europe/London", phone="020 7946 0999"
+    )
     password = make_password(PASSWORD)
     staff = get_user_model().objects.bulk_create(
-        get_user_model()(username=f"truth-{clinic.pk}-{i + 1}", password=password,
-                         first_name="Truth", last_name=f"Therapist {i + 1}")
+        get_user_model()(
+            username=f"truth-{clinic.pk}-{i + 1}",
+            password=password,
+            first_name="Truth",
+            last_name=f"Therapist {i + 1}",
+        )
         for i in range(THERAPISTS)
     )
     Membership.objects.bulk_create(
@@ -292,16 +313,22 @@ def seed(*, sessions: int, seed: int = 1, truth: Truth = TRUTH,
 
 def _chunk(rng, truth, clinic, staff, start, size, now):
     patients = Patient.objects.bulk_create(
-        Patient(clinic=clinic, display_name=f"Truth Patient {start + i}",
-                reference=f"T{clinic.pk}-{start + i:07d}")
+        Patient(
+            clinic=clinic,
+            display_name=f"Truth Patient {start + i}",
+            reference=f"T{clinic.pk}-{start + i:07d}",
+        )
         for i in range(0, size, SESSIONS_PER_PATIENT)
     )
     drawn, made = [], []
     for i in range(size):
         patient = patients[i // SESSIONS_PER_PATIENT]
         session = NeedlingSession(
-            patient=patient, clinic=clinic, therapist=rng.choice(staff),
-            performed_at=now - timedelta(days=rng.uniform(*DAYS_AGO)), pre_pain=rng.randint(3, 8),
+            patient=patient,
+            clinic=clinic,
+            therapist=rng.choice(staff),
+            performed_at=now - timedelta(days=rng.uniform(*DAYS_AGO)),
+            pre_pain=rng.randint(3, 8),
         )
         drawn.append(draw_session(rng, truth, clinic))
         made.append(session)
@@ -309,8 +336,15 @@ def _chunk(rng, truth, clinic, staff, start, size, now):
 
     sites, follow_ups = [], []
     for session, plan in zip(made, drawn):
-        sites.append(NeedledSite(session=session, muscle=plan["muscle"], side=Side.LEFT,
-                                 insertions=rng.randint(1, 8), technique=Technique.DEEP_PISTONING))
+        sites.append(
+            NeedledSite(
+                session=session,
+                muscle=plan["muscle"],
+                side=Side.LEFT,
+                insertions=rng.randint(1, 8),
+                technique=Technique.DEEP_PISTONING,
+            )
+        )
         for hours in plan["soreness"]:
             follow_up = scheduling.plan_follow_up(session, TimePoint(hours))
             follow_up.answered_at = follow_up.due_at + timedelta(minutes=rng.randint(1, 300))
@@ -329,8 +363,10 @@ def _report(rng, follow_up: FollowUp, plan: dict) -> SymptomReport:
     soreness = plan["soreness"][hours]
     bruised = plan["bruise"] and (hours == 24 or (hours == 48 and plan["bruise_twice"]))
     return SymptomReport(
-        follow_up=follow_up, idempotency_key=uuid.UUID(int=rng.getrandbits(128)),
-        soreness=soreness, submitted_at=follow_up.answered_at,
+        follow_up=follow_up,
+        idempotency_key=uuid.UUID(int=rng.getrandbits(128)),
+        soreness=soreness,
+        submitted_at=follow_up.answered_at,
         twitching=TwitchingFelt.NONE,
         bruising=BruiseBand.UNDER_2_5 if bruised else BruiseBand.NONE,
         interference=Interference.A_LITTLE if soreness >= 4 else Interference.NOT_AT_ALL,
@@ -373,13 +409,16 @@ class Check:
         return self.interval[0] <= self.set_value <= self.interval[1]
 
     def line(self) -> str:
-        line = (f"{'ok  ' if self.ok else 'MISS'} {self.name}: set {_shown(self.set_value)}, "
-                f"measured {_shown(self.measured)}, allowed {_shown(self.low)} to "
-                f"{_shown(self.high)} (n {self.n:,})")
+        line = (
+            f"{'ok  ' if self.ok else 'MISS'} {self.name}: set {_shown(self.set_value)}, "
+            f"measured {_shown(self.measured)}, allowed {_shown(self.low)} to "
+            f"{_shown(self.high)} (n {self.n:,})"
+        )
         if self.interval is not None:
             low, high = self.interval
-            line += (f"; the page's 95 % interval {_shown(low)} to {_shown(high)} "
-                     + ("covers it" if self.interval_covers else "MISSES it"))
+            line += f"; the page's 95 % interval {_shown(low)} to {_shown(high)} " + (
+                "covers it" if self.interval_covers else "MISSES it"
+            )
         return line
 
 
@@ -410,23 +449,45 @@ def recovered(clinic: Clinic, *, truth: Truth = TRUTH) -> list[Check]:
     by_therapist = analytics.soreness_by_therapist(filters)
     band = analytics.typical_course(clinic)
     settled_rows = analytics.settled(filters)
-    figures = len(result.rows) + len(settled_rows) + 3 * (
-        sum(len(g.points) for r in (by_muscle, by_therapist) for g in r.groups) + len(band.hours)
+    figures = (
+        len(result.rows)
+        + len(settled_rows)
+        + 3
+        * (
+            sum(len(g.points) for r in (by_muscle, by_therapist) for g in r.groups)
+            + len(band.hours)
+        )
     )
     z = NormalDist().inv_cdf(1 - 0.05 / (2 * figures))
 
-    checks = [Check("sessions counted, all finished", result.sessions, result.n,
-                    result.sessions, result.sessions, result.sessions)]
+    checks = [
+        Check(
+            "sessions counted, all finished",
+            result.sessions,
+            result.n,
+            result.sessions,
+            result.sessions,
+            result.sessions,
+        )
+    ]
 
     def share(name, p, part, n, interval=None):
         spread = z * math.sqrt(p * (1 - p) / n)
-        checks.append(Check(name, 100 * p, 100 * part / n, 100 * (p - spread),
-                            100 * (p + spread), n, interval))
+        checks.append(
+            Check(
+                name, 100 * p, 100 * part / n, 100 * (p - spread), 100 * (p + spread), n, interval
+            )
+        )
 
     set_rates = truth.rates()
     for row in result.rows:
-        share(f"{row.key} (% of sessions)", float(set_rates[row.key]), row.events, row.n,
-              (float(row.low), float(row.high)))
+        share(
+            f"{row.key} (% of sessions)",
+            float(set_rates[row.key]),
+            row.events,
+            row.n,
+            (float(row.low), float(row.high)),
+        )
     shares = settled_shares(truth, m)
     for row in settled_rows:
         share(f"settled at {row.hours} h (%)", float(shares[row.hours]), row.settled, row.n)
@@ -434,22 +495,37 @@ def recovered(clinic: Clinic, *, truth: Truth = TRUTH) -> list[Check]:
     def quartiles(name, distribution, n, measured):
         for label, q, value in zip(("Q1", "median", "Q3"), (0.25, 0.5, 0.75), measured):
             spread = z * math.sqrt(q * (1 - q) / n)
-            checks.append(Check(
-                f"{name} {label}", quantile(distribution, q), float(value),
-                quantile(distribution, q - spread), quantile(distribution, q + spread), n,
-            ))
+            checks.append(
+                Check(
+                    f"{name} {label}",
+                    quantile(distribution, q),
+                    float(value),
+                    quantile(distribution, q - spread),
+                    quantile(distribution, q + spread),
+                    n,
+                )
+            )
 
     set_by_muscle, whole = courses(truth, m), mixture(truth, m)
-    for result, course_of, kind in ((by_muscle, lambda g: set_by_muscle[Muscle(g.key)], "muscle"),
-                                    (by_therapist, lambda g: whole, "therapist")):
+    for result, course_of, kind in (
+        (by_muscle, lambda g: set_by_muscle[Muscle(g.key)], "muscle"),
+        (by_therapist, lambda g: whole, "therapist"),
+    ):
         for group in result.groups:
             for point in group.points:
-                quartiles(f"{kind} {group.label}, {point.hours} h",
-                          course_of(group)[point.hours], point.n,
-                          (point.q1, point.median, point.q3))
+                quartiles(
+                    f"{kind} {group.label}, {point.hours} h",
+                    course_of(group)[point.hours],
+                    point.n,
+                    (point.q1, point.median, point.q3),
+                )
     # Every session is some therapist's: theirs add up to the clinic's answers.
     answers = {h: sum(g.at(h).n for g in by_therapist.groups if g.at(h)) for h in band.hours}
     for i, hours in enumerate(band.hours):
-        quartiles(f"typical course, {hours} h", whole[hours], answers[hours],
-                  (band.low[i], band.median[i], band.high[i]))
+        quartiles(
+            f"typical course, {hours} h",
+            whole[hours],
+            answers[hours],
+            (band.low[i], band.median[i], band.high[i]),
+        )
     return checks

@@ -124,8 +124,12 @@ def _session(session, now) -> dict:
                 "outcome": alert.outcome,
                 "note": alert.note,
                 "contact_attempts": [
-                    {"at": _time(attempt.at), "by_id": attempt.by_id,
-                     "outcome": attempt.outcome, "note": attempt.note}
+                    {
+                        "at": _time(attempt.at),
+                        "by_id": attempt.by_id,
+                        "outcome": attempt.outcome,
+                        "note": attempt.note,
+                    }
                     for attempt in alert.attempts.all()
                 ],
             }

@@ -35,7 +35,12 @@ from tracker.fhir import common, questionnaire, resources
 from tracker.models import NeedledSite, NeedlingSession, Patient, SymptomReport
 
 RESOURCE_TYPES = (
-    "Questionnaire", "Patient", "Practitioner", "Procedure", "QuestionnaireResponse", "Observation",
+    "Questionnaire",
+    "Patient",
+    "Practitioner",
+    "Procedure",
+    "QuestionnaireResponse",
+    "Observation",
 )
 CHUNK_SIZE = 2000
 # Orders the clinic's indexes give as they are read, so that the database hands
@@ -122,8 +127,10 @@ class ClinicExport:
         for chunk in _chunks(sessions, self.chunk_size):
             # The chunk's sites in one query, as plain rows: cheaper than models.
             sites = {}
-            rows = NeedledSite.objects.filter(session__in=chunk).order_by("pk").values_list(
-                "session_id", *SITE_FIELDS
+            rows = (
+                NeedledSite.objects.filter(session__in=chunk)
+                .order_by("pk")
+                .values_list("session_id", *SITE_FIELDS)
             )
             for session_id, *values in rows:
                 sites.setdefault(session_id, []).append(Site(*values))
@@ -134,32 +141,49 @@ class ClinicExport:
         answering = questionnaire.answering()
         for report in self.reports().order_by(*REPORT_ORDER).iterator(chunk_size=self.chunk_size):
             yield resources.questionnaire_response(
-                report, patient_id=report.fhir_patient_id, session_id=report.fhir_session_id,
-                answering=answering, refs=refs,
+                report,
+                patient_id=report.fhir_patient_id,
+                session_id=report.fhir_session_id,
+                answering=answering,
+                refs=refs,
             )
 
     def _observations(self, refs):
-        sessions = self.sessions().only(
-            "id", "patient_id", "therapist_id", "performed_at", "pre_pain"
-        ).order_by(*SESSION_ORDER)
+        sessions = (
+            self.sessions()
+            .only("id", "patient_id", "therapist_id", "performed_at", "pre_pain")
+            .order_by(*SESSION_ORDER)
+        )
         for session in sessions.iterator(chunk_size=self.chunk_size):
             yield resources.pain_before_observation(session, refs)
-        scores = self.reports().order_by(*REPORT_ORDER).values_list(
-            "pk", "soreness", "submitted_at", "fhir_patient_id", "fhir_session_id"
+        scores = (
+            self.reports()
+            .order_by(*REPORT_ORDER)
+            .values_list("pk", "soreness", "submitted_at", "fhir_patient_id", "fhir_session_id")
         )
         for report_id, soreness, submitted_at, patient_id, session_id in scores.iterator(
             chunk_size=self.chunk_size
         ):
             yield resources.soreness_observation(
-                report_id=report_id, soreness=soreness, submitted_at=submitted_at,
-                patient_id=patient_id, session_id=session_id, refs=refs,
+                report_id=report_id,
+                soreness=soreness,
+                submitted_at=submitted_at,
+                patient_id=patient_id,
+                session_id=session_id,
+                refs=refs,
             )
 
     def ndjson(self):
         """``(resource type, its lines)`` for each file, in RESOURCE_TYPES order."""
         refs = common.Refs(bundle=False)
-        makers = (self._questionnaires, self._patients, self._practitioners, self._procedures,
-                  self._responses, self._observations)
+        makers = (
+            self._questionnaires,
+            self._patients,
+            self._practitioners,
+            self._procedures,
+            self._responses,
+            self._observations,
+        )
         for kind, make in zip(RESOURCE_TYPES, makers, strict=True):
             yield kind, (_line(resource) for resource in make(refs))
 
@@ -175,7 +199,9 @@ def manifest(*, began: datetime, counts: dict, request: str) -> dict:
         "transactionTime": clock.iso_utc(began),
         "request": request,
         "requiresAccessToken": False,
-        "output": [{"type": kind, "url": file_name(kind), "count": n} for kind, n in counts.items()],
+        "output": [
+            {"type": kind, "url": file_name(kind), "count": n} for kind, n in counts.items()
+        ],
         "error": [],
     }
 

@@ -27,7 +27,8 @@ def _sessions(patient):
             Prefetch(
                 "follow_ups",
                 queryset=FollowUp.objects.filter(report__isnull=False)
-                .select_related("report").order_by("time_point"),
+                .select_related("report")
+                .order_by("time_point"),
             ),
         )
         .order_by("performed_at", "pk")
@@ -58,14 +59,25 @@ def assemble(patient, sessions, *, now) -> dict:
         clinical.append(resources.procedure(session, sites, refs))
         clinical.append(resources.pain_before_observation(session, refs))
         for report in reports:
-            clinical.append(resources.questionnaire_response(
-                report, patient_id=patient.pk, session_id=session.pk, answering=answering,
-                refs=refs,
-            ))
-            clinical.append(resources.soreness_observation(
-                report_id=report.pk, soreness=report.soreness, submitted_at=report.submitted_at,
-                patient_id=patient.pk, session_id=session.pk, refs=refs,
-            ))
+            clinical.append(
+                resources.questionnaire_response(
+                    report,
+                    patient_id=patient.pk,
+                    session_id=session.pk,
+                    answering=answering,
+                    refs=refs,
+                )
+            )
+            clinical.append(
+                resources.soreness_observation(
+                    report_id=report.pk,
+                    soreness=report.soreness,
+                    submitted_at=report.submitted_at,
+                    patient_id=patient.pk,
+                    session_id=session.pk,
+                    refs=refs,
+                )
+            )
     entries += [_entry(resources.practitioner(user, refs)) for user in practitioners.values()]
     entries += [_entry(resource) for resource in clinical]
     return {

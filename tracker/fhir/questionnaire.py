@@ -78,7 +78,9 @@ def _item_type(name: str, form_field) -> tuple[str, bool]:
     if isinstance(form_field, forms.CharField):
         return ("text" if isinstance(form_field.widget, forms.Textarea) else "string"), False
     # Loudly: a new kind of question needs a decision, not a guess.
-    raise TypeError(f"No FHIR item type for the check-in field {name!r} ({type(form_field).__name__})")
+    raise TypeError(
+        f"No FHIR item type for the check-in field {name!r} ({type(form_field).__name__})"
+    )
 
 
 def _options(form_field) -> tuple:
@@ -93,17 +95,21 @@ def questions(form_class=CheckInForm) -> list[Question]:
         if form_field.widget.is_hidden:
             continue
         item_type, repeats = _item_type(name, form_field)
-        has_options = item_type in ("choice", "integer") and isinstance(form_field, forms.ChoiceField)
-        found.append(Question(
-            link_id=name,
-            type=item_type,
-            required=form_field.required,
-            repeats=repeats,
-            label=form_field.label or name,
-            help=form_field.help_text or None,
-            options=_options(form_field) if has_options else (),
-            max_length=getattr(form_field, "max_length", None),
-        ))
+        has_options = item_type in ("choice", "integer") and isinstance(
+            form_field, forms.ChoiceField
+        )
+        found.append(
+            Question(
+                link_id=name,
+                type=item_type,
+                required=form_field.required,
+                repeats=repeats,
+                label=form_field.label or name,
+                help=form_field.help_text or None,
+                options=_options(form_field) if has_options else (),
+                max_length=getattr(form_field, "max_length", None),
+            )
+        )
     return found
 
 
@@ -111,8 +117,16 @@ def version(found: list[Question]) -> str:
     """A digest of the questions: changes when a question, its type, wording or options do."""
     with translation.override(SOURCE_LANGUAGE):
         definition = [
-            [q.link_id, q.type, q.required, q.repeats, str(q.label), str(q.help or ""),
-             [[str(value), str(label)] for value, label in q.options], q.max_length]
+            [
+                q.link_id,
+                q.type,
+                q.required,
+                q.repeats,
+                str(q.label),
+                str(q.help or ""),
+                [[str(value), str(label)] for value, label in q.options],
+                q.max_length,
+            ]
             for q in found
         ]
     text = json.dumps(definition, ensure_ascii=False, separators=(",", ":"))
@@ -136,13 +150,15 @@ def _translated(text) -> dict:
             continue
         with translation.override(code):
             content = str(text)
-        extensions.append({
-            "url": common.TRANSLATION,
-            "extension": [
-                {"url": "lang", "valueCode": code},
-                {"url": "content", "valueString": content},
-            ],
-        })
+        extensions.append(
+            {
+                "url": common.TRANSLATION,
+                "extension": [
+                    {"url": "lang", "valueCode": code},
+                    {"url": "content", "valueString": content},
+                ],
+            }
+        )
     return {"extension": extensions}
 
 
@@ -184,18 +200,27 @@ def _item(question: Question) -> dict:
         item["answerOption"] = [_option(question, v, label) for v, label in question.options]
     if question.help:
         # Help text as a display item the renderer shows as help (the itemControl "help").
-        item["item"] = [{
-            "linkId": f"{question.link_id}-help",
-            "text": _english(question.help),
-            "_text": _translated(question.help),
-            "type": "display",
-            "extension": [{
-                "url": ITEM_CONTROL,
-                "valueCodeableConcept": {"coding": [{
-                    "system": "http://hl7.org/fhir/questionnaire-item-control", "code": "help",
-                }]},
-            }],
-        }]
+        item["item"] = [
+            {
+                "linkId": f"{question.link_id}-help",
+                "text": _english(question.help),
+                "_text": _translated(question.help),
+                "type": "display",
+                "extension": [
+                    {
+                        "url": ITEM_CONTROL,
+                        "valueCodeableConcept": {
+                            "coding": [
+                                {
+                                    "system": "http://hl7.org/fhir/questionnaire-item-control",
+                                    "code": "help",
+                                }
+                            ]
+                        },
+                    }
+                ],
+            }
+        ]
     return item
 
 
@@ -230,8 +255,11 @@ def stored_values(report, question: Question) -> list:
     if question.repeats:
         # A multiple choice is stored one yes/no field per option (AfterEffect,
         # RedFlag); an empty list was the explicit "None of these".
-        chosen = [value for value, _ in question.options
-                  if value != NONE_OF_THESE and getattr(report, str(value), False) is True]
+        chosen = [
+            value
+            for value, _ in question.options
+            if value != NONE_OF_THESE and getattr(report, str(value), False) is True
+        ]
         if not chosen and NONE_OF_THESE in dict(question.options):
             chosen = [NONE_OF_THESE]
         return chosen
@@ -256,7 +284,8 @@ def answering(form_class=CheckInForm) -> Answering:
         reference=canonical_reference(found),
         codings={
             (question.link_id, value): coding(question, value)
-            for question in found if question.type == "choice"
+            for question in found
+            if question.type == "choice"
             for value, _label in question.options
         },
     )
@@ -279,8 +308,10 @@ def response_items(report, context: Answering) -> list[dict]:
     for question in context.questions:
         values = stored_values(report, question)
         if values:
-            items.append({
-                "linkId": question.link_id,
-                "answer": [_answer(question, value, context) for value in values],
-            })
+            items.append(
+                {
+                    "linkId": question.link_id,
+                    "answer": [_answer(question, value, context) for value in values],
+                }
+            )
     return items

@@ -61,11 +61,14 @@ def patient_sessions(patient) -> list[SessionRecord]:
             Prefetch(
                 "follow_ups",
                 queryset=FollowUp.objects.filter(report__isnull=False)
-                .select_related("report").order_by("time_point"),
+                .select_related("report")
+                .order_by("time_point"),
             ),
             Prefetch(
                 "alerts",
-                queryset=Alert.objects.select_related("acknowledged_by").order_by("opened_at", "pk"),
+                queryset=Alert.objects.select_related("acknowledged_by").order_by(
+                    "opened_at", "pk"
+                ),
             ),
             Prefetch("alerts__attempts", queryset=ContactAttempt.objects.select_related("by")),
         )

@@ -45,10 +45,13 @@ LATERALITY = {
 }
 RISK_FACTORS = ("chest_wall_area", "anticoagulants", "lung_condition")
 SURVEY = {
-    "coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-        "code": "survey", "display": "Survey",
-    }],
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+            "code": "survey",
+            "display": "Survey",
+        }
+    ],
 }
 ENGLISH = "en"
 
@@ -71,14 +74,21 @@ def patient(row, refs) -> dict:
     if row.is_erased:
         return resource
     if row.reference:
-        resource["identifier"] = [{
-            "use": "usual",
-            "type": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR",
-            }]},
-            "system": f"{refs.base}/sid/clinic-{row.clinic_id}-reference",
-            "value": row.reference,
-        }]
+        resource["identifier"] = [
+            {
+                "use": "usual",
+                "type": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                            "code": "MR",
+                        }
+                    ]
+                },
+                "system": f"{refs.base}/sid/clinic-{row.clinic_id}-reference",
+                "value": row.reference,
+            }
+        ]
     resource["name"] = [{"text": row.display_name}]
     telecom = []
     if row.phone:
@@ -89,10 +99,12 @@ def patient(row, refs) -> dict:
         resource["telecom"] = telecom
     if row.year_of_birth:
         resource["birthDate"] = str(row.year_of_birth)  # a FHIR date may be a year alone
-    resource["communication"] = [{
-        "language": {"coding": [{"system": "urn:ietf:bcp:47", "code": row.language}]},
-        "preferred": True,
-    }]
+    resource["communication"] = [
+        {
+            "language": {"coding": [{"system": "urn:ietf:bcp:47", "code": row.language}]},
+            "preferred": True,
+        }
+    ]
     return resource
 
 
@@ -118,11 +130,14 @@ def _body_site(site, refs) -> dict:
     code, display = LATERALITY[site.side]
     muscle = _english(Muscle).get(site.muscle, site.muscle)
     return {
-        "extension": [{
-            "url": LATERALITY_EXTENSION,
-            "valueCodeableConcept": {"coding": [{"system": common.SNOMED, "code": code,
-                                                 "display": display}]},
-        }],
+        "extension": [
+            {
+                "url": LATERALITY_EXTENSION,
+                "valueCodeableConcept": {
+                    "coding": [{"system": common.SNOMED, "code": code, "display": display}]
+                },
+            }
+        ],
         "coding": [{"system": refs.system("muscle"), "code": site.muscle, "display": muscle}],
         "text": f"{muscle} ({display.lower()})",
     }
@@ -133,12 +148,16 @@ def procedure(session, sites, refs) -> dict:
     factors = [name for name in RISK_FACTORS if getattr(session, name)]
     notes = [{"text": f"Risk factor: {_risk_label(name)}."} for name in factors]
     for site in sites:
-        notes.append({"text": (
-            f"{_english(Muscle).get(site.muscle, site.muscle)} "
-            f"({_english(Side).get(site.side, site.side).lower()}): {site.insertions} insertions, "
-            f"{_english(Technique).get(site.technique, site.technique).lower()}, "
-            f"twitch responses {_english(TwitchBand).get(site.twitch_band, site.twitch_band).lower()}."
-        )})
+        notes.append(
+            {
+                "text": (
+                    f"{_english(Muscle).get(site.muscle, site.muscle)} "
+                    f"({_english(Side).get(site.side, site.side).lower()}): {site.insertions} insertions, "
+                    f"{_english(Technique).get(site.technique, site.technique).lower()}, "
+                    f"twitch responses {_english(TwitchBand).get(site.twitch_band, site.twitch_band).lower()}."
+                )
+            }
+        )
     if session.notes:
         notes.append({"text": session.notes})
     resource = {"resourceType": "Procedure", "id": refs.id("Procedure", session.pk)}
@@ -146,23 +165,33 @@ def procedure(session, sites, refs) -> dict:
         resource["extension"] = [
             {
                 "url": f"{refs.base}/StructureDefinition/risk-factor",
-                "valueCoding": {"system": refs.system("risk-factor"), "code": name,
-                                "display": _risk_label(name)},
+                "valueCoding": {
+                    "system": refs.system("risk-factor"),
+                    "code": name,
+                    "display": _risk_label(name),
+                },
             }
             for name in factors
         ]
-    resource.update({
-        "status": _status(session),
-        "code": {
-            "coding": [{"system": refs.system("procedure"), "code": "dry-needling",
-                        "display": "Dry needling"}],
-            "text": "Dry needling",
-        },
-        "subject": refs("Patient", session.patient_id),
-        "performedDateTime": iso_utc(session.performed_at),
-        "performer": [{"actor": refs("Practitioner", session.therapist_id)}],
-        "bodySite": [_body_site(site, refs) for site in sites],
-    })
+    resource.update(
+        {
+            "status": _status(session),
+            "code": {
+                "coding": [
+                    {
+                        "system": refs.system("procedure"),
+                        "code": "dry-needling",
+                        "display": "Dry needling",
+                    }
+                ],
+                "text": "Dry needling",
+            },
+            "subject": refs("Patient", session.patient_id),
+            "performedDateTime": iso_utc(session.performed_at),
+            "performer": [{"actor": refs("Practitioner", session.therapist_id)}],
+            "bodySite": [_body_site(site, refs) for site in sites],
+        }
+    )
     if notes:
         resource["note"] = notes
     return resource
@@ -174,7 +203,10 @@ def questionnaire_response(report, *, patient_id, session_id, answering, refs) -
         "resourceType": "QuestionnaireResponse",
         "id": refs.id("QuestionnaireResponse", report.pk),
         # The key the phone made for this submission: the same answers, whoever sends them.
-        "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{report.idempotency_key}"},
+        "identifier": {
+            "system": "urn:ietf:rfc:3986",
+            "value": f"urn:uuid:{report.idempotency_key}",
+        },
         "questionnaire": answering.reference,
         "status": "completed",
         "subject": refs("Patient", patient_id),
@@ -189,7 +221,9 @@ def soreness_key(report_id) -> str:
     return f"soreness-{report_id}"
 
 
-def soreness_observation(*, report_id, soreness, submitted_at, patient_id, session_id, refs) -> dict:
+def soreness_observation(
+    *, report_id, soreness, submitted_at, patient_id, session_id, refs
+) -> dict:
     """One soreness score as a LOINC 72514-3 Observation, from the check-in that reported it."""
     return {
         "resourceType": "Observation",

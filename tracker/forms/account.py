@@ -12,7 +12,8 @@ from tracker.models import StaffProfile
 
 def _password_field():
     return forms.CharField(
-        label=gettext_lazy("Your password"), strip=False,
+        label=gettext_lazy("Your password"),
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": gettext_lazy("Type your password to confirm.")},
     )
@@ -40,11 +41,17 @@ class PasswordForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=gettext_lazy("Code from your authenticator app"), max_length=12, strip=True,
-        widget=forms.TextInput(attrs={
-            "inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True,
-            "class": "form-control form-control-lg",
-        }),
+        label=gettext_lazy("Code from your authenticator app"),
+        max_length=12,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "autofocus": True,
+                "class": "form-control form-control-lg",
+            }
+        ),
         error_messages={"required": gettext_lazy("Type the 6-digit code your app shows.")},
     )
 
@@ -84,7 +91,9 @@ class StaffSettingsForm(forms.ModelForm):
         mobile = "".join(self.cleaned_data["mobile"].split())
         if mobile and not re.fullmatch(r"\+[1-9]\d{7,14}", mobile):
             raise forms.ValidationError(
-                gettext_lazy("Give the number in international form: + then country code, "
-                             "e.g. +447700900123.")
+                gettext_lazy(
+                    "Give the number in international form: + then country code, "
+                    "e.g. +447700900123."
+                )
             )
         return mobile

@@ -25,16 +25,22 @@ class AnalyticsFilterForm(forms.Form):
     date_from = DayField(label=_("From"), required=False, widget=DATE_WIDGET)
     date_to = DayField(label=_("To"), required=False, widget=DATE_WIDGET)
     therapist = forms.TypedChoiceField(
-        label=_("Therapist"), required=False, coerce=int, empty_value=None,
+        label=_("Therapist"),
+        required=False,
+        coerce=int,
+        empty_value=None,
         widget=forms.Select(attrs={"class": "form-select"}),
         error_messages={"invalid_choice": _("Choose a therapist of this clinic.")},
     )
     muscle = forms.ChoiceField(
-        label=_("Muscle"), required=False, choices=[("", _("All muscles")), *Muscle.choices],
+        label=_("Muscle"),
+        required=False,
+        choices=[("", _("All muscles")), *Muscle.choices],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     technique = forms.ChoiceField(
-        label=_("Technique"), required=False,
+        label=_("Technique"),
+        required=False,
         choices=[("", _("All techniques")), *Technique.choices],
         widget=forms.Select(attrs={"class": "form-select"}),
     )

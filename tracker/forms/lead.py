@@ -1,6 +1,5 @@
 """Forms of the clinic lead's pages: the audit trail's filters and the erasure confirmation."""
 
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -30,14 +29,18 @@ class AuditFilterForm(forms.Form):
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     user = StaffChoiceField(
-        label=_("Who"), queryset=get_user_model().objects.none(), required=False,
+        label=_("Who"),
+        queryset=get_user_model().objects.none(),
+        required=False,
         empty_label=_("Anyone"),
     )
     action = forms.ChoiceField(
         label=_("Action"), choices=[("", _("Any"))] + AuditAction.choices, required=False
     )
     patient = forms.CharField(
-        label=_("Patient"), required=False, max_length=41,
+        label=_("Patient"),
+        required=False,
+        max_length=41,
         help_text=_("The clinic's reference, or # and the patient's number (#12)."),
     )
 
@@ -45,8 +48,10 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # The staff of the clinics whose trail this is (not everyone who has an account).
         self.fields["user"].queryset = (
-            get_user_model().objects.filter(memberships__clinic__in=clinics)
-            .distinct().order_by("first_name", "last_name", "username")
+            get_user_model()
+            .objects.filter(memberships__clinic__in=clinics)
+            .distinct()
+            .order_by("first_name", "last_name", "username")
         )
         for field in self.fields.values():
             select = isinstance(field.widget, forms.Select)

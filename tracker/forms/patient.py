@@ -34,16 +34,20 @@ class CheckInForm(forms.Form):
     soreness = forms.TypedChoiceField(
         label=_("How sore is the needled area right now?"),
         help_text=_("0 means no soreness, 10 the worst soreness you can imagine."),
-        choices=NRS_CHOICES, coerce=int, widget=forms.RadioSelect,
+        choices=NRS_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
         error_messages={"required": _("Choose a number from 0 to 10.")},
     )
     twitching = forms.ChoiceField(
         label=_("Twitching or cramping in the muscle since your last check-in"),
-        choices=TwitchingFelt.choices, widget=forms.RadioSelect,
+        choices=TwitchingFelt.choices,
+        widget=forms.RadioSelect,
         error_messages={"required": _("Choose none, mild or strong.")},
     )
     bruising = forms.ChoiceField(
-        label=_("Bruising where the needle went in"), choices=BruiseBand.choices,
+        label=_("Bruising where the needle went in"),
+        choices=BruiseBand.choices,
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose the size closest to your bruise, or no bruise.")},
     )
@@ -53,7 +57,8 @@ class CheckInForm(forms.Form):
     )
     interference = forms.ChoiceField(
         label=_("How much did soreness get in the way of your usual activities?"),
-        choices=Interference.choices, widget=forms.RadioSelect,
+        choices=Interference.choices,
+        widget=forms.RadioSelect,
         error_messages={"required": _("Choose how much, or “Not at all”.")},
     )
     after_effects = forms.MultipleChoiceField(
@@ -71,23 +76,32 @@ class CheckInForm(forms.Form):
         error_messages={"required": _("Tick any warning sign you have, or “None of these”.")},
     )
     local_reaction = forms.TypedChoiceField(
-        label=_("Since your last check-in, have you had pain, swelling or redness where the "
-                "needle went in?"),
-        choices=YES_NO, coerce=lambda value: value == "yes", widget=forms.RadioSelect,
+        label=_(
+            "Since your last check-in, have you had pain, swelling or redness where the "
+            "needle went in?"
+        ),
+        choices=YES_NO,
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
         error_messages={"required": _("Choose yes or no.")},
     )
     pgic = forms.TypedChoiceField(
-        label=_("Compared with before this session, how is the problem you came to the "
-                "clinic for?"),
+        label=_(
+            "Compared with before this session, how is the problem you came to the clinic for?"
+        ),
         help_text=_("Your original complaint, not the soreness from the needles."),
-        choices=Pgic.choices, coerce=int, widget=forms.RadioSelect,
+        choices=Pgic.choices,
+        coerce=int,
+        widget=forms.RadioSelect,
         error_messages={"required": _("Choose how your original complaint is now.")},
     )
     # Set by the "I feel fine" button, which cannot answer for the original complaint.
     feeling_fine = forms.BooleanField(required=False, widget=forms.HiddenInput)
     note = forms.CharField(
-        label=_("Anything you want your therapist to know (optional)"), required=False,
-        max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Anything you want your therapist to know (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, time_point=TimePoint.H24, last_planned=False, **kwargs):
@@ -96,11 +110,16 @@ class CheckInForm(forms.Form):
         self.time_point = time_point
         if time_point == TimePoint.IN_CLINIC:
             # The patient is still at the clinic: now, and since the needling.
-            self.fields["twitching"].label = _("Twitching or cramping in the muscle since the "
-                                               "needling")
+            self.fields["twitching"].label = _(
+                "Twitching or cramping in the muscle since the needling"
+            )
             self.fields["red_flags"].choices = [
-                (value, _("Fainting or feeling faint since the needling")
-                 if value == RedFlag.FAINTING else label)
+                (
+                    value,
+                    _("Fainting or feeling faint since the needling")
+                    if value == RedFlag.FAINTING
+                    else label,
+                )
                 for value, label in self.fields["red_flags"].choices
             ]
             del self.fields["local_reaction"]
@@ -133,7 +152,8 @@ class CheckInForm(forms.Form):
     @property
     def answers(self) -> dict:
         return {
-            name: value for name, value in self.cleaned_data.items()
+            name: value
+            for name, value in self.cleaned_data.items()
             if name not in ("key", "feeling_fine")
         }
 

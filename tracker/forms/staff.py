@@ -1,6 +1,5 @@
 """Forms for therapists: patients, sessions, alerts (crispy, Bootstrap 5)."""
 
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Layout, Row
 from django import forms
@@ -23,8 +22,15 @@ class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
         fields = [
-            "clinic", "display_name", "reference", "year_of_birth", "email", "phone",
-            "language", "reminder_channel", "reminders_consent",
+            "clinic",
+            "display_name",
+            "reference",
+            "year_of_birth",
+            "email",
+            "phone",
+            "language",
+            "reminder_channel",
+            "reminders_consent",
         ]
 
     def __init__(self, *args, user, **kwargs):
@@ -39,11 +45,17 @@ class PatientForm(forms.ModelForm):
         self.helper.form_tag = False
         self.helper.layout = Layout(
             "clinic",
-            Row(Column("display_name", css_class="col-md-6"), Column("reference", css_class="col-md-3"),
-                Column("year_of_birth", css_class="col-md-3")),
+            Row(
+                Column("display_name", css_class="col-md-6"),
+                Column("reference", css_class="col-md-3"),
+                Column("year_of_birth", css_class="col-md-3"),
+            ),
             Row(Column("email", css_class="col-md-6"), Column("phone", css_class="col-md-6")),
-            Row(Column("language", css_class="col-md-4"), Column("reminder_channel", css_class="col-md-4"),
-                Column(Div("reminders_consent", css_class="mt-md-4 pt-md-2"), css_class="col-md-4")),
+            Row(
+                Column("language", css_class="col-md-4"),
+                Column("reminder_channel", css_class="col-md-4"),
+                Column(Div("reminders_consent", css_class="mt-md-4 pt-md-2"), css_class="col-md-4"),
+            ),
         )
 
     def clean(self):
@@ -64,11 +76,14 @@ class SessionForm(forms.Form):
         validators=[validate_in_range],
     )
     pre_pain = forms.TypedChoiceField(
-        label=_("Pain before the session (0–10)"), choices=[("", "—"), *NRS_CHOICES], coerce=int,
+        label=_("Pain before the session (0–10)"),
+        choices=[("", "—"), *NRS_CHOICES],
+        coerce=int,
         error_messages={"required": _("Ask the patient and choose 0 to 10.")},
     )
     chest_wall_area = forms.BooleanField(
-        label=_("Needled over the chest wall, neck, shoulder girdle or upper back"), required=False,
+        label=_("Needled over the chest wall, neck, shoulder girdle or upper back"),
+        required=False,
         help_text=_("Ticked for you when you choose a muscle in these areas below."),
         widget=forms.CheckboxInput(
             attrs={"data-chest-wall-muscles": " ".join(sorted(CHEST_WALL_MUSCLES))}
@@ -80,8 +95,9 @@ class SessionForm(forms.Form):
     lung_condition = forms.BooleanField(
         label=_("Lung disease or previous thoracic surgery"), required=False
     )
-    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000,
-                            widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,7 +105,10 @@ class SessionForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
-            Row(Column("performed_at", css_class="col-md-4"), Column("pre_pain", css_class="col-md-4")),
+            Row(
+                Column("performed_at", css_class="col-md-4"),
+                Column("pre_pain", css_class="col-md-4"),
+            ),
             Div("chest_wall_area", "anticoagulants", "lung_condition", css_class="mb-3"),
             "notes",
         )
@@ -108,7 +127,10 @@ class SiteForm(forms.Form):
     muscle = forms.ChoiceField(label=_("Muscle"), choices=[("", "—")] + Muscle.choices)
     side = forms.ChoiceField(label=_("Side"), choices=Side.choices, initial=Side.RIGHT)
     insertions = forms.IntegerField(
-        label=_("Insertions"), min_value=1, max_value=99, initial=1,
+        label=_("Insertions"),
+        min_value=1,
+        max_value=99,
+        initial=1,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     technique = forms.ChoiceField(
@@ -135,7 +157,11 @@ class BaseSiteFormSet(forms.BaseFormSet):
 
 
 SiteFormSet = forms.formset_factory(
-    SiteForm, formset=BaseSiteFormSet, extra=3, max_num=20, validate_max=True,
+    SiteForm,
+    formset=BaseSiteFormSet,
+    extra=3,
+    max_num=20,
+    validate_max=True,
     # Django's default (max_num + 1000) lets one post with a large TOTAL_FORMS
     # make the server build and render a thousand rows.
     absolute_max=20,
@@ -165,11 +191,15 @@ class AcknowledgeForm(forms.Form):
     """What was done about one alert: an outcome, and a note (needed for "other")."""
 
     outcome = forms.ChoiceField(
-        label=_("What was done"), choices=Outcome.choices,
+        label=_("What was done"),
+        choices=Outcome.choices,
         error_messages={"required": _("Choose what was done.")},
     )
     note = forms.CharField(
-        label=_("Note"), max_length=1000, strip=True, required=False,
+        label=_("Note"),
+        max_length=1000,
+        strip=True,
+        required=False,
         help_text=_("e.g. 'Soreness easing; advised ice.' Needed for 'Other'."),
     )
 
@@ -189,7 +219,8 @@ class BulkAcknowledgeForm(AcknowledgeForm):
 
     outcome = forms.ChoiceField(
         label=_("What was done"),
-        choices=[(value, label) for value, label in Outcome.choices
-                 if value not in ATTEMPT_OUTCOMES],
+        choices=[
+            (value, label) for value, label in Outcome.choices if value not in ATTEMPT_OUTCOMES
+        ],
         error_messages={"required": _("Choose what was done.")},
     )

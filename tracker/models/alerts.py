@@ -68,15 +68,23 @@ class Alert(TrackerModel):
     # The session's clinic, for the inbox and dashboard (see NeedlingSession.clinic).
     # Its indexes are the two below, which begin with it.
     clinic = models.ForeignKey(
-        "tracker.Clinic", on_delete=models.PROTECT, related_name="+", editable=False,
+        "tracker.Clinic",
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
         db_index=False,
     )
     follow_up = models.ForeignKey(
-        "tracker.FollowUp", on_delete=models.CASCADE, related_name="alerts",
+        "tracker.FollowUp",
+        on_delete=models.CASCADE,
+        related_name="alerts",
         db_index=False,  # alert_unique_follow_up_rule begins with it
     )
     report = models.ForeignKey(
-        "tracker.SymptomReport", on_delete=models.SET_NULL, null=True, blank=True,
+        "tracker.SymptomReport",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="alerts",
     )
     rule = models.CharField(max_length=24, choices=AlertRule.choices)
@@ -84,7 +92,10 @@ class Alert(TrackerModel):
     facts = models.JSONField(default=dict, blank=True)
     opened_at = models.DateTimeField()
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="acknowledged_alerts",
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -114,7 +125,9 @@ class Alert(TrackerModel):
                 name="alert_clinic_open_idx",
             ),
             # The inbox with every alert (acknowledged too), in the same order.
-            models.Index(fields=["clinic", "-severity", "-opened_at"], name="alert_clinic_time_idx"),
+            models.Index(
+                fields=["clinic", "-severity", "-opened_at"], name="alert_clinic_time_idx"
+            ),
             # The escalation job: open urgent alerts, oldest first, across clinics.
             models.Index(
                 fields=["opened_at"],

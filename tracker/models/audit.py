@@ -75,14 +75,20 @@ class AuditEvent(TrackerModel):
     # jobs (reminders, the missed check-in rule): neither has a user.
     actor = models.CharField(max_length=8, choices=AuditActor.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="audit_events",
     )
     action = models.CharField(max_length=16, choices=AuditAction.choices)
     # PROTECT: a patient with a trail cannot be deleted (erasure keeps the row,
     # anonymous); the trail must never lose whose record was read.
     patient = models.ForeignKey(
-        "tracker.Patient", on_delete=models.PROTECT, null=True, blank=True,
+        "tracker.Patient",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="audit_events",
     )
     # The row concerned, as model name and primary key ("needlingsession", 12).

@@ -55,10 +55,12 @@ class ClinicScopedQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         # One filter() call, so that user and role are matched on the same membership.
-        return self.filter(**{
-            self._lookup("memberships__user"): user,
-            self._lookup("memberships__role"): Role.LEAD,
-        })
+        return self.filter(
+            **{
+                self._lookup("memberships__user"): user,
+                self._lookup("memberships__role"): Role.LEAD,
+            }
+        )
 
     def in_clinics(self, clinic_ids):
         """Rows of these clinics, by id: read through the clinic's own indexes

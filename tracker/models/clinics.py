@@ -20,7 +20,6 @@ class ClinicQuerySet(ClinicScopedQuerySet):
     clinic_path = ""
 
 
-
 class Clinic(TrackerModel):
     """A clinic: the unit that owns patients, sees alerts and sets thresholds.
 
@@ -29,18 +28,22 @@ class Clinic(TrackerModel):
 
     name = models.CharField(max_length=120)
     time_zone = models.CharField(
-        max_length=64, default="Europe/London", validators=[validate_time_zone],
+        max_length=64,
+        default="Europe/London",
+        validators=[validate_time_zone],
         help_text=_("IANA name, e.g. Europe/Madrid or America/Chicago."),
     )
     phone = models.CharField(
         max_length=40, blank=True, help_text=_("Shown to patients who need to reach the clinic.")
     )
     emergency_number = models.CharField(
-        max_length=16, default="112",
+        max_length=16,
+        default="112",
         help_text=_("The emergency services number patients are told to call (999, 911, 112…)."),
     )
     settled_max = models.PositiveSmallIntegerField(
-        _("settled at or below"), default=2,
+        _("settled at or below"),
+        default=2,
         validators=[MinValueValidator(0), MaxValueValidator(10)],
         help_text=_(
             "Soreness at or below this counts as settled (0–10): it decides the 72-hour "
@@ -48,7 +51,8 @@ class Clinic(TrackerModel):
         ),
     )
     soreness_threshold = models.PositiveSmallIntegerField(
-        _("alert at 48 h from"), default=4,
+        _("alert at 48 h from"),
+        default=4,
         validators=[MinValueValidator(0), MaxValueValidator(10)],
         help_text=_(
             "Soreness at 48 h at or above this alerts the therapist. "
@@ -56,23 +60,31 @@ class Clinic(TrackerModel):
         ),
     )
     soreness_72h_threshold = models.PositiveSmallIntegerField(
-        _("alert at 72 h from"), default=3,
+        _("alert at 72 h from"),
+        default=3,
         validators=[MinValueValidator(0), MaxValueValidator(10)],
-        help_text=_("Soreness at 72 h at or above this alerts the therapist; below it, it is recorded."),
+        help_text=_(
+            "Soreness at 72 h at or above this alerts the therapist; below it, it is recorded."
+        ),
     )
     attention_rules_off = models.JSONField(
-        _("attention alerts switched off"), default=list, blank=True,
+        _("attention alerts switched off"),
+        default=list,
+        blank=True,
         help_text=_("Attention rules this clinic does not use. Warning signs always alert."),
     )
     urgent_contacts = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="urgent_contact_for",
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="urgent_contact_for",
         help_text=_(
             "Staff told of every urgent alert, with the treating therapist, by email and by "
             "text message where they have a mobile number."
         ),
     )
     escalation_minutes = models.PositiveSmallIntegerField(
-        _("escalate after (minutes)"), default=15,
+        _("escalate after (minutes)"),
+        default=15,
         validators=[MinValueValidator(1), MaxValueValidator(240)],
         help_text=_(
             "An urgent alert not acknowledged this long is sent again to the clinic's leads "
@@ -80,23 +92,30 @@ class Clinic(TrackerModel):
         ),
     )
     fixed_6h = models.BooleanField(
-        _("always ask at 6 hours"), default=False,
+        _("always ask at 6 hours"),
+        default=False,
         help_text=_("Soreness falls most steeply between 6 and 12 hours."),
     )
     fixed_72h = models.BooleanField(
-        _("always ask at 72 hours"), default=False,
-        help_text=_("Otherwise a 72-hour check-in is added only when soreness has not settled at 48 h."),
+        _("always ask at 72 hours"),
+        default=False,
+        help_text=_(
+            "Otherwise a 72-hour check-in is added only when soreness has not settled at 48 h."
+        ),
     )
     window_opens_hours_before = models.PositiveSmallIntegerField(
-        _("check-in opens (hours before due)"), default=2,
+        _("check-in opens (hours before due)"),
+        default=2,
         validators=[MaxValueValidator(12)],
     )
     window_closes_hours_after = models.PositiveSmallIntegerField(
-        _("check-in closes (hours after due)"), default=12,
+        _("check-in closes (hours after due)"),
+        default=12,
         validators=[MinValueValidator(1), MaxValueValidator(24)],
     )
     require_2fa_for_leads = models.BooleanField(
-        _("leads must use two-step sign-in"), default=False,
+        _("leads must use two-step sign-in"),
+        default=False,
         help_text=_(
             "A lead of this clinic without an authenticator app set up is asked to set one up "
             "at their next sign-in, before any other page."
@@ -165,7 +184,9 @@ class Membership(TrackerModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "clinic"], name="membership_unique_user_clinic"),
+            models.UniqueConstraint(
+                fields=["user", "clinic"], name="membership_unique_user_clinic"
+            ),
         ]
 
     def __str__(self):
@@ -180,12 +201,19 @@ class StaffProfile(TrackerModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
     )
     language = models.CharField(
-        _("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH,
+        _("language"),
+        max_length=8,
+        choices=Language.choices,
+        default=Language.ENGLISH,
         help_text=_("Pages, emails and texts to you are in this language."),
     )
     mobile = models.CharField(
-        _("mobile number"), max_length=32, blank=True,
-        help_text=_("Urgent alerts are also sent here by text message, in international form (+44…)."),
+        _("mobile number"),
+        max_length=32,
+        blank=True,
+        help_text=_(
+            "Urgent alerts are also sent here by text message, in international form (+44…)."
+        ),
     )
 
     def __str__(self):

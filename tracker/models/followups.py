@@ -138,9 +138,7 @@ class SymptomReport(TrackerModel):
 
     follow_up = models.OneToOneField(FollowUp, on_delete=models.CASCADE, related_name="report")
     idempotency_key = models.UUIDField(unique=True)
-    soreness = models.PositiveSmallIntegerField(
-        _("soreness now (0–10)"), validators=NRS_VALIDATORS
-    )
+    soreness = models.PositiveSmallIntegerField(_("soreness now (0–10)"), validators=NRS_VALIDATORS)
     twitching = models.CharField(
         _("twitching or cramping"), max_length=8, choices=TwitchingFelt.choices
     )
@@ -172,8 +170,10 @@ class SymptomReport(TrackerModel):
     )
     # Asked at the last planned check-in; empty where it was not asked.
     pgic = models.PositiveSmallIntegerField(
-        _("original complaint compared with before the session"), choices=Pgic.choices,
-        null=True, blank=True,
+        _("original complaint compared with before the session"),
+        choices=Pgic.choices,
+        null=True,
+        blank=True,
     )
     note = models.TextField(blank=True, max_length=1000)
     submitted_at = models.DateTimeField()

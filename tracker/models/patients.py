@@ -22,7 +22,9 @@ class Patient(TrackerModel):
     clinic = models.ForeignKey("tracker.Clinic", on_delete=models.PROTECT, related_name="patients")
     display_name = models.CharField(_("name"), max_length=120)
     reference = models.CharField(
-        _("clinic reference (MRN)"), max_length=40, blank=True,
+        _("clinic reference (MRN)"),
+        max_length=40,
+        blank=True,
         help_text=_("The clinic's own record number, if it uses one."),
     )
     year_of_birth = models.PositiveSmallIntegerField(
@@ -35,13 +37,16 @@ class Patient(TrackerModel):
         max_length=8, choices=ReminderChannel.choices, default=ReminderChannel.NONE
     )
     reminders_consent = models.BooleanField(
-        _("agrees to reminders"), default=False,
+        _("agrees to reminders"),
+        default=False,
         help_text=_("The patient agreed to be sent check-in reminders."),
     )
     consent_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     erased_at = models.DateTimeField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text=_("When the patient's personal details were erased at their request."),
     )
 

@@ -18,13 +18,18 @@ class NeedlingSessionQuerySet(ClinicScopedQuerySet):
 class NeedlingSession(TrackerModel):
     """One dry needling treatment, with the risk factors that shape follow-up."""
 
-    patient = models.ForeignKey("tracker.Patient", on_delete=models.PROTECT, related_name="sessions")
+    patient = models.ForeignKey(
+        "tracker.Patient", on_delete=models.PROTECT, related_name="sessions"
+    )
     # The patient's clinic, kept on the session (and on its follow-ups and
     # alerts) so that a clinic's lists are read from one table through one
     # index, not through every patient of the clinic. Whatever creates one
     # sets it from the patient (a patient never changes clinic).
     clinic = models.ForeignKey(
-        "tracker.Clinic", on_delete=models.PROTECT, related_name="+", editable=False,
+        "tracker.Clinic",
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
         db_index=False,  # session_clinic_time_idx begins with it
     )
     therapist = models.ForeignKey(
@@ -35,7 +40,8 @@ class NeedlingSession(TrackerModel):
         _("pain before the session (0–10)"), validators=NRS_VALIDATORS
     )
     chest_wall_area = models.BooleanField(
-        _("needled over the chest wall, neck, shoulder girdle or upper back"), default=False,
+        _("needled over the chest wall, neck, shoulder girdle or upper back"),
+        default=False,
         help_text=_("Set by itself when a site is in these areas; sharpens the warning signs."),
     )
     anticoagulants = models.BooleanField(

@@ -71,7 +71,9 @@ def for_user(user, now, *, mine=False) -> dict[str, Section]:
         "open": _section(follow_ups.open_at(now).order_by("closes_at")),
         "late": _section(follow_ups.late_at(now).order_by("closes_at")),
         "missed": _section(
-            follow_ups.missed_at(now).filter(closes_at__gte=now - MISSED_RECENT).order_by("-closes_at")
+            follow_ups.missed_at(now)
+            .filter(closes_at__gte=now - MISSED_RECENT)
+            .order_by("-closes_at")
         ),
         "alerts": _section(alerts.open().urgent_first().prefetch_related(ATTEMPTS)),
         # For the tab's title: the open urgent alerts, counted.

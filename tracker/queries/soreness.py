@@ -5,7 +5,6 @@ new key and a cached chart is never stale; several app servers sharing a
 cache (Redis) share the charts too.
 """
 
-
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
@@ -45,8 +44,12 @@ def patient_points(patient) -> list[tuple[int, object, int, int, str, str]]:
         FollowUp.objects.filter(session__patient=patient, report__isnull=False)
         .order_by("session__performed_at", "session_id", "time_point")
         .values_list(
-            "session_id", "session__performed_at", "time_point", "report__soreness",
-            "report__bruising", "report__twitching",
+            "session_id",
+            "session__performed_at",
+            "time_point",
+            "report__soreness",
+            "report__bruising",
+            "report__twitching",
         )
     )
 
@@ -66,10 +69,14 @@ def patient_soreness_svg(patient, *, band, title: str) -> bytes:
                 label=date_format(performed_at.astimezone(patient.clinic.zone), "j M Y"),
                 points=[(hours, soreness) for hours, soreness, _, _ in answers],
                 marked=[hours for hours, _, bruise, _ in answers if bruise != BruiseBand.NONE],
-                twitching=[hours for hours, _, _, twitch in answers if twitch != TwitchingFelt.NONE],
+                twitching=[
+                    hours for hours, _, _, twitch in answers if twitch != TwitchingFelt.NONE
+                ],
             )
             for performed_at, answers in sessions.values()
         ]
         return charts.soreness_chart(series, band=band, title=title, translate=gettext)
 
-    return cached_svg(f"patient:{patient.pk}", (rows, band, title, patient.clinic.time_zone), render)
+    return cached_svg(
+        f"patient:{patient.pk}", (rows, band, title, patient.clinic.time_zone), render
+    )

@@ -107,12 +107,8 @@ def due_reminders(now):
         .values("nonce")[:1]
     )
     reachable = (
-        Q(session__patient__reminder_channel=ReminderChannel.EMAIL)
-        & ~Q(session__patient__email="")
-    ) | (
-        Q(session__patient__reminder_channel=ReminderChannel.SMS)
-        & ~Q(session__patient__phone="")
-    )
+        Q(session__patient__reminder_channel=ReminderChannel.EMAIL) & ~Q(session__patient__email="")
+    ) | (Q(session__patient__reminder_channel=ReminderChannel.SMS) & ~Q(session__patient__phone=""))
     return (
         FollowUp.objects.answerable_at(now)
         .filter(reminder_sent_at__isnull=True, session__patient__reminders_consent=True)
@@ -277,7 +273,8 @@ def _send_one(follow_up, now, messages, senders, result):
         # The id only: an address, a name or the link must not reach the logs.
         logger.warning(
             "Reminder for follow-up %s not sent (%s); the next run will retry.",
-            follow_up.pk, type(error).__name__,
+            follow_up.pk,
+            type(error).__name__,
         )
         return
     result.sent[follow_up.session.patient.reminder_channel] += 1

@@ -64,7 +64,9 @@ class FileBackend(BaseBackend):
     def __init__(self, path=None):
         self.path = path or settings.SMS_FILE_PATH
         if not self.path:
-            raise ImproperlyConfigured("SMS_FILE_PATH must be set to use tracker.reminders.sms.FileBackend.")
+            raise ImproperlyConfigured(
+                "SMS_FILE_PATH must be set to use tracker.reminders.sms.FileBackend."
+            )
 
     def send(self, *, to, body):
         line = json.dumps(

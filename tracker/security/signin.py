@@ -77,11 +77,14 @@ def failure_limit(request, credentials=None) -> int:
     when either count reaches its own. One query: this pair's failures.
     """
     per_address = settings.SIGNIN_FAILURES_PER_ADDRESS
-    failures = AccessAttempt.objects.filter(
-        username=get_client_username(request, credentials),
-        ip_address=getattr(request, "axes_ip_address", None),
-        attempt_time__gte=get_cool_off_threshold(request),
-    ).aggregate(total=Sum("failures_since_start"))["total"] or 0
+    failures = (
+        AccessAttempt.objects.filter(
+            username=get_client_username(request, credentials),
+            ip_address=getattr(request, "axes_ip_address", None),
+            attempt_time__gte=get_cool_off_threshold(request),
+        ).aggregate(total=Sum("failures_since_start"))["total"]
+        or 0
+    )
     return per_address if failures >= per_address else settings.SIGNIN_FAILURES_PER_ACCOUNT
 
 
@@ -185,14 +188,22 @@ class StaffSessionMiddleware:
             session[SIGNED_IN_AT] = session[LAST_SEEN_AT] = now
 
         if now - last_seen_at > settings.SESSION_IDLE_MINUTES * 60:
-            return self._sign_out(request, _(
-                "You were signed out after %(minutes)s minutes without activity. "
-                "Sign in again to continue."
-            ) % {"minutes": settings.SESSION_IDLE_MINUTES})
+            return self._sign_out(
+                request,
+                _(
+                    "You were signed out after %(minutes)s minutes without activity. "
+                    "Sign in again to continue."
+                )
+                % {"minutes": settings.SESSION_IDLE_MINUTES},
+            )
         if now - signed_in_at > settings.SESSION_COOKIE_AGE:
-            return self._sign_out(request, _(
-                "You were signed out %(hours)s hours after signing in. Sign in again to continue."
-            ) % {"hours": settings.SESSION_COOKIE_AGE // 3600})
+            return self._sign_out(
+                request,
+                _(
+                    "You were signed out %(hours)s hours after signing in. Sign in again to continue."
+                )
+                % {"hours": settings.SESSION_COOKIE_AGE // 3600},
+            )
         if now - last_seen_at >= TOUCH_EVERY_SECONDS:
             session[LAST_SEEN_AT] = now
 

@@ -44,7 +44,11 @@ def act_on_alert(*, alert, user, outcome: str, note: str = "", request_ip=None):
             alert=alert, by=user, at=now, outcome=outcome, note=note
         )
         audit.record_event(
-            user=user, ip=request_ip, action=AuditAction.UPDATE, patient=patient, obj=alert,
+            user=user,
+            ip=request_ip,
+            action=AuditAction.UPDATE,
+            patient=patient,
+            obj=alert,
             detail="contact attempt",
         )
         return attempt
@@ -55,7 +59,11 @@ def act_on_alert(*, alert, user, outcome: str, note: str = "", request_ip=None):
         raise AlreadyAcknowledged(_("This alert was already acknowledged by someone else."))
     alert.refresh_from_db()
     audit.record_event(
-        user=user, ip=request_ip, action=AuditAction.ACKNOWLEDGE, patient=patient, obj=alert,
+        user=user,
+        ip=request_ip,
+        action=AuditAction.ACKNOWLEDGE,
+        patient=patient,
+        obj=alert,
     )
     return alert
 
@@ -89,7 +97,10 @@ def acknowledge_many(*, alerts, user, outcome: str, note: str = "", request_ip=N
         if updated:
             done += 1
             audit.record_event(
-                user=user, ip=request_ip, action=AuditAction.ACKNOWLEDGE,
-                patient=alert.session.patient, obj=alert,
+                user=user,
+                ip=request_ip,
+                action=AuditAction.ACKNOWLEDGE,
+                patient=alert.session.patient,
+                obj=alert,
             )
     return done

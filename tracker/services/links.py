@@ -53,7 +53,9 @@ def lookup_access_link(token: str) -> AccessLink | None:
         .filter(token_hash=presented)
         .first()
     )
-    expected = tokens.hash_token(tokens.token_for(link.nonce if link is not None else _NO_LINK_NONCE))
+    expected = tokens.hash_token(
+        tokens.token_for(link.nonce if link is not None else _NO_LINK_NONCE)
+    )
     matches = constant_time_compare(expected, presented)
     return link if link is not None and matches else None
 

@@ -75,15 +75,21 @@ def erase_patient(*, patient, user, request_ip) -> Patient:
     NeedledSite.objects.filter(session__patient=patient).update(notes="")
     SymptomReport.objects.filter(follow_up__session__patient=patient).update(note="")
     Alert.objects.filter(session__patient=patient).update(note="")
-    revoked = AccessLink.objects.filter(
-        session__patient=patient, revoked_at__isnull=True
-    ).update(revoked_at=now)
+    revoked = AccessLink.objects.filter(session__patient=patient, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
 
     audit.record_event(
-        user=user, ip=request_ip, action=AuditAction.ERASE, patient=patient, obj=patient,
+        user=user,
+        ip=request_ip,
+        action=AuditAction.ERASE,
+        patient=patient,
+        obj=patient,
         detail=f"{revoked} links revoked",
     )
     return patient
+
+
 def has_reminder_address(patient: Patient) -> bool:
     """Whether the patient has a channel and an address for it (the rule in ``due_reminders``)."""
     if patient.reminder_channel == ReminderChannel.EMAIL:
@@ -112,8 +118,13 @@ def set_reminders_consent(*, patient: Patient, consent: bool) -> bool:
         patient.reminders_consent = consent
         patient.consent_changed_at = now
         audit.record_event(
-            user=None, ip=None, actor=AuditActor.PATIENT, action=AuditAction.UPDATE,
-            patient=patient, obj=patient, detail="reminders on" if consent else "reminders off",
+            user=None,
+            ip=None,
+            actor=AuditActor.PATIENT,
+            action=AuditAction.UPDATE,
+            patient=patient,
+            obj=patient,
+            detail="reminders on" if consent else "reminders off",
         )
     return bool(changed)
 
@@ -126,13 +137,18 @@ def set_language(*, patient: Patient, language: str) -> bool:
     """
     if language not in dict(settings.LANGUAGES):
         raise ValidationError(_("This language is not available."))
-    changed = Patient.objects.filter(pk=patient.pk).exclude(language=language).update(
-        language=language
+    changed = (
+        Patient.objects.filter(pk=patient.pk).exclude(language=language).update(language=language)
     )
     if changed:
         patient.language = language
         audit.record_event(
-            user=None, ip=None, actor=AuditActor.PATIENT, action=AuditAction.UPDATE,
-            patient=patient, obj=patient, detail=f"language {language}",
+            user=None,
+            ip=None,
+            actor=AuditActor.PATIENT,
+            action=AuditAction.UPDATE,
+            patient=patient,
+            obj=patient,
+            detail=f"language {language}",
         )
     return bool(changed)

@@ -37,9 +37,11 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
         with transaction.atomic():
             # Lock the follow-up so that two copies of the same submission
             # arriving at once are taken one after the other.
-            locked = FollowUp.objects.select_for_update().select_related(
-                "session__patient__clinic"
-            ).get(pk=follow_up.pk)
+            locked = (
+                FollowUp.objects.select_for_update()
+                .select_related("session__patient__clinic")
+                .get(pk=follow_up.pk)
+            )
             if locked.answered_at is not None:
                 # Answered already: by this very submission, sent again?
                 existing = SymptomReport.objects.filter(idempotency_key=idempotency_key).first()
@@ -61,21 +63,26 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
                 pgic=answers.get("pgic"),
                 note=answers.get("note", ""),
                 submitted_at=now,
-                **{value: value in answers.get("after_effects", ()) for value in AfterEffect.values},
+                **{
+                    value: value in answers.get("after_effects", ()) for value in AfterEffect.values
+                },
                 **{value: value in answers.get("red_flags", ()) for value in RedFlag.values},
             )
             # The fields' own checks. Not the follow-up (locked above), nor
             # uniqueness or constraints: the database enforces those on the
             # insert, and a key stored meanwhile lands in the except below.
-            report.full_clean(exclude=["follow_up"], validate_unique=False,
-                              validate_constraints=False)
+            report.full_clean(
+                exclude=["follow_up"], validate_unique=False, validate_constraints=False
+            )
             report.save()
             locked.answered_at = now
             locked.save(update_fields=["answered_at"])
 
             alerts.evaluate_report(report)
             if locked.time_point == TimePoint.H48:
-                scheduling.add_72h_follow_up_if_unsettled(locked.session, soreness_48h=report.soreness)
+                scheduling.add_72h_follow_up_if_unsettled(
+                    locked.session, soreness_48h=report.soreness
+                )
     except IntegrityError:
         # The same key stored already (for another of the session's check-ins,
         # or by a concurrent request).

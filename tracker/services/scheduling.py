@@ -73,9 +73,7 @@ def add_72h_follow_up_if_unsettled(session, *, soreness_48h: int | None) -> Foll
         .values_list("soreness", flat=True)
         .first()
     )
-    if not needs_72h_follow_up(
-        clinic=clinic, soreness_24h=soreness_24h, soreness_48h=soreness_48h
-    ):
+    if not needs_72h_follow_up(clinic=clinic, soreness_24h=soreness_24h, soreness_48h=soreness_48h):
         return None
     planned = plan_follow_up(session, TimePoint.H72)
     follow_up, _created = FollowUp.objects.get_or_create(

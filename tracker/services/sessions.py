@@ -4,7 +4,6 @@ Each service is atomic and validates every row before saving it, so a bad
 value leaves nothing behind. Callers pass keyword arguments only.
 """
 
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _

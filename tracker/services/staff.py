@@ -13,7 +13,11 @@ def save_staff_settings(*, profile: StaffProfile, request_ip=None) -> StaffProfi
     profile.save()
     for membership in profile.user.memberships.select_related("clinic"):
         audit.record_event(
-            user=profile.user, ip=request_ip, action=AuditAction.UPDATE,
-            clinic=membership.clinic, obj=profile, detail="own settings",
+            user=profile.user,
+            ip=request_ip,
+            action=AuditAction.UPDATE,
+            clinic=membership.clinic,
+            obj=profile,
+            detail="own settings",
         )
     return profile

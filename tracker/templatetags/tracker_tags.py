@@ -28,6 +28,7 @@ def tel_href(phone: str) -> str:
 def alert_outcomes(*, closing_only=False):
     """What can be recorded about an alert; ``closing_only`` leaves out the attempts."""
     return [
-        (value, label) for value, label in Outcome.choices
+        (value, label)
+        for value, label in Outcome.choices
         if not (closing_only and value in ATTEMPT_OUTCOMES)
     ]

@@ -68,22 +68,31 @@ def two_step(request):
             messages.success(request, _("Two-step sign-in is off."))
             return redirect("tracker:two_step")
 
-    setting_up = not confirmed or request.GET.get("new") == "1" or (
-        request.method == "POST" and not removing
+    setting_up = (
+        not confirmed
+        or request.GET.get("new") == "1"
+        or (request.method == "POST" and not removing)
     )
     if not setting_up:
-        return render(request, "tracker/two_step.html", {
-            "devices": confirmed, "required": required, "setting_up": False,
-            "remove_form": remove_form,
-        })
+        return render(
+            request,
+            "tracker/two_step.html",
+            {
+                "devices": confirmed,
+                "required": required,
+                "setting_up": False,
+                "remove_form": remove_form,
+            },
+        )
 
     key = request.session.get(PENDING_KEY)
     if not isinstance(key, str) or len(key) != 40:
         key = request.session[PENDING_KEY] = secrets.token_hex(20)
     # Not saved: only the page's QR code and the check below use it.
     device = TOTPDevice(user=user, key=key, name=_("Authenticator app"))
-    form = NewAppForm(request.POST if request.method == "POST" else None,
-                      user=user, replacing=bool(confirmed))
+    form = NewAppForm(
+        request.POST if request.method == "POST" else None, user=user, replacing=bool(confirmed)
+    )
     if form.is_valid():
         if _code_matches(device, form.cleaned_data["code"]):
             with transaction.atomic():
@@ -95,28 +104,41 @@ def two_step(request):
             log.info("Two-step sign-in %s by user %s", "moved" if confirmed else "set up", user.pk)
             otp_login(request, device)
             signin.second_step_done(request)
-            messages.success(request, _(
-                "Two-step sign-in is on. From now on, after your password, type the code "
-                "your app shows."
-            ))
+            messages.success(
+                request,
+                _(
+                    "Two-step sign-in is on. From now on, after your password, type the code "
+                    "your app shows."
+                ),
+            )
             return _done(request, next_url)
-        form.add_error("code", _(
-            "That code does not match. Check that the app shows “%(issuer)s”, and type the "
-            "code showing now."
-        ) % {"issuer": settings.OTP_TOTP_ISSUER})
+        form.add_error(
+            "code",
+            _(
+                "That code does not match. Check that the app shows “%(issuer)s”, and type the "
+                "code showing now."
+            )
+            % {"issuer": settings.OTP_TOTP_ISSUER},
+        )
 
     secret = base64.b32encode(device.bin_key).decode("ascii")
-    return render(request, "tracker/two_step.html", {
-        "devices": confirmed,
-        "required": required,
-        "setting_up": True,
-        "form": form,
-        "next": next_url,
-        "qr_svg": segno.make(device.config_url, error="m").svg_inline(
-            dark="#212529", omitsize=True, title=_("QR code to add Needle Aftercare to your app"),
-        ),
-        "secret_groups": [secret[i:i + 4] for i in range(0, len(secret), 4)],
-    })
+    return render(
+        request,
+        "tracker/two_step.html",
+        {
+            "devices": confirmed,
+            "required": required,
+            "setting_up": True,
+            "form": form,
+            "next": next_url,
+            "qr_svg": segno.make(device.config_url, error="m").svg_inline(
+                dark="#212529",
+                omitsize=True,
+                title=_("QR code to add Needle Aftercare to your app"),
+            ),
+            "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
+        },
+    )
 
 
 def _code_matches(device, code) -> bool:
@@ -149,10 +171,13 @@ def two_step_verify(request):
             otp_login(request, device)
             signin.second_step_done(request)
             return _done(request, next_url)
-        form.add_error("code", _(
-            "That code did not work. Codes change every 30 seconds: type the one showing now. "
-            "After several wrong codes, wait a minute before trying again."
-        ))
+        form.add_error(
+            "code",
+            _(
+                "That code did not work. Codes change every 30 seconds: type the one showing now. "
+                "After several wrong codes, wait a minute before trying again."
+            ),
+        )
     return render(request, "registration/two_step_verify.html", {"form": form, "next": next_url})
 
 
@@ -203,7 +228,9 @@ class PasswordResetView(auth_views.PasswordResetView):
         if tries > settings.PASSWORD_RESETS_PER_ADDRESS:
             minutes = max(1, math.ceil(wait / 60))
             response = render(
-                self.request, "registration/password_reset_paused.html", {"minutes": minutes},
+                self.request,
+                "registration/password_reset_paused.html",
+                {"minutes": minutes},
                 status=429,
             )
             response["Retry-After"] = str(wait)

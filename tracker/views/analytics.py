@@ -39,7 +39,8 @@ def _spec_or_404(chart: str) -> ChartSpec:
 
 def _filter_form(request, clinic) -> AnalyticsFilterForm:
     staff = (
-        get_user_model().objects.filter(memberships__clinic=clinic)
+        get_user_model()
+        .objects.filter(memberships__clinic=clinic)
         .order_by("first_name", "last_name", "username")
         .values_list("pk", "first_name", "last_name", "username")
     )
@@ -75,25 +76,31 @@ def analytics_page(request, clinic_id):
         filters, query = form.filters(), form.query_string()
         for spec in CHARTS.values():
             result = analytics.cached(spec.data, filters)
-            panels.append({
-                "slug": spec.slug,
-                "heading": spec.heading,
-                "alt": spec.alt(result),
-                "height": spec.height,
-                "wide_table": spec.wide_table,
-                "table": spec.table(result),
-                "result": result,
-                "svg_url": _chart_url("tracker:analytics_chart", clinic, spec, query),
-                "csv_url": _chart_url("tracker:analytics_csv", clinic, spec, query),
-            })
-    return render(request, "tracker/analytics.html", {
-        "clinic": clinic,
-        "clinics": clinics,
-        "form": form,
-        "panels": panels,
-        "sources": analytics.SOURCES,
-        "cache_minutes": analytics.RESULTS_CACHE_SECONDS // 60,
-    })
+            panels.append(
+                {
+                    "slug": spec.slug,
+                    "heading": spec.heading,
+                    "alt": spec.alt(result),
+                    "height": spec.height,
+                    "wide_table": spec.wide_table,
+                    "table": spec.table(result),
+                    "result": result,
+                    "svg_url": _chart_url("tracker:analytics_chart", clinic, spec, query),
+                    "csv_url": _chart_url("tracker:analytics_csv", clinic, spec, query),
+                }
+            )
+    return render(
+        request,
+        "tracker/analytics.html",
+        {
+            "clinic": clinic,
+            "clinics": clinics,
+            "form": form,
+            "panels": panels,
+            "sources": analytics.SOURCES,
+            "cache_minutes": analytics.RESULTS_CACHE_SECONDS // 60,
+        },
+    )
 
 
 def _chart_url(name, clinic, spec, query) -> str:
@@ -117,9 +124,7 @@ def analytics_chart(request, clinic_id, chart):
     if result is None:
         return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
     title = str(spec.heading)
-    svg = cached_svg(
-        f"analytics:{spec.slug}", (title, result), lambda: spec.svg(result, title)
-    )
+    svg = cached_svg(f"analytics:{spec.slug}", (title, result), lambda: spec.svg(result, title))
     response = svg_response(svg)
     return response
 
@@ -132,8 +137,10 @@ def analytics_csv(request, clinic_id, chart):
     table = spec.table(result)
     data = form.cleaned_data
     filename = "{clinic}-{chart}-{start}-to-{end}.csv".format(
-        clinic=slugify(form.clinic.name) or f"clinic-{form.clinic.pk}", chart=spec.slug,
-        start=data["date_from"].isoformat(), end=data["date_to"].isoformat(),
+        clinic=slugify(form.clinic.name) or f"clinic-{form.clinic.pk}",
+        chart=spec.slug,
+        start=data["date_from"].isoformat(),
+        end=data["date_to"].isoformat(),
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

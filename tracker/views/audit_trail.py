@@ -24,8 +24,17 @@ from tracker.security import audit
 PAGE_SIZE = 50
 UTC = zoneinfo.ZoneInfo("UTC")
 CSV_HEADER = [
-    "at_utc", "clinic_id", "actor", "user_id", "action", "patient_id", "patient_reference",
-    "object_type", "object_id", "ip", "detail",
+    "at_utc",
+    "clinic_id",
+    "actor",
+    "user_id",
+    "action",
+    "patient_id",
+    "patient_reference",
+    "object_type",
+    "object_id",
+    "ip",
+    "detail",
 ]
 
 
@@ -52,9 +61,16 @@ def audit_list(request):
     events = events.select_related("user", "patient")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     with timezone.override(zone):
-        return render(request, "tracker/audit_list.html", {
-            "form": form, "page_obj": page, "zone": zone, "filtered": bool(request.GET),
-        })
+        return render(
+            request,
+            "tracker/audit_list.html",
+            {
+                "form": form,
+                "page_obj": page,
+                "zone": zone,
+                "filtered": bool(request.GET),
+            },
+        )
 
 
 class _Echo:
@@ -67,17 +83,43 @@ class _Echo:
 def _csv_rows(events):
     yield CSV_HEADER
     rows = events.values_list(
-        "at", "clinic_id", "actor", "user_id", "action", "patient_id", "patient__reference",
-        "object_type", "object_id", "ip", "detail",
+        "at",
+        "clinic_id",
+        "actor",
+        "user_id",
+        "action",
+        "patient_id",
+        "patient__reference",
+        "object_type",
+        "object_id",
+        "ip",
+        "detail",
     )
     for (
-        at, clinic, actor, user, action, patient, reference, kind, object_id, ip, detail
+        at,
+        clinic,
+        actor,
+        user,
+        action,
+        patient,
+        reference,
+        kind,
+        object_id,
+        ip,
+        detail,
     ) in rows.iterator(chunk_size=2000):
         yield [
-            at.astimezone(UTC).isoformat().replace("+00:00", "Z"), clinic, actor, user or "",
+            at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            clinic,
+            actor,
+            user or "",
             action,
-            patient or "", safe_cell(reference or ""), kind, "" if object_id is None else object_id,
-            ip or "", safe_cell(detail),
+            patient or "",
+            safe_cell(reference or ""),
+            kind,
+            "" if object_id is None else object_id,
+            ip or "",
+            safe_cell(detail),
         ]
 
 

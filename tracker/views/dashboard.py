@@ -23,10 +23,16 @@ from tracker.views.responses import safe_next
 def home(request):
     mine = request.GET.get("mine") == "1"
     sections = dashboard.for_user(request.user, clock.now(), mine=mine)
-    return render(request, "tracker/home.html", {
-        "sections": sections, "mine": mine, "now": clock.now(),
-        "live_seconds": settings.LIVE_REFRESH_SECONDS,
-    })
+    return render(
+        request,
+        "tracker/home.html",
+        {
+            "sections": sections,
+            "mine": mine,
+            "now": clock.now(),
+            "live_seconds": settings.LIVE_REFRESH_SECONDS,
+        },
+    )
 
 
 @login_required
@@ -46,9 +52,15 @@ def alert_list(request):
     has_attention = any(
         alert.severity == Severity.ATTENTION and not alert.acknowledged_at for alert in page
     )
-    return render(request, "tracker/alert_list.html", {
-        "form": form, "page_obj": page, "has_attention": has_attention,
-    })
+    return render(
+        request,
+        "tracker/alert_list.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "has_attention": has_attention,
+        },
+    )
 
 
 @login_required
@@ -62,8 +74,11 @@ def acknowledge_alert(request, pk):
     if form.is_valid():
         try:
             done = services.act_on_alert(
-                alert=alert, user=request.user, outcome=form.cleaned_data["outcome"],
-                note=form.cleaned_data["note"], request_ip=audit.client_ip(request),
+                alert=alert,
+                user=request.user,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+                request_ip=audit.client_ip(request),
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -73,9 +88,9 @@ def acknowledge_alert(request, pk):
             else:
                 messages.success(request, _("Attempt recorded; the alert stays open."))
     else:
-        messages.error(request, " ".join(
-            str(message) for errors in form.errors.values() for message in errors
-        ))
+        messages.error(
+            request, " ".join(str(message) for errors in form.errors.values() for message in errors)
+        )
     return _back(request)
 
 
@@ -85,7 +100,9 @@ def acknowledge_alerts(request):
     """Acknowledge the ticked attention alerts with one outcome."""
     ids = [value for value in request.POST.getlist("alerts") if value.isdigit()]
     chosen = list(
-        Alert.objects.for_user(request.user).open().filter(pk__in=ids)
+        Alert.objects.for_user(request.user)
+        .open()
+        .filter(pk__in=ids)
         .select_related("session__patient")
     )
     if any(alert.severity == Severity.URGENT for alert in chosen):
@@ -96,16 +113,21 @@ def acknowledge_alerts(request):
         messages.error(request, _("Tick at least one attention alert."))
     elif form.is_valid():
         done = services.acknowledge_many(
-            alerts=chosen, user=request.user, outcome=form.cleaned_data["outcome"],
-            note=form.cleaned_data["note"], request_ip=audit.client_ip(request),
+            alerts=chosen,
+            user=request.user,
+            outcome=form.cleaned_data["outcome"],
+            note=form.cleaned_data["note"],
+            request_ip=audit.client_ip(request),
         )
-        messages.success(request, ngettext(
-            "%(count)s alert acknowledged.", "%(count)s alerts acknowledged.", done
-        ) % {"count": done})
+        messages.success(
+            request,
+            ngettext("%(count)s alert acknowledged.", "%(count)s alerts acknowledged.", done)
+            % {"count": done},
+        )
     else:
-        messages.error(request, " ".join(
-            str(message) for errors in form.errors.values() for message in errors
-        ))
+        messages.error(
+            request, " ".join(str(message) for errors in form.errors.values() for message in errors)
+        )
     return _back(request)
 
 

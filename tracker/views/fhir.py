@@ -44,7 +44,9 @@ def check_in_questionnaire(request):
 @login_required
 def patient_fhir(request, pk):
     """The patient's whole record as a FHIR Bundle."""
-    patient = get_object_or_404(Patient.objects.for_user(request.user).select_related("clinic"), pk=pk)
+    patient = get_object_or_404(
+        Patient.objects.for_user(request.user).select_related("clinic"), pk=pk
+    )
     audit.record(request, action=AuditAction.EXPORT, patient=patient, obj=patient)
     return _private(_fhir_json(patient_bundle(patient)), f"patient-{patient.pk}-fhir.json")
 

@@ -77,12 +77,17 @@ def manifest(request):
         "theme_color": THEME_COLOUR,
         "background_color": BACKGROUND_COLOUR,
         "icons": [
-            {"src": static(f"tracker/img/icon-{size}.png"), "sizes": f"{size}x{size}",
-             "type": "image/png", "purpose": "any"}
+            {
+                "src": static(f"tracker/img/icon-{size}.png"),
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+                "purpose": "any",
+            }
             for size in (192, 512)
         ],
     }
-    response = HttpResponse(json.dumps(data, ensure_ascii=False),
-                            content_type="application/manifest+json")
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False), content_type="application/manifest+json"
+    )
     patch_cache_control(response, max_age=MANIFEST_MAX_AGE)
     return _unless_unchanged(request, response)

@@ -149,12 +149,16 @@ def check_in(request, link):
                 )
             except services.FollowUpNotOpen:
                 return redirect("patient:check_in", token=link.token)
-            return redirect("patient:done", token=link.token, time_point=report.follow_up.time_point)
+            return redirect(
+                "patient:done", token=link.token, time_point=report.follow_up.time_point
+            )
     elif request.method == "POST":
         # A resend after the check-in was answered: show its confirmation.
         report = _report_for_key(link, request.POST.get("key", ""))
         if report is not None:
-            return redirect("patient:done", token=link.token, time_point=report.follow_up.time_point)
+            return redirect(
+                "patient:done", token=link.token, time_point=report.follow_up.time_point
+            )
     context["form"] = form
     if form is not None:
         context["bruise_fields"] = [form["bruise_growing"], form["bruise_elsewhere"]]
@@ -186,9 +190,11 @@ def done(request, link, time_point):
     context = _page_context(link)
     context["report"] = report
     # "emergency" (call now) or "doctor" (infection alone: a doctor today).
-    context["guidance"] = guidance_for(
-        flag for flag in RedFlag.values if getattr(report, flag)
-    ) if report.has_red_flag else None
+    context["guidance"] = (
+        guidance_for(flag for flag in RedFlag.values if getattr(report, flag))
+        if report.has_red_flag
+        else None
+    )
     context["trend"] = _trend([fu.report.soreness for fu in context["answered"]])
     if not report.has_red_flag and len(context["answered"]) > 1:
         # In the page: on a slow network a chart of its own is one more round trip.
@@ -205,7 +211,10 @@ def _trend(soreness: list[int]) -> str | None:
 
 def _soreness_svg(session) -> bytes:
     return session_soreness_svg(
-        session, label=_("Your soreness"), title=_("Your soreness since the session"), small=True,
+        session,
+        label=_("Your soreness"),
+        title=_("Your soreness since the session"),
+        small=True,
     )
 
 

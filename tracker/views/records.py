@@ -30,7 +30,9 @@ from tracker.security import audit
 @login_required
 def patient_export(request, pk):
     """The patient's whole record as a JSON download."""
-    patient = get_object_or_404(Patient.objects.for_user(request.user).select_related("clinic"), pk=pk)
+    patient = get_object_or_404(
+        Patient.objects.for_user(request.user).select_related("clinic"), pk=pk
+    )
     audit.record(request, action=AuditAction.EXPORT, patient=patient, obj=patient)
     body = json.dumps(patient_record(patient), ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
@@ -45,20 +47,30 @@ def patient_record_page(request, pk):
     The chart is drawn in that language too and put in the page itself (an
     image in the page's address), so the page prints in one piece.
     """
-    patient = get_object_or_404(Patient.objects.for_user(request.user).select_related("clinic"), pk=pk)
+    patient = get_object_or_404(
+        Patient.objects.for_user(request.user).select_related("clinic"), pk=pk
+    )
     audit.record(request, action=AuditAction.VIEW, patient=patient, obj=patient)
     with translation.override(patient.language):
         sessions = patient_sessions(patient)
         chart = None
         if any(record.check_ins for record in sessions):
             svg = patient_soreness_svg(
-                patient, band=analytics.cached_typical_course(patient.clinic),
+                patient,
+                band=analytics.cached_typical_course(patient.clinic),
                 title=_("Your soreness after each session"),
             )
             chart = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
-        response = render(request, "tracker/patient_record.html", {
-            "patient": patient, "sessions": sessions, "chart": chart, "now": clock.now(),
-        })
+        response = render(
+            request,
+            "tracker/patient_record.html",
+            {
+                "patient": patient,
+                "sessions": sessions,
+                "chart": chart,
+                "now": clock.now(),
+            },
+        )
         # LocaleMiddleware would otherwise label it with the reader's language.
         response["Content-Language"] = translation.get_language()
     patch_cache_control(response, private=True, no_store=True)
@@ -68,7 +80,9 @@ def patient_record_page(request, pk):
 @login_required
 def patient_erase(request, pk):
     """Confirm, then erase the patient's personal details (leads of their clinic only)."""
-    patient = get_object_or_404(Patient.objects.led_by(request.user).select_related("clinic"), pk=pk)
+    patient = get_object_or_404(
+        Patient.objects.led_by(request.user).select_related("clinic"), pk=pk
+    )
     # Bound on every POST, even an empty one, so that it always says what is missing.
     form = EraseConfirmForm(request.POST if request.method == "POST" else None, patient=patient)
     if request.method == "POST":

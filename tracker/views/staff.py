@@ -5,7 +5,6 @@ Each page that shows one patient's data, and each change, leaves an audit
 event (``tracker.security.audit``); a change and its event are saved together.
 """
 
-
 import segno
 from django.conf import settings
 from django.contrib import messages
@@ -38,13 +37,17 @@ class PatientListView(LoginRequiredMixin, ListView):
         patients = (
             Patient.objects.for_user(self.request.user)
             .select_related("clinic")
-            .annotate(session_count=Count("sessions"), last_session_at=Max("sessions__performed_at"))
+            .annotate(
+                session_count=Count("sessions"), last_session_at=Max("sessions__performed_at")
+            )
             .order_by("display_name", "pk")
         )
         # No NUL: PostgreSQL refuses it in any text, even a search term.
         query = self.request.GET.get("q", "").replace("\x00", "").strip()[:100]
         if query:
-            patients = patients.filter(Q(display_name__icontains=query) | Q(reference__iexact=query))
+            patients = patients.filter(
+                Q(display_name__icontains=query) | Q(reference__iexact=query)
+            )
         return patients
 
     def get_context_data(self, **kwargs):
@@ -67,7 +70,8 @@ class PatientCreateView(LoginRequiredMixin, CreateView):
 
     def form_valid(self, form):
         self.object = services.add_patient(
-            patient=form.save(commit=False), user=self.request.user,
+            patient=form.save(commit=False),
+            user=self.request.user,
             request_ip=audit.client_ip(self.request),
         )
         return HttpResponseRedirect(self.get_success_url())
@@ -87,7 +91,10 @@ class PatientDetailView(LoginRequiredMixin, DetailView):
         sessions = NeedlingSession.objects.select_related("therapist").prefetch_related(
             "sites",
             Prefetch("follow_ups", queryset=FollowUp.objects.select_related("report")),
-            Prefetch("alerts", queryset=Alert.objects.select_related("acknowledged_by").order_by("opened_at")),
+            Prefetch(
+                "alerts",
+                queryset=Alert.objects.select_related("acknowledged_by").order_by("opened_at"),
+            ),
         )
         return (
             Patient.objects.for_user(self.request.user)
@@ -112,7 +119,9 @@ class VisitSummaryView(PatientDetailView):
 
 @login_required
 def patient_chart(request, pk):
-    patient = get_object_or_404(Patient.objects.for_user(request.user).select_related("clinic"), pk=pk)
+    patient = get_object_or_404(
+        Patient.objects.for_user(request.user).select_related("clinic"), pk=pk
+    )
     audit.record(request, action=AuditAction.VIEW, patient=patient, obj=patient)
     svg = patient_soreness_svg(
         patient,
@@ -124,7 +133,9 @@ def patient_chart(request, pk):
 
 @login_required
 def record_session(request, pk):
-    patient = get_object_or_404(Patient.objects.for_user(request.user).select_related("clinic"), pk=pk)
+    patient = get_object_or_404(
+        Patient.objects.for_user(request.user).select_related("clinic"), pk=pk
+    )
     # Times typed into the form are the clinic's local times.
     with timezone.override(patient.clinic.zone):
         if request.method == "POST":
@@ -133,13 +144,18 @@ def record_session(request, pk):
             if form.is_valid() and sites.is_valid():
                 try:
                     session = services.record_session(
-                        patient=patient, therapist=request.user, sites=sites.site_rows,
-                        request_ip=audit.client_ip(request), **form.cleaned_data,
+                        patient=patient,
+                        therapist=request.user,
+                        sites=sites.site_rows,
+                        request_ip=audit.client_ip(request),
+                        **form.cleaned_data,
                     )
                 except ValidationError as error:
                     form.add_error(None, error)
                 else:
-                    messages.success(request, _("Session recorded. Give the patient the link below."))
+                    messages.success(
+                        request, _("Session recorded. Give the patient the link below.")
+                    )
                     return redirect("tracker:session_detail", pk=session.pk)
         else:
             form = SessionForm()
@@ -175,7 +191,8 @@ def session_detail(request, pk):
             "sites": session.sites.all(),
             "alerts": list(
                 session.alerts.select_related("acknowledged_by")
-                .prefetch_related(dashboard.ATTEMPTS).urgent_first()
+                .prefetch_related(dashboard.ATTEMPTS)
+                .urgent_first()
             ),
             "follow_ups": [(fu, fu.state_at(now)) for fu in follow_ups],
             "link": link,
@@ -201,10 +218,13 @@ def replace_link(request, pk):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _(
-            "The patient's link was replaced. The old link and its QR code no longer open; "
-            "give the patient the new one below."
-        ))
+        messages.success(
+            request,
+            _(
+                "The patient's link was replaced. The old link and its QR code no longer open; "
+                "give the patient the new one below."
+            ),
+        )
     return redirect("tracker:session_detail", pk=session.pk)
 
 

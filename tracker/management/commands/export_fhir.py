@@ -26,11 +26,19 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"No clinic with id {clinic}.")
         since_at = clock.day_start(since, found.zone) if since else None
-        command = f"manage.py export_fhir --clinic {found.pk}" + (f" --since {since}" if since else "")
+        command = f"manage.py export_fhir --clinic {found.pk}" + (
+            f" --since {since}" if since else ""
+        )
         counts = bulk.write_directory(
             bulk.ClinicExport(found, since=since_at), outdir, request=command
         )
-        audit.record_event(user=None, ip=None, action=AuditAction.EXPORT, clinic=found, obj=found,
-                           detail="export_fhir")
+        audit.record_event(
+            user=None,
+            ip=None,
+            action=AuditAction.EXPORT,
+            clinic=found,
+            obj=found,
+            detail="export_fhir",
+        )
         summary = ", ".join(f"{n:,} {kind}" for kind, n in counts.items())
         self.stdout.write(f"Wrote {summary} to {outdir}.")

@@ -17,10 +17,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--patients", type=int, default=16, help="How many patients (default 16).")
+        parser.add_argument(
+            "--patients", type=int, default=16, help="How many patients (default 16)."
+        )
         parser.add_argument("--seed", type=int, default=1, help="Same seed, same data (default 1).")
         parser.add_argument(
-            "--if-empty", action="store_true",
+            "--if-empty",
+            action="store_true",
             help="Do nothing if the database already has a clinic (what `make run` uses).",
         )
 
@@ -41,16 +44,20 @@ class Command(BaseCommand):
             # The demo's warning sign opens an urgent alert, whose email to the
             # therapist would be printed (the development console backend) or
             # sent: seeding sends no message.
-            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), \
-                    transaction.atomic():
+            with (
+                override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+                transaction.atomic(),
+            ):
                 if not has_clinic:
                     call_command("loaddata", "demo", verbosity=0)
                 created = demo.seed(patients=patients, seed=seed)
         except ValueError as error:
             raise CommandError(str(error)) from error
         counts = demo.counts(created)
-        self.stdout.write(self.style.SUCCESS(
-            f"Added {len(created)} demo patients: {counts['sessions']} sessions, "
-            f"{counts['check_ins']} check-ins answered, {counts['alerts']} alerts "
-            f"({counts['urgent']} urgent)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Added {len(created)} demo patients: {counts['sessions']} sessions, "
+                f"{counts['check_ins']} check-ins answered, {counts['alerts']} alerts "
+                f"({counts['urgent']} urgent)."
+            )
+        )

@@ -17,7 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--sessions", type=int, default=10000)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
-            "--check", action="store_true",
+            "--check",
+            action="store_true",
             help="Compare the analytics with what was set; fail if any figure is out of range.",
         )
 
@@ -27,17 +28,21 @@ class Command(BaseCommand):
         started = time.monotonic()
         clinic = truth.seed(sessions=sessions, seed=seed, progress=self.stderr.write)
         built = time.monotonic() - started
-        self.stdout.write(self.style.SUCCESS(
-            f"Added {clinic.name} (id {clinic.pk}) with {sessions:,} sessions in {built:.1f} s."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Added {clinic.name} (id {clinic.pk}) with {sessions:,} sessions in {built:.1f} s."
+            )
+        )
         if not check:
             return
         checks = truth.recovered(clinic)
         for line in checks:
             self.stdout.write(line.line())
         missed = [c for c in checks if not c.ok]
-        summary = (f"{len(checks) - len(missed)} of {len(checks)} figures recovered "
-                   f"in {time.monotonic() - started - built:.1f} s.")
+        summary = (
+            f"{len(checks) - len(missed)} of {len(checks)} figures recovered "
+            f"in {time.monotonic() - started - built:.1f} s."
+        )
         if missed:
             raise CommandError(summary)
         self.stdout.write(self.style.SUCCESS(summary))

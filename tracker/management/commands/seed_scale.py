@@ -19,11 +19,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, patients, sessions_per_patient, therapists, seed, **options):
         if patients < 1 or sessions_per_patient < 1 or therapists < 1:
-            raise CommandError("--patients, --sessions-per-patient and --therapists must be at least 1.")
+            raise CommandError(
+                "--patients, --sessions-per-patient and --therapists must be at least 1."
+            )
         started = time.monotonic()
         counts = scale.seed(
-            patients=patients, sessions_per_patient=sessions_per_patient,
-            therapists=therapists, seed=seed, progress=self.stderr.write,
+            patients=patients,
+            sessions_per_patient=sessions_per_patient,
+            therapists=therapists,
+            seed=seed,
+            progress=self.stderr.write,
         )
         seconds = time.monotonic() - started
         summary = ", ".join(f"{n:,} {name.replace('_', '-')}" for name, n in counts.items())

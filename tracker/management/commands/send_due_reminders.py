@@ -17,7 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--batch-size", type=int, default=reminders.BATCH_SIZE,
+            "--batch-size",
+            type=int,
+            default=reminders.BATCH_SIZE,
             help="Follow-ups read and claimed together (default %(default)s). A run "
             "killed mid-batch loses that batch's unsent reminders.",
         )
