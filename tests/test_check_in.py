@@ -305,3 +305,14 @@ def test_a_browser_sending_no_referrer_can_post_without_a_csrf_cookie(session_a,
 
 def test_unknown_links_send_no_referrer_either(client):
     assert client.get(_url("unknown"))["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_patient_on_blood_thinners_is_told_what_bruising_is_too_much(
+    client, session_a, link_token
+):
+    assert "bleeding are more likely" not in client.get(_url(link_token)).content.decode()
+    session_a.anticoagulants = True
+    session_a.save()
+    page = client.get(_url(link_token)).content.decode()
+    assert "medicine that thins the blood, so bruising and bleeding are more likely" in page
+    assert "10 minutes of firm pressure" in page
