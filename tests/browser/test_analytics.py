@@ -189,10 +189,10 @@ def test_lead_reads_the_clinic_analytics(
     )
     expect(rates.locator("thead")).to_contain_text("Brady et al. 2014 (%)")
     bruising = rates.locator("tbody tr", has=page.locator("th", has_text="Bruising"))
-    expect(bruising.locator("td").first).to_have_text("2 of 11")
+    expect(bruising.locator("td").first).to_have_text("3 of 12")
     expect(bruising).to_contain_text("7.55")  # Brady 2014: bruising in 7.55 % of treatments
     bleeding = rates.locator("tbody tr", has=page.locator("th", has_text="Bleeding"))
-    expect(bleeding.locator("td").first).to_have_text("2 of 11")
+    expect(bleeding.locator("td").first).to_have_text("2 of 12")
     expect(bleeding).to_contain_text("4.65")
     expect(page.locator("section#rates")).to_contain_text("Brady S, McEvoy J, Dommerholt J")
     screenshot(page, f"analytics-{width}")
@@ -222,7 +222,7 @@ def test_lead_reads_the_clinic_analytics(
                 "Brady et al. 2014 (%)",
                 "Boyce et al. 2020 (%)",
             ]
-            assert data[1][:3] == ["Bruising", "2", "11"] and data[1][6] == "7.55"
+            assert data[1][:3] == ["Bruising", "3", "12"] and data[1][6] == "7.55"
 
     # Filtering by therapist narrows the numbers: Ana needled 8 of the 12.
     page.get_by_label("Therapist", exact=True).select_option(label="Ana Ruiz")
