@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -147,6 +147,20 @@ EFFECTS = (
 )
 
 
+def _on_report(cond: Q) -> Q:
+    """``cond`` on a report, as seen from its session (through its follow-ups)."""
+    return Q(
+        *[
+            _on_report(child)
+            if isinstance(child, Q)
+            else (f"follow_ups__report__{child[0]}", child[1])
+            for child in cond.children
+        ],
+        _connector=cond.connector,
+        _negated=cond.negated,
+    )
+
+
 @dataclass(frozen=True)
 class Rate:
     key: str
@@ -177,18 +191,32 @@ class Rates:
 
 
 def rates(filters: Filters, *, now: datetime | None = None) -> Rates:
-    """Share of sessions with each after-effect, with Wilson 95 % intervals. One query."""
+    """Share of sessions with each after-effect, with Wilson 95 % intervals. One query.
+
+    The inner query reduces each session to a row of counts (its last check-in's
+    closing time, its answers, its answers with each effect) in one pass over a
+    join; the outer one counts those rows. Correlated ``EXISTS`` per effect read
+    the same reports once per effect and session, which PostgreSQL may plan as
+    nested scans over a large clinic.
+    """
     now = now or clock.now()
-    reports = SymptomReport.objects.filter(follow_up__session=OuterRef("pk"))
-    still_open = Exists(FollowUp.objects.filter(session=OuterRef("pk"), closes_at__gt=now))
-    finished = Q(~still_open, Exists(reports))
-    totals = sessions(filters).aggregate(
+    per_session = sessions(filters).annotate(
+        last_close=Max("follow_ups__closes_at"),
+        answers=Count("follow_ups__report"),
+        **{
+            f"with_{key}": Count("follow_ups__report", filter=_on_report(cond))
+            for key, _l, cond in EFFECTS
+        },
+    )
+    # Finished: no check-in still open, and at least one answer.
+    finished = Q(last_close__lte=now, answers__gt=0)
+    totals = per_session.aggregate(
         sessions=Count("pk"),
-        in_follow_up=Count("pk", filter=Q(still_open)),
+        in_follow_up=Count("pk", filter=Q(last_close__gt=now)),
         reported=Count("pk", filter=finished),
         **{
-            key: Count("pk", filter=finished & Q(Exists(reports.filter(cond))))
-            for key, _l, cond in EFFECTS
+            key: Count("pk", filter=finished & Q(**{f"with_{key}__gt": 0}))
+            for key, _l, _cond in EFFECTS
         },
     )
     n = totals["reported"]
