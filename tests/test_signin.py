@@ -51,6 +51,13 @@ def test_five_wrong_passwords_lock_that_username_from_that_address(client, thera
     assert '<html lang="en">' in page and reverse("password_reset") in page
 
 
+def test_a_username_longer_than_any_account_s_is_refused_beside_the_field(client):
+    response = client.post(reverse("login"), {"username": "a" * 5000, "password": "x"})
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.content.decode()
+    assert not AccessAttempt.objects.exists()  # never reached the attempt log
+
+
 def test_a_lockout_is_by_username_and_address_together(client, therapist_a, therapist_b):
     for _attempt in range(5):
         _sign_in(client, therapist_a.user, "wrong-password")

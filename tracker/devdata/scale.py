@@ -29,6 +29,7 @@ from tracker.choices import (
     TwitchBand,
     TwitchingFelt,
 )
+from tracker.devdata import refresh_statistics
 from tracker.models import (
     AccessLink,
     Alert,
@@ -125,6 +126,7 @@ def seed(
             bar.update(start + size)
     if progress:
         progress("\n")
+    refresh_statistics()
     return counts
 
 

@@ -43,6 +43,7 @@ from tracker.choices import (
     TimePoint,
     TwitchingFelt,
 )
+from tracker.devdata import refresh_statistics
 from tracker.models import (
     Clinic,
     FollowUp,
@@ -308,6 +309,7 @@ def seed(
             progress(f"\r{start + size:,}/{sessions:,} sessions")
     if progress:
         progress("\n")
+    refresh_statistics()
     return clinic
 
 

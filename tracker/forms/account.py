@@ -4,6 +4,8 @@ import re
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core import validators
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -97,3 +99,18 @@ class StaffSettingsForm(forms.ModelForm):
                 )
             )
         return mobile
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, refusing a username longer than any account's.
+
+    Django sets the field's ``max_length`` only after building the field, so
+    its length check never runs: a username of thousands of characters would
+    reach the sign-in attempt log (django-axes) and fail there, on PostgreSQL
+    with a server error.
+    """
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(validators.MaxLengthValidator(field.max_length))
