@@ -81,10 +81,10 @@ def four_sessions(clinic, therapist_a):
     ]
     bruised, bled, bled_twice, quiet, _never = made
     answer(bruised, 0)
-    answer(bruised, 24, bruising=BruiseBand.UNDER_2_5)
+    answer(bruised, 24, bruising=BruiseBand.UNDER_2_5, pgic=2)
     answer(bled, 0, after_effects=["bleeding"])
     answer(bled_twice, 0, after_effects=["bleeding", "drowsiness"])
-    answer(bled_twice, 24, after_effects=["bleeding"])
+    answer(bled_twice, 24, after_effects=["bleeding"], pgic=4)
     answer(quiet, 0)
     return made
 

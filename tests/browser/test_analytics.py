@@ -26,7 +26,15 @@ VIEWPORTS = [
     pytest.param({"width": 768, "height": 1024}, id="768"),
 ]
 
-PANELS = ["rates", "soreness-by-muscle", "soreness-by-therapist", "settled", "completion"]
+PANELS = [
+    "rates",
+    "soreness-by-muscle",
+    "soreness-by-therapist",
+    "pgic-by-muscle",
+    "pgic-by-therapist",
+    "settled",
+    "completion",
+]
 
 # What a cell of several numbers reads like on the page; the CSV gives each number
 # its own column.
@@ -102,7 +110,8 @@ def clinic_sessions(clinic, therapist, lead):
             ),
         }
         if i % 2 == 0:  # gluteus medius settles by 48 h, lumbar multifidus not quite
-            reports[TimePoint.H48] = answers(soreness=0 if i % 4 == 0 else 2)
+            # The last planned check-in also asks how the original complaint is (PGIC).
+            reports[TimePoint.H48] = answers(soreness=0 if i % 4 == 0 else 2, pgic=1 + i % 5)
         for time_point, answer in reports.items():
             follow_up = session.follow_ups.get(time_point=time_point)
             services.submit_report(
@@ -240,6 +249,8 @@ def test_lead_reads_the_clinic_analytics(
     expect(page.locator("section#soreness-by-therapist tbody tr")).to_have_count(1)
     expect(page.locator("section#soreness-by-therapist tbody")).to_contain_text("Ana Ruiz")
     expect(page.locator("section#soreness-by-therapist tbody")).not_to_contain_text("Lin Chen")
+    expect(page.locator("section#pgic-by-therapist tbody tr")).to_have_count(1)
+    expect(page.locator("section#pgic-by-therapist tbody")).to_contain_text("Ana Ruiz")
 
 
 def test_another_clinics_therapist_gets_not_found(

@@ -2,6 +2,13 @@
 they are read against (``sources``), and what the page shows of them
 (``tables``, ``figures``). Views and commands call the names below."""
 
+from tracker.analytics.pgic import (
+    PGIC_IMPROVED,
+    PgicDistribution,
+    PgicGroup,
+    pgic_by_muscle,
+    pgic_by_therapist,
+)
 from tracker.analytics.queries import (
     MAX_GROUPS,
     MIN_72H_ANSWERS,
@@ -35,11 +42,14 @@ __all__ = [
     "BRADY_2014",
     "MAX_GROUPS",
     "MIN_72H_ANSWERS",
+    "PGIC_IMPROVED",
     "PUBLISHED_RATES",
     "RESULTS_CACHE_SECONDS",
     "SOURCES",
     "Filters",
     "GroupedSoreness",
+    "PgicDistribution",
+    "PgicGroup",
     "Quartiles",
     "Rates",
     "cached",
@@ -47,6 +57,8 @@ __all__ = [
     "completion_by_week",
     "only_unsettled_at_72h",
     "percent",
+    "pgic_by_muscle",
+    "pgic_by_therapist",
     "published_rate",
     "quantile_from_histogram",
     "rates",

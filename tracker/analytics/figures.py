@@ -8,8 +8,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tracker import analytics, charts
-from tracker.analytics.tables import _completion_table, _grouped_table, _rates_table, _settled_table
-from tracker.choices import TimePoint
+from tracker.analytics.tables import (
+    _completion_table,
+    _grouped_table,
+    _pgic_table,
+    _rates_table,
+    _settled_table,
+)
+from tracker.choices import Pgic, TimePoint
 
 # ---------------------------------------------------------------------------
 # Charts: the same results drawn by tracker.charts
@@ -48,6 +54,20 @@ def _grouped_svg(noun) -> Callable:
             hidden=result.hidden,
             noun=str(noun),
             max_groups=analytics.MAX_GROUPS,
+            title=title,
+            translate=_,
+        )
+
+    return render
+
+
+def _pgic_svg(noun) -> Callable:
+    def render(result: analytics.PgicDistribution, title: str) -> bytes:
+        return charts.pgic_chart(
+            [charts.PgicBar(g.label, g.counts) for g in result.groups],
+            [str(label) for label in Pgic.labels],
+            hidden=result.hidden,
+            noun=str(noun),
             title=title,
             translate=_,
         )
@@ -99,6 +119,24 @@ def _grouped_alt(what: str) -> Callable:
                 "at 48 hours."
             )
         return text
+
+    return alt
+
+
+def _pgic_alt(what: str) -> Callable:
+    def alt(result: analytics.PgicDistribution) -> str:
+        if not result.groups:
+            return _("Global impression of change: no answers match these filters.")
+        parts = "; ".join(
+            _("%(label)s %(share)s %% much or very much better of %(n)s")
+            % {"label": g.label, "share": g.improved_percent, "n": g.n}
+            for g in result.groups
+        )
+        return _(
+            "Stacked bar chart of how patients rated the problem they came for, from very much "
+            "better to very much worse, one bar per %(what)s: %(parts)s. The table gives every "
+            "count."
+        ) % {"what": what, "parts": parts}
 
     return alt
 
@@ -165,6 +203,26 @@ CHARTS = {
             lambda r: _grouped_table(r, _("Therapist")),
             _grouped_svg(gettext_lazy("therapists")),
             _grouped_alt(gettext_lazy("therapist")),
+            326,
+            wide_table=True,
+        ),
+        ChartSpec(
+            "pgic-by-muscle",
+            gettext_lazy("Global impression of change by muscle"),
+            analytics.pgic_by_muscle,
+            lambda r: _pgic_table(r, _("Muscle"), by_muscle=True),
+            _pgic_svg(gettext_lazy("muscles")),
+            _pgic_alt(gettext_lazy("muscle")),
+            326,
+            wide_table=True,
+        ),
+        ChartSpec(
+            "pgic-by-therapist",
+            gettext_lazy("Global impression of change by therapist"),
+            analytics.pgic_by_therapist,
+            lambda r: _pgic_table(r, _("Therapist"), by_muscle=False),
+            _pgic_svg(gettext_lazy("therapists")),
+            _pgic_alt(gettext_lazy("therapist")),
             326,
             wide_table=True,
         ),

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from tracker import analytics
-from tracker.choices import TimePoint
+from tracker.choices import Pgic, TimePoint
 from tracker.exports.csv import safe_cell
 
 # ---------------------------------------------------------------------------
@@ -160,3 +160,35 @@ def _completion_table(result) -> Table:
     )
     caption = _("Check-ins answered of those due, by week (Monday), windows closed.")
     return Table(caption, _("Week starting"), columns, rows)
+
+
+def _pgic_table(result: analytics.PgicDistribution, noun: str, *, by_muscle: bool) -> Table:
+    columns = (
+        *(Column(str(label)) for label in Pgic.labels),
+        Column(_("Sessions (n)")),
+        Column(_("Much or very much better (%)")),
+    )
+    rows = tuple(
+        (
+            group.label,
+            (
+                *(Cell(count) for count in group.counts),
+                Cell(group.n),
+                Cell(group.improved_percent),
+            ),
+        )
+        for group in result.groups
+    )
+    caption = _(
+        "Sessions by the patient's answer at their last check-in: compared with before the "
+        "session, how is the problem they came for? One answer per session, the last given."
+    )
+    notes = [
+        _(
+            "Much or very much better: the answers that matched a clinically important "
+            "improvement in pain (Farrar 2001)."
+        )
+    ]
+    if by_muscle:
+        notes.append(_("A session needled at two muscles counts for both."))
+    return Table(caption, noun, columns, rows, tuple(notes))

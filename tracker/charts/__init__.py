@@ -2,8 +2,8 @@
 
 Plain data in, bytes out: nothing here imports a model or a request.
 ``base`` holds the style, words and layout every chart shares; ``soreness``
-the soreness-over-hours charts; ``clinic`` the analytics charts; ``cache``
-keeps drawn bytes in the shared cache.
+the soreness-over-hours charts; ``clinic`` the analytics charts and ``pgic``
+the global impression of change; ``cache`` keeps drawn bytes in the shared cache.
 """
 
 from tracker.charts.base import EDGE, FONT_STACK, PALETTE
@@ -17,6 +17,7 @@ from tracker.charts.clinic import (
     settled_chart,
     soreness_by_group_chart,
 )
+from tracker.charts.pgic import PgicBar, pgic_chart
 from tracker.charts.soreness import Band, Series, soreness_chart
 
 __all__ = [
@@ -25,11 +26,13 @@ __all__ = [
     "PALETTE",
     "Band",
     "GroupLine",
+    "PgicBar",
     "RateBar",
     "ReferenceRate",
     "Series",
     "ShareBar",
     "completion_chart",
+    "pgic_chart",
     "rates_chart",
     "settled_chart",
     "soreness_by_group_chart",

@@ -1,0 +1,127 @@
+"""The patients' global impression of change (PGIC) on the analytics page.
+
+Asked at the last planned check-in about the complaint the patient came for
+(docs/clinical.md, sections 2 and 9). As in ``queries``, the database counts
+(one query per distribution) and Python only adds up at most muscles × 7 rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, QuerySet
+
+from tracker.analytics.queries import MAX_GROUPS, Filters, sessions
+from tracker.analytics.stats import percent
+from tracker.choices import Muscle, Pgic
+from tracker.models import NeedledSite, SymptomReport
+
+# "Much better" or "very much better": the answers Farrar 2001 found to match a
+# clinically important improvement (docs/clinical.md, section 9).
+PGIC_IMPROVED = (Pgic.VERY_MUCH_BETTER, Pgic.MUCH_BETTER)
+
+
+@dataclass(frozen=True)
+class PgicGroup:
+    """One muscle's (or therapist's) sessions by their answer, 1 to 7 (``counts[0]``
+    is "very much better"); ``n`` sessions answered, ``improved`` of them much or
+    very much better."""
+
+    key: str
+    label: str
+    counts: tuple[int, ...]
+    n: int
+    improved: int
+    improved_percent: Decimal
+
+
+@dataclass(frozen=True)
+class PgicDistribution:
+    groups: tuple[PgicGroup, ...]  # the MAX_GROUPS with the most answers, largest first
+    hidden: int  # groups left out
+
+
+def _final_pgic(filters: Filters) -> QuerySet:
+    """Each matching session's last PGIC answer.
+
+    It is asked at the last planned check-in; when the 72 h check-in is added
+    after a 48 h answer, a session may have answered it twice, and the later
+    answer is the one that counts.
+    """
+    later = SymptomReport.objects.filter(
+        follow_up__session=OuterRef("follow_up__session"),
+        follow_up__time_point__gt=OuterRef("follow_up__time_point"),
+        pgic__isnull=False,
+    )
+    return (
+        SymptomReport.objects.filter(
+            follow_up__session__in=sessions(filters).values("pk"), pgic__isnull=False
+        )
+        .exclude(Exists(later))
+        .values("pk")
+    )
+
+
+def _pgic_groups(rows, labels: dict, limit: int) -> PgicDistribution:
+    """Distributions from (key, pgic, count) rows; keep the ``limit`` most answered."""
+    counts: dict = {}
+    for key, pgic, count in rows:
+        counts.setdefault(key, [0] * len(Pgic))[int(pgic) - 1] += count
+    groups = sorted(
+        (
+            PgicGroup(
+                key=str(key),
+                label=labels[key],
+                counts=tuple(values),
+                n=sum(values),
+                improved=(improved := sum(values[int(p) - 1] for p in PGIC_IMPROVED)),
+                improved_percent=percent(improved, sum(values)),
+            )
+            for key, values in counts.items()
+        ),
+        key=lambda g: (-g.n, g.label),
+    )
+    return PgicDistribution(groups=tuple(groups[:limit]), hidden=max(len(groups) - limit, 0))
+
+
+def pgic_by_muscle(filters: Filters, *, limit: int = MAX_GROUPS) -> PgicDistribution:
+    """Sessions by their global impression of change, per needled muscle. One query.
+
+    As for ``soreness_by_muscle``: a session needled at two muscles counts for
+    both, a muscle needled twice in one session once, and with a muscle or
+    technique filter only the matching sites make groups.
+    """
+    site_q = filters.site_q()
+    earlier_same_muscle = NeedledSite.objects.filter(
+        site_q, session=OuterRef("session"), muscle=OuterRef("muscle"), pk__lt=OuterRef("pk")
+    )
+    rows = list(
+        NeedledSite.objects.filter(site_q, session__follow_ups__report__in=_final_pgic(filters))
+        .exclude(Exists(earlier_same_muscle))
+        .values_list("muscle", "session__follow_ups__report__pgic")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    labels = {key: str(Muscle(key).label) for key, *_rest in rows}
+    return _pgic_groups(rows, labels, limit)
+
+
+def pgic_by_therapist(filters: Filters, *, limit: int = MAX_GROUPS) -> PgicDistribution:
+    """Sessions by their global impression of change, per therapist (who needled). One query."""
+    rows = list(
+        SymptomReport.objects.filter(pk__in=_final_pgic(filters))
+        .values_list(
+            "follow_up__session__therapist_id",
+            "pgic",
+            "follow_up__session__therapist__first_name",
+            "follow_up__session__therapist__last_name",
+            "follow_up__session__therapist__username",
+        )
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    labels = {
+        key: f"{first} {last}".strip() or username for key, _p, first, last, username, _n in rows
+    }
+    return _pgic_groups(((key, pgic, n) for key, pgic, _f, _l, _u, n in rows), labels, limit)
