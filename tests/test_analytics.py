@@ -687,6 +687,33 @@ def test_reversed_dates_are_a_form_error(client, clinic, therapist_a):
     assert "date_to" in response.context["form"].errors
 
 
+def test_filter_messages_sit_beside_their_fields(client, clinic, therapist_a, therapist_b):
+    client.force_login(therapist_a.user)
+    query = f"?date_from=2026-03-10&date_to=2026-03-01&therapist={therapist_b.user.pk}"
+    html = client.get(reverse("tracker:analytics", args=[clinic.pk]) + query).content.decode()
+    start = html.index('<form method="get"')
+    form = html[start : html.index("</form>", start)]
+    assert 'name="date_from"' in form
+    # A GET form: no CSRF token to end up in the address.
+    assert "csrfmiddlewaretoken" not in form
+    for name, message in [
+        ("date_to", "The end date is before the start date."),
+        ("therapist", "Choose a therapist of this clinic."),
+    ]:
+        field = re.search(rf'<(?:input|select)[^>]*name="{name}"[^>]*>', form).group()
+        assert "is-invalid" in field
+        assert f'aria-describedby="id_{name}_error"' in field
+        # From the field to the next field's wrapper.
+        beside = form[form.index(field) :].split('<div id="div_id_')[0]
+        assert f'<div id="id_{name}_error" class="invalid-feedback">' in beside
+        assert message in beside
+    date_from = re.search(r'<input[^>]*name="date_from"[^>]*>', form).group()
+    assert "is-invalid" not in date_from and 'value="2026-03-10"' in date_from
+    reset = reverse("tracker:analytics", args=[clinic.pk])
+    assert f'<a class="btn btn-outline-secondary" href="{reset}">Reset</a>' in form
+    assert '<button class="btn btn-primary" type="submit">Apply</button>' in form
+
+
 @pytest.mark.parametrize(
     "query",
     ["date_from=0001-01-01", "date_to=9999-12-31", "date_to=soon", "therapist=abc", "muscle=heart"],

@@ -3,7 +3,12 @@
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tracker.analytics import Filters
@@ -11,7 +16,9 @@ from tracker.choices import Muscle, Technique
 from tracker.forms.fields import DayField
 
 DEFAULT_DAYS = 90
-DATE_WIDGET = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# Each filter's column: two a row on a phone, three on a tablet, all in one row on a desktop.
+FILTER_COLUMN = "col-sm-6 col-md-4 col-lg"
 
 
 class AnalyticsFilterForm(forms.Form):
@@ -29,20 +36,17 @@ class AnalyticsFilterForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        widget=forms.Select(attrs={"class": "form-select"}),
         error_messages={"invalid_choice": _("Choose a therapist of this clinic.")},
     )
     muscle = forms.ChoiceField(
         label=_("Muscle"),
         required=False,
         choices=[("", _("All muscles")), *Muscle.choices],
-        widget=forms.Select(attrs={"class": "form-select"}),
     )
     technique = forms.ChoiceField(
         label=_("Technique"),
         required=False,
         choices=[("", _("All techniques")), *Technique.choices],
-        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
     def __init__(self, query, *, clinic, therapists, today: date):
@@ -58,15 +62,42 @@ class AnalyticsFilterForm(forms.Form):
                 data[name] = value
         super().__init__(data)
         self.fields["therapist"].choices = [("", _("All therapists")), *therapists]
+        self.helper = self._helper()
+
+    def _helper(self) -> FormHelper:
+        """Crispy's layout: the filters in one row, then Apply and Reset.
+
+        The page writes the GET <form> tag; Reset is the page without a query.
+        """
+        helper = FormHelper()
+        helper.form_tag = False
+        # A GET form: a CSRF token would only end up in the address and the logs.
+        helper.disable_csrf = True
+        helper.label_class = "small mb-1"
+        buttons = format_html(
+            '<div class="mb-3"><div class="form-label small mb-1 invisible" aria-hidden="true">'
+            '&nbsp;</div><div class="d-flex gap-2"><button class="btn btn-primary" '
+            'type="submit">{}</button><a class="btn btn-outline-secondary" href="{}">{}</a>'
+            "</div></div>",
+            gettext("Apply"),
+            reverse("tracker:analytics", args=[self.clinic.pk]),
+            gettext("Reset"),
+        )
+        helper.layout = Layout(
+            Row(
+                *(Column(name, css_class=FILTER_COLUMN) for name in self.fields),
+                Column(HTML(buttons), css_class="col-sm-6 col-md-4 col-lg-auto"),
+                css_class="gx-2 align-items-start",
+            )
+        )
+        return helper
 
     def full_clean(self):
         super().full_clean()
-        # Mark the fields in error for Bootstrap and for screen readers.
+        # Tie the fields in error to their message beside them (crispy's id), for screen readers.
         for name in self.errors:
             if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-                attrs["aria-describedby"] = f"{self[name].auto_id}_error"
+                self.fields[name].widget.attrs["aria-describedby"] = f"{self[name].auto_id}_error"
 
     def clean(self):
         cleaned = super().clean()

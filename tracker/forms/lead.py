@@ -1,5 +1,7 @@
 """Forms of the clinic lead's pages: the audit trail's filters and the erasure confirmation."""
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -110,6 +112,10 @@ class EraseConfirmForm(forms.Form):
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
         self.patient = patient
+        # The page writes the <form> tag and its Erase and Cancel buttons.
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout("confirm")
 
     def clean_confirm(self):
         typed = " ".join(self.cleaned_data["confirm"].split()).casefold()
