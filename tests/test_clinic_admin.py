@@ -352,9 +352,12 @@ def test_the_last_lead_cannot_be_demoted(client, lead_a, therapist_a):
     assert "This is the clinic&#x27;s last lead." in page
     # With a second lead, the first may step down.
     _member_post(client, therapist_a, action="role", **{f"m{therapist_a.pk}-role": "lead"})
-    _member_post(client, lead_a, action="role", **{f"m{lead_a.pk}-role": "therapist"})
+    stepped_down = _member_post(
+        client, lead_a, action="role", **{f"m{lead_a.pk}-role": "therapist"}
+    )
     lead_a.refresh_from_db()
     assert lead_a.role == Role.THERAPIST
+    assert stepped_down["Location"] == reverse("tracker:home")
     # Now a therapist: the staff pages are closed to them.
     assert client.get(reverse("tracker:clinic_staff", args=[lead_a.clinic_id])).status_code == 404
 
@@ -478,3 +481,35 @@ def test_an_invitation_can_be_sent_again_until_the_password_is_set(
     _member_post(client, nora, action="deactivate")
     client.logout()
     assert not client.get(_link(mail.outbox[1])).context["validlink"]
+
+
+# ---------------------------------------------------------------------------
+# What the pages cost
+
+
+@pytest.mark.parametrize("staff", [1, 15])
+def test_the_staff_page_query_count_does_not_grow(client, lead_a, staff, django_assert_num_queries):
+    for _ in range(staff):
+        MembershipFactory(clinic=lead_a.clinic)
+    client.force_login(lead_a.user)
+    # session, user, the led clinic, the members with their users, the clinics the
+    # user leads (the "Audit" and "Clinic" menu items)
+    with django_assert_num_queries(5):
+        response = client.get(reverse("tracker:clinic_staff", args=[lead_a.clinic_id]))
+    assert len(response.context["members"]) == staff + 2  # and therapist_a and lead_a
+
+
+@pytest.mark.parametrize("staff", [1, 15])
+def test_the_settings_page_query_count_does_not_grow(
+    client, lead_a, staff, django_assert_num_queries
+):
+    for _ in range(staff):
+        MembershipFactory(clinic=lead_a.clinic)
+    client.force_login(lead_a.user)
+    # session, user, the led clinic, the staff to choose urgent contacts from, the
+    # clinic's urgent contacts (the boxes ticked), the clinics the user leads (the menu)
+    with django_assert_num_queries(6):
+        response = client.get(reverse("tracker:clinic_settings", args=[lead_a.clinic_id]))
+    assert (
+        len(response.context["form"].fields["urgent_contacts"].queryset) == staff + 2
+    )  # and therapist_a and lead_a

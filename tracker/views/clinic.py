@@ -160,6 +160,9 @@ def staff_member(request, clinic_id, membership_id):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, done % {"name": name})
+        if not Clinic.objects.led_by(request.user).filter(pk=clinic.pk).exists():
+            # A lead who made themselves a therapist no longer sees this page.
+            return redirect("tracker:home")
     return redirect("tracker:clinic_staff", clinic_id=clinic.pk)
 
 
