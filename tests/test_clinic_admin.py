@@ -513,3 +513,19 @@ def test_the_settings_page_query_count_does_not_grow(
     assert (
         len(response.context["form"].fields["urgent_contacts"].queryset) == staff + 2
     )  # and therapist_a and lead_a
+
+
+def test_a_mail_that_fails_leaves_the_invitation_to_send_again(
+    client, lead_a, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr("tracker.services.clinic.send_mail", refuse)
+    client.force_login(lead_a.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _invite(client, lead_a.clinic)
+    assert response.status_code == 302
+    nora = get_user_model().objects.get(email="nora.quinn@example.org")
+    [line] = [r.getMessage() for r in caplog.records if "Invitation mail" in r.getMessage()]
+    assert line == f"Invitation mail to user {nora.pk} failed: ConnectionRefusedError"

@@ -7,6 +7,8 @@ row changed. The invitation email holds the clinic's name, the role, the
 username and the set-password link: nothing about any patient.
 """
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -20,6 +22,9 @@ from tracker import site
 from tracker.choices import Role
 from tracker.models import AuditAction, Clinic, Membership
 from tracker.security import audit, invitations
+
+# Failures name the account by id only.
+log = logging.getLogger(__name__)
 
 
 def _locked_clinic(clinic, user) -> Clinic:
@@ -59,7 +64,10 @@ def send_invitation(*, membership, request=None) -> None:
     }
     subject = render_to_string("registration/invitation_subject.txt", context).strip()
     body = render_to_string("registration/invitation_email.txt", context)
-    send_mail(subject, body, None, [user.email])
+    try:
+        send_mail(subject, body, None, [user.email])
+    except Exception as error:  # noqa: BLE001 (the account stays; "Send again" retries)
+        log.warning("Invitation mail to user %s failed: %s", user.pk, type(error).__name__)
 
 
 @transaction.atomic
