@@ -196,6 +196,12 @@ if min(PASSWORD_RESETS_PER_ADDRESS, PASSWORD_RESET_MAILS_PER_ACCOUNT) < 1:
         "PASSWORD_RESETS_PER_ADDRESS and PASSWORD_RESET_MAILS_PER_ACCOUNT must be 1 or more."
     )
 
+# How long a new member of staff's invitation link sets their password
+# (tracker/security/invitations.py); it works once.
+INVITATION_LINK_DAYS = env_int("INVITATION_LINK_DAYS", 7)
+if INVITATION_LINK_DAYS < 1:
+    raise ImproperlyConfigured("INVITATION_LINK_DAYS must be 1 or more.")
+
 # Staff sessions end after SESSION_IDLE_MINUTES without a request, and in any
 # case SESSION_MAX_HOURS after signing in (tracker/signin.py): a computer left
 # signed in at the front desk does not stay open to the next person.

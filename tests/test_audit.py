@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.http import StreamingHttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -486,6 +486,7 @@ def test_csv_holds_ids_and_references_not_names(client, lead_a, therapist_a):
         "actor",
         "user_id",
         "action",
+        "what",
         "patient_id",
         "patient_reference",
         "object_type",
@@ -500,6 +501,7 @@ def test_csv_holds_ids_and_references_not_names(client, lead_a, therapist_a):
             "staff",
             str(therapist_a.user.pk),
             "view",
+            "viewed the patient's data",
             str(patient.pk),
             "'=HYPERLINK",
             "patient",
@@ -649,7 +651,7 @@ def test_the_audit_page_names_the_patient_as_the_actor(client, lead_a, patient_a
     services.set_language(patient=patient_a, language="es")
     client.force_login(lead_a.user)
     page = client.get(reverse("tracker:audit_list")).content.decode()
-    assert "Patient" in page and "language es" in page
+    assert "Patient" in page and "chose Spanish" in page
 
 
 # ---------------------------------------------------------------------------
@@ -689,3 +691,213 @@ def test_on_sqlite_the_trigger_migration_adds_nothing():
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         assert cursor.fetchall() == []
+
+
+# ---------------------------------------------------------------------------
+# The trail in words, with the patient's name
+
+
+def test_every_action_has_words_of_its_own():
+    from tracker.queries.audit import ACTION_WORDS, describe
+
+    assert set(ACTION_WORDS) == set(AuditAction.values)
+    phrases = {describe(action) for action in AuditAction.values}
+    assert len(phrases) == len(AuditAction.values)
+    assert not phrases & set(AuditAction.values)  # never the bare code
+
+
+def _rows(client, **query):
+    response = client.get(reverse("tracker:audit_list"), query)
+    assert response.status_code == 200
+    return [(e.words, getattr(e, "patient_name", None)) for e in response.context["page_obj"]]
+
+
+def test_the_trail_says_what_was_done_to_whom(client, lead_a, therapist_a, session_a):
+    patient = session_a.patient
+    patient.display_name = "Ana Torres"
+    patient.save()
+    client.force_login(therapist_a.user)
+    client.get(reverse("tracker:patient_detail", args=[patient.pk]))
+    client.get(reverse("tracker:patient_export", args=[patient.pk]))
+    client.get(reverse("tracker:session_detail", args=[session_a.pk]))
+    client.force_login(lead_a.user)
+    rows = _rows(client)
+    assert rows[:3] == [
+        ("viewed a session page", "Ana Torres"),
+        ("downloaded the record", "Ana Torres"),
+        ("viewed the patient page", "Ana Torres"),
+    ]
+    assert ("recorded a session", "Ana Torres") in rows
+    page = client.get(reverse("tracker:audit_list")).content.decode()
+    assert "viewed the patient page" in page and "Ana Torres" in page
+    assert therapist_a.user.get_full_name() in page
+    # In Spanish for a lead who reads Spanish.
+    spanish = client.get(reverse("tracker:audit_list"), HTTP_ACCEPT_LANGUAGE="es")
+    assert spanish.context["page_obj"][0].words  # a phrase, whichever the catalogue has
+
+
+def test_an_erased_patient_is_named_as_erased(client, lead_a, patient_a, event):
+    services.erase_patient(patient=patient_a, user=lead_a.user, request_ip=None)
+    patient_a.refresh_from_db()
+    tag = patient_a.display_name.rsplit(" ", 1)[-1]
+    client.force_login(lead_a.user)
+    rows = _rows(client)
+    assert rows == [
+        ("erased the patient's personal details", f"Erased patient {tag}"),
+        ("viewed the patient's data", f"Erased patient {tag}"),
+    ]
+
+
+def _chart_src(page: str, name: str) -> str:
+    import html
+    import re
+
+    [src] = re.findall(r'src="([^"]*/soreness\.svg[^"]*)"', page)
+    assert name in src
+    return html.unescape(src)
+
+
+@pytest.mark.parametrize(
+    ("page_name", "target"),
+    [("tracker:patient_detail", "patient"), ("tracker:session_detail", "session")],
+)
+def test_a_page_and_its_chart_are_one_event(client, therapist_a, session_a, page_name, target):
+    obj = {"patient": session_a.patient, "session": session_a}[target]
+    client.force_login(therapist_a.user)
+    mark = _mark()
+    page = client.get(reverse(page_name, args=[obj.pk])).content.decode()
+    chart = _chart_src(page, f"/{target}s/{obj.pk}/soreness.svg?v=")
+    assert client.get(chart).status_code == 200
+    assert client.get(chart).status_code == 200  # zoomed or printed: still that page's view
+    [event] = _events_after(mark)
+    assert event.detail == page_name.split(":")[1]
+
+
+def test_a_chart_opened_on_its_own_or_with_a_borrowed_key_is_recorded(
+    client, therapist_a, lead_a, session_a, time_machine
+):
+    patient = session_a.patient
+    time_machine.move_to(timezone.now(), tick=False)
+    client.force_login(therapist_a.user)
+    page = client.get(reverse("tracker:patient_detail", args=[patient.pk])).content.decode()
+    chart = _chart_src(page, "soreness.svg?v=")
+    key = chart.split("?v=")[1]
+    mark = _mark()
+    url = reverse("tracker:patient_chart", args=[patient.pk])
+    client.get(url)  # no key
+    client.get(url, {"v": key + "x"})  # a key that is no signature
+    client.get(reverse("tracker:session_chart", args=[session_a.pk]), {"v": "1:2"})
+    other = Client()
+    other.force_login(lead_a.user)
+    other.get(chart)  # another user's key
+    time_machine.move_to(timezone.now() + timedelta(minutes=11), tick=False)
+    client.get(chart)  # the page's key, long after the page
+    events = list(_events_after(mark).order_by("pk"))
+    assert [e.detail for e in events] == ["patient_chart", "patient_chart", "session_chart"] + [
+        "patient_chart"
+    ] * 2
+    assert events[3].user == lead_a.user
+
+
+def test_filters_by_patient_name_staff_action_and_date(client, lead_a, therapist_a):
+    clinic = lead_a.clinic
+    colleague = MembershipFactory(clinic=clinic).user
+    ana = PatientFactory(clinic=clinic, display_name="Ana Torres")
+    bea = PatientFactory(clinic=clinic, display_name="Beatriz Ramos", reference="MRN-2")
+    now = timezone.now()
+    old = _event(clinic=clinic, user=therapist_a.user, patient=ana, at=now - timedelta(days=10))
+    new = _event(clinic=clinic, user=colleague, patient=bea, action=AuditAction.EXPORT, at=now)
+    client.force_login(lead_a.user)
+
+    def shown(**query):
+        return set(client.get(reverse("tracker:audit_list"), query).context["page_obj"])
+
+    assert shown(patient="torres") == {old}
+    assert shown(patient="  beatriz   ramos ") == {new}
+    assert shown(patient="mrn-2") == {new}
+    assert shown(patient="nobody") == set()
+    assert shown(user=colleague.pk) == {new}
+    assert shown(action="export") == {new}
+    today = timezone.localdate(now, clinic.zone)
+    assert shown(date_from=today.isoformat()) == {new}
+    assert shown(date_to=(today - timedelta(days=5)).isoformat()) == {old}
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"date_from": "2026-02-30"}, "date_from", "Enter a valid date."),
+        ({"date_to": "yesterday"}, "date_to", "Enter a valid date."),
+        ({"user": "999999"}, "user", "Select a valid choice."),
+        ({"action": "delete"}, "action", "Select a valid choice."),
+    ],
+)
+def test_a_bad_filter_is_a_message_beside_its_field(
+    client, lead_a, therapist_a, query, field, message
+):
+    _event(clinic=lead_a.clinic, user=therapist_a.user)
+    client.force_login(lead_a.user)
+    response = client.get(reverse("tracker:audit_list"), query)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == [field] and message in errors[field][0]
+    page = response.content.decode()
+    assert f'id="id_{field}_error"' in page and "Correct the filters above" in page
+    assert not list(response.context["page_obj"])
+
+
+def test_the_csv_says_the_same_words_as_the_page(client, lead_a, therapist_a, session_a):
+    client.force_login(therapist_a.user)
+    client.get(reverse("tracker:patient_export", args=[session_a.patient.pk]))
+    client.force_login(lead_a.user)
+    on_page = [e.words for e in client.get(reverse("tracker:audit_list")).context["page_obj"]]
+    header, *rows = _csv(client.get(reverse("tracker:audit_csv")))
+    in_file = [row[header.index("what")] for row in rows]
+    assert in_file == on_page and "downloaded the record" in in_file
+
+
+# ---------------------------------------------------------------------------
+# The admin's lists, and what protects the trail's patients
+
+
+def test_an_admin_list_of_patient_data_records_each_patient_shown(
+    admin_client, admin_user, session_a, therapist_a
+):
+    from tests.factories import make_session
+
+    other = make_session(patient=PatientFactory(clinic=therapist_a.clinic))
+    mark = _mark()
+    response = admin_client.get(reverse("admin:tracker_needlingsession_changelist"))
+    assert response.status_code == 200
+    events = _events_after(mark)
+    assert {(e.patient, e.user, e.action, e.detail, e.object_type) for e in events} == {
+        (s.patient, admin_user, AuditAction.VIEW, "admin list", "needlingsession")
+        for s in (session_a, other)
+    }
+    assert len(events) == 2
+    # The patients' list too; the clinics' list holds no patient data.
+    mark = _mark()
+    admin_client.get(reverse("admin:tracker_patient_changelist"))
+    assert len(_events_after(mark)) == 2
+    mark = _mark()
+    admin_client.get(reverse("admin:tracker_clinic_changelist"))
+    assert not _events_after(mark).exists()
+
+
+def test_a_clinic_whose_patients_have_a_trail_cannot_be_deleted(event, patient_a):
+    """No cascade detaches events from their patient: deleting the clinic is refused as well."""
+    from tracker.models import Clinic
+
+    with pytest.raises(ProtectedError), transaction.atomic():
+        Clinic.objects.filter(pk=patient_a.clinic_id).delete()
+    with pytest.raises(ProtectedError), transaction.atomic():
+        patient_a.delete()
+    event = AuditEvent.objects.get()
+    assert event.patient_id == patient_a.pk and Patient.objects.filter(pk=patient_a.pk).exists()
+
+
+def test_the_admin_cannot_delete_a_patient_with_a_trail(admin_client, patient_a, event):
+    url = reverse("admin:tracker_patient_delete", args=[patient_a.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    assert Patient.objects.filter(pk=patient_a.pk).exists()
+    assert AuditEvent.objects.get(pk=event.pk).patient == patient_a

@@ -103,6 +103,13 @@ MATRIX = {
     "tracker:two_step_verify":  {"anon": 302, "therapist_a": 302, "therapist_b": 302, "lead_a": 302, "link_x": 302},
     "tracker:audit_list":       {"anon": 302, "therapist_a": 404, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:audit_csv":        {"anon": 302, "therapist_a": 404, "therapist_b": 404, "lead_a": 200, "link_x": 302},
+    # The clinic lead's own pages: settings and staff of clinic A (404 to anyone else)
+    "tracker:clinic_home":      {"anon": 302, "therapist_a": 404, "therapist_b": 404, "lead_a": 302, "link_x": 302},
+    "tracker:clinic_settings":  {"anon": 302, "therapist_a": 404, "therapist_b": 404, "lead_a": 200, "link_x": 302},
+    "tracker:clinic_staff":     {"anon": 302, "therapist_a": 404, "therapist_b": 404, "lead_a": 200, "link_x": 302},
+    "tracker:staff_member":     {"method": "POST", "anon": 302, "therapist_a": 404, "therapist_b": 404, "lead_a": 302, "link_x": 302},
+    # An invited member of staff sets their password: the signed link is the key (a made-up one here)
+    "tracker:invitation":       {"anon": 200, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 200},
     "tracker:analytics_home":   {"anon": 302, "therapist_a": 302, "therapist_b": 302, "lead_a": 302, "link_x": 302},
     "tracker:analytics":        {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:analytics_chart":  {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
@@ -120,6 +127,7 @@ POST_DATA = {
     "tracker:alert_acknowledge": {"outcome": "advised", "note": "Called the patient: fine."},
     "tracker:alerts_acknowledge": {"outcome": "advised", "alerts": ["1"]},
     "tracker:link_replace": {},
+    "tracker:staff_member": {"action": "role"},
 }
 
 
@@ -154,6 +162,7 @@ class World:
     session: object
     alert: object
     token: str
+    membership: object = None
 
 
 def _red_flag_report(session):
@@ -185,9 +194,9 @@ def people(db):
     session_y = make_session(patient=PatientFactory(clinic=clinic_b), therapist=therapist_b.user)
     [alert_y] = alerts.evaluate_missed(session_y.follow_ups.get(time_point=TimePoint.IN_CLINIC))
 
-    def world(clinic, session, alert):
+    def world(clinic, session, alert, membership):
         token = tokens.token_for(session.access_links.get().nonce)
-        return World(clinic, session.patient, session, alert, token)
+        return World(clinic, session.patient, session, alert, token, membership)
 
     return {
         "users": {
@@ -195,8 +204,8 @@ def people(db):
             "therapist_b": therapist_b.user,
             "lead_a": lead_a.user,
         },
-        "x": world(clinic_a, session_x, alert_x),
-        "y": world(clinic_b, session_y, alert_y),
+        "x": world(clinic_a, session_x, alert_x, therapist_a),
+        "y": world(clinic_b, session_y, alert_y, therapist_b),
     }
 
 
@@ -212,13 +221,15 @@ def _url(name, route, world):
             kwargs[kwarg] = getattr(world, PK_OWNERS[segment]).pk
         elif kwarg == "clinic_id":
             kwargs[kwarg] = world.clinic.pk
+        elif kwarg == "membership_id":
+            kwargs[kwarg] = world.membership.pk
         elif kwarg == "chart":
             kwargs[kwarg] = "rates"
         elif kwarg == "time_point":
             kwargs[kwarg] = TimePoint.IN_CLINIC
         elif kwarg == "token" and name.startswith("patient:"):
             kwargs[kwarg] = world.token
-        elif name == "password_reset_confirm":
+        elif name in ("password_reset_confirm", "tracker:invitation"):
             kwargs[kwarg] = {"uidb64": "MQ", "token": "set-password"}[kwarg]
         else:
             raise AssertionError(f"{name}: teach _url how to fill <{kind}:{kwarg}>")

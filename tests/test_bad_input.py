@@ -46,6 +46,7 @@ from tracker.models import (
     AccessLink,
     Alert,
     FollowUp,
+    Membership,
     NeedledSite,
     NeedlingSession,
     Patient,
@@ -608,6 +609,84 @@ def test_two_step_set_up_form(world, data):
 
 
 # ---------------------------------------------------------------------------
+# The lead's clinic pages
+
+CLINIC_SETTINGS = form(
+    time_zone=field(st.sampled_from(["Europe/Madrid", "America/Chicago", "UTC"])),
+    phone=field(st.just("020 7946 0101")),
+    emergency_number=field(st.sampled_from(["999", "112"])),
+    settled_max=field(st.integers(0, 10).map(str)),
+    soreness_threshold=field(st.integers(0, 10).map(str)),
+    soreness_72h_threshold=field(st.integers(0, 10).map(str)),
+    urgent_contacts=field(st.just("STAFF")),
+    escalation_minutes=field(st.integers(0, 300).map(str)),
+    require_2fa_for_leads=field(st.just("on")),
+)
+
+
+def _clinic_row(clinic):
+    from tracker.models import Clinic
+
+    row = Clinic.objects.filter(pk=clinic.pk).values().get()
+    return row, sorted(
+        Clinic.objects.get(pk=clinic.pk).urgent_contacts.values_list("pk", flat=True)
+    )
+
+
+@EXAMPLES
+@given(data=CLINIC_SETTINGS)
+def test_clinic_settings_form(world, data):
+    clinic = world["clinic"]
+    staff_id = str(world["lead_user"].pk)
+    data = {k: (staff_id if v == "STAFF" else v) for k, v in data.items()}
+    url = reverse("tracker:clinic_settings", args=[clinic.pk])
+    with rolled_back():
+        before = _clinic_row(clinic)
+        response = world["lead"].post(url, data)
+        assert_fine(response)
+        if response.status_code == 302:
+            from tracker.models import Clinic
+
+            Clinic.objects.get(pk=clinic.pk).full_clean()
+        else:
+            assert _clinic_row(clinic) == before
+            assert "invalid-feedback" in response.content.decode()
+
+
+INVITE = form(
+    first_name=field(st.just("Nora")),
+    last_name=field(st.just("Quinn")),
+    email=field(st.sampled_from(["nora@example.org", "NORA@example.org"])),
+    role=field(st.sampled_from(["therapist", "lead"])),
+)
+
+
+@EXAMPLES
+@given(data=INVITE, action=field(st.sampled_from(["role", "deactivate", "reactivate", "resend"])))
+def test_staff_forms(world, data, action):
+    from django.contrib.auth import get_user_model
+
+    clinic = world["clinic"]
+    members = get_user_model().objects.count
+    with rolled_back():
+        before = members()
+        response = world["lead"].post(reverse("tracker:clinic_staff", args=[clinic.pk]), data)
+        assert_fine(response)
+        if response.status_code == 302:
+            assert members() == before + 1
+        else:
+            assert members() == before
+            assert "invalid-feedback" in response.content.decode()
+        for membership in Membership.objects.filter(clinic=clinic):
+            posted = {"action": action, f"m{membership.pk}-role": data.get("role", "x")}
+            url = reverse("tracker:staff_member", args=[clinic.pk, membership.pk])
+            response = world["lead"].post(url, {k: v for k, v in posted.items() if v is not None})
+            assert response.status_code == 302
+        # The clinic keeps an active lead, whatever was sent.
+        assert Membership.objects.filter(clinic=clinic, role="lead", user__is_active=True).exists()
+
+
+# ---------------------------------------------------------------------------
 # Filters in the query string
 
 QUERY_VALUE = st.one_of(HOSTILE, EXTREME_DAYS, HUGE_ID, HUGE_PATIENT_NUMBER)
@@ -646,7 +725,12 @@ def test_list_and_filter_pages_take_any_query_string(world, query):
         reverse("tracker:analytics_chart", args=[clinic, "rates"]),
         reverse("tracker:analytics_csv", args=[clinic, "completion"]),
     ]
-    lead_pages = [reverse("tracker:audit_list"), reverse("tracker:audit_csv")]
+    lead_pages = [
+        reverse("tracker:audit_list"),
+        reverse("tracker:audit_csv"),
+        reverse("tracker:clinic_settings", args=[clinic]),
+        reverse("tracker:clinic_staff", args=[clinic]),
+    ]
     with rolled_back():
         for client, urls in [(world["staff"], staff_pages), (world["lead"], lead_pages)]:
             for url in urls:
@@ -671,6 +755,8 @@ PK_ROUTES = [
     "/clinics/{}/analytics/",
     "/clinics/{}/analytics/rates.svg",
     "/clinics/{}/analytics/rates.csv",
+    "/clinics/{}/settings/",
+    "/clinics/{}/staff/",
 ]
 
 
@@ -686,6 +772,10 @@ def test_ids_in_the_path_are_a_page_or_a_404(world, value):
         assert response.status_code in (302, 404)
         response = world["lead"].get(f"/clinics/{world['clinic'].pk}/analytics/{segment}.svg")
         assert response.status_code in (200, 404)
+        response = world["lead"].post(f"/clinics/{world['clinic'].pk}/staff/{segment}/", {})
+        assert response.status_code in (301, 302, 404)
+        response = Client().get(f"/invitation/{segment}/{segment}/")
+        assert response.status_code in (200, 301, 404)
 
 
 @EXAMPLES
@@ -730,6 +820,21 @@ def test_staff_posts_without_a_csrf_token_are_refused(world, therapist_a, lead_a
         (therapist_a.user, reverse("password_change"), {}),
         (therapist_a.user, reverse("logout"), {}),
         (lead_a.user, reverse("tracker:patient_erase", args=[patient.pk]), {"confirm": "HP-0042"}),
+        (
+            lead_a.user,
+            reverse("tracker:clinic_settings", args=[world["clinic"].pk]),
+            {"time_zone": "UTC", "emergency_number": "911"},
+        ),
+        (
+            lead_a.user,
+            reverse("tracker:clinic_staff", args=[world["clinic"].pk]),
+            {"first_name": "N", "last_name": "Q", "email": "n@example.org", "role": "lead"},
+        ),
+        (
+            lead_a.user,
+            reverse("tracker:staff_member", args=[world["clinic"].pk, therapist_a.pk]),
+            {"action": "deactivate"},
+        ),
     ]
     before = counts()
     for user, url, data in posts:
@@ -742,6 +847,10 @@ def test_staff_posts_without_a_csrf_token_are_refused(world, therapist_a, lead_a
     assert not Alert.objects.filter(acknowledged_at__isnull=False).exists()
     assert not Patient.objects.filter(erased_at__isnull=False).exists()
     assert AccessLink.objects.get(session=session).revoked_at is None
+    therapist_a.user.refresh_from_db()
+    world["clinic"].refresh_from_db()
+    assert therapist_a.user.is_active and world["clinic"].time_zone == "Europe/London"
+    assert not Membership.objects.filter(user__email="n@example.org").exists()
 
 
 def test_a_huge_site_count_builds_no_huge_page(world):

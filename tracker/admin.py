@@ -1,17 +1,19 @@
 """The admin: clinics and staff, and a careful look at (and fix of) patient records.
 
 Patient data can be read and corrected here, but the admin never goes
-around the audit trail: opening a record records a "view", saving it a
-change, and nothing that holds patient data can be deleted (a deletion
+around the audit trail: opening a record records a "view", a list of
+records a "view" of each patient on the page shown, saving it a change, and nothing that holds patient data can be deleted (a deletion
 cascaded from a session to its reports and alerts with no trace). Erasure
 and "entered in error" in the app are the ways to take data out of use.
 """
 
 from django.contrib import admin
 
+from tracker import clock
 from tracker.models import (
     AccessLink,
     AuditAction,
+    AuditActor,
     AuditEvent,
     Clinic,
     FollowUp,
@@ -59,6 +61,38 @@ class PatientDataAdmin(admin.ModelAdmin):
                 detail="admin",
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            self._record_list(request, changelist.result_list)
+        return response
+
+    def _record_list(self, request, rows):
+        """One "view" per patient whose rows the list shows: one query, one INSERT."""
+        path = f"{self.patient_path}__" if self.patient_path else ""
+        patients = (
+            self.model._default_manager.filter(pk__in=[row.pk for row in rows])
+            .order_by()
+            .values_list(f"{path}pk", f"{path}clinic_id")
+            .distinct()
+        )
+        now, ip = clock.now(), audit.client_ip(request)
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                clinic_id=clinic_id,
+                actor=AuditActor.STAFF,
+                user=request.user,
+                action=AuditAction.VIEW,
+                patient_id=patient_id,
+                object_type=self.model._meta.model_name,
+                at=now,
+                ip=ip,
+                detail="admin list",
+            )
+            for patient_id, clinic_id in patients
+        )
 
     def log_addition(self, request, obj, message):
         audit.record(

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from tracker.views import account, analytics, audit_trail, dashboard, fhir, records, staff
+from tracker.views import (
+    account,
+    analytics,
+    audit_trail,
+    clinic,
+    dashboard,
+    fhir,
+    records,
+    staff,
+)
 
 app_name = "tracker"
 
@@ -27,6 +36,15 @@ urlpatterns = [
     path("account/two-step/verify/", account.two_step_verify, name="two_step_verify"),
     path("audit/", audit_trail.audit_list, name="audit_list"),
     path("audit.csv", audit_trail.audit_csv, name="audit_csv"),
+    path("clinic/", clinic.clinic_home, name="clinic_home"),
+    path("clinics/<int:clinic_id>/settings/", clinic.clinic_settings, name="clinic_settings"),
+    path("clinics/<int:clinic_id>/staff/", clinic.clinic_staff, name="clinic_staff"),
+    path(
+        "clinics/<int:clinic_id>/staff/<int:membership_id>/",
+        clinic.staff_member,
+        name="staff_member",
+    ),
+    path("invitation/<uidb64>/<token>/", clinic.invitation, name="invitation"),
     path("fhir/Questionnaire/check-in", fhir.check_in_questionnaire, name="fhir_questionnaire"),
     path(
         "clinics/<int:clinic_id>/fhir-export.zip",

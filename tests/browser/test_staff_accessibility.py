@@ -51,6 +51,8 @@ NOT_STAFF_PAGES = {
     "tracker:fhir_questionnaire": "the public FHIR Questionnaire, JSON",
     "tracker:clinic_fhir_export": "a zip download",
     "tracker:link_replace": "POST only: redirects to the session page",
+    "tracker:clinic_home": "redirects to the settings of the clinic the lead leads",
+    "tracker:staff_member": "POST only: redirects to the staff page",
     "tracker:analytics_home": "redirects to the first clinic's analytics",
     "tracker:patient_chart": "an SVG image, checked on the patient page",
     "tracker:session_chart": "an SVG image, checked on the session page",
@@ -260,6 +262,37 @@ def password_reset_complete(page, world):
     go(page, world, "/accounts/reset/done/")
 
 
+@shows("tracker:invitation", only=THERAPIST)  # the same for anyone: checked once
+def invitation_bad_link(page, world):
+    go(page, world, "/invitation/MQ/made-up/")
+    heading(page, "This link does not work")
+
+
+@shows("tracker:invitation", only=THERAPIST)
+def invitation(page, world):
+    from django.contrib.auth import get_user_model
+
+    from tracker.models import Membership
+    from tracker.security.invitations import link_parts
+
+    nora = get_user_model().objects.create(
+        username="nora@example.org", email="nora@example.org", first_name="Nora"
+    )
+    nora.set_unusable_password()
+    nora.save()
+    Membership.objects.create(user=nora, clinic=world["clinic"])
+    uidb64, token = link_parts(nora)
+    go(page, world, f"/invitation/{uidb64}/{token}/")
+    heading(page, "Choose your password")
+
+
+@shows("tracker:invitation", only=THERAPIST)
+def invitation_with_errors(page, world):
+    page.locator("#id_new_password1").fill("a-long-new-pass-2026")
+    page.locator("#id_new_password2").fill("something else")
+    submit(page, "Set my password")
+
+
 @shows("tracker:two_step_verify", only=LEAD)
 def code_page(page, world):
     fill_sign_in(page, world["lead"])
@@ -414,6 +447,31 @@ def audit_with_errors(page, world):
     expect(page.locator(".error-summary")).to_be_focused()
 
 
+@shows("tracker:clinic_settings", only=LEAD)
+def clinic_settings(page, world):
+    go(page, world, f"/clinics/{world['clinic'].pk}/settings/")
+    heading(page, world["clinic"].name)
+
+
+@shows("tracker:clinic_settings", only=LEAD)
+def clinic_settings_with_errors(page, world):
+    page.locator("#id_soreness_72h_threshold").fill("0")
+    page.locator("#id_escalation_minutes").fill("0")
+    submit(page, "Save settings")
+
+
+@shows("tracker:clinic_staff", only=LEAD)
+def clinic_staff(page, world):
+    go(page, world, f"/clinics/{world['clinic'].pk}/staff/")
+    heading(page, world["clinic"].name)
+
+
+@shows("tracker:clinic_staff", only=LEAD)
+def clinic_staff_with_errors(page, world):
+    page.get_by_label("Email address").fill("not an email")
+    submit(page, "Send invitation")
+
+
 @shows("tracker:analytics")
 def analytics(page, world):
     go(page, world, f"/clinics/{world['clinic'].pk}/analytics/")
@@ -450,6 +508,9 @@ SIGNED_OUT = [
     password_reset_sent,
     password_reset_bad_link,
     password_reset_complete,
+    invitation_bad_link,
+    invitation,
+    invitation_with_errors,
     sign_in_page,
     sign_in_with_errors,
 ]
@@ -477,6 +538,10 @@ SIGNED_IN = [
     two_step_off_with_errors,
     audit,
     audit_with_errors,
+    clinic_settings,
+    clinic_settings_with_errors,
+    clinic_staff,
+    clinic_staff_with_errors,
     analytics,
     analytics_with_errors,
     password_change,

@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +23,8 @@ class StaffChoiceField(forms.ModelChoiceField):
 
 
 class AuditFilterForm(forms.Form):
-    """Date range (in the current time zone), who, what, and which patient."""
+    """Date range (in the current time zone), who, what, and which patient (by name,
+    reference or number)."""
 
     date_from = DayField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -42,8 +44,8 @@ class AuditFilterForm(forms.Form):
     patient = forms.CharField(
         label=_("Patient"),
         required=False,
-        max_length=41,
-        help_text=_("The clinic's reference, or # and the patient's number (#12)."),
+        max_length=120,
+        help_text=_("Part of the name, the clinic's reference, or # and the number (#12)."),
     )
 
     def __init__(self, *args, clinics, **kwargs):
@@ -62,7 +64,7 @@ class AuditFilterForm(forms.Form):
             )
 
     def clean_patient(self):
-        value = self.cleaned_data["patient"].strip()
+        value = " ".join(self.cleaned_data["patient"].split())
         if value.startswith("#"):
             number = value[1:]
             # isascii(): "²" and "٣" are digits to isdigit() but no id.
@@ -97,7 +99,10 @@ class AuditFilterForm(forms.Form):
             if patient.startswith("#"):
                 events = events.filter(patient_id=int(patient[1:]))
             else:
-                events = events.filter(patient__reference__iexact=patient)
+                events = events.filter(
+                    Q(patient__display_name__icontains=patient)
+                    | Q(patient__reference__iexact=patient)
+                )
         return events
 
 

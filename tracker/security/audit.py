@@ -7,11 +7,17 @@ transaction, through ``record_event`` with the user and address, or, for
 the patient's own changes through their link, ``actor=AuditActor.PATIENT``.
 List pages (patients, dashboard, alert inbox) record nothing per row: a row
 there names a patient but shows none of their record.
+
+A page's chart images are part of that page's view: the page puts a signed
+key in their address (``page_key``), and a chart asked for with a key the
+page gave this user for this patient a moment ago records nothing more
+(``shown_on_page``). A chart opened on its own is recorded like a page.
 """
 
 import ipaddress
 
 from django.conf import settings
+from django.core import signing
 
 from tracker import clock
 from tracker.models import AuditActor, AuditEvent
@@ -39,6 +45,33 @@ def client_ip(request) -> str | None:
         return str(ipaddress.ip_address(address))
     except ValueError:
         return None
+
+
+# How long a page's key covers its images: they load at once; a page left open
+# and then printed or zoomed may ask for them again a little later.
+PAGE_KEY_SECONDS = 600
+PAGE_KEY_SALT = "tracker.audit.page-images"
+
+
+def page_key(request, patient) -> str:
+    """The key a page that has recorded its view puts in its images' addresses.
+
+    Signed, so it cannot be made up; it holds the user's and the patient's
+    ids (both already in staff URLs) and the time, nothing else.
+    """
+    return signing.dumps([request.user.pk, patient.pk], salt=PAGE_KEY_SALT)
+
+
+def shown_on_page(request, patient) -> bool:
+    """Whether this image request comes from a page whose view was recorded (``page_key``)."""
+    key = request.GET.get("v", "")
+    if not key or len(key) > 200:
+        return False
+    try:
+        user_id, patient_id = signing.loads(key, salt=PAGE_KEY_SALT, max_age=PAGE_KEY_SECONDS)
+    except (signing.BadSignature, TypeError, ValueError):
+        return False
+    return user_id == request.user.pk and patient_id == patient.pk
 
 
 def record(request, *, action, patient=None, obj=None, clinic=None, detail="") -> AuditEvent:

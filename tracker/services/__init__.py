@@ -10,6 +10,14 @@ from tracker.services.alerts import (
     acknowledge_many,
     act_on_alert,
 )
+from tracker.services.clinic import (
+    accept_invitation,
+    change_role,
+    invite_staff,
+    resend_invitation,
+    save_clinic_settings,
+    set_active,
+)
 from tracker.services.links import (
     LinkReplacement,
     find_access_link,
@@ -29,6 +37,12 @@ from tracker.services.sessions import record_session
 from tracker.services.staff import save_staff_settings
 
 __all__ = [
+    "accept_invitation",
+    "change_role",
+    "invite_staff",
+    "resend_invitation",
+    "save_clinic_settings",
+    "set_active",
     "AlreadyAcknowledged",
     "acknowledge_many",
     "act_on_alert",

@@ -2,8 +2,10 @@
 
 Only leads see it, and only their clinics' events (``AuditEvent.objects.for_user``);
 anyone else gets a 404. Dates are read, and times shown, in the clinics' time
-zone when all the user's led clinics share one, and in UTC otherwise. The
-CSV holds ids and references, never names.
+zone when all the user's led clinics share one, and in UTC otherwise. Each
+event is said in words (``tracker.queries.audit``): the page and the CSV use
+the same phrase. The page names the patient (an erased one as "Erased
+patient …"); the CSV holds ids and references, never names.
 """
 
 import csv
@@ -19,6 +21,7 @@ from tracker import clock
 from tracker.exports.csv import safe_cell
 from tracker.forms.lead import AuditFilterForm
 from tracker.models import AuditAction, AuditEvent, Clinic
+from tracker.queries.audit import describe, erased_name
 from tracker.security import audit
 
 PAGE_SIZE = 50
@@ -29,6 +32,7 @@ CSV_HEADER = [
     "actor",
     "user_id",
     "action",
+    "what",
     "patient_id",
     "patient_reference",
     "object_type",
@@ -60,6 +64,14 @@ def audit_list(request):
     _clinics, form, zone, events = _audit_request(request)
     events = events.select_related("user", "patient")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for event in page.object_list:
+        event.words = describe(event.action, event.detail, event.object_type)
+        patient = event.patient
+        if patient is not None:
+            event.patient_name = (
+                erased_name(patient.display_name) if patient.is_erased else patient.display_name
+            )
     with timezone.override(zone):
         return render(
             request,
@@ -114,6 +126,7 @@ def _csv_rows(events):
             actor,
             user or "",
             action,
+            describe(action, detail, kind),
             patient or "",
             safe_cell(reference or ""),
             kind,

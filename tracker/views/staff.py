@@ -105,6 +105,8 @@ class PatientDetailView(LoginRequiredMixin, DetailView):
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         audit.record(request, action=AuditAction.VIEW, patient=self.object, obj=self.object)
+        # The chart on the page belongs to this view: it records nothing of its own.
+        response.context_data["page_key"] = audit.page_key(request, self.object)
         return response
 
     def get_context_data(self, **kwargs):
@@ -122,7 +124,8 @@ def patient_chart(request, pk):
     patient = get_object_or_404(
         Patient.objects.for_user(request.user).select_related("clinic"), pk=pk
     )
-    audit.record(request, action=AuditAction.VIEW, patient=patient, obj=patient)
+    if not audit.shown_on_page(request, patient):
+        audit.record(request, action=AuditAction.VIEW, patient=patient, obj=patient)
     svg = patient_soreness_svg(
         patient,
         band=analytics.cached_typical_course(patient.clinic),
@@ -188,6 +191,8 @@ def session_detail(request, pk):
         {
             "session": session,
             "patient": session.patient,
+            # The chart on the page belongs to this view: it records nothing of its own.
+            "page_key": audit.page_key(request, session.patient),
             "sites": session.sites.all(),
             "alerts": list(
                 session.alerts.select_related("acknowledged_by")
@@ -231,7 +236,8 @@ def replace_link(request, pk):
 @login_required
 def session_chart(request, pk):
     session = get_object_or_404(_sessions_for(request.user), pk=pk)
-    audit.record(request, action=AuditAction.VIEW, patient=session.patient, obj=session)
+    if not audit.shown_on_page(request, session.patient):
+        audit.record(request, action=AuditAction.VIEW, patient=session.patient, obj=session)
     svg = session_soreness_svg(
         session, label=_("Soreness"), title=_("Soreness after this session"), small=True
     )
