@@ -1,11 +1,13 @@
 """Forms of the clinic lead's pages: the audit trail's filters and the erasure confirmation."""
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Layout
+from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tracker import clock
@@ -57,11 +59,28 @@ class AuditFilterForm(forms.Form):
             .distinct()
             .order_by("first_name", "last_name", "username")
         )
-        for field in self.fields.values():
-            select = isinstance(field.widget, forms.Select)
-            field.widget.attrs["class"] = (
-                "form-select form-select-sm" if select else "form-control form-control-sm"
+        self.helper = FormHelper()
+        # The page writes the GET <form> tag: a CSRF token would only end up in the address.
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.label_class = "small mb-1"
+        self.helper.layout = Layout(
+            Row(
+                *(Column(name, css_class="col-sm-6 col-lg") for name in self.fields),
+                Column(
+                    HTML(
+                        format_html(
+                            '<div class="mb-3"><div class="form-label small mb-1 invisible" '
+                            'aria-hidden="true">&nbsp;</div><button class="btn btn-secondary" '
+                            'type="submit">{}</button></div>',
+                            gettext("Show"),
+                        )
+                    ),
+                    css_class="col-sm-6 col-lg-auto",
+                ),
+                css_class="gx-2 align-items-start",
             )
+        )
 
     def clean_patient(self):
         value = " ".join(self.cleaned_data["patient"].split())
