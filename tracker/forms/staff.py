@@ -74,15 +74,20 @@ class PatientForm(forms.ModelForm):
             ),
         )
 
-    def clinic_for_phone(self):
-        """The clinic whose country a number without +code is read in."""
+    def patients_clinic(self):
+        """The clinic the patient belongs to: its country reads a number without +code,
+        and a reference is unique within it."""
         return self.cleaned_data.get("clinic")
 
     def clean_phone(self):
         value = self.cleaned_data["phone"].strip()
         if not value:
             return ""
-        clinic = self.clinic_for_phone()
+        if self.instance.pk is not None and value == self.instance.phone:
+            # Kept as stored: a number from before numbers were checked (left as it
+            # was where it did not parse) does not stop other details being saved.
+            return value
+        clinic = self.patients_clinic()
         region = clinic.phone_region if clinic is not None else None
         number = phones.to_e164(value, region)
         if number is None:
@@ -99,6 +104,13 @@ class PatientForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        clinic, reference = self.patients_clinic(), cleaned.get("reference")
+        if clinic is not None and reference:
+            taken = Patient.objects.filter(clinic=clinic, reference=reference)
+            if self.instance.pk is not None:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error("reference", _("Another patient of this clinic has this reference."))
         channel = cleaned.get("reminder_channel")
         if channel in (ReminderChannel.EMAIL, ReminderChannel.SMS):
             if channel == ReminderChannel.EMAIL and not cleaned.get("email"):
@@ -147,7 +159,7 @@ class PatientEditForm(PatientForm):
             ),
         )
 
-    def clinic_for_phone(self):
+    def patients_clinic(self):
         return self.instance.clinic
 
 

@@ -42,7 +42,10 @@ def patient_list(user, now, *, query="", therapist="", status="", sort="name"):
             ),
         )
     )
-    for word in names.words(query)[:MAX_SEARCH_WORDS]:
+    searched = names.words(query)[:MAX_SEARCH_WORDS]
+    if query.strip() and not searched:
+        return patients.none()  # only punctuation: nothing to find ("%" is no wildcard)
+    for word in searched:
         patients = patients.filter(search_key__contains=f" {word}")
     if therapist:
         therapist_id = user.pk if therapist == "me" else int(therapist)

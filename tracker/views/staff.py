@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView
 
-from tracker import analytics, clock, services, site
+from tracker import analytics, clock, names, services, site
 from tracker.forms.staff import (
     PatientEditForm,
     PatientFilterForm,
@@ -142,9 +142,16 @@ def patient_edit(request, pk):
         # The form works on a copy, so the page's heading keeps the stored name.
         form = PatientEditForm(request.POST, instance=copy.copy(patient), user=request.user)
         if form.is_valid():
-            duplicates = _possible_duplicates(
-                request, form, clinic_id=patient.clinic_id, exclude_pk=patient.pk
+            # Asked again only when the name or year changes: a known namesake does
+            # not stand in the way of every later correction.
+            renamed = (
+                names.name_key(form.cleaned_data["display_name"]) != patient.name_key
+                or form.cleaned_data.get("year_of_birth") != patient.year_of_birth
             )
+            if renamed:
+                duplicates = _possible_duplicates(
+                    request, form, clinic_id=patient.clinic_id, exclude_pk=patient.pk
+                )
             if not duplicates:
                 try:
                     changed = services.update_patient(
