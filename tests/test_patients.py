@@ -210,8 +210,30 @@ def test_the_edit_page_shows_the_patients_details(client, therapist_a, patient_a
     response = client.get(reverse("tracker:patient_edit", args=[patient_a.pk]))
     page = response.content.decode()
     assert response.status_code == 200
-    assert 'value="HP-12"' in page and f'value="{LONDON_MOBILE}"' in page
+    assert 'value="HP-12"' in page and 'value="+44 7911 123456"' in page
     assert 'name="clinic"' not in page  # the clinic does not change
+
+
+def test_an_unchanged_number_is_kept_as_stored(client, therapist_a, patient_a):
+    # A number from before numbers were checked (the demo's fiction range does not parse).
+    Patient.objects.filter(pk=patient_a.pk).update(phone="+447700900123")
+    client.force_login(therapist_a.user)
+    page = client.get(reverse("tracker:patient_edit", args=[patient_a.pk])).content.decode()
+    assert 'value="+44 7700 900123"' in page
+    assert _edit(client, patient_a, phone="+44 7700 900123", reference="HP-5").status_code == 302
+    patient_a.refresh_from_db()
+    assert (patient_a.phone, patient_a.reference) == ("+447700900123", "HP-5")
+
+
+def test_a_valid_number_is_shown_readably_and_saved_in_e164(client, therapist_a, patient_a):
+    Patient.objects.filter(pk=patient_a.pk).update(phone=LONDON_MOBILE)
+    client.force_login(therapist_a.user)
+    page = client.get(reverse("tracker:patient_edit", args=[patient_a.pk])).content.decode()
+    assert 'value="+44 7911 123456"' in page
+    assert _edit(client, patient_a, phone="+44 7911 123456", language="es").status_code == 302
+    patient_a.refresh_from_db()
+    assert patient_a.phone == LONDON_MOBILE
+    assert AuditEvent.objects.get(action=AuditAction.UPDATE).detail == "changed language"
 
 
 def test_a_reference_taken_in_the_clinic_is_refused_beside_the_field(

@@ -83,10 +83,13 @@ class PatientForm(forms.ModelForm):
         value = self.cleaned_data["phone"].strip()
         if not value:
             return ""
-        if self.instance.pk is not None and value == self.instance.phone:
+        if self.instance.pk is not None and value in (
+            self.instance.phone,
+            phones.readable(self.instance.phone),
+        ):
             # Kept as stored: a number from before numbers were checked (left as it
             # was where it did not parse) does not stop other details being saved.
-            return value
+            return self.instance.phone
         clinic = self.patients_clinic()
         region = clinic.phone_region if clinic is not None else None
         number = phones.to_e164(value, region)
@@ -140,6 +143,9 @@ class PatientEditForm(PatientForm):
 
     def __init__(self, *args, user, **kwargs):
         forms.ModelForm.__init__(self, *args, **kwargs)
+        if self.instance.phone:
+            # Shown as people write it (+44 7911 123456); saved again in E.164.
+            self.initial["phone"] = phones.readable(self.instance.phone)
         self.fields["year_of_birth"].label = _("Year of birth")
         self.fields["phone"].label = _("Mobile number")
         self.fields["reminder_channel"].label = _("Reminders by")
