@@ -113,6 +113,38 @@ def test_without_a_country_a_local_number_asks_for_its_code(client):
     assert _add(client, member.clinic, phone="+447911123456").status_code == 302
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "a\x00b"},
+        {"q": "x" * 5000},
+        {"therapist": "abc", "status": "'; drop table", "sort": "-pk"},
+        {"therapist": "999999999999999999999"},
+        {"page": "-1"},
+    ],
+)
+def test_hostile_list_parameters_are_ignored_or_answered(client, therapist_a, patient_a, params):
+    client.force_login(therapist_a.user)
+    assert client.get(reverse("tracker:patient_list"), params).status_code == 200
+
+
+def test_hostile_edit_input_is_refused_beside_the_fields(client, therapist_a, patient_a):
+    client.force_login(therapist_a.user)
+    response = _edit(
+        client,
+        patient_a,
+        display_name="x" * 500,
+        year_of_birth="99999",
+        language="xx",
+        phone="+" + "9" * 40,
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert {"display_name", "year_of_birth", "language", "phone"} <= set(errors)
+    patient_a.refresh_from_db()
+    assert len(patient_a.display_name) < 120
+
+
 def test_the_patient_page_shows_the_number_readably(client, therapist_a, patient_a):
     Patient.objects.filter(pk=patient_a.pk).update(phone=LONDON_MOBILE)
     client.force_login(therapist_a.user)

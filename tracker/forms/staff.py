@@ -96,7 +96,7 @@ class PatientForm(forms.ModelForm):
         if number is None:
             if region is None and not value.startswith("+"):
                 raise forms.ValidationError(
-                    _("Write the number with its country code, e.g. +44 7700 900123."),
+                    _("Write the number with its country code, beginning with + (+44 for the UK)."),
                     code="phone_needs_country",
                 )
             raise forms.ValidationError(

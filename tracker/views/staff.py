@@ -169,6 +169,7 @@ def patient_edit(request, pk):
                     )
                     return redirect("tracker:patient_detail", pk=patient.pk)
     else:
+        audit.record(request, action=AuditAction.VIEW, patient=patient, obj=patient)
         form = PatientEditForm(instance=copy.copy(patient), user=request.user)
     return render(
         request,
