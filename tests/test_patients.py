@@ -634,6 +634,7 @@ def test_a_refused_number_is_recorded_and_not_tried_again(
     client.force_login(therapist_a.user)
     page = client.get(reverse("tracker:patient_detail", args=[refusing.pk])).content.decode()
     assert "Text reminders cannot reach this number." in page
+    assert "text reminders stopped: number refused" in page
 
 
 def test_a_new_number_clears_the_refusal(refusing, session_a, hours_after, client, therapist_a):
@@ -646,6 +647,7 @@ def test_a_new_number_clears_the_refusal(refusing, session_a, hours_after, clien
     assert refusing.phone == "+447911123457" and refusing.phone_refused_at is None
     page = client.get(reverse("tracker:patient_detail", args=[refusing.pk])).content.decode()
     assert "cannot reach this number" not in page
+    assert "reminders by text message" in page
     hours_after(48)
     reminders.run()
     assert RefusingSMSBackend.calls == 2  # the new number is tried

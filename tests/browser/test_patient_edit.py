@@ -60,3 +60,42 @@ def test_therapist_finds_and_edits_a_patient(
     phone.goto(f"{live_server.url}/patients/?q=lopez")
     expect(phone.locator("tbody tr")).to_have_count(2)
     screenshot(phone, "patient-list-phone")
+
+
+def test_a_possible_duplicate_is_shown_and_can_be_saved_anyway(
+    desktop_page, live_server, therapist, patient, screenshot
+):
+    page = desktop_page
+    sign_in(page, live_server, therapist.username)
+    page.goto(f"{live_server.url}/patients/new/")
+    page.locator("#id_display_name").fill("lópez MARIA")
+    page.get_by_label("Year of birth").fill("1984")
+    page.get_by_role("button", name="Save patient").click()
+
+    warning = page.locator("#possible-duplicates")
+    expect(warning).to_be_focused()
+    expect(warning.get_by_role("link", name="Maria Lopez")).to_be_visible()
+    screenshot(page, "patient-add-duplicate-desktop")
+    assert Patient.objects.count() == 1
+
+    page.get_by_role("button", name="Save anyway").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("lópez MARIA")
+    assert Patient.objects.count() == 2
+
+
+def test_the_patient_page_says_when_texts_cannot_reach_the_number(
+    desktop_page, live_server, therapist, patient, screenshot
+):
+    from tracker import services
+
+    Patient.objects.filter(pk=patient.pk).update(
+        phone="+447911123456", reminder_channel="sms", reminders_consent=True
+    )
+    services.record_phone_refused(patient_id=patient.pk, phone="+447911123456")
+    page = desktop_page
+    sign_in(page, live_server, therapist.username)
+    page.goto(f"{live_server.url}/patients/{patient.pk}/")
+    expect(page.locator(".phone-refused")).to_contain_text(
+        "Text reminders cannot reach this number."
+    )
+    screenshot(page, "patient-refused-number-desktop", full_page=False)
