@@ -48,19 +48,20 @@ class PatientForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        clinics = Clinic.objects.for_user(user)
-        self.fields["clinic"].queryset = clinics
-        self.fields["clinic"].empty_label = None
-        if len(clinics) == 1:
-            self.fields["clinic"].widget = forms.HiddenInput()
-            self.fields["clinic"].initial = clinics[0].pk
+        if "clinic" in self.fields:
+            clinics = Clinic.objects.for_user(user)
+            self.fields["clinic"].queryset = clinics
+            self.fields["clinic"].empty_label = None
+            if len(clinics) == 1:
+                self.fields["clinic"].widget = forms.HiddenInput()
+                self.fields["clinic"].initial = clinics[0].pk
         self.fields["year_of_birth"].label = _("Year of birth")
         self.fields["phone"].label = _("Mobile number")
         self.fields["reminder_channel"].label = _("Reminders by")
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
-            "clinic",
+            *(["clinic"] if "clinic" in self.fields else []),
             Row(
                 Column("display_name", css_class="col-md-6"),
                 Column("reference", css_class="col-md-3"),
@@ -142,28 +143,10 @@ class PatientEditForm(PatientForm):
         fields = [name for name in PatientForm.Meta.fields if name != "clinic"]
 
     def __init__(self, *args, user, **kwargs):
-        forms.ModelForm.__init__(self, *args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         if self.instance.phone:
             # Shown as people write it (+44 7911 123456); saved again in E.164.
             self.initial["phone"] = phones.readable(self.instance.phone)
-        self.fields["year_of_birth"].label = _("Year of birth")
-        self.fields["phone"].label = _("Mobile number")
-        self.fields["reminder_channel"].label = _("Reminders by")
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.layout = Layout(
-            Row(
-                Column("display_name", css_class="col-md-6"),
-                Column("reference", css_class="col-md-3"),
-                Column("year_of_birth", css_class="col-md-3"),
-            ),
-            Row(Column("email", css_class="col-md-6"), Column("phone", css_class="col-md-6")),
-            Row(
-                Column("language", css_class="col-md-4"),
-                Column("reminder_channel", css_class="col-md-4"),
-                Column(Div("reminders_consent", css_class="mt-md-4 pt-md-2"), css_class="col-md-4"),
-            ),
-        )
 
     def patients_clinic(self):
         return self.instance.clinic
@@ -177,6 +160,7 @@ class PatientFilterForm(forms.Form):
         ("", _("Any")),
         ("alert", _("Open alert")),
         ("open", _("Check-in open now")),
+        # Three days: Today's "missed" list (queries/dashboard.py MISSED_RECENT).
         ("missed", _("Missed a check-in (last 3 days)")),
     ]
 
