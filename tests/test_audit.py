@@ -67,6 +67,7 @@ def _only_event(after: int = 0):
     [
         ("tracker:patient_detail", "patient", "patient_detail"),
         ("tracker:visit_summary", "patient", "visit_summary"),
+        ("tracker:patient_edit", "patient", "patient_edit"),
         ("tracker:patient_chart", "patient", "patient_chart"),
         ("tracker:patient_export", "patient", "patient_export"),
         ("tracker:patient_fhir", "patient", "patient_fhir"),

@@ -87,6 +87,7 @@ MATRIX = {
     "tracker:patient_list":     {"anon": 302, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 302},
     "tracker:patient_create":   {"anon": 302, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 302},
     "tracker:patient_detail":   {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
+    "tracker:patient_edit":     {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:patient_chart":    {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:visit_summary":    {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:session_create":   {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},

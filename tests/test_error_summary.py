@@ -58,7 +58,7 @@ def test_each_field_error_links_to_its_field(client, therapist_a):
     assert (
         '<a class="alert-link" href="#id_display_name">Name: This field is required.</a>' in summary
     )
-    assert '<a class="alert-link" href="#id_phone">Phone: Add a mobile number' in summary
+    assert '<a class="alert-link" href="#id_phone">Mobile number: Add a mobile number' in summary
 
 
 def test_a_formsets_rows_are_named_and_its_own_errors_listed(client, therapist_a, patient_a):

@@ -30,7 +30,11 @@ class _StandIn(BaseHTTPRequestHandler):
         )
         status = self.server.status
         # Twilio's errors echo the number; the adapter must not pass it on.
-        payload = {"sid": "SM123"} if status < 300 else {"message": f"Invalid 'To': {PHONE}"}
+        payload = (
+            {"sid": "SM123"}
+            if status < 300
+            else {"code": self.server.code, "message": f"Invalid 'To': {PHONE}"}
+        )
         body = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -48,6 +52,7 @@ def twilio(settings, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _StandIn)
     server.requests = []
     server.status = 201
+    server.code = 20003
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setenv("no_proxy", "127.0.0.1")  # never through a proxy from the environment
@@ -119,6 +124,23 @@ def test_twilio_error_raises_without_the_number_or_the_text(twilio):
         sms.get_backend().send(to=PHONE, body="secret link https://x/f/abc/")
     assert str(raised.value) == "Twilio answered HTTP 400."
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+@pytest.mark.parametrize("code", sorted(sms.TWILIO_REFUSED_NUMBER_CODES))
+def test_twilio_refusing_the_number_is_a_permanent_failure(twilio, code):
+    twilio.status, twilio.code = 400, code
+    with pytest.raises(sms.NumberRefused) as raised:
+        sms.get_backend().send(to=PHONE, body="secret link https://x/f/abc/")
+    assert str(raised.value) == f"Twilio refused the number (error {code})."
+    assert PHONE not in str(raised.value)
+
+
+@pytest.mark.parametrize(("status", "code"), [(400, 20003), (401, 21211), (500, 21211)])
+def test_other_twilio_errors_stay_passing_failures(twilio, status, code):
+    twilio.status, twilio.code = status, code
+    with pytest.raises(sms.SMSError) as raised:
+        sms.get_backend().send(to=PHONE, body="x")
+    assert not isinstance(raised.value, sms.NumberRefused)
 
 
 def test_twilio_unreachable_raises_sms_error(twilio):

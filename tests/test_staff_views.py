@@ -57,14 +57,15 @@ def test_patient_list_query_count_does_not_grow_with_rows(
     client, therapist_a, django_assert_num_queries
 ):
     client.force_login(therapist_a.user)
-    # session, user, count for the paginator, the page of patients, the clinics the user
-    # leads (the "Audit" menu item). A list: no audit event.
+    # session, user, the therapists of the user's clinics (the filter's choices), count
+    # for the paginator, the page of patients, the clinics the user leads (the "Audit"
+    # menu item). A list: no audit event.
     PatientFactory.create_batch(3, clinic=therapist_a.clinic)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         client.get(reverse("tracker:patient_list"))
     for patient in PatientFactory.create_batch(40, clinic=therapist_a.clinic):
         make_session(patient=patient, therapist=therapist_a.user)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         client.get(reverse("tracker:patient_list"))
 
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("patients/", staff.PatientListView.as_view(), name="patient_list"),
     path("patients/new/", staff.PatientCreateView.as_view(), name="patient_create"),
     path("patients/<int:pk>/", staff.PatientDetailView.as_view(), name="patient_detail"),
+    path("patients/<int:pk>/edit/", staff.patient_edit, name="patient_edit"),
     path("patients/<int:pk>/soreness.svg", staff.patient_chart, name="patient_chart"),
     path("patients/<int:pk>/summary/", staff.VisitSummaryView.as_view(), name="visit_summary"),
     path("patients/<int:pk>/sessions/new/", staff.record_session, name="session_create"),

@@ -335,6 +335,12 @@ def patients_none_found(page, world):
     expect(page.locator("main")).to_contain_text("No patient matches")
 
 
+@shows("tracker:patient_list")
+def patients_searched_and_filtered(page, world):
+    go(page, world, "/patients/?q=lopez+MARÍA&status=missed&sort=last_session")
+    expect(page.get_by_role("link", name="Maria Lopez")).to_be_visible()
+
+
 @shows("tracker:patient_create")
 def add_patient(page, world):
     go(page, world, "/patients/new/")
@@ -343,7 +349,30 @@ def add_patient(page, world):
 
 @shows("tracker:patient_create")
 def add_patient_with_errors(page, world):
-    page.get_by_label("Reminder channel").select_option("email")
+    page.get_by_label("Reminders by").select_option("email")
+    submit(page, "Save patient")
+
+
+@shows("tracker:patient_create")
+def add_patient_possible_duplicate(page, world):
+    go(page, world, "/patients/new/")
+    page.get_by_label("Name").fill("maria lópez")
+    page.get_by_label("Year of birth").fill("1984")
+    send(page, "Save patient")
+    expect(page.locator("#possible-duplicates")).to_be_focused()
+    expect(page.get_by_role("button", name="Save anyway")).to_be_visible()
+
+
+@shows("tracker:patient_edit")
+def edit_patient(page, world):
+    go(page, world, f"/patients/{world['patient'].pk}/edit/")
+    heading(page, "Edit patient’s details")
+
+
+@shows("tracker:patient_edit")
+def edit_patient_with_errors(page, world):
+    page.get_by_label("Reminders by").select_option("sms")
+    page.get_by_label("Mobile number").fill("12345")
     submit(page, "Save patient")
 
 
@@ -520,8 +549,12 @@ SIGNED_IN = [
     alerts_acknowledged,
     patients,
     patients_none_found,
+    patients_searched_and_filtered,
     add_patient,
     add_patient_with_errors,
+    add_patient_possible_duplicate,
+    edit_patient,
+    edit_patient_with_errors,
     patient_page,
     visit_summary,
     patient_record,
@@ -753,7 +786,7 @@ def test_focus_is_visible_on_links_buttons_fields_and_tables(desktop_page, world
     go(page, world, f"/patients/{world['patient'].pk}/sessions/new/")
     stops = tab_through(page, 45)  # the menu, the breadcrumb, the session's fields, the first sites
     go(page, world, "/patients/")
-    stops += tab_through(page, 14)  # … the search, the table
+    stops += tab_through(page, 18)  # … the search and its filters, the table
 
     problems = []
     for stop in stops:

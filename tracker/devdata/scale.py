@@ -131,11 +131,14 @@ def seed(
 
 
 def _chunk(rng, clinics, staff, start, size, sessions_per_patient, now, seed, counts):
+    # bulk_create skips save(): the search keys are set here (Patient.refresh_keys).
     patients = Patient.objects.bulk_create(
-        Patient(
-            clinic=clinics[(start + i) % len(clinics)],
-            display_name=f"Scale Patient {start + i}",
-            reference=f"S{seed}-{start + i:07d}",
+        _keyed(
+            Patient(
+                clinic=clinics[(start + i) % len(clinics)],
+                display_name=f"Scale Patient {start + i}",
+                reference=f"S{seed}-{start + i:07d}",
+            )
         )
         for i in range(size)
     )
@@ -292,3 +295,8 @@ def _plan(rng) -> dict:
         "nausea": rng.random() < NAUSEA_RATE,
         "red_flag": rng.random() < RED_FLAG_RATE,
     }
+
+
+def _keyed(patient: Patient) -> Patient:
+    patient.refresh_keys()
+    return patient

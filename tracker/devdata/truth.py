@@ -314,11 +314,14 @@ def seed(
 
 
 def _chunk(rng, truth, clinic, staff, start, size, now):
+    # bulk_create skips save(): the search keys are set here (Patient.refresh_keys).
     patients = Patient.objects.bulk_create(
-        Patient(
-            clinic=clinic,
-            display_name=f"Truth Patient {start + i}",
-            reference=f"T{clinic.pk}-{start + i:07d}",
+        _keyed(
+            Patient(
+                clinic=clinic,
+                display_name=f"Truth Patient {start + i}",
+                reference=f"T{clinic.pk}-{start + i:07d}",
+            )
         )
         for i in range(0, size, SESSIONS_PER_PATIENT)
     )
@@ -531,3 +534,8 @@ def recovered(clinic: Clinic, *, truth: Truth = TRUTH) -> list[Check]:
             (band.low[i], band.median[i], band.high[i]),
         )
     return checks
+
+
+def _keyed(patient: Patient) -> Patient:
+    patient.refresh_keys()
+    return patient

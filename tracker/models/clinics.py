@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from tracker import phones
 from tracker.choices import Language, Role, TimePoint
 from tracker.models.base import ClinicScopedQuerySet, TrackerModel
 
@@ -153,6 +154,12 @@ class Clinic(TrackerModel):
     @cached_property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def phone_region(self) -> str | None:
+        """The country a phone number without its +code is read in: the time zone's
+        (tracker/phones.py), e.g. GB for Europe/London; None for zones of no country."""
+        return phones.region_for_zone(self.time_zone)
 
     def is_settled(self, soreness: int) -> bool:
         """Whether ``soreness`` (NRS 0–10) counts as settled in this clinic."""

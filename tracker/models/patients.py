@@ -2,6 +2,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tracker import names
 from tracker.choices import Language, ReminderChannel
 from tracker.models.base import ClinicScopedQuerySet, TrackerModel
 
@@ -31,7 +32,20 @@ class Patient(TrackerModel):
         null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
     )
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=32, blank=True)
+    phone = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text=_("A mobile number, as the patient gives it; kept in international form."),
+    )
+    phone_refused_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When the text-message provider refused this number for good: no text reminder "
+            "is sent to it until the number is changed."
+        ),
+    )
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.ENGLISH)
     reminder_channel = models.CharField(
         max_length=8, choices=ReminderChannel.choices, default=ReminderChannel.NONE
@@ -49,6 +63,10 @@ class Patient(TrackerModel):
         editable=False,
         help_text=_("When the patient's personal details were erased at their request."),
     )
+
+    # Derived from the name and reference on every save() (``refresh_keys``): see tracker/names.py.
+    name_key = models.CharField(max_length=255, blank=True, editable=False)
+    search_key = models.CharField(max_length=400, blank=True, editable=False)
 
     objects = PatientQuerySet.as_manager()
 
@@ -69,10 +87,34 @@ class Patient(TrackerModel):
         indexes = [
             # The patient list: a clinic's patients by name.
             models.Index(fields=["clinic", "display_name"], name="patient_clinic_name_idx"),
+            # Possible duplicates on the add and edit forms, and names shared in lists.
+            models.Index(fields=["clinic", "name_key"], name="patient_clinic_name_key_idx"),
         ]
 
     def __str__(self):
         return self.display_name
+
+    def refresh_keys(self) -> None:
+        """Set ``name_key`` and ``search_key`` from the name and reference.
+
+        ``save()`` calls it, so every path that saves a patient keeps them in
+        step; ``bulk_create`` and ``update()`` skip ``save()``, and their
+        callers call it themselves. Pure computation: no other row is touched.
+        """
+        self.name_key = names.name_key(self.display_name)[:255]
+        self.search_key = names.search_key(self.display_name, self.reference)[:400]
+
+    def save(self, *args, **kwargs):
+        self.refresh_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"display_name", "reference"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "name_key", "search_key"}
+        super().save(*args, **kwargs)
+
+    @property
+    def phone_refused(self) -> bool:
+        """Whether the SMS provider refused the number now on the record."""
+        return self.phone_refused_at is not None
 
     @property
     def is_erased(self) -> bool:

@@ -5,7 +5,9 @@ It must be safe to run twice at once (cron overlapping a slow run, two
 servers), so follow-ups are *claimed* before anything is sent for them, a
 batch at a time (``_claim``): of two runs, exactly one claims each row. A
 reminder is therefore sent at most once; if sending fails the claim is
-released and the next run tries again. A run killed between claim and send
+released and the next run tries again, unless the SMS provider refused the
+number for good: then the claim stays and the patient's number is marked
+(``phone_refused_at``), so that no run tries it again until it is changed. A run killed between claim and send
 loses the rest of that batch's reminders, which we prefer to sending twice.
 
 Rows are read in keyset batches (``pk > last``), so memory stays flat
@@ -32,7 +34,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from tracker import alerts, clock, site
+from tracker import alerts, clock, services, site
 from tracker.choices import ReminderChannel, TimePoint
 from tracker.models import AccessLink, FollowUp
 from tracker.reminders import sms
@@ -67,6 +69,7 @@ class RunResult:
         default_factory=lambda: {ReminderChannel.EMAIL: 0, ReminderChannel.SMS: 0}
     )
     failed: int = 0
+    refused: int = 0
     marked_missed: int = 0
     alert_steps: int = 0
 
@@ -97,7 +100,8 @@ def due_reminders(now):
 
     Open or late and unanswered, not reminded yet, not the in-clinic check-in
     (the patient is in the clinic with the QR code), the patient agreed and
-    has an address for their channel, and the session has a usable link.
+    has an address for their channel (a phone number the SMS provider has
+    not refused), and the session has a usable link.
     Each row carries ``link_nonce``: the newest usable link of its session.
     """
     newest_usable_link = (
@@ -106,9 +110,14 @@ def due_reminders(now):
         .order_by("-created_at", "-pk")
         .values("nonce")[:1]
     )
+    # A number the SMS provider refused for good is not tried again (``_send_one``).
     reachable = (
         Q(session__patient__reminder_channel=ReminderChannel.EMAIL) & ~Q(session__patient__email="")
-    ) | (Q(session__patient__reminder_channel=ReminderChannel.SMS) & ~Q(session__patient__phone=""))
+    ) | (
+        Q(session__patient__reminder_channel=ReminderChannel.SMS)
+        & ~Q(session__patient__phone="")
+        & Q(session__patient__phone_refused_at__isnull=True)
+    )
     return (
         FollowUp.objects.answerable_at(now)
         .filter(reminder_sent_at__isnull=True, session__patient__reminders_consent=True)
@@ -267,6 +276,19 @@ def _send_one(follow_up, now, messages, senders, result):
     try:
         message = messages.for_follow_up(follow_up, tokens.token_for(follow_up.link_nonce))
         senders.send(follow_up, message)
+    except sms.NumberRefused:
+        # Permanent: the claim stays (this check-in is not tried again) and the
+        # number is marked, so no later check-in is sent to it either, and the
+        # patient's page tells staff. The id only in the log, as below.
+        patient = follow_up.session.patient
+        services.record_phone_refused(patient_id=patient.pk, phone=patient.phone)
+        result.refused += 1
+        logger.warning(
+            "Reminder for follow-up %s not sent: the SMS provider refused the number; "
+            "it is not tried again until the number is changed.",
+            follow_up.pk,
+        )
+        return
     except Exception as error:
         FollowUp.objects.filter(pk=follow_up.pk, reminder_sent_at=now).update(reminder_sent_at=None)
         result.failed += 1

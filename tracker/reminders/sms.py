@@ -27,6 +27,19 @@ class SMSError(Exception):
     """A message could not be sent. The text names no recipient and no body."""
 
 
+class NumberRefused(SMSError):
+    """The provider refused the recipient's number for good: it is not a valid or
+    reachable mobile number, or its owner opted out. Sending again cannot succeed;
+    the reminders record it on the patient and stop trying that number."""
+
+
+# Twilio's error codes for a number that will never take a message (its error
+# dictionary, https://www.twilio.com/docs/api/errors): 21211 invalid "To" number,
+# 21214 not a reachable mobile, 21610 the recipient replied STOP, 21612 a
+# number Twilio cannot route to, 21614 not a mobile number.
+TWILIO_REFUSED_NUMBER_CODES = frozenset({21211, 21214, 21610, 21612, 21614})
+
+
 def get_backend():
     """An instance of the class named by ``settings.SMS_BACKEND``."""
     try:
@@ -121,10 +134,24 @@ class TwilioBackend(BaseBackend):
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 status = response.status
         except urllib.error.HTTPError as error:
-            # Twilio's error body may echo the number; keep only the status.
+            # Twilio's error body may echo the number; keep only the status and its code.
+            code = _twilio_error_code(error)
+            if error.code == 400 and code in TWILIO_REFUSED_NUMBER_CODES:
+                raise NumberRefused(f"Twilio refused the number (error {code}).") from None
             raise SMSError(f"Twilio answered HTTP {error.code}.") from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise SMSError(f"Could not reach Twilio ({type(reason).__name__}).") from None
         if not 200 <= status < 300:
             raise SMSError(f"Twilio answered HTTP {status}.")
+
+
+def _twilio_error_code(error: urllib.error.HTTPError) -> int | None:
+    """The ``code`` of a Twilio error body ({"code": 21211, ...}), or None. The body is read
+    for its code only: it may hold the number, which goes nowhere else."""
+    try:
+        payload = json.loads(error.read(16_384) or b"{}")
+    except (OSError, ValueError):
+        return None
+    code = payload.get("code") if isinstance(payload, dict) else None
+    return code if isinstance(code, int) else None

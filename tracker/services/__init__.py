@@ -29,8 +29,11 @@ from tracker.services.patients import (
     add_patient,
     erase_patient,
     has_reminder_address,
+    possible_duplicates,
+    record_phone_refused,
     set_language,
     set_reminders_consent,
+    update_patient,
 )
 from tracker.services.reports import FollowUpNotOpen, submit_report
 from tracker.services.sessions import record_session
@@ -55,10 +58,13 @@ __all__ = [
     "has_reminder_address",
     "issue_access_link",
     "lookup_access_link",
+    "possible_duplicates",
+    "record_phone_refused",
     "record_session",
     "replace_access_link",
     "save_staff_settings",
     "set_language",
     "set_reminders_consent",
     "submit_report",
+    "update_patient",
 ]

@@ -1,4 +1,4 @@
-"""Changes to a patient's record: adding, erasure at their request, and their own choices
+"""Changes to a patient's record: adding, editing, erasure at their request, a number the SMS provider refused, and their own choices
 (reminders, language) made through their link."""
 
 import secrets
@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tracker import clock
+from tracker import clock, names
 from tracker.choices import ReminderChannel
 from tracker.models import (
     AccessLink,
@@ -32,6 +32,106 @@ def add_patient(*, patient: Patient, user, request_ip=None) -> Patient:
         user=user, ip=request_ip, action=AuditAction.CREATE, patient=patient, obj=patient
     )
     return patient
+
+
+# What an edit may change; the audit event names the ones that did (never their values).
+EDITABLE_FIELDS = (
+    "display_name",
+    "reference",
+    "year_of_birth",
+    "email",
+    "phone",
+    "language",
+    "reminder_channel",
+    "reminders_consent",
+)
+
+
+@transaction.atomic
+def update_patient(*, patient: Patient, changes: dict, user, request_ip=None) -> list[str]:
+    """Change a patient's details as staff edited them; return the names of the fields changed.
+
+    The row is locked and must belong to a clinic the user is a member of
+    and not be erased. A new phone number clears the provider's refusal of
+    the old one; a change of consent moves ``consent_changed_at``. One
+    ``update`` audit event lists the changed fields by name. Nothing
+    changed, nothing written.
+    """
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    if not Patient.objects.for_user(user).filter(pk=patient.pk).exists():
+        raise ValidationError(_("Only the staff of the patient's clinic can change their details."))
+    if locked.is_erased:
+        raise ValidationError(_("This patient's details were erased; they cannot be changed."))
+    changed = [
+        name
+        for name in EDITABLE_FIELDS
+        if name in changes and getattr(locked, name) != changes[name]
+    ]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(locked, name, changes[name])
+    update_fields = [*changed]
+    if "phone" in changed and locked.phone_refused_at is not None:
+        locked.phone_refused_at = None
+        update_fields.append("phone_refused_at")
+    if "reminders_consent" in changed:
+        locked.consent_changed_at = clock.now()
+        update_fields.append("consent_changed_at")
+    locked.full_clean()
+    locked.save(update_fields=update_fields)
+    audit.record_event(
+        user=user,
+        ip=request_ip,
+        action=AuditAction.UPDATE,
+        patient=locked,
+        obj=locked,
+        detail="changed " + ", ".join(changed),
+    )
+    # The caller's copy shows what was saved.
+    for name in (*update_fields, "name_key", "search_key"):
+        setattr(patient, name, getattr(locked, name))
+    return changed
+
+
+def possible_duplicates(*, clinic_id: int, display_name: str, year_of_birth, exclude_pk=None):
+    """Patients of the clinic with the same name (ignoring accents, case and word order)
+    and the same year of birth: shown before saving, which staff may still do."""
+    if year_of_birth is None:
+        return Patient.objects.none()
+    duplicates = Patient.objects.filter(
+        clinic_id=clinic_id,
+        name_key=names.name_key(display_name)[:255],
+        year_of_birth=year_of_birth,
+        erased_at__isnull=True,
+    )
+    if exclude_pk is not None:
+        duplicates = duplicates.exclude(pk=exclude_pk)
+    return duplicates.order_by("display_name", "pk")
+
+
+def record_phone_refused(*, patient_id: int, phone: str) -> bool:
+    """Record that the SMS provider refused ``phone`` for good (an invalid or
+    unreachable number, or one that has opted out); return whether it was recorded.
+
+    Only while the patient still has that number: a number corrected
+    meanwhile is not marked. Audited as the system, without the number.
+    """
+    now = clock.now()
+    marked = Patient.objects.filter(
+        pk=patient_id, phone=phone, phone_refused_at__isnull=True
+    ).update(phone_refused_at=now)
+    if marked:
+        patient = Patient.objects.only("pk", "clinic_id").get(pk=patient_id)
+        audit.record_event(
+            user=None,
+            ip=None,
+            action=AuditAction.UPDATE,
+            patient=patient,
+            obj=patient,
+            detail="phone refused by SMS provider",
+        )
+    return bool(marked)
 
 
 @transaction.atomic
@@ -63,6 +163,7 @@ def erase_patient(*, patient, user, request_ip) -> Patient:
     patient.reference = ""
     patient.email = ""
     patient.phone = ""
+    patient.phone_refused_at = None
     patient.year_of_birth = None
     patient.reminders_consent = False
     patient.reminder_channel = ReminderChannel.NONE
@@ -95,7 +196,7 @@ def has_reminder_address(patient: Patient) -> bool:
     if patient.reminder_channel == ReminderChannel.EMAIL:
         return bool(patient.email)
     if patient.reminder_channel == ReminderChannel.SMS:
-        return bool(patient.phone)
+        return bool(patient.phone) and patient.phone_refused_at is None
     return False
 
 

@@ -1,5 +1,6 @@
 from django import template
 
+from tracker import phones
 from tracker.alerts.describe import describe
 from tracker.models import ATTEMPT_OUTCOMES, Outcome
 
@@ -22,6 +23,12 @@ def alert_text(alert):
 def tel_href(phone: str) -> str:
     """A ``tel:`` address: the number's digits and a leading +, nothing else."""
     return "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+
+
+@register.filter
+def phone_display(phone: str) -> str:
+    """A stored number as people read it: +44 7700 900123 (as stored if it does not parse)."""
+    return phones.readable(phone) if phone else phone
 
 
 @register.simple_tag

@@ -5,13 +5,16 @@ Each page that shows one patient's data, and each change, leaves an audit
 event (``tracker.security.audit``); a change and its event are saved together.
 """
 
+import copy
+
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,38 +23,62 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView
 
-from tracker import analytics, clock, services, site
-from tracker.forms.staff import PatientForm, SessionForm, SiteFormSet
-from tracker.models import Alert, AuditAction, FollowUp, NeedlingSession, Patient
+from tracker import analytics, clock, names, services, site
+from tracker.forms.staff import (
+    PatientEditForm,
+    PatientFilterForm,
+    PatientForm,
+    SessionForm,
+    SiteFormSet,
+)
+from tracker.models import Alert, AuditAction, Clinic, FollowUp, NeedlingSession, Patient
 from tracker.queries import dashboard
+from tracker.queries.patients import patient_list
 from tracker.queries.soreness import patient_soreness_svg, session_soreness_svg
 from tracker.security import audit
 from tracker.views.responses import svg_response
 
+User = get_user_model()
+
 
 class PatientListView(LoginRequiredMixin, ListView):
+    """The patients of the user's clinics: searched, filtered, sorted, 50 a page.
+
+    Two queries a page whatever it shows (the count and the page: sessions,
+    last session, a shared name are columns of the same query), and one for
+    the therapist filter's choices.
+    """
+
     template_name = "tracker/patient_list.html"
     paginate_by = 50
 
     def get_queryset(self):
-        patients = (
-            Patient.objects.for_user(self.request.user)
-            .select_related("clinic")
-            .annotate(
-                session_count=Count("sessions"), last_session_at=Max("sessions__performed_at")
-            )
-            .order_by("display_name", "pk")
+        user = self.request.user
+        self.filter_form = PatientFilterForm(
+            self.request.GET,
+            therapists=User.objects.filter(memberships__clinic__in=Clinic.objects.for_user(user))
+            .distinct()
+            .order_by("first_name", "last_name", "username"),
         )
-        # No NUL: PostgreSQL refuses it in any text, even a search term.
-        query = self.request.GET.get("q", "").replace("\x00", "").strip()[:100]
-        if query:
-            patients = patients.filter(
-                Q(display_name__icontains=query) | Q(reference__iexact=query)
-            )
-        return patients
+        self.filter_form.is_valid()  # an unknown value is left out of cleaned_data
+        filters = self.filter_form.cleaned_data
+        return patient_list(
+            user,
+            clock.now(),
+            query=filters.get("q", ""),
+            therapist=filters.get("therapist", ""),
+            status=filters.get("status", ""),
+            sort=filters.get("sort") or "name",
+        )
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(query=self.request.GET.get("q", "")[:100], **kwargs)
+        filters = self.filter_form.cleaned_data
+        return super().get_context_data(
+            query=filters.get("q", ""),
+            filter_form=self.filter_form,
+            filtered=any(filters.get(name) for name in ("q", "therapist", "status")),
+            **kwargs,
+        )
 
     def paginate_queryset(self, queryset, page_size):
         # A page number that is none (edited by hand, or past the end after a
@@ -59,6 +86,21 @@ class PatientListView(LoginRequiredMixin, ListView):
         paginator = self.get_paginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get(self.page_kwarg))
         return paginator, page, page.object_list, page.has_other_pages()
+
+
+def _possible_duplicates(request, form, *, clinic_id, exclude_pk=None) -> list:
+    """Patients to show before saving (same name ignoring accents, case and word order,
+    same year of birth, same clinic); none once the user chose "Save anyway"."""
+    if "save_anyway" in request.POST:
+        return []
+    return list(
+        services.possible_duplicates(
+            clinic_id=clinic_id,
+            display_name=form.cleaned_data["display_name"],
+            year_of_birth=form.cleaned_data.get("year_of_birth"),
+            exclude_pk=exclude_pk,
+        )[:5]
+    )
 
 
 class PatientCreateView(LoginRequiredMixin, CreateView):
@@ -69,6 +111,11 @@ class PatientCreateView(LoginRequiredMixin, CreateView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def form_valid(self, form):
+        duplicates = _possible_duplicates(
+            self.request, form, clinic_id=form.cleaned_data["clinic"].pk
+        )
+        if duplicates:
+            return self.render_to_response(self.get_context_data(form=form, duplicates=duplicates))
         self.object = services.add_patient(
             patient=form.save(commit=False),
             user=self.request.user,
@@ -79,6 +126,56 @@ class PatientCreateView(LoginRequiredMixin, CreateView):
     def get_success_url(self):
         messages.success(self.request, _("Patient added."))
         return reverse("tracker:patient_detail", args=[self.object.pk])
+
+
+@login_required
+def patient_edit(request, pk):
+    """Correct a patient's details (the staff of their clinic; not once erased)."""
+    patient = get_object_or_404(
+        Patient.objects.for_user(request.user)
+        .filter(erased_at__isnull=True)
+        .select_related("clinic"),
+        pk=pk,
+    )
+    duplicates = []
+    if request.method == "POST":
+        # The form works on a copy, so the page's heading keeps the stored name.
+        form = PatientEditForm(request.POST, instance=copy.copy(patient), user=request.user)
+        if form.is_valid():
+            # Asked again only when the name or year changes: a known namesake does
+            # not stand in the way of every later correction.
+            renamed = (
+                names.name_key(form.cleaned_data["display_name"]) != patient.name_key
+                or form.cleaned_data.get("year_of_birth") != patient.year_of_birth
+            )
+            if renamed:
+                duplicates = _possible_duplicates(
+                    request, form, clinic_id=patient.clinic_id, exclude_pk=patient.pk
+                )
+            if not duplicates:
+                try:
+                    changed = services.update_patient(
+                        patient=patient,
+                        changes={name: form.cleaned_data[name] for name in form.Meta.fields},
+                        user=request.user,
+                        request_ip=audit.client_ip(request),
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    messages.success(
+                        request,
+                        _("Patient’s details saved.") if changed else _("Nothing was changed."),
+                    )
+                    return redirect("tracker:patient_detail", pk=patient.pk)
+    else:
+        audit.record(request, action=AuditAction.VIEW, patient=patient, obj=patient)
+        form = PatientEditForm(instance=copy.copy(patient), user=request.user)
+    return render(
+        request,
+        "tracker/patient_form.html",
+        {"form": form, "patient": patient, "duplicates": duplicates, "editing": True},
+    )
 
 
 class PatientDetailView(LoginRequiredMixin, DetailView):

@@ -31,6 +31,7 @@ class Command(BaseCommand):
         by_email, by_sms = result.sent[ReminderChannel.EMAIL], result.sent[ReminderChannel.SMS]
         self.stdout.write(
             f"Sent {_plural(result.sent_total, 'reminder')} ({by_email} email, {by_sms} SMS), "
-            f"{result.failed} failed; marked {_plural(result.marked_missed, 'check-in')} missed; "
+            f"{result.failed} failed"
+            f"{f', {result.refused} refused (number marked)' if result.refused else ''}; marked {_plural(result.marked_missed, 'check-in')} missed; "
             f"sent {_plural(result.alert_steps, 'urgent alert step')}."
         )
