@@ -1,6 +1,15 @@
 from django.urls import path
 
-from tracker.views import account, analytics, audit_trail, dashboard, fhir, records, staff
+from tracker.views import (
+    account,
+    analytics,
+    audit_trail,
+    corrections,
+    dashboard,
+    fhir,
+    records,
+    staff,
+)
 
 app_name = "tracker"
 
@@ -22,6 +31,12 @@ urlpatterns = [
     path("sessions/<int:pk>/", staff.session_detail, name="session_detail"),
     path("sessions/<int:pk>/soreness.svg", staff.session_chart, name="session_chart"),
     path("sessions/<int:pk>/link/replace/", staff.replace_link, name="link_replace"),
+    path("sessions/<int:pk>/correct/", corrections.correct_session, name="session_correct"),
+    path(
+        "sessions/<int:pk>/entered-in-error/",
+        corrections.enter_in_error,
+        name="session_enter_in_error",
+    ),
     path("account/", account.staff_settings, name="staff_settings"),
     path("account/two-step/", account.two_step, name="two_step"),
     path("account/two-step/verify/", account.two_step_verify, name="two_step_verify"),
