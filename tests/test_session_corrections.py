@@ -133,9 +133,7 @@ def test_a_correction_that_changes_nothing_records_nothing(client, session, ther
     assert AuditEvent.objects.filter(action=AuditAction.UPDATE).count() == before
 
 
-def test_a_bad_correction_says_so_beside_the_field_and_stores_nothing(
-    client, session, therapist_a
-):
+def test_a_bad_correction_says_so_beside_the_field_and_stores_nothing(client, session, therapist_a):
     client.force_login(therapist_a.user)
     response = client.post(
         reverse("tracker:session_correct", args=[session.pk]),
@@ -442,8 +440,8 @@ def test_the_form_warns_which_check_ins_will_not_be_asked_before_saving(
     response = client.post(url, _session_post(performed_at))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Its time has passed for the 24-hour check-in" in page
-    assert "48-hour" not in page.split("Its time has passed", 1)[1].split("</p>", 1)[0]
+    assert "The time of the 24-hour check-in has passed: it will not be asked" in page
+    assert "48-hour" not in page.split("The time of the", 1)[1].split("</p>", 1)[0]
     assert 'id="id_performed_at_error"' in page
     assert 'name="confirm_not_asked"' in page and 'name="not_asked_warned" value="24"' in page
     assert not NeedlingSession.objects.exists()
@@ -470,7 +468,10 @@ def test_a_confirmation_covers_only_the_check_ins_it_was_warned_of(
         _session_post(NOW - timedelta(days=3), confirm_not_asked="on", not_asked_warned="24"),
     )
     assert response.status_code == 200
-    assert "24-hour check-in and 48-hour check-in" in response.content.decode()
+    assert (
+        "The times of the 24-hour check-in and 48-hour check-in have passed"
+        in response.content.decode()
+    )
     assert not NeedlingSession.objects.exists()
 
 

@@ -5,6 +5,7 @@ from crispy_forms.layout import HTML, Column, Div, Layout, Row
 from django import forms
 from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from tracker import clock
 from tracker.choices import (
@@ -106,7 +107,8 @@ class SessionForm(forms.Form):
     # asked; the hidden ``not_asked_warned`` carries which ones the therapist
     # was warned of, so that a confirmation never covers a list it did not see.
     confirm_not_asked = forms.BooleanField(
-        label=_("Record it anyway; those check-ins will show as “Not asked”"), required=False
+        label=_("Record it anyway: a check-in whose time has passed shows as “Not asked”"),
+        required=False,
     )
     not_asked_warned = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
 
@@ -155,9 +157,12 @@ class SessionForm(forms.Form):
             self.add_error(
                 "performed_at",
                 forms.ValidationError(
-                    _(
-                        "Its time has passed for the %(check_ins)s: they will not be asked, "
-                        "and show as “Not asked”. Check the time, or tick “Record it anyway”."
+                    ngettext(
+                        "The time of the %(check_ins)s has passed: it will not be asked, and "
+                        "shows as “Not asked”. Check the time, or tick “Record it anyway”.",
+                        "The times of the %(check_ins)s have passed: they will not be asked, "
+                        "and show as “Not asked”. Check the time, or tick “Record it anyway”.",
+                        len(names),
                     ),
                     code="not_asked",
                     params={"check_ins": get_text_list(names, _("and"))},
