@@ -82,7 +82,7 @@ def enter_in_error(request, pk):
     if session.is_entered_in_error:
         messages.info(request, _("This session is already marked as entered in error."))
         return redirect("tracker:session_detail", pk=session.pk)
-    form = EnteredInErrorForm(request.POST or None)
+    form = EnteredInErrorForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.mark_entered_in_error(
