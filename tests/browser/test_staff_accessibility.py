@@ -648,7 +648,8 @@ def contrast(first, second):
     return (light + 0.05) / (dark + 0.05)
 
 
-# Both spellings of the states still to come ("state-{{ state }}" gives the underscore).
+# States Maria's sessions do not reach (a backdated session's "not asked", a session
+# entered in error), added beside hers; both spellings ("state-{{ state }}" gives the underscore).
 COMING_STATES = ["not_asked", "not-asked", "entered_in_error", "entered-in-error"]
 
 BADGE_COLOURS = """(extra) => {
