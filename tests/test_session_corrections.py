@@ -392,6 +392,13 @@ def test_the_session_stays_visible_struck_through_on_staff_pages_and_in_exports(
     assert procedure["status"] == "entered-in-error"
 
 
+def test_the_patient_list_does_not_count_it(client, session, therapist_a):
+    _mark(client, session, therapist_a.user)
+    response = client.get(reverse("tracker:patient_list"))
+    [patient] = response.context["patient_list"]
+    assert (patient.session_count, patient.last_session_at) == (0, None)
+
+
 def test_erasure_keeps_that_a_session_was_entered_in_error_not_why(client, session, lead_a):
     _mark(client, session, lead_a.user)
     services.erase_patient(patient=session.patient, user=lead_a.user, request_ip=None)

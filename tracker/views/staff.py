@@ -28,6 +28,8 @@ from tracker.queries.soreness import patient_soreness_svg, session_soreness_svg
 from tracker.security import audit
 from tracker.views.responses import svg_response
 
+_ACTIVE_SESSION = Q(sessions__entered_in_error_at__isnull=True)
+
 
 class PatientListView(LoginRequiredMixin, ListView):
     template_name = "tracker/patient_list.html"
@@ -37,8 +39,10 @@ class PatientListView(LoginRequiredMixin, ListView):
         patients = (
             Patient.objects.for_user(self.request.user)
             .select_related("clinic")
+            # Sessions entered in error are not counted (they stay on the patient's page).
             .annotate(
-                session_count=Count("sessions"), last_session_at=Max("sessions__performed_at")
+                session_count=Count("sessions", filter=_ACTIVE_SESSION),
+                last_session_at=Max("sessions__performed_at", filter=_ACTIVE_SESSION),
             )
             .order_by("display_name", "pk")
         )
