@@ -98,6 +98,9 @@ MATRIX = {
     "tracker:session_detail":   {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:session_chart":    {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:link_replace":     {"method": "POST", "anon": 302, "therapist_a": 302, "therapist_b": 404, "lead_a": 302, "link_x": 302},
+    # Any member of staff of the session's clinic may correct it, or mark it entered in error
+    "tracker:session_correct":  {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
+    "tracker:session_enter_in_error": {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     # The signed-in user's own two-step sign-in; verify sends anyone with nothing to verify on
     "tracker:staff_settings":   {"anon": 302, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 302},
     "tracker:two_step":         {"anon": 302, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 302},

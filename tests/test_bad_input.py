@@ -391,6 +391,8 @@ SESSION_FORM = st.tuples(
         anticoagulants=field(st.just("on")),
         lung_condition=field(st.just("on")),
         notes=field(ANY_TEXT),
+        confirm_not_asked=field(st.just("on")),
+        not_asked_warned=field(st.sampled_from(["", "24", "24,48"])),
     ),
     st.lists(SITE_ROW, max_size=3),
     form(
@@ -427,6 +429,70 @@ def test_record_session_form(world, parts):
             assert (
                 "invalid-feedback" in page or "alert-danger" in page or "alert alert-block" in page
             )
+
+
+CORRECTION_FORM = st.tuples(
+    form(
+        chest_wall_area=field(st.just("on")),
+        anticoagulants=field(st.just("on")),
+        lung_condition=field(st.just("on")),
+        notes=field(ANY_TEXT),
+    ),
+    st.lists(
+        st.tuples(SITE_ROW, field(st.one_of(st.just("own"), HUGE_ID))),
+        max_size=3,
+    ),
+    form(
+        **{
+            "sites-TOTAL_FORMS": field(st.integers(0, 4).map(str)),
+            "sites-INITIAL_FORMS": field(st.sampled_from(["0", "1", "2"])),
+        }
+    ),
+)
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(parts=CORRECTION_FORM)
+def test_session_correction_form(world, parts):
+    session_fields, rows, management = parts
+    session = world["session"]
+    own = str(session.sites.get().pk)
+    data = {**session_fields, **management}
+    for index, (row, site_id) in enumerate(rows):
+        data.update(_sites([{**row, "id": own if site_id == "own" else site_id}]).items())
+        data = {key.replace("sites-0-", f"sites-{index}-"): value for key, value in data.items()}
+    url = reverse("tracker:session_correct", args=[session.pk])
+    with rolled_back():
+        before = counts()
+        response = world["staff"].post(url, data)
+        assert_fine(response)
+        if response.status_code == 302:
+            assert_local_redirect(response, "/sessions/")
+        else:
+            assert counts() == before
+        # Only this session's sites, never another's; none removed.
+        assert NeedledSite.objects.filter(session=session).count() >= 1
+
+
+@EXAMPLES
+@given(data=form(reason=field(ANY_TEXT)))
+def test_entered_in_error_form(world, data):
+    session = world["session"]
+    url = reverse("tracker:session_enter_in_error", args=[session.pk])
+    with rolled_back():
+        response = world["staff"].post(url, data)
+        assert_fine(response)
+        session.refresh_from_db()
+        if response.status_code == 302:
+            assert session.entered_in_error_at is not None
+            assert session.entered_in_error_reason.strip()
+        else:
+            assert session.entered_in_error_at is None
+            assert "invalid-feedback" in response.content.decode()
 
 
 ZONES = [

@@ -89,6 +89,15 @@ def pain_before_the_session_above_10(session):
     NeedlingSession.objects.filter(pk=session.pk).update(pre_pain=11)
 
 
+@violates("session_entered_in_error_by_someone_with_reason")
+def entered_in_error_without_a_reason(session):
+    NeedlingSession.objects.filter(pk=session.pk).update(
+        entered_in_error_at=session.performed_at,
+        entered_in_error_by=session.therapist,
+        entered_in_error_reason="",
+    )
+
+
 @violates("site_insertions_1_99")
 def a_site_with_no_insertion(session):
     NeedledSite.objects.filter(session=session).update(insertions=0)

@@ -134,7 +134,9 @@ def interference(facts: Facts) -> dict | None:
 
 def missed(facts: Facts) -> dict | None:
     follow_up = facts.missed_follow_up
-    if follow_up is None:
+    # A check-in never asked (the session was recorded after its window
+    # closed) was not missed: the patient had no link to answer it with.
+    if follow_up is None or not follow_up.asked:
         return None
     return {"hours": follow_up.time_point}
 

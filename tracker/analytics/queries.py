@@ -101,8 +101,12 @@ def cached(compute, filters: Filters):
 
 
 def sessions(filters: Filters) -> QuerySet[NeedlingSession]:
-    """The clinic's sessions that match ``filters``, without ordering."""
-    qs = NeedlingSession.objects.filter(clinic=filters.clinic)
+    """The clinic's sessions that match ``filters``, without ordering.
+
+    Sessions entered in error are never counted: every number on the page
+    starts here (or, for the typical course, leaves them out itself).
+    """
+    qs = NeedlingSession.objects.filter(clinic=filters.clinic).active()
     start, end = clock.days_between(filters.date_from, filters.date_to, filters.clinic.zone)
     if start:
         qs = qs.filter(performed_at__gte=start)
@@ -475,11 +479,13 @@ def completion_by_week(filters: Filters, *, now: datetime | None = None) -> tupl
     """Check-ins answered / due per ISO week of their due time. One query.
 
     Only check-ins whose window has closed count (``closes_at <= now``): an
-    open one may still be answered. Weeks start on Monday in the clinic's zone.
+    open one may still be answered. Check-ins never asked (a session recorded
+    after their window had closed) are neither answered nor due. Weeks start
+    on Monday in the clinic's zone.
     """
     now = now or clock.now()
     rows = (
-        FollowUp.objects.filter(session__in=_session_ids(filters), closes_at__lte=now)
+        FollowUp.objects.filter(session__in=_session_ids(filters), closes_at__lte=now, asked=True)
         .annotate(week=TruncWeek("due_at", tzinfo=filters.clinic.zone))
         .values_list("week")
         .annotate(due=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
@@ -521,7 +527,9 @@ def typical_course(clinic: Clinic) -> charts.Band | None:
     """
     histograms: dict[int, dict[int, int]] = {}
     rows = (
-        SymptomReport.objects.filter(follow_up__clinic=clinic)
+        SymptomReport.objects.filter(
+            follow_up__clinic=clinic, follow_up__session__entered_in_error_at__isnull=True
+        )
         .values_list("follow_up__time_point", "soreness")
         .annotate(count=Count("pk"))
         .order_by()

@@ -97,6 +97,16 @@ def _session(session, now) -> dict:
         "lung_condition": session.lung_condition,
         "notes": session.notes,
         "created_at": _time(session.created_at),
+        # Kept in the record, never deleted: a session recorded by mistake says so.
+        "entered_in_error": (
+            {
+                "at": _time(session.entered_in_error_at),
+                "by_id": session.entered_in_error_by_id,
+                "reason": session.entered_in_error_reason,
+            }
+            if session.entered_in_error_at
+            else None
+        ),
         "sites": [
             {
                 "id": site.pk,

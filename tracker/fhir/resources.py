@@ -122,8 +122,8 @@ def practitioner(user, refs) -> dict:
 
 
 def _status(session) -> str:
-    # A session entered in error keeps its record but says so, where the model records it.
-    return "entered-in-error" if getattr(session, "entered_in_error_at", None) else "completed"
+    # A session entered in error keeps its record but says so.
+    return "entered-in-error" if session.entered_in_error_at else "completed"
 
 
 def _body_site(site, refs) -> dict:

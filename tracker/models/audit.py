@@ -25,6 +25,7 @@ class AuditAction(models.TextChoices):
     ERASE = "erase", _("Erased")
     ISSUE_LINK = "issue_link", _("Issued a patient link")
     REVOKE_LINK = "revoke_link", _("Revoked a patient link")
+    ENTERED_IN_ERROR = "entered_in_error", _("Marked entered in error")
 
 
 class AuditActor(models.TextChoices):
@@ -97,6 +98,10 @@ class AuditEvent(TrackerModel):
     at = models.DateTimeField()
     ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
     detail = models.CharField(max_length=100, blank=True)
+    # For a correction, what changed as {"field": {"before": …, "after": …}}
+    # (sites as "sites.<id>.<field>"): codes and numbers, never free text; a
+    # changed note is recorded as changed, with its lengths.
+    data = models.JSONField(default=dict, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 

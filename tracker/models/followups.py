@@ -23,6 +23,11 @@ class FollowUpState(models.TextChoices):
     LATE = "late", _("Late")
     ANSWERED = "answered", _("Answered")
     MISSED = "missed", _("Missed")
+    # The session was recorded after this check-in's window had closed: the
+    # patient never had the link while it could be answered. Not missed.
+    NOT_ASKED = "not_asked", _("Not asked")
+    # Unanswered, and its session was marked "entered in error".
+    ENTERED_IN_ERROR = "entered_in_error", _("Entered in error")
 
 
 ANSWERABLE_STATES = frozenset({FollowUpState.OPEN, FollowUpState.LATE})
@@ -32,9 +37,15 @@ LATE_AFTER = timedelta(hours=2)
 
 
 class FollowUpQuerySet(ClinicScopedQuerySet):
+    def active(self):
+        """Check-ins that were asked, of sessions not entered in error: the ones that count."""
+        return self.filter(asked=True, session__entered_in_error_at__isnull=True)
+
     def answerable_at(self, moment):
         """Open or late: the patient may still answer."""
-        return self.filter(answered_at__isnull=True, opens_at__lte=moment, closes_at__gt=moment)
+        return self.active().filter(
+            answered_at__isnull=True, opens_at__lte=moment, closes_at__gt=moment
+        )
 
     def open_at(self, moment):
         return self.answerable_at(moment).filter(due_at__gt=moment - LATE_AFTER)
@@ -43,7 +54,8 @@ class FollowUpQuerySet(ClinicScopedQuerySet):
         return self.answerable_at(moment).filter(due_at__lte=moment - LATE_AFTER)
 
     def missed_at(self, moment):
-        return self.filter(answered_at__isnull=True, closes_at__lte=moment)
+        """Closed unanswered, though asked (not "not asked"), in a session not entered in error."""
+        return self.active().filter(answered_at__isnull=True, closes_at__lte=moment)
 
 
 class FollowUp(TrackerModel):
@@ -70,6 +82,11 @@ class FollowUp(TrackerModel):
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     # When the reminder job recorded the closed window (and ran the missed rule).
     marked_missed_at = models.DateTimeField(null=True, blank=True)
+    # False when the session was recorded after this check-in's window had
+    # closed (a backdated session): the patient was never asked, so it is
+    # neither missed, nor reminded, nor counted in completion. A fact of
+    # planning, not a state: it never changes afterwards.
+    asked = models.BooleanField(default=True, editable=False)
 
     objects = FollowUpQuerySet.as_manager()
 
@@ -113,6 +130,11 @@ class FollowUp(TrackerModel):
     def state_at(self, moment) -> str:
         if self.answered_at is not None:
             return FollowUpState.ANSWERED
+        if not self.asked:
+            return FollowUpState.NOT_ASKED
+        # The session is nearly always cached on the row (prefetches, related managers).
+        if self.session.entered_in_error_at is not None:
+            return FollowUpState.ENTERED_IN_ERROR
         if moment < self.opens_at:
             return FollowUpState.UPCOMING
         if moment >= self.closes_at:

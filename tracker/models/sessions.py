@@ -14,6 +14,10 @@ NRS_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
 class NeedlingSessionQuerySet(ClinicScopedQuerySet):
     """Sessions, scoped to the clinics of the user by ``for_user``."""
 
+    def active(self):
+        """Sessions not marked "entered in error": the ones counted, listed and followed up."""
+        return self.filter(entered_in_error_at__isnull=True)
+
 
 class NeedlingSession(TrackerModel):
     """One dry needling treatment, with the risk factors that shape follow-up."""
@@ -52,6 +56,21 @@ class NeedlingSession(TrackerModel):
     )
     notes = models.TextField(blank=True, max_length=2000)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A session recorded by mistake (wrong patient, a duplicate) is never
+    # deleted: it is marked, with who did it and why, and kept visible (struck
+    # through) while it leaves the lists, the reminders and the numbers.
+    entered_in_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    entered_in_error_reason = models.CharField(
+        _("why it was entered in error"), max_length=500, blank=True, editable=False
+    )
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     objects = NeedlingSessionQuerySet.as_manager()
 
@@ -61,6 +80,14 @@ class NeedlingSession(TrackerModel):
             models.CheckConstraint(
                 condition=models.Q(pre_pain__gte=0, pre_pain__lte=10),
                 name="session_pre_pain_nrs_0_10",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(entered_in_error_at__isnull=True)
+                | (
+                    models.Q(entered_in_error_by__isnull=False)
+                    & ~models.Q(entered_in_error_reason="")
+                ),
+                name="session_entered_in_error_by_someone_with_reason",
             ),
         ]
         indexes = [
@@ -78,6 +105,18 @@ class NeedlingSession(TrackerModel):
     def links_expire_at(self):
         """When the session's patient links stop working: its check-in period is over."""
         return self.performed_at + timedelta(days=settings.ACCESS_LINK_LIFETIME_DAYS)
+
+    @property
+    def is_entered_in_error(self) -> bool:
+        return self.entered_in_error_at is not None
+
+    def follow_up_over_at(self, moment) -> bool:
+        """Whether the session's follow-up has ended at ``moment``: its link period is over.
+
+        Until then its record may be corrected; afterwards it stands as the
+        patient answered against it. A session entered in error is over too.
+        """
+        return self.is_entered_in_error or moment >= self.links_expire_at
 
     @property
     def lung_risk(self) -> bool:

@@ -54,7 +54,10 @@ def for_user(user, now, *, mine=False) -> dict[str, Section]:
     # By the clinics' ids, not a join through the memberships: with one clinic,
     # as most users have, each list is read in order from its index.
     ids = [clinic.pk for clinic in clinics]
-    sessions = NeedlingSession.objects.in_clinics(ids)
+    # A session entered in error leaves Today: its check-ins (``open_at``,
+    # ``late_at``, ``missed_at`` keep to asked ones of active sessions) and its
+    # alerts, which were closed when it was marked.
+    sessions = NeedlingSession.objects.in_clinics(ids).active()
     # The clinic comes along with each row: times are shown in its own zone.
     follow_ups = FollowUp.objects.in_clinics(ids).select_related("session__patient__clinic")
     alerts = Alert.objects.in_clinics(ids).select_related("session__patient__clinic")

@@ -7,7 +7,7 @@ PostgreSQL. Filters and columns are subqueries of the same statement, so a
 page costs one query (and the paginator's count) however many rows it holds.
 """
 
-from django.db.models import Count, Exists, F, Max, OuterRef
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 
 from tracker import names
 from tracker.models import Alert, FollowUp, NeedlingSession, Patient
@@ -15,6 +15,7 @@ from tracker.queries.dashboard import MISSED_RECENT
 
 # More words than this in a search are ignored (a name and a reference fit).
 MAX_SEARCH_WORDS = 8
+ACTIVE_SESSION = Q(sessions__entered_in_error_at__isnull=True)
 
 
 def patient_list(user, now, *, query="", therapist="", status="", sort="name"):
@@ -33,8 +34,9 @@ def patient_list(user, now, *, query="", therapist="", status="", sort="name"):
         Patient.objects.for_user(user)
         .select_related("clinic")
         .annotate(
-            session_count=Count("sessions"),
-            last_session_at=Max("sessions__performed_at"),
+            # Sessions entered in error are not counted (they stay on the patient's page).
+            session_count=Count("sessions", filter=ACTIVE_SESSION),
+            last_session_at=Max("sessions__performed_at", filter=ACTIVE_SESSION),
             shares_name=Exists(
                 Patient.objects.filter(
                     clinic_id=OuterRef("clinic_id"), name_key=OuterRef("name_key")

@@ -39,9 +39,16 @@ def session_soreness_svg(session, *, label: str, title: str, small: bool = False
 
 
 def patient_points(patient) -> list[tuple[int, object, int, int, str, str]]:
-    """(session id, performed at, hours, soreness, bruise band, twitching) of every answer."""
+    """(session id, performed at, hours, soreness, bruise band, twitching) of every answer.
+
+    Sessions entered in error are left out of the patient's curves.
+    """
     return list(
-        FollowUp.objects.filter(session__patient=patient, report__isnull=False)
+        FollowUp.objects.filter(
+            session__patient=patient,
+            report__isnull=False,
+            session__entered_in_error_at__isnull=True,
+        )
         .order_by("session__performed_at", "session_id", "time_point")
         .values_list(
             "session_id",

@@ -36,7 +36,7 @@ from django.utils import translation
 
 from tracker import alerts, clock, services, site
 from tracker.choices import ReminderChannel, TimePoint
-from tracker.models import AccessLink, FollowUp
+from tracker.models import AccessLink, FollowUp, NeedlingSession
 from tracker.reminders import sms
 from tracker.security import tokens
 from tracker.services import scheduling
@@ -44,6 +44,10 @@ from tracker.services import scheduling
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+
+# Sessions marked "entered in error": never reminded, never marked missed. A
+# subquery rather than a join, so that claiming locks follow-up rows only.
+_ENTERED_IN_ERROR = NeedlingSession.objects.filter(entered_in_error_at__isnull=False).values("pk")
 
 # What a reminder needs from a follow-up and its patient and clinic (with the
 # annotated link nonce): ``due_reminders`` rows are read with these columns only.
@@ -98,7 +102,8 @@ class Message:
 def due_reminders(now):
     """Follow-ups whose reminder should go out at ``now``, with what the message needs.
 
-    Open or late and unanswered, not reminded yet, not the in-clinic check-in
+    Open or late and unanswered, asked (``FollowUp.asked``), of a session not
+    entered in error (``answerable_at``), not reminded yet, not the in-clinic check-in
     (the patient is in the clinic with the QR code), the patient agreed and
     has an address for their channel (a phone number the SMS provider has
     not refused), and the session has a usable link.
@@ -264,6 +269,8 @@ def _claim(follow_ups, now) -> set[int]:
                 reminder_sent_at__isnull=True,
                 answered_at__isnull=True,
             )
+            # Marked "entered in error" since it was read: no reminder for it.
+            .exclude(session_id__in=_ENTERED_IN_ERROR)
             # One lock order for every run, so that two runs cannot deadlock.
             .order_by("pk")
             .values_list("pk", flat=True)
@@ -323,9 +330,13 @@ def mark_missed(*, now=None, batch_size=BATCH_SIZE, result=None) -> RunResult:
         )
         for follow_up in batch:
             with transaction.atomic():
-                claimed = FollowUp.objects.filter(
-                    pk=follow_up.pk, marked_missed_at__isnull=True, answered_at__isnull=True
-                ).update(marked_missed_at=now)
+                claimed = (
+                    FollowUp.objects.filter(
+                        pk=follow_up.pk, marked_missed_at__isnull=True, answered_at__isnull=True
+                    )
+                    .exclude(session_id__in=_ENTERED_IN_ERROR)
+                    .update(marked_missed_at=now)
+                )
                 if claimed == 1:
                     follow_up.marked_missed_at = now
                     alerts.evaluate_missed(follow_up)

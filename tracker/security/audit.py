@@ -93,7 +93,7 @@ def record(request, *, action, patient=None, obj=None, clinic=None, detail="") -
 
 
 def record_event(
-    *, user, ip, action, patient=None, obj=None, clinic=None, detail="", actor=None
+    *, user, ip, action, patient=None, obj=None, clinic=None, detail="", actor=None, data=None
 ) -> AuditEvent:
     """Write one audit event, by a member of staff (``user``), the patient or the system.
 
@@ -120,4 +120,5 @@ def record_event(
         at=clock.now(),
         ip=ip,
         detail=detail[:100],
+        data=data or {},
     )

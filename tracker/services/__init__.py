@@ -36,7 +36,12 @@ from tracker.services.patients import (
     update_patient,
 )
 from tracker.services.reports import FollowUpNotOpen, submit_report
-from tracker.services.sessions import record_session
+from tracker.services.sessions import (
+    FollowUpOver,
+    correct_session,
+    mark_entered_in_error,
+    record_session,
+)
 from tracker.services.staff import save_staff_settings
 
 __all__ = [
@@ -50,6 +55,9 @@ __all__ = [
     "acknowledge_many",
     "act_on_alert",
     "FollowUpNotOpen",
+    "FollowUpOver",
+    "correct_session",
+    "mark_entered_in_error",
     "LinkReplacement",
     "acknowledge_alert",
     "add_patient",

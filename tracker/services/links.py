@@ -87,7 +87,9 @@ def replace_access_link(*, session, user, request_ip=None) -> LinkReplacement:
         raise ValidationError(_("This session's check-ins are over; a new link would not open."))
     # The session row is locked, so that two clicks at once run one after the
     # other: the second revokes the first's new link and one link stays usable.
-    NeedlingSession.objects.select_for_update().filter(pk=session.pk).first()
+    locked = NeedlingSession.objects.select_for_update().filter(pk=session.pk).first()
+    if locked.entered_in_error_at is not None:
+        raise ValidationError(_("This session was entered in error; its follow-up is closed."))
     revoked = list(AccessLink.objects.filter(session=session).usable_at(now))
     AccessLink.objects.filter(pk__in=[link.pk for link in revoked]).update(revoked_at=now)
     for link in revoked:

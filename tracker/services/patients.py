@@ -173,6 +173,10 @@ def erase_patient(*, patient, user, request_ip) -> Patient:
     patient.save()
 
     NeedlingSession.objects.filter(patient=patient).update(notes="")
+    # A session entered in error keeps that it was (a reason is required), not why.
+    NeedlingSession.objects.filter(patient=patient).exclude(entered_in_error_reason="").update(
+        entered_in_error_reason="(erased)"
+    )
     NeedledSite.objects.filter(session__patient=patient).update(notes="")
     SymptomReport.objects.filter(follow_up__session__patient=patient).update(note="")
     Alert.objects.filter(session__patient=patient).update(note="")

@@ -19,7 +19,8 @@ def plan_follow_up(session, time_point: TimePoint, *, recorded_at=None) -> Follo
 
     A session recorded some hours after it happened still gets a full window
     for its in-clinic check-in, counted from when it was recorded: the patient
-    cannot answer before having the link.
+    cannot answer before having the link. Any other check-in whose window had
+    closed by ``recorded_at`` is planned as not asked (``FollowUp.asked``).
     """
     # Adding hours to a zone-aware datetime is wall-clock arithmetic in Python:
     # across a daylight-saving change that would be 23 or 25 elapsed hours.
@@ -27,16 +28,37 @@ def plan_follow_up(session, time_point: TimePoint, *, recorded_at=None) -> Follo
     start = session.performed_at.astimezone(UTC)
     due_at = start + timedelta(hours=int(time_point))
     window_after = timedelta(hours=clinic.window_closes_hours_after)
+    closes_at = (
+        max(due_at, recorded_at or due_at) + window_after
+        if time_point == TimePoint.IN_CLINIC
+        else due_at + window_after
+    )
     return FollowUp(
         session=session,
         clinic_id=session.clinic_id,
         time_point=time_point,
         due_at=due_at,
         opens_at=max(start, due_at - timedelta(hours=clinic.window_opens_hours_before)),
-        closes_at=max(due_at, recorded_at or due_at) + window_after
-        if time_point == TimePoint.IN_CLINIC
-        else due_at + window_after,
+        closes_at=closes_at,
+        asked=recorded_at is None or closes_at > recorded_at,
     )
+
+
+def not_asked_time_points(clinic, *, performed_at, recorded_at) -> list[TimePoint]:
+    """The clinic's fixed check-ins that a session performed at ``performed_at`` and
+    recorded at ``recorded_at`` would never ask: their windows have closed.
+
+    The same arithmetic as ``plan_follow_up``, so the warning on the form
+    names exactly the check-ins that will be planned as not asked.
+    """
+    start = performed_at.astimezone(UTC)
+    window_after = timedelta(hours=clinic.window_closes_hours_after)
+    return [
+        TimePoint(tp)
+        for tp in clinic.fixed_time_points
+        if tp != TimePoint.IN_CLINIC
+        and start + timedelta(hours=int(tp)) + window_after <= recorded_at
+    ]
 
 
 def plan_follow_ups(session, *, recorded_at=None) -> list[FollowUp]:

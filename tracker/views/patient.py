@@ -1,8 +1,10 @@
 """The patient's pages, reached by the token in their link; no login.
 
 An unknown token gets a plain 404 that tells nothing about which links
-exist; a known link that has expired or was replaced is a 404 too, but says
-so kindly, with the clinic's phone number.
+exist; a known link that has expired or was replaced, or whose session the
+clinic marked "entered in error", is a 404 too, but says so kindly, with the
+clinic's phone number (and, for a follow-up the clinic closed, the emergency
+number).
 
 Pages speak the patient's language (``Patient.language``, set by the clinic
 and switchable by the patient on every page), never the browser's: a phone
@@ -69,7 +71,11 @@ def _open_link(request, token, view, *args, **kwargs):
     patient = link.session.patient
     clinic = patient.clinic
     with timezone.override(clinic.zone), translation.override(patient.language):
-        if link.is_usable_at(clock.now()):
+        if link.session.entered_in_error_at is not None:
+            # Whichever of the session's links: the clinic closed this follow-up.
+            context = {"clinic": clinic, "session": link.session, "closed_by_clinic": True}
+            response = render(request, "patient/link_closed.html", context, status=404)
+        elif link.is_usable_at(clock.now()):
             response = view(request, link, *args, **kwargs)
         else:
             context = {"clinic": clinic, "session": link.session, "revoked": link.revoked_at}

@@ -239,7 +239,7 @@ def record_session(request, pk):
     # Times typed into the form are the clinic's local times.
     with timezone.override(patient.clinic.zone):
         if request.method == "POST":
-            form = SessionForm(request.POST)
+            form = SessionForm(request.POST, clinic=patient.clinic)
             sites = SiteFormSet(request.POST, prefix="sites")
             if form.is_valid() and sites.is_valid():
                 try:
@@ -248,7 +248,7 @@ def record_session(request, pk):
                         therapist=request.user,
                         sites=sites.site_rows,
                         request_ip=audit.client_ip(request),
-                        **form.cleaned_data,
+                        **form.session_fields,
                     )
                 except ValidationError as error:
                     form.add_error(None, error)
@@ -258,7 +258,7 @@ def record_session(request, pk):
                     )
                     return redirect("tracker:session_detail", pk=session.pk)
         else:
-            form = SessionForm()
+            form = SessionForm(clinic=patient.clinic)
             sites = SiteFormSet(prefix="sites")
         return render(
             request, "tracker/session_form.html", {"patient": patient, "form": form, "sites": sites}
@@ -266,7 +266,9 @@ def record_session(request, pk):
 
 
 def _sessions_for(user):
-    return NeedlingSession.objects.for_user(user).select_related("patient__clinic", "therapist")
+    return NeedlingSession.objects.for_user(user).select_related(
+        "patient__clinic", "therapist", "entered_in_error_by"
+    )
 
 
 @login_required
@@ -301,7 +303,11 @@ def session_detail(request, pk):
             "link_url": url,
             "qr_svg": qr_svg,
             # Within the check-in period a lost or shared link can be replaced.
-            "can_replace_link": not session.patient.is_erased and now < session.links_expire_at,
+            "can_replace_link": not session.patient.is_erased
+            and not session.is_entered_in_error
+            and now < session.links_expire_at,
+            # Its record may be corrected until its follow-up ends.
+            "can_correct": not session.follow_up_over_at(now),
             # In development, where no phone may be at hand, a way to the patient's side.
             "offer_patient_page": settings.DEBUG,
         },
