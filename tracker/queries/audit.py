@@ -22,6 +22,7 @@ ACTION_WORDS = {
     AuditAction.ERASE: _("erased the patient's personal details"),
     AuditAction.ISSUE_LINK: _("issued a patient link"),
     AuditAction.REVOKE_LINK: _("revoked a patient link"),
+    AuditAction.ENTERED_IN_ERROR: _("marked a session entered in error"),
 }
 
 # (action, detail) → the phrase; the detail is the page's URL name for reads.
@@ -33,6 +34,9 @@ DETAIL_WORDS = {
     (AuditAction.VIEW, "patient_erase"): _("opened the erasure page"),
     (AuditAction.VIEW, "session_detail"): _("viewed a session page"),
     (AuditAction.VIEW, "session_chart"): _("viewed a session's soreness chart"),
+    (AuditAction.VIEW, "patient_edit"): _("opened the patient's details to edit them"),
+    (AuditAction.VIEW, "session_correct"): _("opened a session to correct it"),
+    (AuditAction.VIEW, "session_enter_in_error"): _("opened a session to mark it entered in error"),
     (AuditAction.VIEW, "admin"): _("opened the record in the admin"),
     (AuditAction.VIEW, "admin list"): _("saw the record in an admin list"),
     (AuditAction.EXPORT, "patient_export"): _("downloaded the record"),
@@ -56,12 +60,20 @@ DETAIL_WORDS = {
     (AuditAction.UPDATE, "deactivated"): _("deactivated a staff account"),
     (AuditAction.UPDATE, "reactivated"): _("reactivated a staff account"),
     (AuditAction.ACKNOWLEDGE, "contact attempt"): _("recorded a try to reach the patient"),
+    (AuditAction.UPDATE, "session corrected"): _("corrected a session"),
+    (AuditAction.ACKNOWLEDGE, "session entered in error"): _(
+        "closed an alert of a session entered in error"
+    ),
+    (AuditAction.UPDATE, "phone refused by SMS provider"): _(
+        "recorded that the text provider refused the patient's number"
+    ),
 }
 
 # (action, kind of row) → the phrase, for changes recorded with no detail.
 OBJECT_WORDS = {
     (AuditAction.CREATE, "patient"): _("added the patient"),
     (AuditAction.CREATE, "needlingsession"): _("recorded a session"),
+    (AuditAction.UPDATE, "patient"): _("changed the patient's details"),
     (AuditAction.ACKNOWLEDGE, "alert"): _("acknowledged an alert"),
 }
 
