@@ -25,6 +25,7 @@ class AuditAction(models.TextChoices):
     ERASE = "erase", _("Erased")
     ISSUE_LINK = "issue_link", _("Issued a patient link")
     REVOKE_LINK = "revoke_link", _("Revoked a patient link")
+    SEND_LINK = "send_link", _("Sent the patient their link")
 
 
 class AuditActor(models.TextChoices):
