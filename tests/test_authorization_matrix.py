@@ -97,6 +97,8 @@ MATRIX = {
     "tracker:session_detail":   {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:session_chart":    {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:link_replace":     {"method": "POST", "anon": 302, "therapist_a": 302, "therapist_b": 404, "lead_a": 302, "link_x": 302},
+    "tracker:link_send":        {"method": "POST", "anon": 302, "therapist_a": 302, "therapist_b": 404, "lead_a": 302, "link_x": 302},
+    "tracker:link_card":        {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     # The signed-in user's own two-step sign-in; verify sends anyone with nothing to verify on
     "tracker:staff_settings":   {"anon": 302, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 302},
     "tracker:two_step":         {"anon": 302, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 302},
@@ -120,6 +122,7 @@ POST_DATA = {
     "tracker:alert_acknowledge": {"outcome": "advised", "note": "Called the patient: fine."},
     "tracker:alerts_acknowledge": {"outcome": "advised", "alerts": ["1"]},
     "tracker:link_replace": {},
+    "tracker:link_send": {"channel": "email"},
 }
 
 

@@ -51,6 +51,7 @@ NOT_STAFF_PAGES = {
     "tracker:fhir_questionnaire": "the public FHIR Questionnaire, JSON",
     "tracker:clinic_fhir_export": "a zip download",
     "tracker:link_replace": "POST only: redirects to the session page",
+    "tracker:link_send": "POST only: redirects to the session page",
     "tracker:analytics_home": "redirects to the first clinic's analytics",
     "tracker:patient_chart": "an SVG image, checked on the patient page",
     "tracker:session_chart": "an SVG image, checked on the session page",
@@ -354,6 +355,12 @@ def session_page(page, world):
     expect(page.locator(".badge.state-late")).to_be_visible()
 
 
+@shows("tracker:link_card")
+def link_card(page, world):
+    go(page, world, f"/sessions/{world['yesterday'].pk}/link/card/")
+    heading(page, "Your check-ins")
+
+
 @shows("tracker:patient_erase", only=LEAD)
 def erase(page, world):
     go(page, world, f"/patients/{world['patient'].pk}/erase/")
@@ -467,6 +474,7 @@ SIGNED_IN = [
     record_session,
     record_session_with_errors,
     session_page,
+    link_card,
     erase,
     erase_with_errors,
     staff_settings,

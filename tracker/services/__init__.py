@@ -12,10 +12,14 @@ from tracker.services.alerts import (
 )
 from tracker.services.links import (
     LinkReplacement,
+    LinkSendLimitReached,
     find_access_link,
     issue_access_link,
     lookup_access_link,
     replace_access_link,
+    send_access_link,
+    send_channels,
+    sends_left,
 )
 from tracker.services.patients import (
     add_patient,
@@ -34,6 +38,7 @@ __all__ = [
     "act_on_alert",
     "FollowUpNotOpen",
     "LinkReplacement",
+    "LinkSendLimitReached",
     "acknowledge_alert",
     "add_patient",
     "erase_patient",
@@ -44,6 +49,9 @@ __all__ = [
     "record_session",
     "replace_access_link",
     "save_staff_settings",
+    "send_access_link",
+    "send_channels",
+    "sends_left",
     "set_language",
     "set_reminders_consent",
     "submit_report",
