@@ -187,7 +187,7 @@ def test_the_card_has_the_qr_code_link_times_phone_and_emergency_number(
     client.force_login(therapist_a.user)
     response = client.get(reverse("tracker:link_card", args=[london_session.pk]))
     page = response.content.decode()
-    assert response.status_code == 200 and '<html lang="en">' in page
+    assert response.status_code == 200 and 'lang="en"' in page
     assert "<svg" in page and "QR code of your check-in link" in page
     assert _link_url(london_session) in page
     # When each check-in opens, in the clinic's zone (BST, UTC+1): the session was at
@@ -210,7 +210,10 @@ def test_the_card_is_in_the_patients_language(client, london_session, therapist_
     client.force_login(therapist_a.user)
     response = client.get(reverse("tracker:link_card", args=[london_session.pk]))
     page = response.content.decode()
-    assert '<html lang="es">' in page and response["Content-Language"] == "es"
+    # The card in the patient's language; the staff member's controls around it in theirs.
+    assert 'lang="es"' in page and '<html lang="en">' in page
+    assert "Back to the session" in page and "Imprimir" not in page
+    assert "Sus cuestionarios" in page and "Cuestionario de las 24 horas" in page
     assert "Llame ya al 999 si le falta el aire" in page
     assert "Llame a la clínica" in page or "llame a la clínica" in page
     assert "martes" in page.lower() and "junio" in page.lower()
@@ -222,7 +225,8 @@ def test_the_card_is_in_the_patients_language(client, london_session, therapist_
 
 def test_the_card_prints_on_a6():
     css = (ROOT / "tracker/static/tracker/css/card.css").read_text()
-    assert re.search(r"@media print\s*{\s*@page\s*{\s*size:\s*A6", css)
+    assert re.search(r"@page card\s*{\s*size:\s*105mm 148mm", css)  # A6
+    assert re.search(r"body\.card-page\s*{\s*page:\s*card", css)
 
 
 def test_the_card_leaves_out_check_ins_that_have_closed(
@@ -318,3 +322,22 @@ def test_a_patient_of_no_clinic_contact_gets_the_card_offered_on_the_session_pag
     page = client.get(reverse("tracker:session_detail", args=[session.pk])).content.decode()
     assert "has not agreed to be contacted, or has no phone or email on record" in page
     assert 'name="channel"' not in page
+
+
+def test_i_feel_fine_at_the_last_planned_check_in_saves_and_confirms(
+    client, reachable, session_a, hours_after
+):
+    from tracker.forms.patient import FEELING_FINE
+    from tracker.models import SymptomReport
+
+    hours_after(48)
+    token = tokens.token_for(session_a.access_links.get().nonce)
+    response = client.post(
+        reverse("patient:check_in", args=[token]),
+        {"key": str(uuid.uuid4()), **FEELING_FINE},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "your answers were sent" in response.content.decode()
+    report = SymptomReport.objects.get()
+    assert report.follow_up.time_point == 48 and report.pgic is None

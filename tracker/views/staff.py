@@ -267,21 +267,20 @@ def link_card(request, pk):
     now = clock.now()
     link = session.access_links.usable_at(now).order_by("-created_at", "-pk").first()
     patient = session.patient
-    with translation.override(patient.language):
-        context = {"session": session, "patient": patient, "clinic": patient.clinic, "link": link}
-        if link is not None:
-            url = site.absolute_url(reverse("patient:check_in", args=[link.token]), request)
-            context["link_url"] = url
+    context = {"session": session, "patient": patient, "clinic": patient.clinic, "link": link}
+    if link is not None:
+        url = site.absolute_url(reverse("patient:check_in", args=[link.token]), request)
+        context["link_url"] = url
+        with translation.override(patient.language):
             context["qr_svg"] = _link_qr(url, _("QR code of your check-in link"))
-            # The check-ins still to answer: one whose window has closed is no use on the card.
-            context["check_ins"] = [
-                fu for fu in session.follow_ups.order_by("time_point") if fu.closes_at > now
-            ]
-            context["may_add_72h"] = not patient.clinic.fixed_72h and not any(
-                fu.time_point == TimePoint.H72 for fu in session.follow_ups.all()
-            )
-        response = render(request, "tracker/link_card.html", context)
-    response["Content-Language"] = patient.language
+        # The check-ins still to answer: one whose window has closed is no use on the card.
+        context["check_ins"] = [
+            fu for fu in session.follow_ups.order_by("time_point") if fu.closes_at > now
+        ]
+        context["may_add_72h"] = not patient.clinic.fixed_72h and not any(
+            fu.time_point == TimePoint.H72 for fu in session.follow_ups.all()
+        )
+    response = render(request, "tracker/link_card.html", context)
     return response
 
 
