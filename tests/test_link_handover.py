@@ -14,7 +14,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import PatientFactory, make_session
+from tests.factories import PatientFactory, answers, make_session
+from tracker import services
 from tracker.choices import ReminderChannel
 from tracker.models import AuditAction, AuditEvent
 from tracker.security import tokens
@@ -229,7 +230,7 @@ def test_the_card_prints_on_a6():
     assert re.search(r"body\.card-page\s*{\s*page:\s*card", css)
 
 
-def test_the_card_leaves_out_check_ins_that_have_closed(
+def test_the_card_leaves_out_check_ins_that_have_closed_or_were_answered(
     client, london_session, therapist_a, frozen_now
 ):
     frozen_now(london_session.performed_at + timedelta(hours=40))  # 24 h closed at 36 h
@@ -237,6 +238,15 @@ def test_the_card_leaves_out_check_ins_that_have_closed(
     page = client.get(reverse("tracker:link_card", args=[london_session.pk])).content.decode()
     assert "24-hour check-in" not in page and "In-clinic check-in" not in page
     assert "48-hour check-in" in page
+    follow_up = london_session.follow_ups.get(time_point=48)
+    frozen_now(follow_up.due_at)
+    services.submit_report(
+        follow_up=follow_up, idempotency_key=uuid.uuid4(), answers=answers(soreness=1)
+    )
+    client.force_login(therapist_a.user)
+    page = client.get(reverse("tracker:link_card", args=[london_session.pk])).content.decode()
+    assert "48-hour check-in" not in page
+    assert "No check-in left to answer for this session." in page
 
 
 def test_the_card_of_another_clinics_session_is_a_404(client, london_session, therapist_b):

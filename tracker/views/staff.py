@@ -273,9 +273,12 @@ def link_card(request, pk):
         context["link_url"] = url
         with translation.override(patient.language):
             context["qr_svg"] = _link_qr(url, _("QR code of your check-in link"))
-        # The check-ins still to answer: one whose window has closed is no use on the card.
+        # The check-ins still to answer: one answered, or whose window has closed, is no
+        # use on the card.
         context["check_ins"] = [
-            fu for fu in session.follow_ups.order_by("time_point") if fu.closes_at > now
+            fu
+            for fu in session.follow_ups.order_by("time_point")
+            if fu.closes_at > now and fu.answered_at is None
         ]
         context["may_add_72h"] = not patient.clinic.fixed_72h and not any(
             fu.time_point == TimePoint.H72 for fu in session.follow_ups.all()
