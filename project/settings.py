@@ -332,6 +332,12 @@ if TRUSTED_PROXY_COUNT < 0:
 # How long a patient's follow-up link stays valid after the session.
 ACCESS_LINK_LIFETIME_DAYS = env_int("ACCESS_LINK_LIFETIME_DAYS", 7)
 
+# How many times staff may send one session's link to the patient (email or
+# text, from the session page) in any hour.
+LINK_SENDS_PER_SESSION_PER_HOUR = env_int("LINK_SENDS_PER_SESSION_PER_HOUR", 3)
+if LINK_SENDS_PER_SESSION_PER_HOUR < 1:
+    raise ImproperlyConfigured("LINK_SENDS_PER_SESSION_PER_HOUR must be 1 or more.")
+
 # How often Today fetches its lists again in an open browser tab (seconds).
 LIVE_REFRESH_SECONDS = env_int("LIVE_REFRESH_SECONDS", 60)
 if LIVE_REFRESH_SECONDS < 1:

@@ -1,6 +1,6 @@
 """Small factories: each makes one valid row and the rows it needs."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
@@ -19,6 +19,10 @@ class ClinicFactory(factory.django.DjangoModelFactory):
     time_zone = "Europe/London"
     phone = "020 7946 0000"
     emergency_number = "999"
+    # No quiet hours, so that a test's reminders do not depend on the hour it runs at;
+    # tests/test_quiet_hours.py sets them.
+    quiet_hours_start = time(0)
+    quiet_hours_end = time(0)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

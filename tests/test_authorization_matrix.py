@@ -101,6 +101,8 @@ MATRIX = {
     # Any member of staff of the session's clinic may correct it, or mark it entered in error
     "tracker:session_correct":  {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     "tracker:session_enter_in_error": {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
+    "tracker:link_send":        {"method": "POST", "anon": 302, "therapist_a": 302, "therapist_b": 404, "lead_a": 302, "link_x": 302},
+    "tracker:link_card":        {"anon": 302, "therapist_a": 200, "therapist_b": 404, "lead_a": 200, "link_x": 302},
     # The signed-in user's own two-step sign-in; verify sends anyone with nothing to verify on
     "tracker:staff_settings":   {"anon": 302, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 302},
     "tracker:two_step":         {"anon": 302, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 302},
@@ -132,6 +134,7 @@ POST_DATA = {
     "tracker:alerts_acknowledge": {"outcome": "advised", "alerts": ["1"]},
     "tracker:link_replace": {},
     "tracker:staff_member": {"action": "role"},
+    "tracker:link_send": {"channel": "email"},
 }
 
 

@@ -686,6 +686,8 @@ CLINIC_SETTINGS = form(
     soreness_72h_threshold=field(st.integers(0, 10).map(str)),
     urgent_contacts=field(st.just("STAFF")),
     escalation_minutes=field(st.integers(0, 300).map(str)),
+    quiet_hours_start=field(st.sampled_from(["21:00", "00:00", "7:5", "24:00"]) | ANY_TEXT),
+    quiet_hours_end=field(st.sampled_from(["08:00", "21:00", "23:59"])),
     require_2fa_for_leads=field(st.just("on")),
 )
 

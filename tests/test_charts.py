@@ -308,8 +308,14 @@ def test_two_sessions_each_get_a_colour_and_their_name_in_the_key():
     drawn = Drawn(soreness_chart([FIRST, SECOND]))
     first, second = drawn.lines
     assert (first.colour, second.colour) == (BLUE, VERMILION)
-    assert drawn.values(first) == [(0, 6), (24, 4), (48, 2)]
-    assert drawn.values(second) == [(0, 5), (6, 6), (24, 3), (48, 1)]
+    # Set 0.6 h apart either side of the true hour, so equal answers do not overlap.
+    assert drawn.values(first) == [(-0.6, 6), (23.4, 4), (47.4, 2)]
+    assert drawn.values(second) == [(0.6, 5), (6.6, 6), (24.6, 3), (48.6, 1)]
+    # Each session's points are drawn after (above) both lines, on its own line's corners.
+    first_points, second_points = [mark for mark in drawn.markers if not mark.hollow]
+    assert (first_points.colour, second_points.colour) == (BLUE, VERMILION)
+    assert drawn.values(first_points) == drawn.values(first)
+    assert drawn.values(second_points) == drawn.values(second)
     assert drawn.key == [
         (FIRST.label, BLUE),
         (SECOND.label, VERMILION),
@@ -326,9 +332,10 @@ def test_single_session_has_no_key():
 
 def test_bruising_is_a_ring_round_its_answer_and_twitching_a_mark_above_it():
     plain = Drawn(soreness_chart([Series("plain", [(0, 4), (24, 2)])]))
-    assert plain.markers == []
+    [points] = plain.markers  # the answers themselves, drawn above the line
+    assert not points.hollow and plain.values(points) == [(0, 4), (24, 2)]
     drawn = Drawn(soreness_chart([Series("marked", [(0, 4), (24, 2)], marked=[24], twitching=[0])]))
-    ring, tick = drawn.markers
+    _points, ring, tick = drawn.markers
     assert ring.hollow and ring.colour == BLUE and drawn.values(ring) == [(24, 2)]
     # Twitching: a small solid triangle three quarters of a point above the answer.
     assert not tick.hollow and tick.colour == BLUE and drawn.values(tick) == [(0, 4.75)]

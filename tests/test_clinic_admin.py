@@ -1,7 +1,7 @@
 """A clinic lead runs the clinic from the app: its settings and its staff, audited."""
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -48,6 +48,8 @@ def _settings_data(clinic, **overrides):
         "soreness_72h_threshold": "4",
         "urgent_contacts": [],
         "escalation_minutes": "10",
+        "quiet_hours_start": "22:00",
+        "quiet_hours_end": "07:30",
         "require_2fa_for_leads": "on",
         **overrides,
     }
@@ -72,8 +74,10 @@ def test_a_lead_saves_the_clinics_settings_and_it_is_audited(client, lead_a, the
         clinic.soreness_threshold,
         clinic.soreness_72h_threshold,
         clinic.escalation_minutes,
+        clinic.quiet_hours_start,
+        clinic.quiet_hours_end,
         clinic.require_2fa_for_leads,
-    ) == ("Europe/Madrid", "+34 910 000 000", "112", 1, 5, 4, 10, True)
+    ) == ("Europe/Madrid", "+34 910 000 000", "112", 1, 5, 4, 10, time(22), time(7, 30), True)
     assert list(clinic.urgent_contacts.all()) == [therapist_a.user]
     [event] = _events_after(mark)
     assert (event.action, event.user, event.clinic, event.patient, event.ip, event.detail) == (
@@ -96,6 +100,7 @@ def test_a_lead_saves_the_clinics_settings_and_it_is_audited(client, lead_a, the
         ({"escalation_minutes": "0"}, "escalation_minutes", "greater than or equal to 1"),
         ({"time_zone": "Mars/Olympus"}, "time_zone", "Select a valid choice"),
         ({"emergency_number": ""}, "emergency_number", "This field is required"),
+        ({"quiet_hours_end": "25:00"}, "quiet_hours_end", "Enter a valid time"),
     ],
 )
 def test_bad_settings_are_a_message_beside_the_field_and_nothing_is_saved(

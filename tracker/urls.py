@@ -39,6 +39,8 @@ urlpatterns = [
         corrections.enter_in_error,
         name="session_enter_in_error",
     ),
+    path("sessions/<int:pk>/link/send/", staff.send_link, name="link_send"),
+    path("sessions/<int:pk>/link/card/", staff.link_card, name="link_card"),
     path("account/", account.staff_settings, name="staff_settings"),
     path("account/two-step/", account.two_step, name="two_step"),
     path("account/two-step/verify/", account.two_step_verify, name="two_step_verify"),

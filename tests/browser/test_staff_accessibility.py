@@ -53,6 +53,7 @@ NOT_STAFF_PAGES = {
     "tracker:link_replace": "POST only: redirects to the session page",
     "tracker:clinic_home": "redirects to the settings of the clinic the lead leads",
     "tracker:staff_member": "POST only: redirects to the staff page",
+    "tracker:link_send": "POST only: redirects to the session page",
     "tracker:analytics_home": "redirects to the first clinic's analytics",
     "tracker:patient_chart": "an SVG image, checked on the patient page",
     "tracker:session_chart": "an SVG image, checked on the session page",
@@ -452,6 +453,12 @@ def enter_in_error_with_errors(page, world):
     submit(page, "Mark as entered in error")
 
 
+@shows("tracker:link_card")
+def link_card(page, world):
+    go(page, world, f"/sessions/{world['yesterday'].pk}/link/card/")
+    heading(page, "Your check-ins")
+
+
 @shows("tracker:patient_erase", only=LEAD)
 def erase(page, world):
     go(page, world, f"/patients/{world['patient'].pk}/erase/")
@@ -602,6 +609,7 @@ SIGNED_IN = [
     correct_session_with_errors,
     enter_in_error,
     enter_in_error_with_errors,
+    link_card,
     erase,
     erase_with_errors,
     staff_settings,

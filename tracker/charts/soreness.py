@@ -129,6 +129,21 @@ def _draw_band(ax, band: Band) -> list[tuple[_Sample, str]]:
     return entries
 
 
+# Drawing order: the band (1, 2) behind every line, every line behind every point.
+LINE_Z = 3
+POINT_Z = 10
+# How far apart (in hours) sessions' points at the same check-in are set.
+DODGE_HOURS = 1.2
+
+
+def _dodge(index: int, count: int) -> float:
+    """The sideways shift of series ``index`` of ``count``, centred on the true hour."""
+    if count < 2:
+        return 0.0
+    spread = min(DODGE_HOURS, 4.0 / (count - 1))
+    return (index - (count - 1) / 2) * spread
+
+
 def soreness_chart(
     series: Sequence[Series],
     *,
@@ -162,8 +177,18 @@ def _soreness_figure(series, band, width_in, height_in) -> Figure:
     if band_hours:
         entries += _draw_band(ax, band)
 
+    # Every session's line first, then every session's markers above all lines: a
+    # line never hides another session's point. Sessions answering at the same
+    # hours are set a little apart sideways, so equal answers stay visible too.
+    for i, s, pts in drawn:
+        colour = PALETTE[i % len(PALETTE)]
+        shift = _dodge(i, len(drawn))
+        xs, ys = zip(*((h + shift, y) for h, y in pts))
+        ax.plot(xs, ys, color=colour, lw=1.8, zorder=LINE_Z)
+
     for i, s, pts in drawn:
         colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
+        shift = _dodge(i, len(drawn))
         style = {
             "color": colour,
             "marker": marker,
@@ -172,23 +197,33 @@ def _soreness_figure(series, band, width_in, height_in) -> Figure:
             "mec": "white",
             "mew": 0.8,
         }
-        xs, ys = zip(*pts)
-        ax.plot(xs, ys, zorder=3 + i, **style)
+        xs, ys = zip(*((h + shift, y) for h, y in pts))
+        ax.plot(
+            xs, ys, ls="none", zorder=POINT_Z + i, **{k: v for k, v in style.items() if k != "lw"}
+        )
         if len(drawn) > 1 or band_hours:  # one line needs no name
             entries.append((_Sample(line=style), s.label))
         marked = {float(m) for m in s.marked}
-        rings = [(h, y) for h, y in pts if h in marked]
+        rings = [(h + shift, y) for h, y in pts if h in marked]
         if rings:
             rx, ry = zip(*rings)
             ax.plot(
-                rx, ry, ls="none", marker="o", ms=12, mfc="none", mec=colour, mew=1.3, zorder=3 + i
+                rx,
+                ry,
+                ls="none",
+                marker="o",
+                ms=12,
+                mfc="none",
+                mec=colour,
+                mew=1.3,
+                zorder=POINT_Z + i,
             )
             has_rings = True
         twitched = {float(t) for t in s.twitching}
-        ticks = [(h, y + 0.75) for h, y in pts if h in twitched]
+        ticks = [(h + shift, y + 0.75) for h, y in pts if h in twitched]
         if ticks:
             tx, ty = zip(*ticks)
-            ax.plot(tx, ty, ls="none", marker="v", ms=5, color=colour, zorder=3 + i)
+            ax.plot(tx, ty, ls="none", marker="v", ms=5, color=colour, zorder=POINT_Z + i)
             has_ticks = True
 
     if has_rings:

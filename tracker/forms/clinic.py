@@ -31,8 +31,6 @@ class ClinicSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Clinic
-        # Quiet hours for patient reminders belong after the escalation delay
-        # (reminders only: never alerts or escalations to staff).
         fields = [
             "time_zone",
             "phone",
@@ -42,8 +40,15 @@ class ClinicSettingsForm(forms.ModelForm):
             "soreness_72h_threshold",
             "urgent_contacts",
             "escalation_minutes",
+            # Patient reminders only: never alerts or escalations to staff.
+            "quiet_hours_start",
+            "quiet_hours_end",
             "require_2fa_for_leads",
         ]
+        widgets = {
+            "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
         labels = {
             "phone": _("Clinic phone number"),
             "emergency_number": _("Emergency number"),

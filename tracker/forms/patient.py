@@ -92,6 +92,8 @@ class CheckInForm(forms.Form):
         help_text=_("Your original complaint, not the soreness from the needles."),
         choices=Pgic.choices,
         coerce=int,
+        # Not asked ("I feel fine"): no answer, stored as NULL, not "".
+        empty_value=None,
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose how your original complaint is now.")},
     )

@@ -26,6 +26,7 @@ class AuditAction(models.TextChoices):
     ISSUE_LINK = "issue_link", _("Issued a patient link")
     REVOKE_LINK = "revoke_link", _("Revoked a patient link")
     ENTERED_IN_ERROR = "entered_in_error", _("Marked entered in error")
+    SEND_LINK = "send_link", _("Sent the patient their link")
 
 
 class AuditActor(models.TextChoices):

@@ -1,4 +1,5 @@
 import zoneinfo
+from datetime import datetime, time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -114,6 +115,20 @@ class Clinic(TrackerModel):
         default=12,
         validators=[MinValueValidator(1), MaxValueValidator(24)],
     )
+    quiet_hours_start = models.TimeField(
+        _("quiet hours from"),
+        default=time(21, 0),
+        help_text=_(
+            "Clinic local time. No check-in reminder goes to a patient from this time until "
+            "quiet hours end; one due meanwhile goes when they end, if its check-in is still "
+            "open. Urgent alerts to staff are never held. The same time in both fields: none."
+        ),
+    )
+    quiet_hours_end = models.TimeField(
+        _("quiet hours until"),
+        default=time(8, 0),
+        help_text=_("Clinic local time at which held reminders go out."),
+    )
     require_2fa_for_leads = models.BooleanField(
         _("leads must use two-step sign-in"),
         default=False,
@@ -160,6 +175,22 @@ class Clinic(TrackerModel):
         """The country a phone number without its +code is read in: the time zone's
         (tracker/phones.py), e.g. GB for Europe/London; None for zones of no country."""
         return phones.region_for_zone(self.time_zone)
+
+    def in_quiet_hours(self, moment: datetime) -> bool:
+        """Whether ``moment`` falls in this clinic's quiet hours, read on its local clock.
+
+        Quiet hours may run past midnight (21:00–08:00, the default) or not
+        (13:00–14:00); the start is inside, the end is not. Equal times mean
+        no quiet hours. Local time follows daylight saving: 08:00 is 08:00 on
+        the clinic's clocks whether that is 07:00 or 08:00 UTC.
+        """
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        if start == end:
+            return False
+        local = moment.astimezone(self.zone).time()
+        if start < end:
+            return start <= local < end
+        return local >= start or local < end
 
     def is_settled(self, soreness: int) -> bool:
         """Whether ``soreness`` (NRS 0–10) counts as settled in this clinic."""

@@ -23,6 +23,7 @@ ACTION_WORDS = {
     AuditAction.ISSUE_LINK: _("issued a patient link"),
     AuditAction.REVOKE_LINK: _("revoked a patient link"),
     AuditAction.ENTERED_IN_ERROR: _("marked a session entered in error"),
+    AuditAction.SEND_LINK: _("sent the patient their link"),
 }
 
 # (action, detail) → the phrase; the detail is the page's URL name for reads.
@@ -36,6 +37,7 @@ DETAIL_WORDS = {
     (AuditAction.VIEW, "session_chart"): _("viewed a session's soreness chart"),
     (AuditAction.VIEW, "patient_edit"): _("opened the patient's details to edit them"),
     (AuditAction.VIEW, "session_correct"): _("opened a session to correct it"),
+    (AuditAction.VIEW, "link_card"): _("opened the patient's link card"),
     (AuditAction.VIEW, "session_enter_in_error"): _("opened a session to mark it entered in error"),
     (AuditAction.VIEW, "admin"): _("opened the record in the admin"),
     (AuditAction.VIEW, "admin list"): _("saw the record in an admin list"),

@@ -16,6 +16,14 @@ same table is written. Reminders differ between patients only in their
 links, so each distinct message (language, clinic, check-in) is rendered
 once per run and the patient's token put into the copy.
 
+No reminder goes in its clinic's quiet hours (``Clinic.in_quiet_hours``,
+default 21:00–08:00 on the clinic's clock): a reminder due then is left
+unclaimed, and the first run after they end sends it if its check-in is
+still open (``due_reminders`` reads only open and late check-ins). Quiet
+hours are for patients' reminders only: ``run`` sends urgent alerts and
+their escalations first, whatever the hour, and ``tracker.alerts`` never
+asks about quiet hours.
+
 A reminder carries the clinic's name, which check-in is open and two links
 (check in, stop reminders): never the patient's name or anything clinical,
 since email and SMS are read on lock screens and by other people.
@@ -58,6 +66,9 @@ _MESSAGE_FIELDS = (
     "session__patient__email",
     "session__patient__phone",
     "session__patient__clinic__name",
+    "session__patient__clinic__time_zone",
+    "session__patient__clinic__quiet_hours_start",
+    "session__patient__clinic__quiet_hours_end",
 )
 
 # Stands in for the patient's token while a shared message is rendered. Random,
@@ -74,6 +85,8 @@ class RunResult:
     )
     failed: int = 0
     refused: int = 0
+    # Due, but in the clinic's quiet hours: sent by a later run.
+    held: int = 0
     marked_missed: int = 0
     alert_steps: int = 0
 
@@ -222,7 +235,10 @@ class _Senders:
 
 
 def send_due_reminders(*, now=None, batch_size=BATCH_SIZE, result=None) -> RunResult:
-    """Send every reminder due at ``now``, each at most once across concurrent runs."""
+    """Send every reminder due at ``now``, each at most once across concurrent runs.
+
+    A reminder whose clinic is in its quiet hours at ``now`` is left for a later run.
+    """
     now = now or clock.now()
     result = result or RunResult()
     messages = _Messages()
@@ -236,8 +252,14 @@ def send_due_reminders(*, now=None, batch_size=BATCH_SIZE, result=None) -> RunRe
                 .filter(pk__gt=last_pk)
                 .order_by("pk")[:batch_size]
             )
-            claimed = _claim(batch, now)
-            for follow_up in batch:
+            sendable = [
+                follow_up
+                for follow_up in batch
+                if not follow_up.session.patient.clinic.in_quiet_hours(now)
+            ]
+            result.held += len(batch) - len(sendable)
+            claimed = _claim(sendable, now)
+            for follow_up in sendable:
                 if follow_up.pk in claimed:
                     _send_one(follow_up, now, messages, senders, result)
             if len(batch) < batch_size:

@@ -20,10 +20,14 @@ from tracker.services.clinic import (
 )
 from tracker.services.links import (
     LinkReplacement,
+    LinkSendLimitReached,
     find_access_link,
     issue_access_link,
     lookup_access_link,
     replace_access_link,
+    send_access_link,
+    send_channels,
+    sends_left,
 )
 from tracker.services.patients import (
     add_patient,
@@ -59,6 +63,7 @@ __all__ = [
     "correct_session",
     "mark_entered_in_error",
     "LinkReplacement",
+    "LinkSendLimitReached",
     "acknowledge_alert",
     "add_patient",
     "erase_patient",
@@ -71,6 +76,9 @@ __all__ = [
     "record_session",
     "replace_access_link",
     "save_staff_settings",
+    "send_access_link",
+    "send_channels",
+    "sends_left",
     "set_language",
     "set_reminders_consent",
     "submit_report",

@@ -3,16 +3,24 @@
 Tokens are 256-bit, only their SHA-256 is stored (see ``tracker.security.tokens``)."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from tracker import clock
+from tracker import clock, site
+from tracker.choices import ReminderChannel
 from tracker.models import (
     AccessLink,
     AuditAction,
+    AuditEvent,
     NeedlingSession,
 )
 from tracker.security import audit, tokens
@@ -109,3 +117,104 @@ def find_access_link(token: str) -> AccessLink | None:
     """The usable link for ``token``, or None if it is unknown, expired or revoked."""
     link = lookup_access_link(token)
     return link if link is not None and link.is_usable_at(clock.now()) else None
+
+
+class LinkSendLimitReached(ValidationError):
+    """The session's link was sent as often as ``LINK_SENDS_PER_SESSION_PER_HOUR`` allows."""
+
+
+def send_channels(patient) -> list[str]:
+    """The channels the link may be sent by: consent recorded, and an address stored for it."""
+    if patient.is_erased or not patient.reminders_consent:
+        return []
+    channels = []
+    if patient.email:
+        channels.append(ReminderChannel.EMAIL)
+    if patient.phone:
+        channels.append(ReminderChannel.SMS)
+    return channels
+
+
+def sends_left(session, *, now=None) -> int:
+    """How many more times the session's link may be sent in the coming hour."""
+    now = now or clock.now()
+    sent = AuditEvent.objects.filter(
+        action=AuditAction.SEND_LINK,
+        object_type=NeedlingSession._meta.model_name,
+        object_id=session.pk,
+        at__gt=now - timedelta(hours=1),
+    ).count()
+    return max(settings.LINK_SENDS_PER_SESSION_PER_HOUR - sent, 0)
+
+
+def link_message(*, clinic_name: str, url: str, language: str) -> dict:
+    """The link's email subject and body and its text message, in ``language``.
+
+    As little as a reminder carries: the clinic's name and the link; never the
+    patient's name or anything about the session.
+    """
+    context = {"clinic_name": clinic_name, "check_in_url": url}
+    with translation.override(language):
+        subject = render_to_string("reminders/link_email_subject.txt", context)
+        return {
+            "subject": " ".join(subject.split()),
+            "body": render_to_string("reminders/link_email_body.txt", context),
+            "sms": " ".join(render_to_string("reminders/link_sms.txt", context).split()),
+        }
+
+
+@transaction.atomic
+def send_access_link(*, session, user, channel, request_ip=None) -> None:
+    """Send the session's working link to the patient now, by email or text message.
+
+    Only to the address stored on the patient, and only with their consent to
+    be contacted; at most ``LINK_SENDS_PER_SESSION_PER_HOUR`` times an hour
+    per session. The sending is recorded in the audit trail (the channel, not
+    the address); a message that cannot be sent raises and records nothing,
+    so it does not count against the limit.
+    """
+    from tracker.reminders import sms  # the SMS backends; imported here, below the services
+
+    now = clock.now()
+    patient = session.patient
+    if not patient.clinic.memberships.filter(user=user).exists():
+        raise ValidationError(_("Only a member of the patient's clinic can send the link."))
+    # One send at a time per session, so that two clicks cannot both pass the limit.
+    NeedlingSession.objects.select_for_update().filter(pk=session.pk).first()
+    link = session.access_links.usable_at(now).order_by("-created_at", "-pk").first()
+    if link is None:
+        raise ValidationError(_("This session has no working link to send."))
+    if channel not in send_channels(patient):
+        raise ValidationError(
+            _(
+                "The link can be sent only to a phone number or email address on the "
+                "patient's record, and only if they agreed to be contacted."
+            )
+        )
+    if sends_left(session, now=now) < 1:
+        raise LinkSendLimitReached(
+            _(
+                "The link has been sent %(n)s times in the last hour, the most allowed. "
+                "Give the patient the printed card, or try again later."
+            )
+            % {"n": settings.LINK_SENDS_PER_SESSION_PER_HOUR}
+        )
+    url = site.absolute_url(reverse("patient:check_in", args=[link.token]))
+    message = link_message(clinic_name=patient.clinic.name, url=url, language=patient.language)
+    if channel == ReminderChannel.SMS:
+        sms.get_backend().send(to=patient.phone, body=message["sms"])
+    else:
+        mail.EmailMessage(
+            subject=message["subject"],
+            body=message["body"],
+            to=[patient.email],
+            headers={"Auto-Submitted": "auto-generated"},
+        ).send()
+    audit.record_event(
+        user=user,
+        ip=request_ip,
+        action=AuditAction.SEND_LINK,
+        patient=patient,
+        obj=session,
+        detail=str(channel),
+    )

@@ -202,6 +202,11 @@ def done(request, link, time_point):
         else None
     )
     context["trend"] = _trend([fu.report.soreness for fu in context["answered"]])
+    patient = link.session.patient
+    # The reminder job's own rule (``due_reminders``): consent and an address for the channel.
+    context["reminder_coming"] = patient.reminders_consent and services.has_reminder_address(
+        patient
+    )
     if not report.has_red_flag and len(context["answered"]) > 1:
         # In the page: on a slow network a chart of its own is one more round trip.
         context["chart_uri"] = svg_data_uri(_soreness_svg(link.session))

@@ -6,6 +6,7 @@ event (``tracker.security.audit``); a change and its event are saved together.
 """
 
 import copy
+import logging
 
 import segno
 from django.conf import settings
@@ -18,12 +19,13 @@ from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView
 
 from tracker import analytics, clock, names, services, site
+from tracker.choices import ReminderChannel, TimePoint
 from tracker.forms.staff import (
     PatientEditForm,
     PatientFilterForm,
@@ -39,6 +41,7 @@ from tracker.security import audit
 from tracker.views.responses import svg_response
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 
 class PatientListView(LoginRequiredMixin, ListView):
@@ -207,7 +210,12 @@ class PatientDetailView(LoginRequiredMixin, DetailView):
         return response
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(now=clock.now(), **kwargs)
+        return super().get_context_data(
+            now=clock.now(),
+            # Whether the chart draws the clinic's typical band (the same cached course it uses).
+            typical_band=analytics.cached_typical_course(self.object.clinic) is not None,
+            **kwargs,
+        )
 
 
 class VisitSummaryView(PatientDetailView):
@@ -271,6 +279,11 @@ def _sessions_for(user):
     )
 
 
+def _link_qr(url: str, title: str) -> str:
+    """The QR code of ``url`` as inline SVG: drawn here, nothing fetched from another host."""
+    return segno.make(url, error="m").svg_inline(dark="#212529", omitsize=True, title=title)
+
+
 @login_required
 def session_detail(request, pk):
     session = get_object_or_404(_sessions_for(request.user), pk=pk)
@@ -280,10 +293,10 @@ def session_detail(request, pk):
     url = qr_svg = None
     if link is not None:
         url = site.absolute_url(reverse("patient:check_in", args=[link.token]), request)
-        qr_svg = segno.make(url, error="m").svg_inline(
-            dark="#212529", omitsize=True, title=_("QR code of the patient's link")
-        )
+        qr_svg = _link_qr(url, _("QR code of the patient's link"))
     now = clock.now()
+    zone = session.patient.clinic.zone
+    channels = services.send_channels(session.patient)
     return render(
         request,
         "tracker/session_detail.html",
@@ -302,6 +315,12 @@ def session_detail(request, pk):
             "link": link,
             "link_url": url,
             "qr_svg": qr_svg,
+            # "Scan this now, before leaving": only on the day of the session, on the clinic's clock.
+            "session_is_today": session.performed_at.astimezone(zone).date()
+            == now.astimezone(zone).date(),
+            "send_by_email": ReminderChannel.EMAIL in channels,
+            "send_by_sms": ReminderChannel.SMS in channels,
+            "sends_left": services.sends_left(session, now=now) if link and channels else 0,
             # Within the check-in period a lost or shared link can be replaced.
             "can_replace_link": not session.patient.is_erased
             and not session.is_entered_in_error
@@ -312,6 +331,66 @@ def session_detail(request, pk):
             "offer_patient_page": settings.DEBUG,
         },
     )
+
+
+@login_required
+@require_POST
+def send_link(request, pk):
+    """Send the session's link to the patient's stored email address or phone now."""
+    session = get_object_or_404(_sessions_for(request.user), pk=pk)
+    channel = request.POST.get("channel", "")
+    try:
+        services.send_access_link(
+            session=session,
+            user=request.user,
+            channel=channel,
+            request_ip=audit.client_ip(request),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except Exception:  # noqa: BLE001 - a mail server or SMS provider that is down
+        logger.warning("The link of session %s could not be sent.", session.pk, exc_info=False)
+        messages.error(
+            request,
+            _("The link could not be sent just now. Try again, or give the patient the card."),
+        )
+    else:
+        if channel == ReminderChannel.SMS:
+            messages.success(
+                request, _("The link was sent by text message to the patient's phone.")
+            )
+        else:
+            messages.success(request, _("The link was sent by email to the patient's address."))
+    return redirect("tracker:session_detail", pk=session.pk)
+
+
+@login_required
+def link_card(request, pk):
+    """A pocket card (A6) for the patient: the QR code, the link, when each check-in opens,
+    the clinic's phone and the emergency number, in the patient's language."""
+    session = get_object_or_404(_sessions_for(request.user), pk=pk)
+    audit.record(request, action=AuditAction.VIEW, patient=session.patient, obj=session)
+    now = clock.now()
+    link = session.access_links.usable_at(now).order_by("-created_at", "-pk").first()
+    patient = session.patient
+    context = {"session": session, "patient": patient, "clinic": patient.clinic, "link": link}
+    if link is not None:
+        url = site.absolute_url(reverse("patient:check_in", args=[link.token]), request)
+        context["link_url"] = url
+        with translation.override(patient.language):
+            context["qr_svg"] = _link_qr(url, _("QR code of your check-in link"))
+        # The check-ins still to answer: one answered, or whose window has closed, is no
+        # use on the card.
+        context["check_ins"] = [
+            fu
+            for fu in session.follow_ups.order_by("time_point")
+            if fu.closes_at > now and fu.answered_at is None
+        ]
+        context["may_add_72h"] = not patient.clinic.fixed_72h and not any(
+            fu.time_point == TimePoint.H72 for fu in session.follow_ups.all()
+        )
+    response = render(request, "tracker/link_card.html", context)
+    return response
 
 
 @login_required
