@@ -29,6 +29,7 @@ from tracker.analytics import Filters
 from tracker.analytics.figures import CHARTS
 from tracker.analytics.stats import one_decimal
 from tracker.choices import BruiseBand, Muscle, Role, Technique, TimePoint
+from tracker.devdata import refresh_statistics
 from tracker.models import FollowUp, NeedledSite, NeedlingSession, Patient, SymptomReport
 
 pytestmark = pytest.mark.django_db
@@ -980,6 +981,9 @@ def bulk_sessions(*, clinic, therapists, count, start):
             if f.answered_at is not None
         ]
     )
+    # As any bulk load: let PostgreSQL's planner see the rows (autovacuum may have
+    # analysed these tables while another test's few rows were in them).
+    refresh_statistics()
 
 
 # The login session and the user; the clinic; the clinic's staff (therapist filter);
