@@ -99,15 +99,17 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python
 clean:
 	rm -rf $(VENV) staticfiles
 
-# `make bench`: the app under gunicorn, measured against Django's own floor at 1 k and
-# 1 M reports, and the patient's pages in Chromium on emulated phone networks (hence
-# Playwright, from the test requirements); writes bench/results.md (see bench/README.md).
-# The 1 M-report database is built once and cached in bench/.data/. BENCH_SCALE=small
-# gives a quicker run.
+# `make bench`: the app under gunicorn on SQLite and on PostgreSQL (a throwaway cluster
+# with fsync on, .ci/with-postgres --durable), measured against Django's own floors at
+# 1 k and 1 M reports, and the patient's pages in Chromium on emulated phone networks
+# (hence Playwright, from the test requirements); writes bench/results.md (see
+# bench/README.md). The SQLite 1 M-report database is built once and cached in
+# bench/.data/. BENCH_SCALE=small gives a quicker run; BENCH_ARGS passes options to
+# bench/run.py (e.g. BENCH_ARGS="--reports 200000 --skip phone,truth").
 .PHONY: bench
 bench: install-test
 	$(compile_messages)
-	$(BIN)/python -m bench.run
+	.ci/with-postgres --durable sh -c 'BENCH_DATABASE_URL="$$DATABASE_URL" $(BIN)/python -m bench.run $(BENCH_ARGS)'
 
 # Only the patient's pages on emulated phone networks (bench/phone.py): a few minutes.
 .PHONY: bench-phone

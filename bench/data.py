@@ -1,7 +1,7 @@
 """The benchmark's databases: built once with ``manage.py seed_scale``, cached, copied per run.
 
 A scale database is cached in ``bench/.data/`` (git-ignored) under a key made
-of the migration files, the code that writes the data (``tracker/scale.py``
+of the migration files, the code that writes the data (``tracker/devdata/scale.py``
 and what it calls), the Django version and the size. A run copies the cached
 file into its own temporary folder, so measurements never change the cache,
 and moves every stored time forward to the present (``bench.tasks shift``).
@@ -35,9 +35,9 @@ FORMAT = 1  # bump when what bench adds to a cached database changes
 BENCH_SECRET_KEY = "needle-bench-only-not-a-secret-3d9f0c2a7b1e4d6f8a0c2e4f6a8b0d2f"
 # Code that decides what seed_scale writes.
 SEED_CODE = [
-    "tracker/scale.py",
-    "tracker/scheduling.py",
-    "tracker/tokens.py",
+    "tracker/devdata/scale.py",
+    "tracker/services/scheduling.py",
+    "tracker/security/tokens.py",
     "tracker/management/commands/seed_scale.py",
 ]
 REPORTS_PER_PATIENT = 24.7  # seed_scale's yield with its defaults (measured, seed 1)

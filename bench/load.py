@@ -11,12 +11,19 @@ result on stdout:
     {"port": 8123, "job": "login", "username": ..., "password": ...} -> a session cookie
 
 A scenario is bounded twice: at most ``max_requests`` requests and at most
-``time_limit`` seconds. Only 127.0.0.1 is ever contacted.
+``time_limit`` seconds (``hit_time_limit`` and ``unsent`` say when the time
+ran out first). Every request asks for gzip, as browsers and phones do. A
+failed request counts in the percentiles: with the time it took when the
+server answered with the wrong status, as infinitely slow when it never
+answered (a network error or the client's timeout). Only 127.0.0.1 is ever
+contacted.
 """
 
 import gzip
 import http.client
 import json
+import math
+import os
 import statistics
 import sys
 import threading
@@ -26,6 +33,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 HOST = "127.0.0.1"
 TIMEOUT = 60  # seconds for one request; a request that slow counts as an error
+# What a browser sends; the app compresses what it answers (GZipMiddleware).
+DEFAULT_HEADERS = {"Accept-Encoding": "gzip", "User-Agent": "needle-bench"}
 
 
 def percentile(values, q):
@@ -36,27 +45,38 @@ def percentile(values, q):
     position = (len(ordered) - 1) * q / 100
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
+    if position == low or ordered[high] == ordered[low]:
+        return ordered[low]
+    if math.isinf(ordered[high]):  # a request that never answered
+        return math.inf
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def summary(latencies, seconds, errors):
+def summary(latencies, seconds, errors, failed=()):
+    """``latencies``: successful requests (s); ``failed``: failed ones (s, inf if unanswered).
+
+    The percentiles are of every request sent; throughput counts successes only.
+    """
     ms = [value * 1000 for value in latencies]
+    every = ms + [value * 1000 for value in failed]
     return {
         "requests": len(latencies) + sum(errors.values()),
         "ok": len(latencies),
         "errors": errors,
         "seconds": round(seconds, 3),
         "rps": round(len(latencies) / seconds, 1) if seconds > 0 else None,
-        "p50_ms": _round(percentile(ms, 50)),
-        "p95_ms": _round(percentile(ms, 95)),
-        "p99_ms": _round(percentile(ms, 99)),
-        "max_ms": _round(max(ms) if ms else None),
-        "mean_ms": _round(statistics.fmean(ms) if ms else None),
+        "p50_ms": _round(percentile(every, 50)),
+        "p95_ms": _round(percentile(every, 95)),
+        "p99_ms": _round(percentile(every, 99)),
+        "max_ms": _round(max(every) if every else None),
+        "mean_ms": _round(statistics.fmean(ms) if ms else None),  # of the successes
     }
 
 
 def _round(value):
-    return None if value is None else round(value, 2)
+    if value is None or math.isinf(value):
+        return value
+    return round(value, 2)
 
 
 class Client:
@@ -64,7 +84,7 @@ class Client:
 
     def __init__(self, port, headers=None):
         self.port = port
-        self.headers = headers or {}
+        self.headers = {**DEFAULT_HEADERS, **(headers or {})}
         self.connection = None
 
     def request(self, method, path, body=None, headers=None):
@@ -112,7 +132,9 @@ def run_load(port, scenario):
     ``{"method", "path", "body", "resend"}`` sent once each; an item with
     ``resend`` is sent a second time, same body, right after its first answer.
     ``expect_location``: a redirect counts as success only if its Location
-    contains this text.
+    contains this text. ``clear_cache_dir``: before each request (untimed),
+    empty the server's file cache, so the request finds nothing cached
+    (concurrency 1 only: another request would fill it in between).
     """
     concurrency = scenario["concurrency"]
     expect = set(scenario.get("expect", [200]))
@@ -129,7 +151,10 @@ def run_load(port, scenario):
 
     lock = threading.Lock()
     state = {"next": 0}
-    latencies, resend_latencies = [], []
+    latencies, resend_latencies, failed = [], [], []
+    clear_cache_dir = scenario.get("clear_cache_dir")
+    if clear_cache_dir and concurrency != 1:
+        raise ValueError("clear_cache_dir needs concurrency 1")
     errors, resend_errors = {}, {}
     outcomes = [None] * len(items)
     start_barrier = threading.Barrier(concurrency + 1)
@@ -150,7 +175,7 @@ def run_load(port, scenario):
                 item.get("method", "GET"), item["path"], body=item.get("body")
             )
         except Exception as error:  # noqa: BLE001 - every failure is counted, by kind
-            return time.perf_counter() - started, type(error).__name__, None
+            return math.inf, type(error).__name__, None  # never answered
         location = dict((k.lower(), v) for k, v in response_headers).get("location")
         if expect_location and status in expect and expect_location not in (location or ""):
             status = f"{status} to {_redact(location or '')}"
@@ -158,15 +183,18 @@ def run_load(port, scenario):
 
     def worker():
         client = Client(port, headers)
-        mine, mine_resend, my_errors, my_resend_errors = [], [], {}, {}
+        mine, mine_resend, mine_failed, my_errors, my_resend_errors = [], [], [], {}, {}
         start_barrier.wait()
         while (index := take()) is not None:
             item = items[index]
+            if clear_cache_dir:
+                _clear_cache(clear_cache_dir)
             seconds, status, location = send(client, item)
             outcome = {"status": status, "location": location}
             if status in expect:
                 mine.append(seconds)
             else:
+                mine_failed.append(seconds)
                 my_errors[str(status)] = my_errors.get(str(status), 0) + 1
             if item.get("resend"):
                 seconds, status, location = send(client, item)
@@ -180,6 +208,7 @@ def run_load(port, scenario):
         with lock:
             latencies.extend(mine)
             resend_latencies.extend(mine_resend)
+            failed.extend(mine_failed)
             for table, mine_table in ((errors, my_errors), (resend_errors, my_resend_errors)):
                 for key, count in mine_table.items():
                     table[key] = table.get(key, 0) + count
@@ -194,15 +223,31 @@ def run_load(port, scenario):
         thread.join(scenario["time_limit"] + 2 * TIMEOUT)
     seconds = time.perf_counter() - started
 
-    result = summary(latencies, seconds, errors)
+    result = summary(latencies, seconds, errors, failed)
     result["concurrency"] = concurrency
     result["sent_items"] = state["next"]
+    result["planned"] = len(items)
+    result["unsent"] = len(items) - state["next"]
     result["hit_time_limit"] = state["next"] < len(items)
     if any(item.get("resend") for item in items):
         result["resend"] = summary(resend_latencies, seconds, resend_errors)
     if scenario.get("return_outcomes"):
         result["outcomes"] = outcomes
     return result
+
+
+def _clear_cache(folder):
+    """Remove every entry of Django's file cache in ``folder`` (not its lock file)."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name.endswith(".djcache"):
+            try:
+                os.remove(os.path.join(folder, name))
+            except FileNotFoundError:
+                pass
 
 
 def _warm_up(port, warm, headers):
@@ -220,7 +265,7 @@ def _warm_up(port, warm, headers):
                     break
                 path = queue.pop()
             try:
-                client.request("GET", path)
+                client.request(warm.get("method", "GET"), path, body=warm.get("body"))
             except Exception:  # noqa: BLE001 - a warm-up failure shows in the measured run
                 client.close()
         client.close()
@@ -431,7 +476,7 @@ def login(port, username, password):
         raise SystemExit(f"login form answered {status}")
     jar = _cookies(headers)
     field = _CsrfField()
-    field.feed(body.decode("utf-8", "replace"))
+    field.feed(_decoded(headers, body).decode("utf-8", "replace"))
     form = urlencode(
         {
             "csrfmiddlewaretoken": field.token,

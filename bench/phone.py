@@ -468,7 +468,7 @@ def measure(workdir: Path, static_root: Path, runs: int = RUNS, before: str | No
     """
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
-    from bench.run import Server  # noqa: PLC0415
+    from bench.procs import Server  # noqa: PLC0415
     from tests.browser.conftest import CHROMIUM_ARGS  # noqa: PLC0415
 
     env = data.django_env(f"sqlite:///{workdir / 'phone.sqlite3'}", STATIC_ROOT=str(static_root))

@@ -138,7 +138,11 @@ def _typical_patient(clinic):
 
 
 def fixtures(spec: dict) -> dict:
-    """The staff user to sign in as, the pages to measure, and ``checkins`` open check-ins."""
+    """The staff user to sign in as, the pages to measure, and ``checkins`` open check-ins
+    (plus one more, never posted, whose page is measured). Creates the write floor's table."""
+    from bench.urls import create_write_floor_table  # noqa: PLC0415
+
+    create_write_floor_table()
     user = get_user_model().objects.get(username=STAFF_USERNAME)
     clinic = Clinic.objects.filter(memberships__user=user).order_by("pk").first()
     patient = _typical_patient(clinic)
@@ -147,7 +151,7 @@ def fixtures(spec: dict) -> dict:
         .exclude(pk=patient)
         .values_list("pk", flat=True)
         .distinct()
-        .order_by("pk")[:41]
+        .order_by("pk")[: 1 + spec.get("cold_charts", 40)]
     )
     result = {
         "username": user.get_username(),
@@ -167,12 +171,15 @@ def fixtures(spec: dict) -> dict:
         "pages": {
             "dashboard": "/",
             "patient page": f"/patients/{patient}/",
+            "alert inbox": "/alerts/",
             "analytics page": f"/clinics/{clinic.pk}/analytics/",
             "chart image": f"/patients/{patient}/soreness.svg",
         },
     }
+    checkins = open_check_ins(spec.get("checkins", 0) + 1, spec.get("seed", 7))
+    result["checkin_page"] = checkins["items"].pop()["path"]  # only ever fetched
     if spec.get("checkins"):
-        result["checkins"] = open_check_ins(spec["checkins"], spec.get("seed", 7))
+        result["checkins"] = checkins
     return result
 
 
@@ -377,9 +384,13 @@ def profile(spec: dict) -> dict:
         def request():
             return client.post(path, spec["body"], content_type="application/x-www-form-urlencoded")
     else:
-        client = _client(get_user_model().objects.get(username=STAFF_USERNAME))
+        client = (
+            _client()
+            if spec.get("anonymous")
+            else _client(get_user_model().objects.get(username=STAFF_USERNAME))
+        )
         client.get(path)
-        if spec.get("cold_chart"):
+        if spec.get("cold"):
             cache.clear()
 
         def request():
@@ -408,13 +419,18 @@ def profile(spec: dict) -> dict:
         for q in timed:
             lines.append(f"### {float(q['time']) * 1000:.1f} ms\n")
             lines += ["```sql", q["sql"], "```"]
-            if connection.vendor == "sqlite" and q["sql"].lstrip().upper().startswith("SELECT"):
+            if not q["sql"].lstrip().upper().startswith("SELECT"):
+                pass
+            elif connection.vendor == "sqlite":
                 cursor.execute("EXPLAIN QUERY PLAN " + q["sql"])
                 lines += [
                     "```",
                     *(f"{row[0]:>4} {row[1]:>4} {row[3]}" for row in cursor.fetchall()),
                     "```",
                 ]
+            elif connection.vendor == "postgresql":
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + q["sql"])
+                lines += ["```", *(row[0] for row in cursor.fetchall()), "```"]
             lines.append("")
     with open(spec["output"], "w", encoding="utf-8") as file:
         file.write("\n".join(lines))

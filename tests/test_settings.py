@@ -26,7 +26,16 @@ def _run(code=PRINT_SETTINGS, **env):
         k: v
         for k, v in os.environ.items()
         if k
-        not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DATABASE_URL", "SITE_URL", "CACHE_URL"}
+        not in {
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DEBUG",
+            "DATABASE_URL",
+            "SITE_URL",
+            "CACHE_URL",
+            "DATABASE_CONN_MAX_AGE",
+            "DATABASE_CONN_HEALTH_CHECKS",
+        }
     }
     clean["DJANGO_SETTINGS_MODULE"] = "project.settings"
     return subprocess.run(
@@ -84,6 +93,33 @@ def test_database_url_selects_postgresql():
     result = _run(DEBUG="1", DATABASE_URL="postgres://u:p@db.internal:5432/aftercare")
     assert result.returncode == 0, result.stderr
     assert "django.db.backends.postgresql" in result.stdout
+
+
+PRINT_CONNECTION = (
+    "import django; from django.conf import settings; django.setup(); "
+    "d = settings.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+)
+
+
+def test_each_worker_keeps_its_database_connection_and_checks_it_before_reuse():
+    result = _run(PRINT_CONNECTION, DEBUG="1", DATABASE_URL="postgres://u:p@db:5432/aftercare")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["600", "True"]
+    result = _run(PRINT_CONNECTION, DEBUG="1", DATABASE_CONN_MAX_AGE="0")
+    assert result.stdout.split() == ["0", "True"]
+    result = _run(
+        PRINT_CONNECTION,
+        DEBUG="1",
+        DATABASE_CONN_MAX_AGE="-1",
+        DATABASE_CONN_HEALTH_CHECKS="0",
+    )
+    assert result.stdout.split() == ["None", "False"]
+
+
+@pytest.mark.parametrize("value", ["-2", "ten"])
+def test_a_connection_age_that_is_not_understood_stops_the_server(value):
+    result = _run(PRINT_CONNECTION, DEBUG="1", DATABASE_CONN_MAX_AGE=value)
+    assert result.returncode != 0 and "DATABASE_CONN_MAX_AGE must be" in result.stderr
 
 
 def test_the_default_cache_is_a_folder_every_worker_of_the_server_shares():
