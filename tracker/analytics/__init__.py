@@ -1,6 +1,6 @@
-"""Clinic analytics: the numbers (``queries``, ``stats``), the published rates
-they are read against (``sources``), and what the page shows of them
-(``tables``, ``figures``). Views and commands call the names below."""
+"""Clinic analytics: the numbers (``queries``, ``soreness``, ``pgic``, ``stats``),
+the published rates they are read against (``sources``), and what the page
+shows of them (``tables``, ``figures``). Views and commands call the names below."""
 
 from tracker.analytics.pgic import (
     PGIC_IMPROVED,
@@ -14,16 +14,18 @@ from tracker.analytics.queries import (
     MIN_72H_ANSWERS,
     RESULTS_CACHE_SECONDS,
     Filters,
-    GroupedSoreness,
-    Quartiles,
     Rates,
     cached,
-    cached_typical_course,
     completion_by_week,
-    only_unsettled_at_72h,
     rates,
     sessions,
     settled,
+)
+from tracker.analytics.soreness import (
+    GroupedSoreness,
+    Quartiles,
+    cached_typical_course,
+    only_unsettled_at_72h,
     soreness_by_muscle,
     soreness_by_therapist,
     typical_course,

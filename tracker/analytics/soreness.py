@@ -1,0 +1,248 @@
+"""Soreness in the clinic's analytics: median and quartiles at each check-in, per
+muscle or per therapist, and the clinic's typical course (the band drawn behind
+a patient's chart).
+
+Like the other figures, each is counted in the database as a histogram (time
+point × soreness value → count); quartiles come from it in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef
+
+from tracker import charts
+from tracker.analytics.queries import (
+    MAX_GROUPS,
+    MIN_72H_ANSWERS,
+    TYPICAL_COURSE_CACHE_SECONDS,
+    TYPICAL_MIN_REPORTS,
+    Filters,
+    _session_ids,
+)
+from tracker.analytics.stats import one_decimal, quantile_from_histogram
+from tracker.choices import Muscle, TimePoint
+from tracker.models import Clinic, NeedledSite, SymptomReport
+
+# Soreness by time point: median and quartiles, per muscle or per therapist
+
+
+@dataclass(frozen=True)
+class Quartiles:
+    """Soreness (NRS 0–10) at one check-in: median, quartiles and the answers behind them."""
+
+    hours: int
+    median: Decimal
+    q1: Decimal
+    q3: Decimal
+    n: int
+
+
+@dataclass(frozen=True)
+class GroupCourse:
+    """One muscle's (or therapist's) median soreness and quartiles at each check-in.
+
+    ``n`` is the sessions at its best-answered check-in; it orders the groups.
+    """
+
+    key: str
+    label: str
+    n: int
+    points: tuple[Quartiles, ...]
+
+    def at(self, hours: int) -> Quartiles | None:
+        return next((p for p in self.points if p.hours == hours), None)
+
+
+@dataclass(frozen=True)
+class GroupedSoreness:
+    """Soreness by group.
+
+    ``unsettled_at_72h``: the 72 h points shown are of the sessions not
+    settled at 48 h alone (see ``only_unsettled_at_72h``); ``thin_72h``: groups
+    shown whose 72 h answers were too few (MIN_72H_ANSWERS) to show.
+    """
+
+    groups: tuple[GroupCourse, ...]  # the MAX_GROUPS largest, largest first
+    hidden: int  # groups left out
+    hours: tuple[int, ...]  # check-ins with any answer among the groups shown
+    unsettled_at_72h: bool = False
+    thin_72h: int = 0
+
+
+def only_unsettled_at_72h(clinic: Clinic) -> bool:
+    """Whether the clinic's 72 h answers come only from sessions not settled at 48 h.
+
+    Unless the clinic always asks at 72 h, the 72 h check-in is added only when
+    soreness had not settled at 48 h, or 48 h was missed while 24 h had not
+    settled (docs/clinical.md, section 1): drawn after the 48 h point of all
+    sessions, its median would look like a rise when it is only the slower
+    sessions.
+    """
+    return not clinic.fixed_72h
+
+
+def enough_answers(clinic: Clinic, hours: int, n: int, least: int) -> bool:
+    """Whether ``n`` answers at ``hours`` are enough to show their quartiles.
+
+    ``least`` everywhere, and at least MIN_72H_ANSWERS at a 72 h check-in of
+    the slower sessions alone.
+    """
+    if hours == TimePoint.H72 and only_unsettled_at_72h(clinic):
+        least = max(least, MIN_72H_ANSWERS)
+    return n >= least
+
+
+def _histograms(rows) -> dict:
+    """{(key, hours): {soreness: count}} from (key, hours, soreness, count) rows."""
+    histograms: dict = {}
+    for key, hours, soreness, count in rows:
+        histograms.setdefault((key, int(hours)), {})[int(soreness)] = count
+    return histograms
+
+
+def _grouped(histograms: dict, labels: dict, limit: int, clinic: Clinic) -> GroupedSoreness:
+    """Quartiles per group and check-in from their histograms; keep the ``limit`` largest."""
+    by_key: dict = {}
+    thin = set()
+    for (key, hours), histogram in histograms.items():
+        n = sum(histogram.values())
+        if not enough_answers(clinic, hours, n, 1):
+            thin.add(str(key))
+            continue
+        by_key.setdefault(key, []).append(
+            Quartiles(
+                hours=hours,
+                median=one_decimal(quantile_from_histogram(histogram, 0.5)),
+                q1=one_decimal(quantile_from_histogram(histogram, 0.25)),
+                q3=one_decimal(quantile_from_histogram(histogram, 0.75)),
+                n=n,
+            )
+        )
+    groups = sorted(
+        (
+            GroupCourse(
+                key=str(key),
+                label=labels[key],
+                n=max(p.n for p in points),
+                points=tuple(sorted(points, key=lambda p: p.hours)),
+            )
+            for key, points in by_key.items()
+        ),
+        key=lambda g: (-g.n, g.label),
+    )
+    shown = tuple(groups[:limit])
+    hours = tuple(sorted({p.hours for g in shown for p in g.points}))
+    return GroupedSoreness(
+        groups=shown,
+        hidden=len(groups) - len(shown),
+        hours=hours,
+        unsettled_at_72h=TimePoint.H72 in hours and only_unsettled_at_72h(clinic),
+        thin_72h=sum(1 for g in shown if g.key in thin),
+    )
+
+
+def soreness_by_muscle(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedSoreness:
+    """Median soreness and quartiles at each check-in per needled muscle. One query.
+
+    The database counts the sessions at each (muscle, check-in, soreness
+    value): at most muscles × 5 × 11 rows, however many reports; the quartiles
+    come from those histograms. A session needled at two muscles counts for both;
+    a muscle needled twice in one session (left and right) counts once,
+    through its first site. With a muscle or technique filter only the
+    matching sites make groups.
+    """
+    site_q = filters.site_q()
+    earlier_same_muscle = NeedledSite.objects.filter(
+        site_q, session=OuterRef("session"), muscle=OuterRef("muscle"), pk__lt=OuterRef("pk")
+    )
+    rows = list(
+        NeedledSite.objects.filter(site_q, session__in=_session_ids(filters))
+        .exclude(Exists(earlier_same_muscle))
+        .filter(session__follow_ups__report__isnull=False)
+        .values_list(
+            "muscle",
+            "session__follow_ups__time_point",
+            "session__follow_ups__report__soreness",
+        )
+        .annotate(n=Count("session__follow_ups__report"))
+        .order_by()
+    )
+    labels = {key: str(Muscle(key).label) for key, *_rest in rows}
+    return _grouped(_histograms(rows), labels, limit, filters.clinic)
+
+
+def soreness_by_therapist(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedSoreness:
+    """Median soreness and quartiles at each check-in per therapist (who needled). One query,
+    a histogram as for ``soreness_by_muscle``."""
+    rows = list(
+        SymptomReport.objects.filter(follow_up__session__in=_session_ids(filters))
+        .values_list(
+            "follow_up__session__therapist_id",
+            "follow_up__time_point",
+            "soreness",
+            "follow_up__session__therapist__first_name",
+            "follow_up__session__therapist__last_name",
+            "follow_up__session__therapist__username",
+        )
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    labels = {
+        key: f"{first} {last}".strip() or username
+        for key, _h, _s, first, last, username, _n in rows
+    }
+    return _grouped(
+        _histograms((key, hours, soreness, n) for key, hours, soreness, _f, _l, _u, n in rows),
+        labels,
+        limit,
+        filters.clinic,
+    )
+
+
+def cached_typical_course(clinic: Clinic) -> charts.Band | None:
+    """``typical_course``, counted again at most once an hour per clinic."""
+    return cache.get_or_set(
+        f"typical-course:{clinic.pk}", lambda: typical_course(clinic), TYPICAL_COURSE_CACHE_SECONDS
+    )
+
+
+def typical_course(clinic: Clinic) -> charts.Band | None:
+    """The clinic's median and interquartile range of soreness at each check-in.
+
+    The database returns a histogram (time point × soreness value → count, at
+    most 5 × 11 rows) however many reports there are; quartiles come from it.
+    Time points with fewer than TYPICAL_MIN_REPORTS answers are left out (a
+    72 h point of the slower sessions alone needs MIN_72H_ANSWERS, and is
+    marked as theirs), and without that many answers at 0 h there is no
+    typical course: None.
+    """
+    histograms: dict[int, dict[int, int]] = {}
+    rows = (
+        SymptomReport.objects.filter(
+            follow_up__clinic=clinic, follow_up__session__entered_in_error_at__isnull=True
+        )
+        .values_list("follow_up__time_point", "soreness")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    for hours, soreness, count in rows:
+        histograms.setdefault(int(hours), {})[int(soreness)] = count
+    enough = {
+        hours: histogram
+        for hours, histogram in sorted(histograms.items())
+        if enough_answers(clinic, hours, sum(histogram.values()), TYPICAL_MIN_REPORTS)
+    }
+    if TimePoint.IN_CLINIC not in enough:
+        return None
+    hours = list(enough)
+    return charts.Band(
+        hours=hours,
+        low=[quantile_from_histogram(enough[h], 0.25) for h in hours],
+        median=[quantile_from_histogram(enough[h], 0.5) for h in hours],
+        high=[quantile_from_histogram(enough[h], 0.75) for h in hours],
+        unsettled_only=[h for h in hours if h == TimePoint.H72 and only_unsettled_at_72h(clinic)],
+    )
