@@ -12,7 +12,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from tracker import clock, services
-from tracker.forms.staff import EnteredInErrorForm, SessionCorrectionForm, correction_site_formset
+from tracker.forms.sessions import (
+    EnteredInErrorForm,
+    SessionCorrectionForm,
+    correction_site_formset,
+)
 from tracker.models import AuditAction, NeedlingSession
 from tracker.security import audit
 

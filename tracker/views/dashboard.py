@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from tracker import clock, services
-from tracker.forms.staff import AcknowledgeForm, AlertFilterForm, BulkAcknowledgeForm
+from tracker.forms.alerts import AcknowledgeForm, AlertFilterForm, BulkAcknowledgeForm
 from tracker.models import Alert, Severity
 from tracker.queries import dashboard
 from tracker.security import audit

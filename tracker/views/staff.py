@@ -26,13 +26,8 @@ from django.views.generic import CreateView, DetailView, ListView
 
 from tracker import analytics, clock, names, services, site
 from tracker.choices import ReminderChannel, TimePoint
-from tracker.forms.staff import (
-    PatientEditForm,
-    PatientFilterForm,
-    PatientForm,
-    SessionForm,
-    SiteFormSet,
-)
+from tracker.forms.patient_details import PatientEditForm, PatientFilterForm, PatientForm
+from tracker.forms.sessions import SessionForm, SiteFormSet
 from tracker.models import Alert, AuditAction, Clinic, FollowUp, NeedlingSession, Patient
 from tracker.queries import dashboard
 from tracker.queries.patients import patient_list
