@@ -1,4 +1,5 @@
-"""Pages for therapists and clinic leads. Every object comes through a
+"""The patient pages for staff: the list, adding and editing, the patient page,
+the visit summary and the patient's chart. Every object comes through a
 ``for_user`` queryset, so anything outside the user's clinics is a 404.
 
 Each page that shows one patient's data, and each change, leaves an audit
@@ -8,8 +9,6 @@ event (``tracker.security.audit``); a change and its event are saved together.
 import copy
 import logging
 
-import segno
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -19,19 +18,14 @@ from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView
 
-from tracker import analytics, clock, names, services, site
-from tracker.choices import ReminderChannel, TimePoint
+from tracker import analytics, clock, names, services
 from tracker.forms.patient_details import PatientEditForm, PatientFilterForm, PatientForm
-from tracker.forms.sessions import SessionForm, SiteFormSet
 from tracker.models import Alert, AuditAction, Clinic, FollowUp, NeedlingSession, Patient
-from tracker.queries import dashboard
 from tracker.queries.patients import patient_list
-from tracker.queries.soreness import patient_soreness_svg, session_soreness_svg
+from tracker.queries.soreness import patient_soreness_svg
 from tracker.security import audit
 from tracker.views.responses import svg_response
 
@@ -230,192 +224,5 @@ def patient_chart(request, pk):
         patient,
         band=analytics.cached_typical_course(patient.clinic),
         title=_("Soreness after each session"),
-    )
-    return svg_response(svg)
-
-
-@login_required
-def record_session(request, pk):
-    patient = get_object_or_404(
-        Patient.objects.for_user(request.user).select_related("clinic"), pk=pk
-    )
-    # Times typed into the form are the clinic's local times.
-    with timezone.override(patient.clinic.zone):
-        if request.method == "POST":
-            form = SessionForm(request.POST, clinic=patient.clinic)
-            sites = SiteFormSet(request.POST, prefix="sites")
-            if form.is_valid() and sites.is_valid():
-                try:
-                    session = services.record_session(
-                        patient=patient,
-                        therapist=request.user,
-                        sites=sites.site_rows,
-                        request_ip=audit.client_ip(request),
-                        **form.session_fields,
-                    )
-                except ValidationError as error:
-                    form.add_error(None, error)
-                else:
-                    messages.success(
-                        request, _("Session recorded. Give the patient the link below.")
-                    )
-                    return redirect("tracker:session_detail", pk=session.pk)
-        else:
-            form = SessionForm(clinic=patient.clinic)
-            sites = SiteFormSet(prefix="sites")
-        return render(
-            request, "tracker/session_form.html", {"patient": patient, "form": form, "sites": sites}
-        )
-
-
-def _sessions_for(user):
-    return NeedlingSession.objects.for_user(user).select_related(
-        "patient__clinic", "therapist", "entered_in_error_by"
-    )
-
-
-def _link_qr(url: str, title: str) -> str:
-    """The QR code of ``url`` as inline SVG: drawn here, nothing fetched from another host."""
-    return segno.make(url, error="m").svg_inline(dark="#212529", omitsize=True, title=title)
-
-
-@login_required
-def session_detail(request, pk):
-    session = get_object_or_404(_sessions_for(request.user), pk=pk)
-    audit.record(request, action=AuditAction.VIEW, patient=session.patient, obj=session)
-    follow_ups = list(session.follow_ups.select_related("report"))
-    link = session.access_links.usable_at(clock.now()).first()
-    url = qr_svg = None
-    if link is not None:
-        url = site.absolute_url(reverse("patient:check_in", args=[link.token]), request)
-        qr_svg = _link_qr(url, _("QR code of the patient's link"))
-    now = clock.now()
-    zone = session.patient.clinic.zone
-    channels = services.send_channels(session.patient)
-    return render(
-        request,
-        "tracker/session_detail.html",
-        {
-            "session": session,
-            "patient": session.patient,
-            # The chart on the page belongs to this view: it records nothing of its own.
-            "page_key": audit.page_key(request, session.patient),
-            "sites": session.sites.all(),
-            "alerts": list(
-                session.alerts.select_related("acknowledged_by")
-                .prefetch_related(dashboard.ATTEMPTS)
-                .urgent_first()
-            ),
-            "follow_ups": [(fu, fu.state_at(now)) for fu in follow_ups],
-            "link": link,
-            "link_url": url,
-            "qr_svg": qr_svg,
-            # "Scan this now, before leaving": only on the day of the session, on the clinic's clock.
-            "session_is_today": session.performed_at.astimezone(zone).date()
-            == now.astimezone(zone).date(),
-            "send_by_email": ReminderChannel.EMAIL in channels,
-            "send_by_sms": ReminderChannel.SMS in channels,
-            "sends_left": services.sends_left(session, now=now) if link and channels else 0,
-            # Within the check-in period a lost or shared link can be replaced.
-            "can_replace_link": not session.patient.is_erased
-            and not session.is_entered_in_error
-            and now < session.links_expire_at,
-            # Its record may be corrected until its follow-up ends.
-            "can_correct": not session.follow_up_over_at(now),
-            # In development, where no phone may be at hand, a way to the patient's side.
-            "offer_patient_page": settings.DEBUG,
-        },
-    )
-
-
-@login_required
-@require_POST
-def send_link(request, pk):
-    """Send the session's link to the patient's stored email address or phone now."""
-    session = get_object_or_404(_sessions_for(request.user), pk=pk)
-    channel = request.POST.get("channel", "")
-    try:
-        services.send_access_link(
-            session=session,
-            user=request.user,
-            channel=channel,
-            request_ip=audit.client_ip(request),
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    except Exception:  # noqa: BLE001 - a mail server or SMS provider that is down
-        logger.warning("The link of session %s could not be sent.", session.pk, exc_info=False)
-        messages.error(
-            request,
-            _("The link could not be sent just now. Try again, or give the patient the card."),
-        )
-    else:
-        if channel == ReminderChannel.SMS:
-            messages.success(
-                request, _("The link was sent by text message to the patient's phone.")
-            )
-        else:
-            messages.success(request, _("The link was sent by email to the patient's address."))
-    return redirect("tracker:session_detail", pk=session.pk)
-
-
-@login_required
-def link_card(request, pk):
-    """A pocket card (A6) for the patient: the QR code, the link, when each check-in opens,
-    the clinic's phone and the emergency number, in the patient's language."""
-    session = get_object_or_404(_sessions_for(request.user), pk=pk)
-    audit.record(request, action=AuditAction.VIEW, patient=session.patient, obj=session)
-    now = clock.now()
-    link = session.access_links.usable_at(now).order_by("-created_at", "-pk").first()
-    patient = session.patient
-    context = {"session": session, "patient": patient, "clinic": patient.clinic, "link": link}
-    if link is not None:
-        url = site.absolute_url(reverse("patient:check_in", args=[link.token]), request)
-        context["link_url"] = url
-        with translation.override(patient.language):
-            context["qr_svg"] = _link_qr(url, _("QR code of your check-in link"))
-        # The check-ins still to answer: one answered, or whose window has closed, is no
-        # use on the card.
-        context["check_ins"] = [
-            fu
-            for fu in session.follow_ups.order_by("time_point")
-            if fu.closes_at > now and fu.answered_at is None
-        ]
-        context["may_add_72h"] = not patient.clinic.fixed_72h and not any(
-            fu.time_point == TimePoint.H72 for fu in session.follow_ups.all()
-        )
-    response = render(request, "tracker/link_card.html", context)
-    return response
-
-
-@login_required
-@require_POST
-def replace_link(request, pk):
-    """Revoke the session's link and issue a new one: the old QR code and reminders stop working."""
-    session = get_object_or_404(_sessions_for(request.user), pk=pk)
-    try:
-        services.replace_access_link(
-            session=session, user=request.user, request_ip=audit.client_ip(request)
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request,
-            _(
-                "The patient's link was replaced. The old link and its QR code no longer open; "
-                "give the patient the new one below."
-            ),
-        )
-    return redirect("tracker:session_detail", pk=session.pk)
-
-
-@login_required
-def session_chart(request, pk):
-    session = get_object_or_404(_sessions_for(request.user), pk=pk)
-    if not audit.shown_on_page(request, session.patient):
-        audit.record(request, action=AuditAction.VIEW, patient=session.patient, obj=session)
-    svg = session_soreness_svg(
-        session, label=_("Soreness"), title=_("Soreness after this session"), small=True
     )
     return svg_response(svg)
