@@ -27,13 +27,15 @@ from tracker.charts import (
     base,
     clinic,
     completion_chart,
+    groups,
     rates_chart,
     settled_chart,
     soreness,
     soreness_by_group_chart,
 )
 from tracker.charts.base import EMPTY_MESSAGE, TEXT
-from tracker.charts.clinic import BAR_COLOUR, GROUP_COLOURS, NO_CLOSED_MESSAGE, NO_DATA_MESSAGE
+from tracker.charts.clinic import BAR_COLOUR, NO_CLOSED_MESSAGE, NO_DATA_MESSAGE
+from tracker.charts.groups import GROUP_COLOURS
 from tracker.charts.soreness import Band, Series, _sorted_points, _x_ticks, soreness_chart
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -652,11 +654,11 @@ FIGURES = {
         3.4,
     ),
     "rates, none": lambda: clinic._rates_figure([], (), 6.4, 3.4),
-    "groups, long names and a note": lambda: clinic._groups_figure(
+    "groups, long names and a note": lambda: groups._groups_figure(
         MANY_GROUPS, 3, "muscles", 8, 6.4, 3.4
     ),
-    "groups, none": lambda: clinic._groups_figure([], 0, "groups", 8, 6.4, 3.4),
-    "groups, 72 h of the unsettled alone": lambda: clinic._groups_figure(
+    "groups, none": lambda: groups._groups_figure([], 0, "groups", 8, 6.4, 3.4),
+    "groups, 72 h of the unsettled alone": lambda: groups._groups_figure(
         UNSETTLED_72H_GROUPS, 1, "muscles", 8, 6.4, 3.4
     ),
     "small, band with 72 h of the unsettled alone": lambda: soreness._soreness_figure(
