@@ -3,7 +3,7 @@
 ``seed_known_truth`` draws 10,000 sessions from the numbers in
 ``tracker.devdata.truth.TRUTH``; the analytics (rates, settled share,
 medians and quartiles by muscle, by therapist and of the typical course)
-must find them again within the sampling error ``truth.recovered`` derives
+must find them again within the sampling error ``truth_check.recovered`` derives
 for each figure. The seed is fixed, so the run is the same every time; each figure's allowed
 range holds in all but 5 % of runs of them all, whatever the seed.
 """
@@ -18,7 +18,7 @@ from django.db.models import Count, Q
 
 from tracker import clock
 from tracker.choices import Muscle, TimePoint
-from tracker.devdata import truth
+from tracker.devdata import truth, truth_check
 from tracker.models import Clinic, FollowUp, NeedlingSession, SymptomReport
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_the_command_builds_a_clinic_with_every_check_in_answered_and_closed():
 
 def test_the_analytics_recover_what_was_set():
     clinic = truth.seed(sessions=SESSIONS, seed=SEED)
-    checks = truth.recovered(clinic)
+    checks = truth_check.recovered(clinic)
     print("\n".join(check.line() for check in checks))  # shown with pytest -s
     missed = [check.line() for check in checks if not check.ok]
     assert not missed, "\n".join(missed)
@@ -101,11 +101,11 @@ def test_the_analytics_recover_what_was_set():
     # A truth a little different is told apart: two points more bruising (the allowed
     # range is about ±1.2 points at 10,000 sessions), or gastrocnemius a point sorer.
     other = dataclasses.replace(truth.TRUTH, bruising=Fraction(14, 100))
-    assert not _check(truth.recovered(clinic, truth=other), "bruising (% of sessions)").ok
+    assert not _check(truth_check.recovered(clinic, truth=other), "bruising (% of sessions)").ok
     muscles = dict(truth.TRUTH.muscles)
     share, start = muscles[Muscle.GASTROCNEMIUS]
     muscles[Muscle.GASTROCNEMIUS] = (share, {value + 1: p for value, p in start.items()})
-    sorer = truth.recovered(clinic, truth=dataclasses.replace(truth.TRUTH, muscles=muscles))
+    sorer = truth_check.recovered(clinic, truth=dataclasses.replace(truth.TRUTH, muscles=muscles))
     assert not _check(sorer, "muscle Gastrocnemius, 0 h median").ok
 
 

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.devdata import truth
+from tracker.devdata import truth, truth_check
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         )
         if not check:
             return
-        checks = truth.recovered(clinic)
+        checks = truth_check.recovered(clinic)
         for line in checks:
             self.stdout.write(line.line())
         missed = [c for c in checks if not c.ok]
