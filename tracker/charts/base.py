@@ -302,3 +302,17 @@ def _empty_note(ax, message: str) -> None:
         fontsize=10,
         color="#666666",
     )
+
+
+def _left_out_note(fig: Figure, count: int, noun: str):
+    """The note under a chart that some groups were counted but not drawn."""
+    return fig.text(
+        EDGE / fig.bbox.width,
+        EDGE / fig.bbox.height,
+        _w(gettext_noop("%(count)s more %(noun)s with fewer answers not drawn"))
+        % {"count": count, "noun": noun},
+        fontsize=8,
+        color="#555555",
+        ha="left",
+        va="bottom",
+    )

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 
 from tracker.charts.base import (
-    EDGE,
     MARKERS,
     PALETTE,
     _drawing,
@@ -16,6 +15,7 @@ from tracker.charts.base import (
     _figure,
     _fit,
     _Key,
+    _left_out_note,
     _measure,
     _Sample,
     _svg,
@@ -132,15 +132,6 @@ def _groups_figure(groups, hidden, noun, max_groups, width_in, height_in) -> Fig
     if entries:
         key = _Key(fig, renderer, entries, fontsize=8.5, length=2.4)
     if left_out:
-        note = fig.text(
-            EDGE / fig.bbox.width,
-            EDGE / fig.bbox.height,
-            _w(gettext_noop("%(count)s more %(noun)s with fewer answers not drawn"))
-            % {"count": left_out, "noun": noun},
-            fontsize=8,
-            color="#555555",
-            ha="left",
-            va="bottom",
-        )
+        note = _left_out_note(fig, left_out, noun)
     _fit(fig, ax, renderer, key_beside=key, note=note)
     return fig

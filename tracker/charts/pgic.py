@@ -15,6 +15,7 @@ from tracker.charts.base import (
     _figure,
     _fit,
     _Key,
+    _left_out_note,
     _measure,
     _Sample,
     _svg,
@@ -96,15 +97,6 @@ def _pgic_figure(bars, answers, hidden, noun, width_in, height_in) -> Figure:
     )
     note = None
     if hidden:
-        note = fig.text(
-            EDGE / fig.bbox.width,
-            EDGE / fig.bbox.height,
-            _w(gettext_noop("%(count)s more %(noun)s with fewer answers not drawn"))
-            % {"count": hidden, "noun": noun},
-            fontsize=8,
-            color="#555555",
-            ha="left",
-            va="bottom",
-        )
+        note = _left_out_note(fig, hidden, noun)
     _fit(fig, ax, renderer, key_above=key, note=note)
     return fig
