@@ -34,13 +34,17 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 
 
+def _remind_by_email(patient):
+    patient.email = "rosa@example.com"
+    patient.reminder_channel = ReminderChannel.EMAIL
+    patient.reminders_consent = True
+    patient.save()
+
+
 @pytest.fixture
 def session(frozen_now, patient_a, therapist_a):
     frozen_now(NOW)
-    patient_a.email = "rosa@example.com"
-    patient_a.reminder_channel = ReminderChannel.EMAIL
-    patient_a.reminders_consent = True
-    patient_a.save()
+    _remind_by_email(patient_a)
     return make_session(
         patient=patient_a,
         therapist=therapist_a.user,
@@ -497,10 +501,7 @@ def test_a_session_recorded_now_gets_no_warning(client, frozen_now, therapist_a,
 def backdated(frozen_now, patient_a, therapist_a):
     """A session performed 40 h before it was recorded: its 24 h check-in was never asked."""
     frozen_now(NOW)
-    patient_a.email = "rosa@example.com"
-    patient_a.reminder_channel = ReminderChannel.EMAIL
-    patient_a.reminders_consent = True
-    patient_a.save()
+    _remind_by_email(patient_a)
     return make_session(
         patient=patient_a,
         therapist=therapist_a.user,
