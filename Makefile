@@ -111,6 +111,13 @@ bench: install-test
 	$(compile_messages)
 	.ci/with-postgres --durable sh -c 'BENCH_DATABASE_URL="$$DATABASE_URL" $(BIN)/python -m bench.run $(BENCH_ARGS)'
 
+# Only the FHIR bulk export, at 20 k and 1 M reports, on both databases (bench/fhir.py):
+# its time and peak memory against the number of reports. About an hour the first time.
+.PHONY: bench-fhir
+bench-fhir: install-test
+	$(compile_messages)
+	.ci/with-postgres --durable sh -c 'BENCH_DATABASE_URL="$$DATABASE_URL" $(BIN)/python -m bench.fhir $(BENCH_ARGS)'
+
 # Only the patient's pages on emulated phone networks (bench/phone.py): a few minutes.
 .PHONY: bench-phone
 bench-phone: install-test

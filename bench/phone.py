@@ -37,7 +37,6 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,7 @@ from pathlib import Path
 
 from bench import data
 from bench.report import PHONE_HEADING as HEADING
+from bench.report import replace_section
 
 ROOT = data.ROOT
 RESULTS = ROOT / "bench" / "results.md"
@@ -684,18 +684,8 @@ def _before_after(phone: dict) -> list[str]:
 
 
 def write_section(phone: dict, results: Path = RESULTS) -> None:
-    """Put the section into results.md in place of the previous one (before "## Machine")."""
-    text = results.read_text() if results.exists() else "# Benchmark results\n"
-    lines, _summary = section(phone)
-    block = "\n".join(lines).rstrip() + "\n\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block, text, count=1)
-    elif "\n## Machine\n" in text:
-        text = text.replace("\n## Machine\n", f"\n{block}## Machine\n", 1)
-    else:
-        text = text.rstrip() + "\n\n" + block
-    results.write_text(text.rstrip() + "\n")
+    """Put the section into results.md in place of the previous one."""
+    replace_section(results, HEADING, section(phone)[0])
 
 
 def main(argv=None) -> int:

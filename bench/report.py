@@ -7,6 +7,7 @@ a run's raw numbers (bench/.data/last-run/raw.json), without measuring.
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -77,6 +78,21 @@ def errors(result) -> str:
     if result.get("hit_time_limit"):
         text += f"; time limit reached, {result['unsent']} not sent"
     return text
+
+
+def replace_section(results: Path, heading: str, lines: list[str]) -> None:
+    """Put ``lines`` (a section starting with ``heading``) into results.md in place of
+    the previous one, or before "## Machine": for the parts that also run alone."""
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    block = "\n".join(lines).rstrip() + "\n\n"
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: block, text, count=1)
+    elif "\n## Machine\n" in text:
+        text = text.replace("\n## Machine\n", f"\n{block}## Machine\n", 1)
+    else:
+        text = text.rstrip() + "\n\n" + block
+    results.write_text(text.rstrip() + "\n")
 
 
 def table(header, rows) -> list[str]:
