@@ -299,6 +299,8 @@ class _Assets(HTMLParser):
                 self.found.append((kind, attrs["href"]))
         elif tag == "script" and attrs.get("src"):
             self.found.append(("script", attrs["src"]))
+            if attrs.get("data-src"):  # load.js: the script it loads once the page has
+                self.found.append(("script (after load)", attrs["data-src"]))
             if attrs.get("data-service-worker"):
                 self.found.append(("service worker", attrs["data-service-worker"]))
         elif tag == "img" and attrs.get("src"):

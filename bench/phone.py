@@ -108,6 +108,10 @@ PROBE = """
 })();
 """
 
+# check-in.js is running (it marks the page; before load.js, it ran before the load event).
+CHECK_IN_JS_READY = """() => document.documentElement.dataset.checkIn === "ready"
+  || !document.querySelector("script[data-src]")"""
+
 KEPT = """async () => {
   if (!navigator.serviceWorker.controller) return false;
   const files = [...document.querySelectorAll('link[rel~="stylesheet"], script[src]')];
@@ -370,6 +374,7 @@ def one_run(browser, base: str, path: str, network: dict) -> dict:
         page.goto(url, wait_until="load")
         repeat = _first_paint_ms(page)
         page.wait_for_function("() => Boolean(navigator.serviceWorker.controller)")
+        page.wait_for_function(CHECK_IN_JS_READY)
 
         # 3. Tap "I feel fine": until the confirmation's first frame.
         throttled_worker = workers.attach(base, network, worker_wire) and throttled_worker

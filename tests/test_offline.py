@@ -67,7 +67,12 @@ def check_in_page(client, link_token):
 def test_patient_pages_load_the_script_without_inline_code(check_in_page):
     scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", check_in_page, flags=re.S)
     assert scripts == [""], "one script, loaded from a file: a strict CSP forbids inline code"
-    assert re.search(r'<script src="/static/tracker/js/check-in\.js"[^>]* defer>', check_in_page)
+    # load.js, deferred, brings in check-in.js once the page has loaded.
+    assert re.search(
+        r'<script src="/static/tracker/js/load\.js" data-src="/static/tracker/js/check-in\.js"'
+        r"[^>]* defer>",
+        check_in_page,
+    )
     assert 'data-service-worker="/f/sw.js"' in check_in_page
     assert '<link rel="manifest" href="/f/manifest.webmanifest">' in check_in_page
     assert not re.search(r"<[^>]+\son[a-z]+=", check_in_page), "no inline event handlers"

@@ -217,6 +217,17 @@ def open_with_charts(page, url, count):
     return response
 
 
+# check-in.js marks the page once it sends the check-ins (load.js brings it in after load).
+CHECK_IN_JS_READY = '() => document.documentElement.dataset.checkIn === "ready"'
+
+
+def open_check_in(page, url):
+    """Open a patient page and wait until check-in.js is running on it."""
+    response = page.goto(url)
+    page.wait_for_function(CHECK_IN_JS_READY)
+    return response
+
+
 def wait_until(page, predicate, timeout_ms=TIMEOUT_MS):
     """Wait for an async JS predicate (``wait_for_function`` takes a Promise as truthy)."""
     # Spelled into the expression, not eval()ed in the page: a strict CSP forbids eval.

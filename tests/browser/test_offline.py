@@ -10,7 +10,15 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from tests.browser.pages import PHONE, answer, question, send, soreness_label, wait_until
+from tests.browser.pages import (
+    PHONE,
+    answer,
+    open_check_in,
+    question,
+    send,
+    soreness_label,
+    wait_until,
+)
 from tracker.models import SymptomReport
 
 pytestmark = pytest.mark.browser
@@ -103,7 +111,7 @@ def test_a_check_in_sent_offline_is_kept_and_sent_once_back_online(
 
 def test_answers_kept_offline_come_back_with_their_error_messages(phone_page, patient_url):
     page = phone_page
-    page.goto(patient_url)
+    open_check_in(page, patient_url)
     soreness_label(page, 2).click()  # and nothing else
 
     page.context.set_offline(True)

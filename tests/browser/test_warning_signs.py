@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE
+from tests.browser.pages import open_check_in
 from tracker.models import SymptomReport
 
 pytestmark = pytest.mark.browser
@@ -47,7 +48,7 @@ def _answer_all_but_warning_signs(page):
 
 def test_ticking_a_warning_sign_shows_what_to_do_before_sending(phone_page, patient_url):
     page = phone_page
-    page.goto(patient_url)
+    open_check_in(page, patient_url)
     emergency = page.locator('[data-warning-now="emergency"]')
     infection = page.locator('[data-warning-now="infection"]')
     expect(emergency).to_be_hidden()

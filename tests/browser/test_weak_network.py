@@ -7,6 +7,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.pages import open_check_in
 from tests.browser.test_offline import (
     KEPT_FOR_OFFLINE,
     THANKS,
@@ -97,3 +98,20 @@ def test_a_stalled_network_shows_the_kept_page_after_about_three_seconds(
 
     expect(page.get_by_role("button", name="Send my answers")).to_be_visible()
     assert 2.5 < waited < 6, f"the kept page came after {waited:.1f} s"
+
+
+def test_check_in_js_is_asked_for_only_once_the_page_has_loaded(phone_page, patient_url):
+    """On a slow link a file fetched beside the stylesheet shares the bandwidth the first
+    paint waits for: load.js asks for check-in.js only after the load event."""
+    page = phone_page
+    open_check_in(page, patient_url)
+    timings = page.evaluate("""() => {
+        const file = (part) => performance.getEntriesByType("resource")
+            .find((entry) => new URL(entry.name).pathname.includes(part));
+        return {
+            stylesheet: file("/css/patient.").responseEnd,
+            loaded: performance.getEntriesByType("navigation")[0].loadEventStart,
+            script: file("/js/check-in.").startTime,
+        };
+    }""")
+    assert 0 < timings["stylesheet"] <= timings["loaded"] <= timings["script"], timings

@@ -320,4 +320,7 @@
         // No worker (private mode, old browser): the pages still work online.
       });
   }
+
+  // From here on a check-in is sent by this file (load.js brings it in after the page).
+  document.documentElement.dataset.checkIn = "ready";
 })();
