@@ -87,7 +87,7 @@ def section(measured: dict) -> list[str]:
                 f"{run['largest_clinic_reports']:,} in {run['largest_clinic_seconds']} s",
                 run["seconds"],
                 f"{run['reports'] / run['seconds']:,.0f}" if run["seconds"] else "—",
-                run["megabytes"],
+                f"{run['megabytes']:,}",
                 run["peak_rss_mb"],
             ]
         )
