@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import open_check_in
+from tests.browser.pages import CHECK_IN_JS_READY, open_check_in
 from tests.browser.test_offline import (
     KEPT_FOR_OFFLINE,
     THANKS,
@@ -115,3 +115,25 @@ def test_check_in_js_is_asked_for_only_once_the_page_has_loaded(phone_page, pati
         };
     }""")
     assert 0 < timings["stylesheet"] <= timings["loaded"] <= timings["script"], timings
+
+
+def test_check_in_js_is_asked_for_again_when_the_network_comes_back(phone_page, patient_url):
+    page = phone_page
+    failed = []
+
+    def drop_once(route):
+        if failed:
+            route.continue_()
+        else:
+            failed.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    page.route(re.compile(r"/js/check-in\.[^/]*js$"), drop_once)
+    with page.expect_event("requestfailed", lambda request: "/check-in." in request.url):
+        page.goto(patient_url)
+    expect(page.get_by_role("button", name="Send my answers")).to_be_visible()
+    assert len(failed) == 1
+    assert page.evaluate("document.documentElement.dataset.checkIn") is None
+
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # as the phone reconnects
+    page.wait_for_function(CHECK_IN_JS_READY)

@@ -15,6 +15,11 @@
     const script = document.createElement("script");
     script.src = loader.dataset.src;
     script.dataset.serviceWorker = loader.dataset.serviceWorker;
+    // The network dropped just after the page came: try again when it is back.
+    script.onerror = function () {
+      script.remove();
+      window.addEventListener("online", load, { once: true });
+    };
     document.head.appendChild(script);
   }
 
