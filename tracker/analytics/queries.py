@@ -7,19 +7,30 @@ from a histogram of at most 11 values per check-in). The results are small froze
 dataclasses whose numbers are already rounded to what is shown, so that a
 chart, its table and its CSV draw exactly the same numbers.
 
-The queries use nothing beyond the ORM (``TruncWeek``, ``Exists``,
+The queries use nothing beyond the ORM (``Case``, ``Exists``,
 ``Count(filter=...)``), so they run on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncWeek
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -299,33 +310,58 @@ class Week:
 
 
 def completion_by_week(filters: Filters, *, now: datetime | None = None) -> tuple[Week, ...]:
-    """Check-ins answered / due per ISO week of their due time. One query.
+    """Check-ins answered / due per ISO week of their due time. Two small queries.
 
     Only check-ins whose window has closed count (``closes_at <= now``): an
     open one may still be answered. Check-ins never asked (a session recorded
     after their window had closed) are neither answered nor due. Weeks start
     on Monday in the clinic's zone.
+
+    The weeks' first instants are worked out here, in the clinic's zone (so a
+    week that holds a change of the clocks starts when the clinic's Monday
+    does), and the database only compares each due time with them: truncating
+    every row's time in the clinic's zone costs SQLite a Python call per row
+    (about a second for a clinic's 90 days at 1 M reports).
     """
     now = now or clock.now()
+    mondays = _mondays(filters, now)
+    if not mondays:
+        return ()
+    zone = filters.clinic.zone
+    later_starts = [clock.day_start(monday, zone) for monday in mondays[1:]]
+    week = Case(
+        *(When(due_at__lt=start, then=Value(i)) for i, start in enumerate(later_starts)),
+        default=Value(len(later_starts)),
+        output_field=IntegerField(),
+    )
     rows = (
         FollowUp.objects.filter(session__in=_session_ids(filters), closes_at__lte=now, asked=True)
-        .annotate(week=TruncWeek("due_at", tzinfo=filters.clinic.zone))
+        .annotate(week=week)
         .values_list("week")
         .annotate(due=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
         .order_by("week")
     )
     return tuple(
-        Week(
-            start=_as_date(week, filters.clinic),
-            answered=answered,
-            due=due,
-            percent=percent(answered, due),
-        )
-        for week, due, answered in rows
+        Week(start=mondays[i], answered=answered, due=due, percent=percent(answered, due))
+        for i, due, answered in rows
     )
 
 
-def _as_date(value, clinic: Clinic) -> date:
-    if isinstance(value, datetime):
-        return value.astimezone(clinic.zone).date() if value.tzinfo else value.date()
-    return value
+def _mondays(filters: Filters, now: datetime) -> list[date]:
+    """Every Monday (clinic's zone) from the week of the first due time that can count
+    to the week of the last: from the first matching session (a check-in is due at
+    or after its session) to ``now`` (it must have closed by then), or to the last
+    check-in of the filters' last day."""
+    zone = filters.clinic.zone
+    first = sessions(filters).aggregate(first=Min("performed_at"))["first"]
+    if first is None:
+        return []
+    _start, end = clock.days_between(None, filters.date_to, zone)
+    last = min(now, end + timedelta(hours=max(TimePoint.values))) if end else now
+    first_day, last_day = first.astimezone(zone).date(), last.astimezone(zone).date()
+    monday = first_day - timedelta(days=first_day.weekday())
+    mondays = []
+    while monday <= last_day:
+        mondays.append(monday)
+        monday += timedelta(days=7)
+    return mondays
