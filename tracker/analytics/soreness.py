@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count
 
 from tracker import charts
 from tracker.analytics.queries import (
@@ -151,24 +151,19 @@ def soreness_by_muscle(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedS
     The database counts the sessions at each (muscle, check-in, soreness
     value): at most muscles × 5 × 11 rows, however many reports; the quartiles
     come from those histograms. A session needled at two muscles counts for both;
-    a muscle needled twice in one session (left and right) counts once,
-    through its first site. With a muscle or technique filter only the
-    matching sites make groups.
+    a muscle needled twice in one session (left and right) counts once: its
+    report is counted once per muscle (``distinct``). With a muscle or
+    technique filter only the matching sites make groups.
     """
-    site_q = filters.site_q()
-    earlier_same_muscle = NeedledSite.objects.filter(
-        site_q, session=OuterRef("session"), muscle=OuterRef("muscle"), pk__lt=OuterRef("pk")
-    )
     rows = list(
-        NeedledSite.objects.filter(site_q, session__in=_session_ids(filters))
-        .exclude(Exists(earlier_same_muscle))
+        NeedledSite.objects.filter(filters.site_q(), session__in=_session_ids(filters))
         .filter(session__follow_ups__report__isnull=False)
         .values_list(
             "muscle",
             "session__follow_ups__time_point",
             "session__follow_ups__report__soreness",
         )
-        .annotate(n=Count("session__follow_ups__report"))
+        .annotate(n=Count("session__follow_ups__report", distinct=True))
         .order_by()
     )
     labels = {key: str(Muscle(key).label) for key, *_rest in rows}
