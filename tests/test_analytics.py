@@ -36,6 +36,7 @@ pytestmark = pytest.mark.django_db
 
 # A Monday; London is on GMT (= UTC) until 29 March 2026.
 MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+SECOND = timedelta(seconds=1)
 
 
 def answer(session, time_point, **overrides):
@@ -531,6 +532,18 @@ def test_completion_weeks_start_on_monday_in_the_clinics_zone(therapist_a):
     )
     # In-clinic check-in: Sunday local -> the week of 2 March; 24 h and 48 h: week of 9 March.
     assert [(w.start, w.due) for w in weeks] == [(date(2026, 3, 2), 1), (date(2026, 3, 9), 2)]
+
+
+def test_no_completion_week_before_a_check_in_window_has_closed(clinic, therapist_a, patient_a):
+    session = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
+    answer(session, 0)
+    in_clinic = session.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+
+    # One week in view (so the weeks need no boundary at all), nothing closed yet.
+    weeks = analytics.completion_by_week(Filters(clinic=clinic), now=in_clinic.closes_at - SECOND)
+    assert weeks == ()
+    weeks = analytics.completion_by_week(Filters(clinic=clinic), now=in_clinic.closes_at)
+    assert [(w.start, w.answered, w.due) for w in weeks] == [(date(2026, 3, 2), 1, 1)]
 
 
 @pytest.mark.parametrize("zone", ["Europe/London", "America/Chicago", "Australia/Sydney"])

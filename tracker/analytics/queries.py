@@ -341,9 +341,12 @@ def completion_by_week(filters: Filters, *, now: datetime | None = None) -> tupl
         .annotate(due=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
         .order_by("week")
     )
+    # With a single week the CASE is a constant, and a query grouped by a constant
+    # alone is an aggregate of the whole table: one row, due 0, when nothing counts.
     return tuple(
         Week(start=mondays[i], answered=answered, due=due, percent=percent(answered, due))
         for i, due, answered in rows
+        if due
     )
 
 
