@@ -135,6 +135,18 @@ def test_an_urgent_contact_must_be_on_the_clinics_staff(client, lead_a, therapis
     assert not lead_a.clinic.urgent_contacts.exists()
 
 
+@pytest.mark.parametrize("pk", [str(2**63), str(-(2**63) - 1), "12abc"])
+def test_an_urgent_contact_id_no_one_can_have_is_a_message_not_an_error(client, lead_a, pk):
+    client.force_login(lead_a.user)
+    response = client.post(
+        reverse("tracker:clinic_settings", args=[lead_a.clinic.pk]),
+        _settings_data(lead_a.clinic, urgent_contacts=[pk]),
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["urgent_contacts"] == [f"“{pk}” is not a valid value."]
+    assert not lead_a.clinic.urgent_contacts.exists()
+
+
 @pytest.mark.parametrize("name", ["tracker:clinic_settings", "tracker:clinic_staff"])
 def test_therapists_and_other_clinics_leads_cannot_reach_the_lead_pages(
     client, lead_a, therapist_a, therapist_b, name

@@ -6,6 +6,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import Role
@@ -13,8 +14,26 @@ from tracker.models import Clinic
 
 
 class StaffMemberField(forms.ModelMultipleChoiceField):
+    # Ids a database integer can hold: a larger one is no one's, and the database
+    # would refuse the lookup instead of finding nothing.
+    ID_RANGE = range(-(2**63), 2**63)
+
     def label_from_instance(self, user):
         return user.get_full_name() or user.get_username()
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                out_of_range = int(pk) not in self.ID_RANGE
+            except (TypeError, ValueError):
+                continue  # not a number at all: the parent says so
+            if out_of_range:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
 
 
 class ClinicSettingsForm(forms.ModelForm):
