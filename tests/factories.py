@@ -1,5 +1,6 @@
 """Small factories: each makes one valid row and the rows it needs."""
 
+import uuid
 from datetime import time, timedelta
 
 import factory
@@ -92,3 +93,16 @@ def answers(**overrides):
         "note": "",
         **overrides,
     }
+
+
+def answer(session, time_point, **overrides):
+    """Store the session's report at ``time_point`` through the service, at its due time."""
+    follow_up = session.follow_ups.get(time_point=time_point)
+    report, created = services.submit_report(
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(**overrides),
+        now=follow_up.due_at,
+    )
+    assert created
+    return report

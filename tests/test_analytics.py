@@ -20,11 +20,11 @@ from tests.factories import (
     ClinicFactory,
     MembershipFactory,
     PatientFactory,
-    answers,
+    answer,
     make_session,
     site,
 )
-from tracker import analytics, charts, clock, services
+from tracker import analytics, charts, clock
 from tracker.analytics import Filters
 from tracker.analytics.figures import CHARTS
 from tracker.analytics.stats import one_decimal
@@ -37,19 +37,6 @@ pytestmark = pytest.mark.django_db
 # A Monday; London is on GMT (= UTC) until 29 March 2026.
 MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
-
-
-def answer(session, time_point, **overrides):
-    """Store the session's report at ``time_point`` through the service, at its due time."""
-    follow_up = session.follow_ups.get(time_point=time_point)
-    report, created = services.submit_report(
-        follow_up=follow_up,
-        idempotency_key=uuid.uuid4(),
-        answers=answers(**overrides),
-        now=follow_up.due_at,
-    )
-    assert created
-    return report
 
 
 def wilson_by_hand(events, n, z=1.96):

@@ -5,7 +5,6 @@ given, filters, one query each, the table, chart and CSV."""
 import csv
 import io
 import random
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -13,8 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from django.urls import reverse
 
-from tests.factories import MembershipFactory, PatientFactory, answers, make_session, site
-from tracker import analytics, services
+from tests.factories import MembershipFactory, PatientFactory, answer, make_session, site
+from tracker import analytics
 from tracker.analytics import Filters
 from tracker.analytics.figures import CHARTS
 from tracker.choices import Muscle, Pgic, Technique, TimePoint
@@ -33,18 +32,6 @@ PGIC_HEADINGS = [
     "Sessions (n)",
     "Much or very much better (%)",
 ]
-
-
-def answer(session, time_point, **overrides):
-    follow_up = session.follow_ups.get(time_point=time_point)
-    report, created = services.submit_report(
-        follow_up=follow_up,
-        idempotency_key=uuid.uuid4(),
-        answers=answers(**overrides),
-        now=follow_up.due_at,
-    )
-    assert created
-    return report
 
 
 def improved_share(counts: Counter) -> Decimal:
