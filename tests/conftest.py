@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.db import connections
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import settings as hypothesis_settings
 
 from tests.factories import MembershipFactory, PatientFactory, make_session
@@ -99,6 +99,15 @@ def connections_closed_after_each_request():
     database at the end of the run."""
     for alias in connections:
         connections.settings[alias]["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(autouse=True)
+def default_language(settings):
+    """Each test starts in the site's language: one that reads a page in Spanish (or
+    activates it for a patient) would otherwise leave its thread in Spanish for the next."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
