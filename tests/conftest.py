@@ -3,7 +3,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.db import connections
 from django.utils import timezone, translation
 from hypothesis import settings as hypothesis_settings
 
@@ -88,17 +87,6 @@ def hours_after(session_a, time_machine):
 @pytest.fixture
 def utc_now():
     return timezone.now()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def connections_closed_after_each_request():
-    """Every request closes its database connection when it ends, as with
-    DATABASE_CONN_MAX_AGE=0. A connection kept for the next request (the
-    production default) would stay open in a live-server thread that a browser
-    still holds by keep-alive, and PostgreSQL then refuses to drop the test
-    database at the end of the run."""
-    for alias in connections:
-        connections.settings[alias]["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture(autouse=True)
