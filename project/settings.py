@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Django's own widget templates, for FORM_RENDERER below.
+    "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
@@ -254,6 +256,11 @@ STORAGES = {
         )
     },
 }
+
+# Form widgets are rendered by the templates above, so that templates/django/forms/
+# can replace one of Django's: the <select> writes its options in one template
+# instead of two includes per option (the analytics filters' 31 muscles took 4 ms).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
