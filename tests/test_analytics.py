@@ -654,6 +654,12 @@ def test_typical_course_is_one_query(clinic, django_assert_num_queries):
 # Views: scoping
 
 
+def _panel(html: str, slug: str) -> str:
+    """One chart's <section> of the analytics page."""
+    panel = html[html.index(f'id="{slug}"') :]
+    return panel[: panel.index("</section>")]
+
+
 def _urls(clinic, query=""):
     page = reverse("tracker:analytics", args=[clinic.pk])
     urls = [page + query]
@@ -889,8 +895,7 @@ def test_page_marks_the_72h_medians_of_the_slower_sessions(
     client.force_login(therapist_a.user)
     html = client.get(reverse("tracker:analytics", args=[clinic.pk])).content.decode()
     for slug in ("soreness-by-muscle", "soreness-by-therapist"):
-        panel = html[html.index(f'id="{slug}"') :]
-        panel = panel[: panel.index("</section>")]
+        panel = _panel(html, slug)
         assert "72 h (not settled at 48 h)" in panel  # the table's column
         assert "only sessions not settled at 48 h are asked then" in panel  # its footnote
         assert "Hollow points on a dotted line at 72 hours" in panel  # the chart's caption
@@ -945,6 +950,34 @@ def test_results_are_kept_for_a_few_minutes(
     assert "counted again every 5 minutes" in page.content.decode()
     cache.clear()  # as when the five minutes are up
     assert client.get(csv_url).content != first
+
+
+def test_the_panels_are_drawn_again_only_when_what_they_show_changes(
+    client, clinic, therapist_a, four_sessions, time_machine, monkeypatch
+):
+    time_machine.move_to(MONDAY + timedelta(days=10), tick=False)
+    monkeypatch.setattr(analytics.queries, "RESULTS_CACHE_SECONDS", 0)  # counted afresh each time
+    client.force_login(therapist_a.user)
+    url = reverse("tracker:analytics", args=[clinic.pk])
+
+    first = client.get(url)
+    assert first.context["panels"]  # built and drawn
+    again = client.get(url)
+    assert again.context["panels"] == []  # the same results: the HTML drawn from them is kept
+    for slug in CHARTS:
+        assert _panel(again.content.decode(), slug) == _panel(first.content.decode(), slug)
+
+    answer(four_sessions[3], 24, after_effects=["aggravation"])
+    changed = client.get(url)
+    assert changed.context["panels"]
+    assert _panel(changed.content.decode(), "rates") != _panel(first.content.decode(), "rates")
+
+    spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es")
+    assert spanish.context["panels"]  # same numbers, other words: drawn for its language
+    assert "Descargar CSV" in spanish.content.decode()
+    filtered = client.get(url + f"?therapist={therapist_a.user.pk}")
+    assert filtered.context["panels"]
+    assert f"therapist={therapist_a.user.pk}" in _panel(filtered.content.decode(), "rates")
 
 
 # ---------------------------------------------------------------------------

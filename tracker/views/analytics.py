@@ -11,13 +11,18 @@ therapist filter, then one per chart: five on the page, one for an image or CSV.
 """
 
 import csv
+import hashlib
+import pickle
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import slugify
+from django.utils.translation import get_language
 
 from tracker import analytics, clock
 from tracker.analytics.figures import CHARTS, ChartSpec
@@ -71,24 +76,11 @@ def analytics_page(request, clinic_id):
     if clinic is None:
         raise Http404("No such clinic.")
     form = _filter_form(request, clinic)
-    panels = []
+    panels, panels_html = [], ""
     if form.is_valid():
         filters, query = form.filters(), form.query_string()
-        for spec in CHARTS.values():
-            result = analytics.cached(spec.data, filters)
-            panels.append(
-                {
-                    "slug": spec.slug,
-                    "heading": spec.heading,
-                    "alt": spec.alt(result),
-                    "height": spec.height,
-                    "wide_table": spec.wide_table,
-                    "table": spec.table(result),
-                    "result": result,
-                    "svg_url": _chart_url("tracker:analytics_chart", clinic, spec, query),
-                    "csv_url": _chart_url("tracker:analytics_csv", clinic, spec, query),
-                }
-            )
+        results = {spec: analytics.cached(spec.data, filters) for spec in CHARTS.values()}
+        panels_html, panels = _panels_html(request, clinic, query, results)
     return render(
         request,
         "tracker/analytics.html",
@@ -97,10 +89,48 @@ def analytics_page(request, clinic_id):
             "clinics": clinics,
             "form": form,
             "panels": panels,
-            "sources": analytics.SOURCES,
+            "panels_html": panels_html,
             "cache_minutes": analytics.RESULTS_CACHE_SECONDS // 60,
         },
     )
+
+
+def _panels_html(request, clinic, query, results) -> tuple[str, list[dict]]:
+    """The charts' panels as HTML, and the panels built for it (empty when it was cached).
+
+    The tables are most of the page's rendering, so the HTML is kept as long
+    as the results are, under a digest of everything it shows: the results
+    themselves, the language and the filters in the chart links. A panel never
+    shows numbers other than the ones its image and CSV are drawn from.
+    """
+    digest = hashlib.sha256(
+        pickle.dumps((get_language(), clinic.pk, query, list(results.values())))
+    ).hexdigest()
+    key = f"analytics-panels:{digest}"
+    html = cache.get(key)
+    if html is not None:
+        return html, []
+    panels = [
+        {
+            "slug": spec.slug,
+            "heading": spec.heading,
+            "alt": spec.alt(result),
+            "height": spec.height,
+            "wide_table": spec.wide_table,
+            "table": spec.table(result),
+            "result": result,
+            "svg_url": _chart_url("tracker:analytics_chart", clinic, spec, query),
+            "csv_url": _chart_url("tracker:analytics_csv", clinic, spec, query),
+        }
+        for spec, result in results.items()
+    ]
+    html = render_to_string(
+        "tracker/analytics/_panels.html",
+        {"panels": panels, "sources": analytics.SOURCES},
+        request=request,
+    )
+    cache.set(key, html, analytics.RESULTS_CACHE_SECONDS)
+    return html, panels
 
 
 def _chart_url(name, clinic, spec, query) -> str:
