@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import format_html_join
 
 from tracker import phones
 from tracker.alerts.describe import describe
@@ -32,10 +33,15 @@ def phone_display(phone: str) -> str:
 
 
 @register.simple_tag
-def alert_outcomes(*, closing_only=False):
-    """What can be recorded about an alert; ``closing_only`` leaves out the attempts."""
-    return [
-        (value, label)
-        for value, label in Outcome.choices
-        if not (closing_only and value in ATTEMPT_OUTCOMES)
-    ]
+def alert_outcome_options(*, closing_only=False):
+    """The <option>s of what can be recorded about an alert; ``closing_only`` leaves out the
+    attempts. Made once per page and written into every alert's form."""
+    return format_html_join(
+        "",
+        '<option value="{}">{}</option>',
+        (
+            (value, label)
+            for value, label in Outcome.choices
+            if not (closing_only and value in ATTEMPT_OUTCOMES)
+        ),
+    )
