@@ -4,6 +4,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -155,10 +157,26 @@ def test_alert_inbox_query_count_does_not_grow(
 ):
     _populate(therapist_a.clinic, therapist_a.user, count)
     client.force_login(therapist_a.user)
-    # session, user, paginator count, the page of alerts, their contact attempts,
-    # the clinics the user leads (the "Audit" menu item). A list: no audit event.
+    # session, user, the user's clinics (also the "Audit" menu item), paginator
+    # count, the page of alerts, their contact attempts. A list: no audit event.
     with django_assert_num_queries(6):
         client.get(reverse("tracker:alert_list") + "?state=all")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+def test_a_clinics_open_alerts_are_read_in_order_from_their_index(client, therapist_a):
+    """The inbox's page of 50 comes off the open-alert index, not from sorting every open alert."""
+    _populate(therapist_a.clinic, therapist_a.user, 5)
+    client.force_login(therapist_a.user)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(reverse("tracker:alert_list"))
+    (page,) = [
+        q["sql"] for q in captured if 'FROM "tracker_alert"' in q["sql"] and "LIMIT" in q["sql"]
+    ]
+    with connection.cursor() as cursor:
+        plan = " / ".join(row[3] for row in cursor.execute("EXPLAIN QUERY PLAN " + page))
+    assert "alert_clinic_open_idx" in plan
+    assert "TEMP B-TREE" not in plan, plan
 
 
 def test_acknowledge_keeps_who_when_and_the_note(client, therapist_a, session_a):
