@@ -14,7 +14,7 @@ from tracker.choices import (
     TwitchingFelt,
 )
 from tracker.models.base import ClinicScopedQuerySet, TrackerModel
-from tracker.models.sessions import NRS_VALIDATORS
+from tracker.models.sessions import NRS_VALIDATORS, session_not_in_error
 
 
 class FollowUpState(models.TextChoices):
@@ -39,7 +39,7 @@ LATE_AFTER = timedelta(hours=2)
 class FollowUpQuerySet(ClinicScopedQuerySet):
     def active(self):
         """Check-ins that were asked, of sessions not entered in error: the ones that count."""
-        return self.filter(asked=True, session__entered_in_error_at__isnull=True)
+        return self.filter(session_not_in_error("session_id"), asked=True)
 
     def answerable_at(self, moment):
         """Open or late: the patient may still answer."""
