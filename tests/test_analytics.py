@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.urls import reverse
 
 from tests.factories import (
@@ -26,11 +27,19 @@ from tests.factories import (
 )
 from tracker import analytics, charts, clock
 from tracker.analytics import Filters
+from tracker.analytics import soreness as typical
 from tracker.analytics.figures import CHARTS
 from tracker.analytics.stats import one_decimal
 from tracker.choices import BruiseBand, Muscle, Role, Technique, TimePoint
 from tracker.devdata import refresh_statistics
-from tracker.models import FollowUp, NeedledSite, NeedlingSession, Patient, SymptomReport
+from tracker.models import (
+    FollowUp,
+    NeedledSite,
+    NeedlingSession,
+    Patient,
+    SorenessCounts,
+    SymptomReport,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -648,6 +657,80 @@ def test_typical_course_draws_72h_from_ten_answers_and_marks_it(clinic, therapis
 def test_typical_course_is_one_query(clinic, django_assert_num_queries):
     with django_assert_num_queries(1):
         analytics.typical_course(clinic)
+
+
+def _six_answers_at_0h(patient, therapist, soreness=4):
+    for _ in range(6):
+        answer(
+            make_session(patient=patient, therapist=therapist, performed_at=MONDAY),
+            0,
+            soreness=soreness,
+        )
+
+
+def test_a_chart_draws_the_stored_counts_without_counting_the_reports(
+    clinic, therapist_a, patient_a, frozen_now, django_assert_num_queries
+):
+    frozen_now(MONDAY + timedelta(days=1))
+    _six_answers_at_0h(patient_a, therapist_a.user, soreness=4)
+    typical.count_soreness(clinic)  # the hourly job
+    _six_answers_at_0h(patient_a, therapist_a.user, soreness=9)
+    cache.clear()  # as when the hour in the cache is up
+
+    with django_assert_num_queries(1):  # the stored counts, not the reports
+        band = analytics.cached_typical_course(clinic)
+    assert list(band.median) == [4.0]  # the six answers of 9 are not counted yet
+    typical.count_soreness(clinic)  # the job's next run
+    cache.clear()
+    assert list(analytics.cached_typical_course(clinic).median) == [6.5]
+
+
+def test_counts_missing_or_over_an_hour_old_are_counted_by_the_chart_and_stored(
+    clinic, therapist_a, patient_a, frozen_now
+):
+    frozen_now(MONDAY + timedelta(days=1))
+    _six_answers_at_0h(patient_a, therapist_a.user, soreness=4)
+    assert not SorenessCounts.objects.exists()
+    assert list(analytics.cached_typical_course(clinic).median) == [4.0]
+    stored = SorenessCounts.objects.get(clinic=clinic)
+    assert stored.counts == {"0": {"4": 6}}
+    assert stored.counted_at == clock.now()
+
+    _six_answers_at_0h(patient_a, therapist_a.user, soreness=9)
+    frozen_now(MONDAY + timedelta(days=1) + typical.COUNTS_MAX_AGE - SECOND)
+    cache.clear()
+    assert list(analytics.cached_typical_course(clinic).median) == [4.0]  # still fresh
+    frozen_now(MONDAY + timedelta(days=1) + typical.COUNTS_MAX_AGE + SECOND)
+    cache.clear()
+    assert list(analytics.cached_typical_course(clinic).median) == [6.5]  # the job has not run
+    assert SorenessCounts.objects.get(clinic=clinic).counts == {"0": {"4": 6, "9": 6}}
+
+
+def test_the_stored_counts_are_read_with_the_clinics_settings_of_the_moment(
+    clinic, therapist_a, patient_a
+):
+    sessions_sore_at_72h(
+        patient=patient_a, therapist=therapist_a.user, count=analytics.MIN_72H_ANSWERS
+    )
+    assert list(analytics.cached_typical_course(clinic).unsettled_only) == [72]
+    clinic.fixed_72h = True  # everyone is now asked at 72 h: an ordinary point, at once
+    assert list(analytics.cached_typical_course(clinic).unsettled_only) == []
+
+
+def test_count_typical_courses_counts_every_clinic(
+    clinic, therapist_a, therapist_b, patient_a, frozen_now
+):
+    frozen_now(MONDAY + timedelta(days=1))
+    _six_answers_at_0h(patient_a, therapist_a.user, soreness=3)
+    _six_answers_at_0h(PatientFactory(clinic=therapist_b.clinic), therapist_b.user, soreness=7)
+    out = io.StringIO()
+    call_command("count_typical_courses", stdout=out)
+    assert re.fullmatch(r"Counted the typical course of 2 clinics in \d+\.\d s\.\n", out.getvalue())
+    assert {row.clinic_id: row.counts for row in SorenessCounts.objects.all()} == {
+        clinic.pk: {"0": {"3": 6}},
+        therapist_b.clinic.pk: {"0": {"7": 6}},
+    }
+    assert list(analytics.cached_typical_course(therapist_b.clinic).median) == [7.0]
 
 
 # ---------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """The therapist's patient page, its chart and the printable visit summary."""
 
+import io
 import uuid
 
 import pytest
+from django.core.cache import cache
+from django.core.management import call_command
 from django.urls import reverse
 
 from tests.factories import PatientFactory, answers, make_session
@@ -44,11 +47,13 @@ def test_patient_page_query_count_does_not_grow(
     client, therapist_a, sessions, django_assert_num_queries
 ):
     patient = _patient_with_sessions(therapist_a, sessions)
+    call_command("count_typical_courses", stdout=io.StringIO())  # the hourly job
+    cache.clear()
     client.force_login(therapist_a.user)
     # session, user, patient+clinic, sessions+therapist, sites, follow-ups+reports, alerts,
     # the audit event's INSERT, the clinics the user leads (the "Audit" menu item), the
-    # clinic's soreness histogram (whether the chart has a typical band to caption; kept
-    # an hour in the cache, where the chart's own request then finds it)
+    # clinic's stored soreness counts (whether the chart has a typical band to caption;
+    # kept an hour in the cache, where the chart's own request then finds them)
     with django_assert_num_queries(10):
         client.get(reverse("tracker:patient_detail", args=[patient.pk]))
 
@@ -58,14 +63,16 @@ def test_patient_chart_query_count_does_not_grow(
     client, therapist_a, sessions, django_assert_num_queries
 ):
     patient = _patient_with_sessions(therapist_a, sessions)
+    call_command("count_typical_courses", stdout=io.StringIO())  # the hourly job
+    cache.clear()
     client.force_login(therapist_a.user)
-    # session, user, patient+clinic, the audit event's INSERT, the clinic's soreness
-    # histogram, the patient's points
+    # session, user, patient+clinic, the audit event's INSERT, the clinic's stored
+    # soreness counts, the patient's points
     with django_assert_num_queries(6):
         response = client.get(reverse("tracker:patient_chart", args=[patient.pk]))
     assert response["Content-Type"] == "image/svg+xml"
     assert b"Bruising reported" in response.content
-    # The histogram is then kept for an hour (it moves slowly with thousands of reports).
+    # The counts are then kept for an hour (they move slowly with thousands of reports).
     with django_assert_num_queries(5):
         again = client.get(reverse("tracker:patient_chart", args=[patient.pk]))
     assert again.content == response.content

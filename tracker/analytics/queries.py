@@ -45,8 +45,12 @@ RESULTS_CACHE_SECONDS = 5 * 60
 # The shape of the results' dataclasses, as a cache version: raised when one
 # changes, so that a shared cache (Redis) never hands new code an old shape.
 RESULTS_FORMAT = 2
-# The typical course reads all of a clinic's reports; it is kept longer.
+# The typical course comes from counts of all of a clinic's reports, stored by
+# the hourly job (SorenessCounts); a chart counts them itself only when the
+# stored ones are older than COUNTS_MAX_AGE. They are kept this long in the cache,
+# so a band drawn is at most about two hours behind the reports.
 TYPICAL_COURSE_CACHE_SECONDS = 60 * 60
+COUNTS_MAX_AGE = timedelta(minutes=75)
 SETTLED_TIME_POINTS = (TimePoint.H24, TimePoint.H48, TimePoint.H72)
 # More lines than this make a line chart unreadable; the rest are counted, not drawn.
 MAX_GROUPS = 8

@@ -14,8 +14,9 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Count
 
-from tracker import charts
+from tracker import charts, clock
 from tracker.analytics.queries import (
+    COUNTS_MAX_AGE,
     MAX_GROUPS,
     MIN_72H_ANSWERS,
     TYPICAL_COURSE_CACHE_SECONDS,
@@ -25,7 +26,7 @@ from tracker.analytics.queries import (
 )
 from tracker.analytics.stats import one_decimal, quantile_from_histogram
 from tracker.choices import Muscle, TimePoint
-from tracker.models import Clinic, NeedledSite, SymptomReport
+from tracker.models import Clinic, NeedledSite, SorenessCounts, SymptomReport
 
 # Soreness by time point: median and quartiles, per muscle or per therapist
 
@@ -199,22 +200,69 @@ def soreness_by_therapist(filters: Filters, *, limit: int = MAX_GROUPS) -> Group
 
 
 def cached_typical_course(clinic: Clinic) -> charts.Band | None:
-    """``typical_course``, counted again at most once an hour per clinic."""
-    return cache.get_or_set(
-        f"typical-course:{clinic.pk}", lambda: typical_course(clinic), TYPICAL_COURSE_CACHE_SECONDS
-    )
+    """The clinic's typical course, from its stored counts, kept an hour in the cache.
 
-
-def typical_course(clinic: Clinic) -> charts.Band | None:
-    """The clinic's median and interquartile range of soreness at each check-in.
-
-    The database returns a histogram (time point × soreness value → count, at
-    most 5 × 11 rows) however many reports there are; quartiles come from it.
-    Time points with fewer than TYPICAL_MIN_REPORTS answers are left out (a
-    72 h point of the slower sessions alone needs MIN_72H_ANSWERS, and is
-    marked as theirs), and without that many answers at 0 h there is no
-    typical course: None.
+    Nothing here counts the clinic's reports unless the hourly job has not
+    counted them for COUNTS_MAX_AGE; the band is worked out from the counts
+    (at most 55 numbers) each time, so a change to the clinic's settings shows
+    at once.
     """
+    counts = cache.get_or_set(
+        _counts_key(clinic), lambda: stored_soreness_counts(clinic), TYPICAL_COURSE_CACHE_SECONDS
+    )
+    return course_from_counts(clinic, counts)
+
+
+def _counts_key(clinic: Clinic) -> str:
+    return f"soreness-counts:{clinic.pk}"
+
+
+def stored_soreness_counts(clinic: Clinic) -> dict[int, dict[int, int]]:
+    """The counts ``count_soreness`` stored, or counted now if they are older than COUNTS_MAX_AGE."""
+    stored = (
+        SorenessCounts.objects.filter(clinic=clinic, counted_at__gt=clock.now() - COUNTS_MAX_AGE)
+        .values_list("counts", flat=True)
+        .first()
+    )
+    if stored is None:
+        return count_soreness(clinic)
+    # JSON keys are strings.
+    return {
+        int(hours): {int(score): count for score, count in histogram.items()}
+        for hours, histogram in stored.items()
+    }
+
+
+def count_soreness(clinic: Clinic) -> dict[int, dict[int, int]]:
+    """Count the clinic's soreness answers, store the counts and put them in the cache.
+
+    Stored in one INSERT ... ON CONFLICT UPDATE: two workers counting at once
+    both succeed, and the later write wins.
+    """
+    counts = soreness_counts(clinic)
+    SorenessCounts.objects.bulk_create(
+        [SorenessCounts(clinic=clinic, counts=counts, counted_at=clock.now())],
+        update_conflicts=True,
+        unique_fields=["clinic"],
+        update_fields=["counts", "counted_at"],
+    )
+    cache.set(_counts_key(clinic), counts, TYPICAL_COURSE_CACHE_SECONDS)
+    return counts
+
+
+def count_typical_courses() -> int:
+    """``count_soreness`` for every clinic (the hourly job); how many clinics."""
+    clinics = 0
+    for clinic in Clinic.objects.order_by("pk").iterator():
+        count_soreness(clinic)
+        clinics += 1
+    return clinics
+
+
+def soreness_counts(clinic: Clinic) -> dict[int, dict[int, int]]:
+    """Time point (hours) → soreness → answers, over every report of the clinic's
+    sessions not entered in error: one query, at most 5 × 11 rows however many
+    reports there are."""
     histograms: dict[int, dict[int, int]] = {}
     rows = (
         SymptomReport.objects.filter(
@@ -226,6 +274,23 @@ def typical_course(clinic: Clinic) -> charts.Band | None:
     )
     for hours, soreness, count in rows:
         histograms.setdefault(int(hours), {})[int(soreness)] = count
+    return histograms
+
+
+def typical_course(clinic: Clinic) -> charts.Band | None:
+    """The clinic's median and interquartile range of soreness at each check-in,
+    counted from its reports now (``cached_typical_course`` for a page)."""
+    return course_from_counts(clinic, soreness_counts(clinic))
+
+
+def course_from_counts(clinic: Clinic, histograms: dict[int, dict[int, int]]) -> charts.Band | None:
+    """The typical course from ``soreness_counts``' histograms.
+
+    Time points with fewer than TYPICAL_MIN_REPORTS answers are left out (a
+    72 h point of the slower sessions alone needs MIN_72H_ANSWERS, and is
+    marked as theirs), and without that many answers at 0 h there is no
+    typical course: None.
+    """
     enough = {
         hours: histogram
         for hours, histogram in sorted(histograms.items())

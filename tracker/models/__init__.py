@@ -15,6 +15,7 @@ from tracker.models.followups import FollowUp, FollowUpState, SymptomReport
 from tracker.models.links import AccessLink
 from tracker.models.patients import Patient
 from tracker.models.sessions import NeedledSite, NeedlingSession
+from tracker.models.statistics import SorenessCounts
 
 __all__ = [
     "ATTEMPT_OUTCOMES",
@@ -37,5 +38,6 @@ __all__ = [
     "NeedledSite",
     "NeedlingSession",
     "Patient",
+    "SorenessCounts",
     "SymptomReport",
 ]
