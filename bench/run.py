@@ -88,6 +88,11 @@ def prepare(label, name, reports, workdir, static_root, pg_url) -> tuple[dict, d
             f"{label}: cached database ({meta['cache']}), built {age / 3600:.1f} h ago; "
             f"times moved forward in {shifted['seconds']} s"
         )
+    # What the hourly cron job has done on a running server: each clinic's
+    # soreness counts stored (the typical course behind every patient's chart).
+    counted = data.manage(env, "count_typical_courses", capture=True).stdout.strip()
+    log(f"{label}: {counted}")
+    meta["typical_courses"] = counted
     return env, meta
 
 
