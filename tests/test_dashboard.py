@@ -12,7 +12,8 @@ from django.utils import timezone
 from tests.factories import MembershipFactory, PatientFactory, answers, make_session
 from tracker import alerts, services
 from tracker.choices import TimePoint
-from tracker.models import Alert
+from tracker.models import Alert, FollowUp
+from tracker.queries import dashboard
 
 # The clock stops on a Tuesday afternoon in London (GMT, so the same date in
 # UTC): the factories' sessions, made minutes or hours earlier, are "today"
@@ -139,15 +140,60 @@ def test_another_clinic_sees_none_of_it(client, therapist_b, session_a):
     )
 
 
+@pytest.mark.parametrize("mine", [False, True])
+def test_each_count_is_its_lists_full_length(therapist_a, patient_a, mine):
+    """The counts made together agree with each list's own query, past the first ten."""
+    now = timezone.now()
+    other = MembershipFactory(clinic=therapist_a.clinic).user
+    made = []
+    for hours in range(100):  # every state: open, late, missed, upcoming, answered
+        therapist = therapist_a.user if hours % 4 else other
+        session = make_session(
+            patient=patient_a, therapist=therapist, performed_at=now - timedelta(hours=hours)
+        )
+        made.append(session)
+        if hours % 3 == 0:
+            alerts.evaluate_missed(session.follow_ups.get(time_point=TimePoint.IN_CLINIC))
+        if hours % 10 == 0:
+            services.submit_report(
+                follow_up=session.follow_ups.get(time_point=TimePoint.IN_CLINIC),
+                idempotency_key=uuid.uuid4(),
+                answers=answers(),
+                now=session.performed_at + timedelta(minutes=5),
+            )
+    services.mark_entered_in_error(session=made[7], user=therapist_a.user, reason="Wrong patient")
+
+    sections = dashboard.for_user(therapist_a.user, now, mine=mine)
+
+    follow_ups = FollowUp.objects.for_user(therapist_a.user)
+    open_alerts = Alert.objects.for_user(therapist_a.user).open()
+    if mine:
+        follow_ups = follow_ups.filter(session__therapist=therapist_a.user)
+        open_alerts = open_alerts.filter(session__therapist=therapist_a.user)
+    expected = {
+        "open": follow_ups.open_at(now).count(),
+        "late": follow_ups.late_at(now).count(),
+        "missed": follow_ups.missed_at(now).filter(closes_at__gte=now - timedelta(days=3)).count(),
+        "alerts": open_alerts.count(),
+        "urgent": open_alerts.filter(severity="urgent").count(),
+    }
+    assert {name: sections[name].count for name in expected} == expected
+    assert expected["open"] and expected["late"] and expected["missed"] > 10
+    assert expected["alerts"] > 10
+    for name in ("open", "late", "missed", "alerts"):
+        assert len(sections[name].items) == min(10, expected[name])
+
+
 @pytest.mark.parametrize("count", [5, 60])
 def test_dashboard_query_count_does_not_grow(client, therapist_a, count, django_assert_num_queries):
     _populate(therapist_a.clinic, therapist_a.user, count)
     client.force_login(therapist_a.user)
-    # session, user, clinics, then for each of 5 sections: its items and its count,
-    # the alerts' contact attempts, the open urgent alerts counted (the tab's
-    # title), and the clinics the user leads (the "Audit" menu item). A list:
-    # no audit event.
-    with django_assert_num_queries(16):
+    # session, user, clinics; the open, late and missed check-ins counted together,
+    # the open and urgent alerts counted together (urgent: the tab's title);
+    # today's sessions counted; the items of each of the 5 sections, the alerts'
+    # contact attempts, and the clinics the user leads (the "Audit" menu item).
+    # A list: no audit event.
+    with django_assert_num_queries(13):
         client.get(reverse("tracker:home"))
 
 
@@ -265,7 +311,7 @@ def test_staff_lists_cost_the_same_at_10_and_500_sessions(
     alerts.evaluate_missed(FollowUp.objects.for_user(therapist).first())
     assert (sessions < 20) if patients == 1 else (sessions > 200)
     client.force_login(therapist)
-    with django_assert_num_queries(16):  # as in test_dashboard_query_count_does_not_grow
+    with django_assert_num_queries(13):  # as in test_dashboard_query_count_does_not_grow
         client.get(reverse("tracker:home"))
     with django_assert_num_queries(6):  # as in test_alert_inbox_query_count_does_not_grow
         client.get(reverse("tracker:alert_list") + "?state=all")

@@ -36,26 +36,43 @@ ANSWERABLE_STATES = frozenset({FollowUpState.OPEN, FollowUpState.LATE})
 LATE_AFTER = timedelta(hours=2)
 
 
+def answerable_q(moment) -> models.Q:
+    """Open or late at ``moment``: the patient may still answer."""
+    return models.Q(answered_at__isnull=True, opens_at__lte=moment, closes_at__gt=moment)
+
+
+def open_q(moment) -> models.Q:
+    return answerable_q(moment) & models.Q(due_at__gt=moment - LATE_AFTER)
+
+
+def late_q(moment) -> models.Q:
+    return answerable_q(moment) & models.Q(due_at__lte=moment - LATE_AFTER)
+
+
+def missed_q(moment) -> models.Q:
+    """Closed unanswered by ``moment``."""
+    return models.Q(answered_at__isnull=True, closes_at__lte=moment)
+
+
 class FollowUpQuerySet(ClinicScopedQuerySet):
+    """Each state's condition is also a Q above, for counting several in one query."""
+
     def active(self):
         """Check-ins that were asked, of sessions not entered in error: the ones that count."""
         return self.filter(session_not_in_error("session_id"), asked=True)
 
     def answerable_at(self, moment):
-        """Open or late: the patient may still answer."""
-        return self.active().filter(
-            answered_at__isnull=True, opens_at__lte=moment, closes_at__gt=moment
-        )
+        return self.active().filter(answerable_q(moment))
 
     def open_at(self, moment):
-        return self.answerable_at(moment).filter(due_at__gt=moment - LATE_AFTER)
+        return self.active().filter(open_q(moment))
 
     def late_at(self, moment):
-        return self.answerable_at(moment).filter(due_at__lte=moment - LATE_AFTER)
+        return self.active().filter(late_q(moment))
 
     def missed_at(self, moment):
         """Closed unanswered, though asked (not "not asked"), in a session not entered in error."""
-        return self.active().filter(answered_at__isnull=True, closes_at__lte=moment)
+        return self.active().filter(missed_q(moment))
 
 
 class FollowUp(TrackerModel):

@@ -1,16 +1,19 @@
 """What a therapist has to act on now: the queries behind the home dashboard.
 
-Each list is capped and each count is one query, so the page costs the same
-number of queries whatever the size of the clinic.
+Each list is capped and its count comes from one of three counting queries
+(sessions today; open, late and missed check-ins together; open and urgent
+alerts together), so the page costs the same number of queries whatever the
+size of the clinic.
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 
 from tracker import clock
 from tracker.models import Alert, Clinic, ContactAttempt, FollowUp, NeedlingSession, Severity
+from tracker.models.followups import late_q, missed_q, open_q
 
 # Each alert card lists the tries to reach the patient, with who made them.
 ATTEMPTS = Prefetch("attempts", queryset=ContactAttempt.objects.select_related("by"))
@@ -31,8 +34,9 @@ class Section:
         return self.count - len(self.items)
 
 
-def _section(queryset) -> Section:
-    return Section(items=list(queryset[:LIST_LIMIT]), count=queryset.count())
+def _listed(queryset, count: int) -> Section:
+    """The first LIST_LIMIT rows of ``queryset``, with ``count``, counted beside the others."""
+    return Section(items=list(queryset[:LIST_LIMIT]), count=count)
 
 
 def _today(clinics, now) -> Q:
@@ -65,20 +69,41 @@ def for_user(user, now, *, mine=False) -> dict[str, Section]:
         sessions = sessions.filter(therapist=user)
         follow_ups = follow_ups.filter(session__therapist=user)
         alerts = alerts.filter(session__therapist=user)
+    recent_missed = missed_q(now) & Q(closes_at__gte=now - MISSED_RECENT)
+    # The three lists of check-ins counted in one pass over the clinic's unanswered
+    # ones that opened by now and closed in the last three days or later (all
+    # three lie there, read from followup_clinic_unanswered_idx); the open
+    # alerts and the urgent among them in another.
+    check_ins = (
+        follow_ups.active()
+        .filter(answered_at__isnull=True, opens_at__lte=now, closes_at__gte=now - MISSED_RECENT)
+        .aggregate(
+            open=Count("pk", filter=open_q(now)),
+            late=Count("pk", filter=late_q(now)),
+            missed=Count("pk", filter=recent_missed),
+        )
+    )
+    open_alerts = alerts.open().aggregate(
+        all=Count("pk"), urgent=Count("pk", filter=Q(severity=Severity.URGENT))
+    )
+    today = sessions.filter(_today(clinics, now))
     return {
-        "today": _section(
-            sessions.filter(_today(clinics, now))
-            .select_related("patient__clinic", "therapist")
-            .order_by("-performed_at")
+        "today": Section(
+            items=list(
+                today.select_related("patient__clinic", "therapist").order_by("-performed_at")[
+                    :LIST_LIMIT
+                ]
+            ),
+            count=today.count(),
         ),
-        "open": _section(follow_ups.open_at(now).order_by("closes_at")),
-        "late": _section(follow_ups.late_at(now).order_by("closes_at")),
-        "missed": _section(
-            follow_ups.missed_at(now)
-            .filter(closes_at__gte=now - MISSED_RECENT)
-            .order_by("-closes_at")
+        "open": _listed(follow_ups.open_at(now).order_by("closes_at"), check_ins["open"]),
+        "late": _listed(follow_ups.late_at(now).order_by("closes_at"), check_ins["late"]),
+        "missed": _listed(
+            follow_ups.active().filter(recent_missed).order_by("-closes_at"), check_ins["missed"]
         ),
-        "alerts": _section(alerts.open().urgent_first().prefetch_related(ATTEMPTS)),
+        "alerts": _listed(
+            alerts.open().urgent_first().prefetch_related(ATTEMPTS), open_alerts["all"]
+        ),
         # For the tab's title: the open urgent alerts, counted.
-        "urgent": Section(items=[], count=alerts.open().filter(severity=Severity.URGENT).count()),
+        "urgent": Section(items=[], count=open_alerts["urgent"]),
     }
