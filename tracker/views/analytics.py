@@ -101,7 +101,10 @@ def _panels_html(request, clinic, query, results) -> tuple[str, list[dict]]:
     The tables are most of the page's rendering, so the HTML is kept as long
     as the results are, under a digest of everything it shows: the results
     themselves, the language and the filters in the chart links. A panel never
-    shows numbers other than the ones its image and CSV are drawn from.
+    shows numbers other than the ones its image and CSV are drawn from. The
+    panels hold nothing of the user's (no token, no nonce), so clinic members
+    share them; after a release that changes ``_panel.html`` the old HTML is
+    shown until the results' few minutes are up.
     """
     digest = hashlib.sha256(
         pickle.dumps((get_language(), clinic.pk, query, list(results.values())))
