@@ -88,13 +88,9 @@ def for_user(user, now, *, mine=False) -> dict[str, Section]:
     )
     today = sessions.filter(_today(clinics, now))
     return {
-        "today": Section(
-            items=list(
-                today.select_related("patient__clinic", "therapist").order_by("-performed_at")[
-                    :LIST_LIMIT
-                ]
-            ),
-            count=today.count(),
+        "today": _listed(
+            today.select_related("patient__clinic", "therapist").order_by("-performed_at"),
+            today.count(),
         ),
         "open": _listed(follow_ups.open_at(now).order_by("closes_at"), check_ins["open"]),
         "late": _listed(follow_ups.late_at(now).order_by("closes_at"), check_ins["late"]),

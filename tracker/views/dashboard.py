@@ -12,10 +12,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from tracker import clock, services
-from tracker.context_processors import clinic_roles
 from tracker.forms.alerts import AcknowledgeForm, AlertFilterForm, BulkAcknowledgeForm
 from tracker.models import Alert, Severity
 from tracker.queries import dashboard
+from tracker.queries.roles import clinic_roles
 from tracker.security import audit
 from tracker.views.responses import safe_next
 
