@@ -1,11 +1,15 @@
 """Clinic analytics: the numbers behind the analytics page, its charts and CSVs.
 
-Every number is counted in the database (``aggregate`` / ``annotate`` with
-``Count``, ``Exists``), one query per chart; what is left for Python is
-arithmetic on a handful of totals (percentages, Wilson intervals, quartiles
-from a histogram of at most 11 values per check-in). The results are small frozen
-dataclasses whose numbers are already rounded to what is shown, so that a
-chart, its table and its CSV draw exactly the same numbers.
+One query per chart. A session's reports are read through its outcome row
+(``SessionOutcome``: its after-effects, its soreness at each check-in, its
+last impression of change), one row per session however many reports it
+had; only the completion chart reads the follow-ups. Totals are counted in
+the database (``aggregate`` with ``Count``); the soreness histograms are
+counted in Python from one row per session (and muscle), and what is left is
+arithmetic (percentages, Wilson intervals, quartiles from a histogram of at
+most 11 values per check-in). The results are small frozen dataclasses whose
+numbers are already rounded to what is shown, so that a chart, its table and
+its CSV draw exactly the same numbers.
 
 The queries use nothing beyond the ORM (``Case``, ``Exists``,
 ``Count(filter=...)``), so they run on SQLite and PostgreSQL alike.
@@ -23,7 +27,6 @@ from django.db.models import (
     Count,
     Exists,
     IntegerField,
-    Max,
     Min,
     OuterRef,
     Q,
@@ -36,8 +39,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker import clock
 from tracker.analytics.stats import one_decimal, percent, wilson_interval
-from tracker.choices import BruiseBand, RedFlag, TimePoint
-from tracker.models import Clinic, FollowUp, NeedledSite, NeedlingSession, SymptomReport
+from tracker.choices import TimePoint
+from tracker.models import Clinic, FollowUp, NeedledSite, NeedlingSession, SessionOutcome
 
 # Each result reads months of a clinic's reports, and a few more reports move it
 # little: it is kept this long (in the shared cache) before it is counted again.
@@ -136,48 +139,28 @@ def sessions(filters: Filters) -> QuerySet[NeedlingSession]:
     return qs.order_by()
 
 
+# (key, label): each after-effect counted per session (AFTER_EFFECTS says what
+# each is on a report; SessionOutcome holds whether a session had it).
+EFFECTS = (
+    ("bruising", _("Bruising")),
+    ("bleeding", _("Bleeding")),
+    ("aggravation", _("Original symptoms worse")),
+    ("any_minor", _("Any after-effect")),
+    ("warning_sign", _("Any warning sign")),
+)
+
+
 def _session_ids(filters: Filters) -> QuerySet:
     return sessions(filters).values("pk")
 
 
+def _soreness(hours: int) -> str:
+    """The outcome field of the soreness answered at ``hours``."""
+    return SessionOutcome.soreness_field(hours)
+
+
 # ---------------------------------------------------------------------------
 # After-effect rates per session
-
-
-MINOR_EFFECTS = ("bleeding", "drowsiness", "headache", "nausea", "dizziness", "aggravation")
-BRUISED = ~Q(bruising=BruiseBand.NONE)
-
-# Bleeding that does not stop is a warning sign, and bleeding all the same.
-BLED = Q(bleeding=True) | Q(rf_bleeding=True)
-WARNING_SIGN = Q(*[(name, True) for name in RedFlag.values], _connector=Q.OR)
-
-# (key, label, condition on one report). A session has the effect when any of
-# its reports has it.
-EFFECTS = (
-    ("bruising", _("Bruising"), BRUISED),
-    ("bleeding", _("Bleeding"), BLED),
-    ("aggravation", _("Original symptoms worse"), Q(aggravation=True)),
-    (
-        "any_minor",
-        _("Any after-effect"),
-        BRUISED | BLED | Q(*[(name, True) for name in MINOR_EFFECTS], _connector=Q.OR),
-    ),
-    ("warning_sign", _("Any warning sign"), WARNING_SIGN),
-)
-
-
-def _on_report(cond: Q) -> Q:
-    """``cond`` on a report, as seen from its session (through its follow-ups)."""
-    return Q(
-        *[
-            _on_report(child)
-            if isinstance(child, Q)
-            else (f"follow_ups__report__{child[0]}", child[1])
-            for child in cond.children
-        ],
-        _connector=cond.connector,
-        _negated=cond.negated,
-    )
 
 
 @dataclass(frozen=True)
@@ -212,36 +195,25 @@ class Rates:
 def rates(filters: Filters, *, now: datetime | None = None) -> Rates:
     """Share of sessions with each after-effect, with Wilson 95 % intervals. One query.
 
-    The inner query reduces each session to a row of counts (its last check-in's
-    closing time, its answers, its answers with each effect) in one pass over a
-    join; the outer one counts those rows. Correlated ``EXISTS`` per effect read
-    the same reports once per effect and session, which PostgreSQL may plan as
-    nested scans over a large clinic.
+    Each session's outcome row (``SessionOutcome``) says when its last
+    check-in closes, how many answers it had and whether any had each
+    effect, so the query counts one row per session.
     """
     now = now or clock.now()
-    per_session = sessions(filters).annotate(
-        last_close=Max("follow_ups__closes_at"),
-        answers=Count("follow_ups__report"),
-        **{
-            f"with_{key}": Count("follow_ups__report", filter=_on_report(cond))
-            for key, _l, cond in EFFECTS
-        },
-    )
-    # Finished: no check-in still open, and at least one answer.
-    finished = Q(last_close__lte=now, answers__gt=0)
-    totals = per_session.aggregate(
+    finished = Q(outcome__last_close__lte=now, outcome__answers__gt=0)
+    totals = sessions(filters).aggregate(
         sessions=Count("pk"),
-        in_follow_up=Count("pk", filter=Q(last_close__gt=now)),
+        in_follow_up=Count("pk", filter=Q(outcome__last_close__gt=now)),
         reported=Count("pk", filter=finished),
         **{
-            key: Count("pk", filter=finished & Q(**{f"with_{key}__gt": 0}))
-            for key, _l, _cond in EFFECTS
+            key: Count("pk", filter=finished & Q(**{f"outcome__{key}": True}))
+            for key, _label in EFFECTS
         },
     )
     n = totals["reported"]
     rows = []
     if n:
-        for key, label, _cond in EFFECTS:
+        for key, label in EFFECTS:
             events = totals[key]
             low, high = wilson_interval(events, n)
             rows.append(
@@ -285,17 +257,24 @@ def settled(filters: Filters) -> tuple[Settled, ...]:
     at 48 h, so its share is of the slower sessions, not of all of them.
     Time points without any answer are left out.
     """
-    rows = (
-        SymptomReport.objects.filter(
-            follow_up__session__in=_session_ids(filters),
-            follow_up__time_point__in=SETTLED_TIME_POINTS,
-        )
-        .values_list("follow_up__time_point")
-        .annotate(
-            n=Count("pk"), settled=Count("pk", filter=Q(soreness__lte=filters.clinic.settled_max))
-        )
-        .order_by("follow_up__time_point")
+    settled_max = filters.clinic.settled_max
+    totals = sessions(filters).aggregate(
+        **{
+            f"n{hours}": Count("pk", filter=Q(**{f"outcome__{_soreness(hours)}__isnull": False}))
+            for hours in SETTLED_TIME_POINTS
+        },
+        **{
+            f"ok{hours}": Count(
+                "pk", filter=Q(**{f"outcome__{_soreness(hours)}__lte": settled_max})
+            )
+            for hours in SETTLED_TIME_POINTS
+        },
     )
+    rows = [
+        (hours, totals[f"n{hours}"], totals[f"ok{hours}"])
+        for hours in SETTLED_TIME_POINTS
+        if totals[f"n{hours}"]
+    ]
     return tuple(
         Settled(hours=int(hours), settled=ok, n=n, percent=percent(ok, n)) for hours, n, ok in rows
     )

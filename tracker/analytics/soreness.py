@@ -8,6 +8,7 @@ point × soreness value → count); quartiles come from it in Python.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,10 +24,11 @@ from tracker.analytics.queries import (
     TYPICAL_MIN_REPORTS,
     Filters,
     _session_ids,
+    sessions,
 )
 from tracker.analytics.stats import one_decimal, quantile_from_histogram
 from tracker.choices import Muscle, TimePoint
-from tracker.models import Clinic, NeedledSite, SorenessCounts, SymptomReport
+from tracker.models import Clinic, NeedledSite, SessionOutcome, SorenessCounts, SymptomReport
 
 # Soreness by time point: median and quartiles, per muscle or per therapist
 
@@ -97,11 +99,23 @@ def enough_answers(clinic: Clinic, hours: int, n: int, least: int) -> bool:
     return n >= least
 
 
+# Every check-in's hours, and the outcome fields of the soreness answered at each.
+_HOURS = tuple(TimePoint.values)
+_ANSWERED = tuple(SessionOutcome.soreness_field(hours) for hours in _HOURS)
+
+
 def _histograms(rows) -> dict:
-    """{(key, hours): {soreness: count}} from (key, hours, soreness, count) rows."""
+    """{(key, hours): {soreness: count}} from (key, soreness at each check-in...) rows.
+
+    One row per session and group, its answers in ``_ANSWERED`` order (None
+    where a check-in was not answered).
+    """
     histograms: dict = {}
-    for key, hours, soreness, count in rows:
-        histograms.setdefault((key, int(hours)), {})[int(soreness)] = count
+    for (key, *answered), count in Counter(rows).items():
+        for hours, soreness in zip(_HOURS, answered):
+            if soreness is not None:
+                histogram = histograms.setdefault((key, hours), {})
+                histogram[soreness] = histogram.get(soreness, 0) + count
     return histograms
 
 
@@ -149,54 +163,37 @@ def _grouped(histograms: dict, labels: dict, limit: int, clinic: Clinic) -> Grou
 def soreness_by_muscle(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedSoreness:
     """Median soreness and quartiles at each check-in per needled muscle. One query.
 
-    The database counts the sessions at each (muscle, check-in, soreness
-    value): at most muscles × 5 × 11 rows, however many reports; the quartiles
-    come from those histograms. A session needled at two muscles counts for both;
-    a muscle needled twice in one session (left and right) counts once: its
-    report is counted once per muscle (``distinct``). With a muscle or
+    One row per session and muscle, with the soreness at each check-in from
+    the session's outcome row, however many reports it had; the histograms
+    are counted from those rows and the quartiles from the histograms. A
+    session needled at two muscles counts for both; a muscle needled twice in
+    one session (left and right) counts once (``distinct``). With a muscle or
     technique filter only the matching sites make groups.
     """
-    rows = list(
+    rows = (
         NeedledSite.objects.filter(filters.site_q(), session__in=_session_ids(filters))
-        .filter(session__follow_ups__report__isnull=False)
-        .values_list(
-            "muscle",
-            "session__follow_ups__time_point",
-            "session__follow_ups__report__soreness",
-        )
-        .annotate(n=Count("session__follow_ups__report", distinct=True))
+        .values_list("session_id", "muscle", *(f"session__outcome__{name}" for name in _ANSWERED))
         .order_by()
+        .distinct()
     )
-    labels = {key: str(Muscle(key).label) for key, *_rest in rows}
+    rows = [row[1:] for row in rows]
+    labels = {key: str(Muscle(key).label) for key in {row[0] for row in rows}}
     return _grouped(_histograms(rows), labels, limit, filters.clinic)
 
 
 def soreness_by_therapist(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedSoreness:
     """Median soreness and quartiles at each check-in per therapist (who needled). One query,
-    a histogram as for ``soreness_by_muscle``."""
-    rows = list(
-        SymptomReport.objects.filter(follow_up__session__in=_session_ids(filters))
-        .values_list(
-            "follow_up__session__therapist_id",
-            "follow_up__time_point",
-            "soreness",
-            "follow_up__session__therapist__first_name",
-            "follow_up__session__therapist__last_name",
-            "follow_up__session__therapist__username",
-        )
-        .annotate(n=Count("pk"))
-        .order_by()
+    one row per session, counted as for ``soreness_by_muscle``."""
+    names = ("therapist__first_name", "therapist__last_name", "therapist__username")
+    rows = sessions(filters).values_list(
+        "therapist_id", *(f"outcome__{name}" for name in _ANSWERED), *names
     )
-    labels = {
-        key: f"{first} {last}".strip() or username
-        for key, _h, _s, first, last, username, _n in rows
-    }
-    return _grouped(
-        _histograms((key, hours, soreness, n) for key, hours, soreness, _f, _l, _u, n in rows),
-        labels,
-        limit,
-        filters.clinic,
-    )
+    labels, answers = {}, []
+    for therapist, *answered, first, last, username in rows:
+        if therapist not in labels:
+            labels[therapist] = f"{first} {last}".strip() or username
+        answers.append((therapist, *answered))
+    return _grouped(_histograms(answers), labels, limit, filters.clinic)
 
 
 def cached_typical_course(clinic: Clinic) -> charts.Band | None:

@@ -49,6 +49,7 @@ from tracker.models import (
     NeedledSite,
     NeedlingSession,
     Patient,
+    SessionOutcome,
     SymptomReport,
 )
 from tracker.services import scheduling
@@ -359,6 +360,8 @@ def _chunk(rng, truth, clinic, staff, start, size, now):
     SymptomReport.objects.bulk_create(
         _report(rng, follow_up, plans[follow_up.session_id]) for follow_up in follow_ups
     )
+    # bulk_create skips the services: each session's outcome row is counted here.
+    SessionOutcome.objects.recount(NeedlingSession.objects.filter(pk__in=[s.pk for s in made]))
 
 
 def _report(rng, follow_up: FollowUp, plan: dict) -> SymptomReport:

@@ -15,7 +15,7 @@ from tracker.models.followups import FollowUp, FollowUpState, SymptomReport
 from tracker.models.links import AccessLink
 from tracker.models.patients import Patient
 from tracker.models.sessions import NeedledSite, NeedlingSession
-from tracker.models.statistics import SorenessCounts
+from tracker.models.statistics import SessionOutcome, SorenessCounts
 
 __all__ = [
     "ATTEMPT_OUTCOMES",
@@ -38,6 +38,7 @@ __all__ = [
     "NeedledSite",
     "NeedlingSession",
     "Patient",
+    "SessionOutcome",
     "SorenessCounts",
     "SymptomReport",
 ]

@@ -44,7 +44,7 @@ from django.utils import translation
 
 from tracker import alerts, clock, services, site
 from tracker.choices import ReminderChannel, TimePoint
-from tracker.models import AccessLink, FollowUp, NeedlingSession
+from tracker.models import AccessLink, FollowUp, NeedlingSession, SessionOutcome
 from tracker.reminders import sms
 from tracker.security import tokens
 from tracker.services import scheduling
@@ -364,9 +364,10 @@ def mark_missed(*, now=None, batch_size=BATCH_SIZE, result=None) -> RunResult:
                     alerts.evaluate_missed(follow_up)
                     if follow_up.time_point == TimePoint.H48:
                         # No answer at 48 h after unsettled soreness at 24 h: ask at 72 h.
-                        scheduling.add_72h_follow_up_if_unsettled(
+                        if scheduling.add_72h_follow_up_if_unsettled(
                             follow_up.session, soreness_48h=None
-                        )
+                        ):
+                            SessionOutcome.objects.recount_session(follow_up.session)
                     result.marked_missed += 1
         if len(batch) < batch_size:
             break

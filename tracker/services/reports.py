@@ -8,6 +8,7 @@ from tracker import alerts, clock
 from tracker.choices import AfterEffect, RedFlag, TimePoint
 from tracker.models import (
     FollowUp,
+    SessionOutcome,
     SymptomReport,
 )
 from tracker.services import scheduling
@@ -83,6 +84,7 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
                 scheduling.add_72h_follow_up_if_unsettled(
                     locked.session, soreness_48h=report.soreness
                 )
+            SessionOutcome.objects.recount_session(locked.session)
     except IntegrityError:
         # The same key stored already (for another of the session's check-ins,
         # or by a concurrent request).

@@ -18,6 +18,7 @@ from tracker.models import (
     NeedledSite,
     NeedlingSession,
     Outcome,
+    SessionOutcome,
 )
 from tracker.security import audit
 from tracker.services import scheduling
@@ -77,6 +78,7 @@ def record_session(
     FollowUp.objects.bulk_create(
         scheduling.plan_follow_ups(session, recorded_at=recorded_at or clock.now())
     )
+    SessionOutcome.objects.recount_session(session)
     issue_access_link(session=session)
     audit.record_event(
         user=therapist, ip=request_ip, action=AuditAction.CREATE, patient=patient, obj=session

@@ -1,0 +1,152 @@
+"""Each session's outcome row: written with whatever changes it, and equal to a recount."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Max
+
+from tests.factories import answer, make_session
+from tracker import reminders
+from tracker.choices import AfterEffect, BruiseBand, Pgic, RedFlag, TimePoint
+from tracker.models import NeedlingSession, SessionOutcome
+
+pytestmark = pytest.mark.django_db
+
+NOTHING_YET = {
+    "answers": 0,
+    "bruising": False,
+    "bleeding": False,
+    "aggravation": False,
+    "any_minor": False,
+    "warning_sign": False,
+    "soreness_0h": None,
+    "soreness_6h": None,
+    "soreness_24h": None,
+    "soreness_48h": None,
+    "soreness_72h": None,
+    "pgic": None,
+}
+
+
+def outcome(session) -> dict:
+    return SessionOutcome.objects.filter(session=session).values(*NOTHING_YET, "last_close").get()
+
+
+def last_close(session):
+    return session.follow_ups.aggregate(last=Max("closes_at"))["last"]
+
+
+def every_outcome() -> list[dict]:
+    return list(SessionOutcome.objects.order_by("session").values())
+
+
+def test_a_session_recorded_has_its_outcome_with_nothing_answered(session_a):
+    assert outcome(session_a) == {**NOTHING_YET, "last_close": last_close(session_a)}
+
+
+def test_each_answer_is_in_the_outcome_as_it_is_stored(session_a):
+    answer(session_a, TimePoint.IN_CLINIC, soreness=6)
+    assert outcome(session_a) == {
+        **NOTHING_YET,
+        "answers": 1,
+        "soreness_0h": 6,
+        "last_close": last_close(session_a),
+    }
+    answer(
+        session_a,
+        TimePoint.H24,
+        soreness=3,
+        bruising=BruiseBand.UNDER_2_5,
+        after_effects=[AfterEffect.HEADACHE],
+    )
+    assert outcome(session_a) == {
+        **NOTHING_YET,
+        "answers": 2,
+        "soreness_0h": 6,
+        "soreness_24h": 3,
+        "bruising": True,
+        "any_minor": True,
+        "last_close": last_close(session_a),
+    }
+
+
+def test_bleeding_that_does_not_stop_is_bleeding_and_a_warning_sign(session_a):
+    answer(session_a, TimePoint.IN_CLINIC, soreness=2, red_flags=[RedFlag.HEAVY_BLEEDING])
+    row = outcome(session_a)
+    assert (row["bleeding"], row["warning_sign"], row["any_minor"]) == (True, True, True)
+    assert (row["bruising"], row["aggravation"]) == (False, False)
+
+
+def test_a_48h_answer_not_settled_moves_the_last_close_to_the_72h_check_in(session_a):
+    before = last_close(session_a)
+    answer(session_a, TimePoint.H24, soreness=6)
+    answer(session_a, TimePoint.H48, soreness=5, pgic=Pgic.A_LITTLE_BETTER)
+    seventy_two = session_a.follow_ups.get(time_point=TimePoint.H72)
+    assert outcome(session_a)["last_close"] == seventy_two.closes_at > before
+    # Asked again at 72 h, the later impression is the one that counts.
+    answer(session_a, TimePoint.H72, soreness=2, pgic=Pgic.MUCH_BETTER)
+    assert outcome(session_a)["pgic"] == Pgic.MUCH_BETTER
+    assert outcome(session_a)["soreness_72h"] == 2
+
+
+def test_a_48h_check_in_missed_after_unsettled_24h_moves_the_last_close_too(
+    session_a, time_machine
+):
+    answer(session_a, TimePoint.H24, soreness=6)
+    missed = session_a.follow_ups.get(time_point=TimePoint.H48)
+    time_machine.move_to(missed.closes_at + timedelta(minutes=1), tick=False)
+    reminders.mark_missed()
+    seventy_two = session_a.follow_ups.get(time_point=TimePoint.H72)
+    assert outcome(session_a)["last_close"] == seventy_two.closes_at
+
+
+def test_stored_outcomes_equal_a_recount_from_the_reports(patient_a, therapist_a, monkeypatch):
+    for i in range(5):
+        session = make_session(patient=patient_a, therapist=therapist_a.user)
+        answer(session, TimePoint.IN_CLINIC, soreness=i + 3)
+        if i % 2:
+            answer(session, TimePoint.H24, soreness=i + 2, after_effects=[AfterEffect.AGGRAVATION])
+        if i == 4:
+            answer(session, TimePoint.H48, soreness=5, red_flags=[RedFlag.BREATHING])
+    stored = every_outcome()
+    assert len(stored) == 5
+
+    SessionOutcome.objects.all().delete()
+    monkeypatch.setattr(SessionOutcome.objects, "batch", 2)  # three batches
+    assert SessionOutcome.objects.recount_all(NeedlingSession.objects.all()) == 5
+    assert every_outcome() == stored
+
+
+def test_a_clinic_seeded_in_bulk_has_every_outcome():
+    call_command("seed_scale", "--patients", "20", "--therapists", "2", verbosity=0)
+    stored = every_outcome()
+    assert len(stored) == NeedlingSession.objects.count() > 0
+    assert any(row["answers"] for row in stored)
+    SessionOutcome.objects.all().delete()
+    SessionOutcome.objects.recount_all(NeedlingSession.objects.all())
+    assert every_outcome() == stored
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_counts_the_sessions_recorded_before_it(patient_a, therapist_a):
+    session = make_session(patient=patient_a, therapist=therapist_a.user)
+    answer(session, TimePoint.IN_CLINIC, soreness=7, bruising=BruiseBand.FROM_2_5_TO_5)
+    expected = every_outcome()
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("tracker")
+    try:
+        MigrationExecutor(connection).migrate([("tracker", "0015_soreness_counts")])
+        MigrationExecutor(connection).migrate([("tracker", "0016_session_outcome")])
+        rows = list(
+            MigrationExecutor(connection)
+            .loader.project_state(("tracker", "0016_session_outcome"))
+            .apps.get_model("tracker", "SessionOutcome")
+            .objects.order_by("session")
+            .values()
+        )
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+    assert rows == expected
+    assert rows[0]["soreness_0h"] == 7 and rows[0]["bruising"]
