@@ -12,6 +12,7 @@ from tests.factories import answer, make_session
 from tracker import reminders
 from tracker.choices import AfterEffect, BruiseBand, Pgic, RedFlag, TimePoint
 from tracker.models import NeedlingSession, SessionOutcome
+from tracker.models.statistics import EFFECT_FIELDS, after_effects
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +151,31 @@ def test_the_migration_counts_the_sessions_recorded_before_it(patient_a, therapi
         MigrationExecutor(connection).migrate(latest)
     assert rows == expected
     assert rows[0]["soreness_0h"] == 7 and rows[0]["bruising"]
+
+
+def quiet_report(**answers) -> dict:
+    return {"bruising": BruiseBand.NONE, **dict.fromkeys(EFFECT_FIELDS[1:], False), **answers}
+
+
+@pytest.mark.parametrize("effect", AfterEffect.values)
+def test_each_after_effect_asked_is_an_after_effect(effect):
+    found = after_effects(quiet_report(**{effect: True}))
+    assert found["any_minor"] and not found["warning_sign"] and not found["bruising"]
+    assert found["bleeding"] == (effect == AfterEffect.BLEEDING)
+    assert found["aggravation"] == (effect == AfterEffect.AGGRAVATION)
+
+
+@pytest.mark.parametrize("sign", RedFlag.values)
+def test_each_warning_sign_is_one_and_only_heavy_bleeding_is_bleeding(sign):
+    found = after_effects(quiet_report(**{sign: True}))
+    assert found["warning_sign"]
+    assert found["bleeding"] == found["any_minor"] == (sign == RedFlag.HEAVY_BLEEDING)
+
+
+def test_a_report_without_after_effects_has_none():
+    assert not any(after_effects(quiet_report()).values())
+    assert after_effects(quiet_report(bruising=BruiseBand.FROM_5_TO_10)) == {
+        **dict.fromkeys(after_effects(quiet_report()), False),
+        "bruising": True,
+        "any_minor": True,
+    }

@@ -263,9 +263,7 @@ def _chunk(rng, clinics, staff, start, size, sessions_per_patient, now, seed, co
     SymptomReport.objects.bulk_create(reports, batch_size=5000)
     Alert.objects.bulk_create(alerts, batch_size=2000)
     # bulk_create skips the services: each session's outcome row is counted here.
-    SessionOutcome.objects.recount_all(
-        NeedlingSession.objects.filter(pk__in=[s.pk for s in sessions])
-    )
+    SessionOutcome.objects.recount([session.pk for session in sessions])
     counts["patients"] += len(patients)
     counts["sessions"] += len(sessions)
     counts["follow_ups"] += len(follow_ups)

@@ -361,7 +361,7 @@ def _chunk(rng, truth, clinic, staff, start, size, now):
         _report(rng, follow_up, plans[follow_up.session_id]) for follow_up in follow_ups
     )
     # bulk_create skips the services: each session's outcome row is counted here.
-    SessionOutcome.objects.recount(NeedlingSession.objects.filter(pk__in=[s.pk for s in made]))
+    SessionOutcome.objects.recount([session.pk for session in made])
 
 
 def _report(rng, follow_up: FollowUp, plan: dict) -> SymptomReport:

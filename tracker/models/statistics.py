@@ -1,26 +1,32 @@
 """Counts kept for the charts, so that no page has to count a clinic's every report."""
 
 from django.db import models
-from django.db.models import Count, Max, Q
 
-from tracker.choices import BruiseBand, RedFlag, TimePoint
+from tracker.choices import AfterEffect, BruiseBand, RedFlag
 
 # ---------------------------------------------------------------------------
-# After-effects, as conditions on one report. A session has the effect when
-# any of its reports has it.
+# After-effects of one report. A session has an effect when any of its
+# reports has it.
 
-MINOR_EFFECTS = ("bleeding", "drowsiness", "headache", "nausea", "dizziness", "aggravation")
-BRUISED = ~Q(bruising=BruiseBand.NONE)
-# Bleeding that does not stop is a warning sign, and bleeding all the same.
-BLED = Q(bleeding=True) | Q(rf_bleeding=True)
-WARNING_SIGN = Q(*[(name, True) for name in RedFlag.values], _connector=Q.OR)
-AFTER_EFFECTS = {
-    "bruising": BRUISED,
-    "bleeding": BLED,
-    "aggravation": Q(aggravation=True),
-    "any_minor": BRUISED | BLED | Q(*[(name, True) for name in MINOR_EFFECTS], _connector=Q.OR),
-    "warning_sign": WARNING_SIGN,
-}
+AFTER_EFFECTS = ("bruising", "bleeding", "aggravation", "any_minor", "warning_sign")
+_MINOR = tuple(AfterEffect.values)  # each a SymptomReport field
+_WARNING_SIGNS = tuple(RedFlag.values)
+# The report's fields they are read from.
+EFFECT_FIELDS = ("bruising", *_MINOR, *_WARNING_SIGNS)
+
+
+def after_effects(answers: dict) -> dict[str, bool]:
+    """Which of AFTER_EFFECTS a report has, from its EFFECT_FIELDS."""
+    bruised = answers["bruising"] != BruiseBand.NONE
+    # Bleeding that does not stop is a warning sign, and bleeding all the same.
+    bled = answers[AfterEffect.BLEEDING.value] or answers[RedFlag.HEAVY_BLEEDING.value]
+    return {
+        "bruising": bruised,
+        "bleeding": bled,
+        "aggravation": answers[AfterEffect.AGGRAVATION.value],
+        "any_minor": bruised or bled or any(answers[name] for name in _MINOR),
+        "warning_sign": any(answers[name] for name in _WARNING_SIGNS),
+    }
 
 
 class SorenessCounts(models.Model):
@@ -46,20 +52,6 @@ class SorenessCounts(models.Model):
         return f"soreness counts of clinic {self.clinic_id} at {self.counted_at:%Y-%m-%d %H:%M}"
 
 
-def _on_report(cond: Q) -> Q:
-    """``cond`` on a report, as seen from its session (through its follow-ups)."""
-    return Q(
-        *[
-            _on_report(child)
-            if isinstance(child, Q)
-            else (f"follow_ups__report__{child[0]}", child[1])
-            for child in cond.children
-        ],
-        _connector=cond.connector,
-        _negated=cond.negated,
-    )
-
-
 class SessionOutcomeManager(models.Manager):
     """Counting outcome rows from the sessions' follow-ups and reports.
 
@@ -70,71 +62,68 @@ class SessionOutcomeManager(models.Manager):
     # Sessions counted per query when many are counted (seeding, migrating).
     batch = 2000
 
-    def recount(self, sessions) -> int:
-        """Write the outcome row of each of ``sessions`` (a queryset); how many. Two queries.
+    def recount(self, session_ids: list[int]) -> int:
+        """Write the outcome row of each session of ``session_ids``; how many.
 
-        One query reduces each session's follow-ups and reports to a row; one
-        ``INSERT … ON CONFLICT UPDATE`` stores them, so that two requests
-        counting the same session both succeed.
+        ``batch`` sessions at a time, two queries each: one reads the sessions'
+        follow-ups with their reports' answers, reduced here to a row per
+        session; one ``INSERT … ON CONFLICT UPDATE`` stores them, so that two
+        requests counting the same session both succeed.
         """
-        hours = TimePoint.values
-        rows = (
-            sessions.order_by()
-            .annotate(
-                o_last_close=Max("follow_ups__closes_at"),
-                o_answers=Count("follow_ups__report"),
-                **{
-                    f"o_{key}": Count("follow_ups__report", filter=_on_report(cond))
-                    for key, cond in AFTER_EFFECTS.items()
-                },
-                **{
-                    f"o_soreness_{h}": Max(
-                        "follow_ups__report__soreness", filter=Q(follow_ups__time_point=h)
-                    )
-                    for h in hours
-                },
-                **{
-                    f"o_pgic_{h}": Max(
-                        "follow_ups__report__pgic", filter=Q(follow_ups__time_point=h)
-                    )
-                    for h in hours
-                },
+        for start in range(0, len(session_ids), self.batch):
+            self._recount(session_ids[start : start + self.batch])
+        return len(session_ids)
+
+    def _recount(self, session_ids: list[int]) -> None:
+        session = self.model._meta.get_field("session").related_model
+        follow_ups = (
+            session._meta.get_field("follow_ups")
+            .related_model.objects.filter(session__in=session_ids)
+            .order_by("session_id", "time_point")
+            .values(
+                "session_id",
+                "time_point",
+                "closes_at",
+                "report__id",
+                "report__soreness",
+                "report__pgic",
+                *(f"report__{name}" for name in EFFECT_FIELDS),
             )
-            .values()
         )
-        outcomes = []
-        for row in rows:
-            # The impression that counts is the latest: a 72 h check-in added
-            # after the 48 h answer asks it again.
-            answered = [row[f"o_pgic_{h}"] for h in hours if row[f"o_pgic_{h}"] is not None]
-            outcomes.append(
-                self.model(
-                    session_id=row["id"],
-                    last_close=row["o_last_close"],
-                    answers=row["o_answers"],
-                    pgic=answered[-1] if answered else None,
-                    **{key: row[f"o_{key}"] > 0 for key in AFTER_EFFECTS},
-                    **{SessionOutcome.soreness_field(h): row[f"o_soreness_{h}"] for h in hours},
-                )
-            )
+        outcomes = {}
+        for row in follow_ups:
+            outcome = outcomes.get(row["session_id"])
+            if outcome is None:
+                outcome = outcomes[row["session_id"]] = self.model(session_id=row["session_id"])
+            if outcome.last_close is None or row["closes_at"] > outcome.last_close:
+                outcome.last_close = row["closes_at"]
+            if row["report__id"] is None:
+                continue
+            outcome.answers += 1
+            soreness = SessionOutcome.soreness_field(row["time_point"])
+            setattr(outcome, soreness, row["report__soreness"])
+            if row["report__pgic"] is not None:
+                # In time-point order: the latest impression is the one that
+                # counts (a 72 h check-in added after the 48 h answer asks again).
+                outcome.pgic = row["report__pgic"]
+            answers = {name: row[f"report__{name}"] for name in EFFECT_FIELDS}
+            for effect, present in after_effects(answers).items():
+                if present:
+                    setattr(outcome, effect, True)
         self.bulk_create(
-            outcomes,
+            outcomes.values(),
             update_conflicts=True,
             unique_fields=["session"],
             update_fields=[f.name for f in self.model._meta.concrete_fields if not f.primary_key],
         )
-        return len(outcomes)
 
     def recount_session(self, session) -> None:
         """``recount`` of one session."""
-        self.recount(type(session).objects.filter(pk=session.pk))
+        self.recount([session.pk])
 
     def recount_all(self, sessions) -> int:
-        """``recount`` of many sessions, ``batch`` at a time; how many."""
-        ids = list(sessions.order_by("pk").values_list("pk", flat=True))
-        for start in range(0, len(ids), self.batch):
-            self.recount(sessions.model.objects.filter(pk__in=ids[start : start + self.batch]))
-        return len(ids)
+        """``recount`` of the sessions of a queryset; how many."""
+        return self.recount(list(sessions.order_by("pk").values_list("pk", flat=True)))
 
 
 class SessionOutcome(models.Model):
@@ -163,7 +152,7 @@ class SessionOutcome(models.Model):
     # When its last planned check-in closes: until then, an after-effect may still come.
     last_close = models.DateTimeField(null=True, blank=True)
     answers = models.PositiveSmallIntegerField(default=0)
-    # Whether any of its reports had the after-effect (AFTER_EFFECTS).
+    # Whether any of its reports had the after-effect (after_effects()).
     bruising = models.BooleanField(default=False)
     bleeding = models.BooleanField(default=False)
     aggravation = models.BooleanField(default=False)
