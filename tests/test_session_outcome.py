@@ -12,7 +12,7 @@ from tests.factories import answer, make_session
 from tracker import reminders
 from tracker.choices import AfterEffect, BruiseBand, Pgic, RedFlag, TimePoint
 from tracker.models import NeedlingSession, SessionOutcome
-from tracker.models.statistics import EFFECT_FIELDS, after_effects
+from tracker.models.statistics import AFTER_EFFECTS, EFFECT_FIELDS, after_effects
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +179,9 @@ def test_a_report_without_after_effects_has_none():
         "bruising": True,
         "any_minor": True,
     }
+
+
+def test_the_rates_count_every_after_effect_an_outcome_holds():
+    from tracker.analytics.queries import EFFECTS
+
+    assert [key for key, _label in EFFECTS] == list(AFTER_EFFECTS)

@@ -139,8 +139,9 @@ def sessions(filters: Filters) -> QuerySet[NeedlingSession]:
     return qs.order_by()
 
 
-# (key, label): each after-effect counted per session (AFTER_EFFECTS says what
-# each is on a report; SessionOutcome holds whether a session had it).
+# (key, label): each after-effect counted per session, in the order of the
+# rates table (models.statistics.after_effects says which a report has;
+# SessionOutcome holds whether any of a session's reports had it).
 EFFECTS = (
     ("bruising", _("Bruising")),
     ("bleeding", _("Bleeding")),
