@@ -9,6 +9,8 @@ result on stdout:
     {"port": 8123, "job": "load", "scenario": {...}}   -> rps, p50, p95, errors
     {"port": 8123, "job": "page_weight", "path": ...}  -> bytes of a page and its assets
     {"port": 8123, "job": "login", "username": ..., "password": ...} -> a session cookie
+    {"port": 8123, "job": "image_src", "path": ..., "cookie": ..., "contains": ...}
+        -> the address of the page's first image whose address contains ``contains``
 
 A scenario is bounded twice: at most ``max_requests`` requests and at most
 ``time_limit`` seconds (``hit_time_limit`` and ``unsent`` say when the time
@@ -460,6 +462,32 @@ class _CsrfField(HTMLParser):
             self.token = attrs.get("value")
 
 
+class _ImageSources(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img" and attrs.get("src"):
+            self.sources.append(attrs["src"])
+
+
+def image_src(port, path, cookie, contains):
+    """The address of an image as the page at ``path`` asks for it (signed in with ``cookie``)."""
+    client = Client(port, {"Cookie": cookie})
+    status, headers, body = client.request("GET", path)
+    client.close()
+    if status != 200:
+        raise SystemExit(f"{_redact(path)} answered {status}")
+    images = _ImageSources()
+    images.feed(_decoded(headers, body).decode("utf-8", "replace"))
+    found = [src for src in images.sources if contains in src]
+    if not found:
+        raise SystemExit(f"no image with {contains!r} in {_redact(path)}")
+    return {"src": found[0]}
+
+
 def _cookies(headers) -> dict:
     jar = {}
     for name, value in headers:
@@ -507,6 +535,8 @@ def main():
         result = page_weight(port, job["path"])
     elif job["job"] == "login":
         result = login(port, job["username"], job["password"])
+    elif job["job"] == "image_src":
+        result = image_src(port, job["path"], job["cookie"], job["contains"])
     else:
         raise SystemExit(f"unknown job {job['job']!r}")
     json.dump(result, sys.stdout)

@@ -135,6 +135,7 @@ def one_database(database, pg_url, tier, workers, workdir, static_root, skip) ->
             spec.update(path=run["fixtures"]["checkin_page"], anonymous=True)
         else:
             spec["path"] = run["fixtures"]["pages"][report.PAGE_OF.get(name, name)]
+            spec["pages"] = run["fixtures"]["pages"]
         output = LAST_RUN / f"profile-{database}-{name.replace(' ', '-')}-{size}.md"
         log(f"profiling {name} ({database}, {size}) -> {output.relative_to(ROOT)}")
         try:

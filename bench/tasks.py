@@ -19,10 +19,12 @@ Tasks:
 """
 
 import cProfile
+import html
 import io
 import json
 import os
 import pstats
+import re
 import sys
 import time
 import uuid
@@ -332,6 +334,20 @@ def _client(user=None) -> Client:
     return client
 
 
+def _as_the_page_asks(client, pages: dict, name: str) -> str:
+    """The address of page ``name``; for the chart image, as the patient page asks for it.
+
+    The patient page puts its key in its chart's address, so the view it has
+    recorded is not recorded again by the image (the key lasts ten minutes:
+    it is fetched when it is used).
+    """
+    if name != "chart image":
+        return pages[name]
+    page = client.get(pages["patient page"]).content.decode()
+    found = re.search(r'<img[^>]+src="([^"]*soreness\.svg[^"]*)"', page)
+    return html.unescape(found.group(1))
+
+
 def queries(spec: dict) -> dict:
     """Queries (and in-process time) of one request to each page, after one warm-up request.
 
@@ -341,7 +357,8 @@ def queries(spec: dict) -> dict:
     user = get_user_model().objects.get(username=STAFF_USERNAME)
     client = _client(user)
     result = {}
-    for name, path in spec["pages"].items():
+    for name in spec["pages"]:
+        path = _as_the_page_asks(client, spec["pages"], name)
         response = client.get(path)  # warm-up: imports, template loading, chart cache
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
@@ -364,6 +381,8 @@ def queries(spec: dict) -> dict:
         "ms": round(cold_ms, 1),
         "sql": [q["sql"] for q in captured.captured_queries],
     }
+    chart = _as_the_page_asks(client, spec["pages"], "chart image")
+    client.get(chart)
     with CaptureQueriesContext(connection) as captured:
         client.get(chart)
     result["chart cached"] = {
@@ -389,6 +408,8 @@ def profile(spec: dict) -> dict:
             if spec.get("anonymous")
             else _client(get_user_model().objects.get(username=STAFF_USERNAME))
         )
+        if spec["name"] == "chart image":
+            path = _as_the_page_asks(client, spec["pages"], spec["name"])
         client.get(path)
         if spec.get("cold"):
             cache.clear()
