@@ -359,6 +359,8 @@ def test_the_session_leaves_the_analytics(client, session, therapist_a, patient_
     assert sum(week.due for week in weeks) == 3, "the other session's three check-ins only"
     rates = analytics.rates(filters, now=later)
     assert rates.sessions == 1
+    by_therapist = analytics.soreness_by_therapist(filters)
+    assert [point.n for point in by_therapist.groups[0].points] == [1]
 
 
 def test_the_session_stays_visible_struck_through_on_staff_pages_and_in_exports(

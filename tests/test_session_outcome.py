@@ -8,9 +8,19 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Max
 
-from tests.factories import answer, make_session
-from tracker import reminders
-from tracker.choices import AfterEffect, BruiseBand, Pgic, RedFlag, TimePoint
+from tests.factories import answer, make_session, site
+from tracker import reminders, services
+from tracker.analytics.queries import EFFECTS
+from tracker.choices import (
+    AfterEffect,
+    BruiseBand,
+    Muscle,
+    Pgic,
+    RedFlag,
+    Side,
+    Technique,
+    TimePoint,
+)
 from tracker.models import NeedlingSession, SessionOutcome
 from tracker.models.statistics import AFTER_EFFECTS, EFFECT_FIELDS, after_effects
 
@@ -182,6 +192,45 @@ def test_a_report_without_after_effects_has_none():
 
 
 def test_the_rates_count_every_after_effect_an_outcome_holds():
-    from tracker.analytics.queries import EFFECTS
-
     assert [key for key, _label in EFFECTS] == list(AFTER_EFFECTS)
+
+
+def test_the_outcome_holds_its_sessions_clinic_time_and_therapist(session_a):
+    row = SessionOutcome.objects.values("clinic", "performed_at", "therapist").get()
+    assert row == {
+        "clinic": session_a.clinic_id,
+        "performed_at": session_a.performed_at,
+        "therapist": session_a.therapist_id,
+    }
+
+
+def test_a_session_entered_in_error_is_marked_so_in_its_outcome(session_a, lead_a):
+    services.mark_entered_in_error(session=session_a, user=lead_a.user, reason="Wrong patient")
+    assert SessionOutcome.objects.get().entered_in_error
+
+
+def test_the_outcome_holds_each_muscle_and_technique_once_and_follows_corrections(
+    patient_a, therapist_a
+):
+    session = make_session(
+        patient=patient_a,
+        therapist=therapist_a.user,
+        sites=[
+            site(muscle=Muscle.GASTROCNEMIUS, side=Side.LEFT),
+            site(muscle=Muscle.GASTROCNEMIUS, side=Side.RIGHT),
+            site(muscle=Muscle.GLUTEUS_MEDIUS, technique=Technique.SUPERFICIAL),
+        ],
+    )
+    assert SessionOutcome.objects.get().sites == (
+        "gastrocnemius:deep_pistoning gluteus_medius:superficial"
+    )
+    gluteus = session.sites.get(muscle=Muscle.GLUTEUS_MEDIUS)
+    services.correct_session(
+        session=session,
+        user=therapist_a.user,
+        fields={},
+        sites=[{"id": gluteus.pk, "technique": Technique.DEEP_PISTONING}],
+    )
+    assert SessionOutcome.objects.get().sites == (
+        "gastrocnemius:deep_pistoning gluteus_medius:deep_pistoning"
+    )

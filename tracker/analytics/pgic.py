@@ -2,21 +2,21 @@
 
 Asked at the last planned check-in about the complaint the patient came for
 (docs/clinical.md, sections 2 and 9). As in ``queries``, the database counts
-sessions by their outcome row (one query per distribution) and Python only
-adds up at most muscles × 7 rows.
+sessions by their outcome row and Python adds up what the database cannot
+group (a session's muscles).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count
 
-from tracker.analytics.queries import MAX_GROUPS, Filters, _session_ids, sessions
+from tracker.analytics.queries import MAX_GROUPS, Filters, muscles_by_sites, outcomes
 from tracker.analytics.stats import percent
 from tracker.choices import Muscle, Pgic
-from tracker.models import NeedledSite
 
 # "Much better" or "very much better": the answers Farrar 2001 found to match a
 # clinically important improvement (docs/clinical.md, section 9).
@@ -74,16 +74,13 @@ def pgic_by_muscle(filters: Filters, *, limit: int = MAX_GROUPS) -> PgicDistribu
     a muscle needled twice in one session once, and with a muscle or
     technique filter only the matching sites make groups.
     """
-    rows = list(
-        NeedledSite.objects.filter(
-            filters.site_q(),
-            session__in=_session_ids(filters),
-            session__outcome__pgic__isnull=False,
-        )
-        .values_list("muscle", "session__outcome__pgic")
-        .annotate(n=Count("session", distinct=True))
-        .order_by()
-    )
+    muscles = muscles_by_sites(filters)
+    counted: Counter = Counter()
+    answers = outcomes(filters).filter(pgic__isnull=False).values_list("sites", "pgic")
+    for (sites, pgic), n in Counter(answers).items():
+        for muscle in muscles(sites):
+            counted[(muscle, pgic)] += n
+    rows = [(muscle, pgic, n) for (muscle, pgic), n in counted.items()]
     labels = {key: str(Muscle(key).label) for key, *_rest in rows}
     return _pgic_groups(rows, labels, limit)
 
@@ -91,11 +88,11 @@ def pgic_by_muscle(filters: Filters, *, limit: int = MAX_GROUPS) -> PgicDistribu
 def pgic_by_therapist(filters: Filters, *, limit: int = MAX_GROUPS) -> PgicDistribution:
     """Sessions by their global impression of change, per therapist (who needled). One query."""
     rows = list(
-        sessions(filters)
-        .filter(outcome__pgic__isnull=False)
+        outcomes(filters)
+        .filter(pgic__isnull=False)
         .values_list(
             "therapist_id",
-            "outcome__pgic",
+            "pgic",
             "therapist__first_name",
             "therapist__last_name",
             "therapist__username",

@@ -1,9 +1,11 @@
 """Clinic analytics: the numbers behind the analytics page, its charts and CSVs.
 
-One query per chart. A session's reports are read through its outcome row
-(``SessionOutcome``: its after-effects, its soreness at each check-in, its
-last impression of change), one row per session however many reports it
-had; only the completion chart reads the follow-ups. Totals are counted in
+One or two queries per chart. A session's reports are read through its
+outcome row (``SessionOutcome``: its after-effects, its soreness at each
+check-in, its last impression of change), one row per session however many
+reports it had, from an index that holds a clinic's rows in time order
+(``outcomes``); the charts by muscle read the sessions' muscles too, and only
+the completion chart reads the follow-ups. Totals are counted in
 the database (``aggregate`` with ``Count``); the soreness histograms are
 counted in Python from one row per session (and muscle), and what is left is
 arithmetic (percentages, Wilson intervals, quartiles from a histogram of at
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import (
     Case,
@@ -41,6 +44,7 @@ from tracker import clock
 from tracker.analytics.stats import one_decimal, percent, wilson_interval
 from tracker.choices import TimePoint
 from tracker.models import Clinic, FollowUp, NeedledSite, NeedlingSession, SessionOutcome
+from tracker.models.statistics import PAIR_SEPARATOR, SITE_SEPARATOR
 
 # Each result reads months of a clinic's reports, and a few more reports move it
 # little: it is kept this long (in the shared cache) before it is counted again.
@@ -122,9 +126,24 @@ def sessions(filters: Filters) -> QuerySet[NeedlingSession]:
     """The clinic's sessions that match ``filters``, without ordering.
 
     Sessions entered in error are never counted: every number on the page
-    starts here (or, for the typical course, leaves them out itself).
+    starts here or at ``outcomes`` (or, for the typical course, leaves them
+    out itself).
     """
-    qs = NeedlingSession.objects.filter(clinic=filters.clinic).active()
+    return _matching(NeedlingSession.objects.active(), filters, session="pk")
+
+
+def outcomes(filters: Filters) -> QuerySet[SessionOutcome]:
+    """The outcome rows of ``sessions(filters)``, without ordering: read from
+    ``outcome_clinic_time_idx`` alone."""
+    return _matching(
+        SessionOutcome.objects.filter(entered_in_error=False), filters, session="session_id"
+    )
+
+
+def _matching(qs: QuerySet, filters: Filters, *, session: str) -> QuerySet:
+    """``qs`` (sessions, or rows with a session's clinic, time and therapist) narrowed
+    to ``filters``; ``session``: the lookup to the session's id."""
+    qs = qs.filter(clinic=filters.clinic)
     start, end = clock.days_between(filters.date_from, filters.date_to, filters.clinic.zone)
     if start:
         qs = qs.filter(performed_at__gte=start)
@@ -135,7 +154,7 @@ def sessions(filters: Filters) -> QuerySet[NeedlingSession]:
     site_q = filters.site_q()
     if site_q:
         # Exists, not a join: a session with two matching sites still counts once.
-        qs = qs.filter(Exists(NeedledSite.objects.filter(site_q, session=OuterRef("pk"))))
+        qs = qs.filter(Exists(NeedledSite.objects.filter(site_q, session=OuterRef(session))))
     return qs.order_by()
 
 
@@ -149,6 +168,38 @@ EFFECTS = (
     ("any_minor", _("Any after-effect")),
     ("warning_sign", _("Any warning sign")),
 )
+
+
+def muscles_by_sites(filters: Filters):
+    """A function from an outcome row's ``sites`` to its muscles that make groups:
+    each once (a muscle needled left and right is one), and with a muscle or
+    technique filter only the matching sites'. Remembers each ``sites`` it has
+    read: many sessions are needled alike."""
+    read: dict[str, frozenset[str]] = {}
+
+    def muscles(sites: str) -> frozenset[str]:
+        found = read.get(sites)
+        if found is None:
+            pairs = (pair.split(PAIR_SEPARATOR) for pair in sites.split(SITE_SEPARATOR) if pair)
+            found = read[sites] = frozenset(
+                muscle
+                for muscle, technique in pairs
+                if (not filters.muscle or muscle == filters.muscle)
+                and (not filters.technique or technique == filters.technique)
+            )
+        return found
+
+    return muscles
+
+
+def therapist_names(ids) -> dict[int, str]:
+    """Each user's name as the analytics show it. One query."""
+    return {
+        pk: f"{first} {last}".strip() or username
+        for pk, first, last, username in get_user_model()
+        .objects.filter(pk__in=ids)
+        .values_list("pk", "first_name", "last_name", "username")
+    }
 
 
 def _session_ids(filters: Filters) -> QuerySet:
@@ -201,15 +252,12 @@ def rates(filters: Filters, *, now: datetime | None = None) -> Rates:
     effect, so the query counts one row per session.
     """
     now = now or clock.now()
-    finished = Q(outcome__last_close__lte=now, outcome__answers__gt=0)
-    totals = sessions(filters).aggregate(
+    finished = Q(last_close__lte=now, answers__gt=0)
+    totals = outcomes(filters).aggregate(
         sessions=Count("pk"),
-        in_follow_up=Count("pk", filter=Q(outcome__last_close__gt=now)),
+        in_follow_up=Count("pk", filter=Q(last_close__gt=now)),
         reported=Count("pk", filter=finished),
-        **{
-            key: Count("pk", filter=finished & Q(**{f"outcome__{key}": True}))
-            for key, _label in EFFECTS
-        },
+        **{key: Count("pk", filter=finished & Q(**{key: True})) for key, _label in EFFECTS},
     )
     n = totals["reported"]
     rows = []
@@ -259,15 +307,13 @@ def settled(filters: Filters) -> tuple[Settled, ...]:
     Time points without any answer are left out.
     """
     settled_max = filters.clinic.settled_max
-    totals = sessions(filters).aggregate(
+    totals = outcomes(filters).aggregate(
         **{
-            f"n{hours}": Count("pk", filter=Q(**{f"outcome__{_soreness(hours)}__isnull": False}))
+            f"n{hours}": Count("pk", filter=Q(**{f"{_soreness(hours)}__isnull": False}))
             for hours in SETTLED_TIME_POINTS
         },
         **{
-            f"ok{hours}": Count(
-                "pk", filter=Q(**{f"outcome__{_soreness(hours)}__lte": settled_max})
-            )
+            f"ok{hours}": Count("pk", filter=Q(**{f"{_soreness(hours)}__lte": settled_max}))
             for hours in SETTLED_TIME_POINTS
         },
     )

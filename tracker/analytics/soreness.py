@@ -23,12 +23,13 @@ from tracker.analytics.queries import (
     TYPICAL_COURSE_CACHE_SECONDS,
     TYPICAL_MIN_REPORTS,
     Filters,
-    _session_ids,
-    sessions,
+    muscles_by_sites,
+    outcomes,
+    therapist_names,
 )
 from tracker.analytics.stats import one_decimal, quantile_from_histogram
 from tracker.choices import Muscle, TimePoint
-from tracker.models import Clinic, NeedledSite, SessionOutcome, SorenessCounts, SymptomReport
+from tracker.models import Clinic, SessionOutcome, SorenessCounts, SymptomReport
 
 # Soreness by time point: median and quartiles, per muscle or per therapist
 
@@ -104,18 +105,20 @@ _HOURS = tuple(TimePoint.values)
 _ANSWERED = tuple(SessionOutcome.soreness_field(hours) for hours in _HOURS)
 
 
-def _histograms(rows) -> dict:
-    """{(key, hours): {soreness: count}} from (key, soreness at each check-in...) rows.
+def _histograms(groups, answers) -> dict:
+    """{(group, hours): {soreness: count}} from columns: each session's group (or each
+    session's once per group), and its soreness at each check-in in ``_HOURS``
+    order (None where it was not answered), one column per check-in.
 
-    One row per session and group, its answers in ``_ANSWERED`` order (None
-    where a check-in was not answered).
+    Counted column by column (``Counter`` over pairs): a clinic's period is
+    tens of thousands of sessions, and a Python loop per answer would be most
+    of the page's time.
     """
     histograms: dict = {}
-    for (key, *answered), count in Counter(rows).items():
-        for hours, soreness in zip(_HOURS, answered):
+    for hours, column in zip(_HOURS, answers):
+        for (group, soreness), count in Counter(zip(groups, column)).items():
             if soreness is not None:
-                histogram = histograms.setdefault((key, hours), {})
-                histogram[soreness] = histogram.get(soreness, 0) + count
+                histograms.setdefault((group, hours), {})[soreness] = count
     return histograms
 
 
@@ -163,37 +166,38 @@ def _grouped(histograms: dict, labels: dict, limit: int, clinic: Clinic) -> Grou
 def soreness_by_muscle(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedSoreness:
     """Median soreness and quartiles at each check-in per needled muscle. One query.
 
-    One row per session and muscle, with the soreness at each check-in from
-    the session's outcome row, however many reports it had; the histograms
-    are counted from those rows and the quartiles from the histograms. A
-    session needled at two muscles counts for both; a muscle needled twice in
-    one session (left and right) counts once (``distinct``). With a muscle or
-    technique filter only the matching sites make groups.
+    One outcome row per matching session, with its soreness at each check-in
+    (however many reports it had) and its sites; the histograms are counted
+    from those rows and the quartiles from the histograms. A session needled
+    at two muscles counts for both; a muscle needled twice in one session
+    (left and right) once (``muscles_by_sites``).
     """
-    rows = (
-        NeedledSite.objects.filter(filters.site_q(), session__in=_session_ids(filters))
-        .values_list("session_id", "muscle", *(f"session__outcome__{name}" for name in _ANSWERED))
-        .order_by()
-        .distinct()
-    )
-    rows = [row[1:] for row in rows]
-    labels = {key: str(Muscle(key).label) for key in {row[0] for row in rows}}
-    return _grouped(_histograms(rows), labels, limit, filters.clinic)
+    rows = list(outcomes(filters).values_list("sites", *_ANSWERED))
+    muscles = muscles_by_sites(filters)
+    # Each session once per muscle: its row's index, and the muscle.
+    picked, groups = [], []
+    for index, (sites, *_answered) in enumerate(rows):
+        for muscle in muscles(sites):
+            picked.append(index)
+            groups.append(muscle)
+    answers = [list(map(column.__getitem__, picked)) for column in _columns(rows)[1:]]
+    labels = {key: str(Muscle(key).label) for key in set(groups)}
+    return _grouped(_histograms(groups, answers), labels, limit, filters.clinic)
 
 
 def soreness_by_therapist(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedSoreness:
-    """Median soreness and quartiles at each check-in per therapist (who needled). One query,
-    one row per session, counted as for ``soreness_by_muscle``."""
-    names = ("therapist__first_name", "therapist__last_name", "therapist__username")
-    rows = sessions(filters).values_list(
-        "therapist_id", *(f"outcome__{name}" for name in _ANSWERED), *names
-    )
-    labels, answers = {}, []
-    for therapist, *answered, first, last, username in rows:
-        if therapist not in labels:
-            labels[therapist] = f"{first} {last}".strip() or username
-        answers.append((therapist, *answered))
-    return _grouped(_histograms(answers), labels, limit, filters.clinic)
+    """Median soreness and quartiles at each check-in per therapist (who needled). Two
+    queries: one row per session, counted as for ``soreness_by_muscle``, then the
+    therapists' names."""
+    rows = list(outcomes(filters).values_list("therapist_id", *_ANSWERED))
+    therapists, *answers = _columns(rows)
+    labels = therapist_names(set(therapists))
+    return _grouped(_histograms(therapists, answers), labels, limit, filters.clinic)
+
+
+def _columns(rows: list[tuple]) -> list[tuple]:
+    """Rows of ``1 + len(_ANSWERED)`` values as that many columns (empty ones for no row)."""
+    return list(zip(*rows)) if rows else [()] * (1 + len(_ANSWERED))
 
 
 def cached_typical_course(clinic: Clinic) -> charts.Band | None:

@@ -11,6 +11,7 @@ LOADED_TABLES = (
     "tracker_symptomreport",
     "tracker_accesslink",
     "tracker_alert",
+    "tracker_sessionoutcome",
 )
 
 

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import tracker.models.statistics
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -15,6 +16,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('tracker', '0015_soreness_counts'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -22,6 +24,8 @@ class Migration(migrations.Migration):
             name='SessionOutcome',
             fields=[
                 ('session', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='outcome', serialize=False, to='tracker.needlingsession')),
+                ('performed_at', models.DateTimeField()),
+                ('entered_in_error', models.BooleanField(default=False)),
                 ('last_close', models.DateTimeField(blank=True, null=True)),
                 ('answers', models.PositiveSmallIntegerField(default=0)),
                 ('bruising', models.BooleanField(default=False)),
@@ -35,7 +39,13 @@ class Migration(migrations.Migration):
                 ('soreness_48h', models.PositiveSmallIntegerField(blank=True, null=True)),
                 ('soreness_72h', models.PositiveSmallIntegerField(blank=True, null=True)),
                 ('pgic', models.PositiveSmallIntegerField(blank=True, null=True)),
+                ('sites', models.TextField(blank=True, default='')),
+                ('clinic', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracker.clinic')),
+                ('therapist', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
+            options={
+                'indexes': [models.Index(fields=['clinic', 'performed_at', 'entered_in_error', 'therapist', 'session', 'last_close', 'answers', 'bruising', 'bleeding', 'aggravation', 'any_minor', 'warning_sign', 'soreness_0h', 'soreness_6h', 'soreness_24h', 'soreness_48h', 'soreness_72h', 'pgic', 'sites'], name='outcome_clinic_time_idx')],
+            },
             managers=[
                 ('objects', tracker.models.statistics.SessionOutcomeManager()),
             ],

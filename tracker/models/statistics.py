@@ -1,5 +1,6 @@
 """Counts kept for the charts, so that no page has to count a clinic's every report."""
 
+from django.conf import settings
 from django.db import models
 
 from tracker.choices import AfterEffect, BruiseBand, RedFlag
@@ -9,6 +10,7 @@ from tracker.choices import AfterEffect, BruiseBand, RedFlag
 # reports has it.
 
 AFTER_EFFECTS = ("bruising", "bleeding", "aggravation", "any_minor", "warning_sign")
+SITE_SEPARATOR, PAIR_SEPARATOR = " ", ":"  # SessionOutcome.sites
 _MINOR = tuple(AfterEffect.values)  # each a SymptomReport field
 _WARNING_SIGNS = tuple(RedFlag.values)
 # The report's fields they are read from.
@@ -65,51 +67,75 @@ class SessionOutcomeManager(models.Manager):
     def recount(self, session_ids: list[int]) -> int:
         """Write the outcome row of each session of ``session_ids``; how many.
 
-        ``batch`` sessions at a time, two queries each: one reads the sessions'
-        follow-ups with their reports' answers, reduced here to a row per
-        session; one ``INSERT … ON CONFLICT UPDATE`` stores them, so that two
-        requests counting the same session both succeed.
+        ``batch`` sessions at a time, three queries each: one reads the
+        sessions with their follow-ups and reports' answers, reduced here to a
+        row per session, one their sites; one ``INSERT … ON CONFLICT UPDATE``
+        stores them, so that two requests counting the same session both
+        succeed.
         """
         for start in range(0, len(session_ids), self.batch):
             self._recount(session_ids[start : start + self.batch])
         return len(session_ids)
 
     def _recount(self, session_ids: list[int]) -> None:
-        session = self.model._meta.get_field("session").related_model
-        follow_ups = (
-            session._meta.get_field("follow_ups")
-            .related_model.objects.filter(session__in=session_ids)
-            .order_by("session_id", "time_point")
+        session_model = self.model._meta.get_field("session").related_model
+        rows = (
+            session_model.objects.filter(pk__in=session_ids)
+            .order_by("pk", "follow_ups__time_point")
             .values(
-                "session_id",
-                "time_point",
-                "closes_at",
-                "report__id",
-                "report__soreness",
-                "report__pgic",
-                *(f"report__{name}" for name in EFFECT_FIELDS),
+                "pk",
+                "clinic_id",
+                "performed_at",
+                "entered_in_error_at",
+                "therapist_id",
+                "follow_ups__time_point",
+                "follow_ups__closes_at",
+                "follow_ups__report__id",
+                "follow_ups__report__soreness",
+                "follow_ups__report__pgic",
+                *(f"follow_ups__report__{name}" for name in EFFECT_FIELDS),
             )
         )
         outcomes = {}
-        for row in follow_ups:
-            outcome = outcomes.get(row["session_id"])
+        for row in rows:
+            outcome = outcomes.get(row["pk"])
             if outcome is None:
-                outcome = outcomes[row["session_id"]] = self.model(session_id=row["session_id"])
-            if outcome.last_close is None or row["closes_at"] > outcome.last_close:
-                outcome.last_close = row["closes_at"]
-            if row["report__id"] is None:
+                outcome = outcomes[row["pk"]] = self.model(
+                    session_id=row["pk"],
+                    clinic_id=row["clinic_id"],
+                    performed_at=row["performed_at"],
+                    entered_in_error=row["entered_in_error_at"] is not None,
+                    therapist_id=row["therapist_id"],
+                )
+            closes_at = row["follow_ups__closes_at"]
+            if closes_at is not None and (
+                outcome.last_close is None or closes_at > outcome.last_close
+            ):
+                outcome.last_close = closes_at
+            if row["follow_ups__report__id"] is None:
                 continue
             outcome.answers += 1
-            soreness = SessionOutcome.soreness_field(row["time_point"])
-            setattr(outcome, soreness, row["report__soreness"])
-            if row["report__pgic"] is not None:
+            soreness = SessionOutcome.soreness_field(row["follow_ups__time_point"])
+            setattr(outcome, soreness, row["follow_ups__report__soreness"])
+            if row["follow_ups__report__pgic"] is not None:
                 # In time-point order: the latest impression is the one that
                 # counts (a 72 h check-in added after the 48 h answer asks again).
-                outcome.pgic = row["report__pgic"]
-            answers = {name: row[f"report__{name}"] for name in EFFECT_FIELDS}
+                outcome.pgic = row["follow_ups__report__pgic"]
+            answers = {name: row[f"follow_ups__report__{name}"] for name in EFFECT_FIELDS}
             for effect, present in after_effects(answers).items():
                 if present:
                     setattr(outcome, effect, True)
+        site_model = session_model._meta.get_field("sites").related_model
+        pairs = (
+            site_model.objects.filter(session__in=session_ids)
+            .order_by("session_id", "muscle", "technique")
+            .values_list("session_id", "muscle", "technique")
+            .distinct()
+        )
+        for session_id, muscle, technique in pairs:
+            outcome = outcomes[session_id]
+            pair = f"{muscle}{PAIR_SEPARATOR}{technique}"
+            outcome.sites = f"{outcome.sites}{SITE_SEPARATOR}{pair}" if outcome.sites else pair
         self.bulk_create(
             outcomes.values(),
             update_conflicts=True,
@@ -133,12 +159,15 @@ class SessionOutcome(models.Model):
     session's reports through its follow-ups costs every chart a three-table
     join per report. This row holds what the charts count of them instead:
     whether any report had each after-effect, the soreness answered at each
-    check-in, and the patient's last impression of change.
+    check-in, and the patient's last impression of change. With a copy of
+    the session's clinic, time and therapist, and every column in
+    ``outcome_clinic_time_idx``, a clinic's period is one read of that index
+    in time order: no lookup of a row per session.
 
     ``SessionOutcome.objects.recount`` writes it from the session's follow-ups
     and reports, in the transaction of whatever changed them: recording the
-    session, storing a report, marking a 48 h check-in missed (which may plan
-    a 72 h one). Rows are derived, never edited: recounted, they come out the
+    session, correcting it, storing a report, marking a 48 h check-in missed
+    (which may plan a 72 h one), marking the session entered in error. Rows are derived, never edited: recounted, they come out the
     same. ``bulk_create`` skips all that: the bulk seeds count their sessions
     themselves.
     """
@@ -148,6 +177,20 @@ class SessionOutcome(models.Model):
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="outcome",
+    )
+    # The session's own (none changes once it is recorded, but for being
+    # entered in error, which counts the row again): the analytics select a
+    # clinic's period from this table alone.
+    clinic = models.ForeignKey(
+        "tracker.Clinic",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # outcome_clinic_time_idx begins with it
+    )
+    performed_at = models.DateTimeField()
+    entered_in_error = models.BooleanField(default=False)
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     # When its last planned check-in closes: until then, an after-effect may still come.
     last_close = models.DateTimeField(null=True, blank=True)
@@ -166,8 +209,41 @@ class SessionOutcome(models.Model):
     soreness_72h = models.PositiveSmallIntegerField(null=True, blank=True)
     # The global impression of change at the latest check-in that asked it.
     pgic = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Its sites, each "muscle:technique" pair once, in order, separated by
+    # spaces (SITE_SEPARATOR): what the charts by muscle group it by.
+    sites = models.TextField(blank=True, default="")
 
     objects = SessionOutcomeManager()
+
+    class Meta:
+        indexes = [
+            # Every column: a clinic's period is read from the index alone, in
+            # order, instead of one row lookup per session.
+            models.Index(
+                fields=[
+                    "clinic",
+                    "performed_at",
+                    "entered_in_error",
+                    "therapist",
+                    "session",
+                    "last_close",
+                    "answers",
+                    "bruising",
+                    "bleeding",
+                    "aggravation",
+                    "any_minor",
+                    "warning_sign",
+                    "soreness_0h",
+                    "soreness_6h",
+                    "soreness_24h",
+                    "soreness_48h",
+                    "soreness_72h",
+                    "pgic",
+                    "sites",
+                ],
+                name="outcome_clinic_time_idx",
+            ),
+        ]
 
     @staticmethod
     def soreness_field(hours: int) -> str:

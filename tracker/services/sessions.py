@@ -174,6 +174,7 @@ def correct_session(*, session, user, fields, sites, request_ip=None) -> dict:
     if changed_sites:
         NeedledSite.objects.bulk_update(changed_sites, list(CORRECTABLE_SITE_FIELDS))
     NeedledSite.objects.bulk_create(new_sites)
+    SessionOutcome.objects.recount_session(session)
     audit.record_event(
         user=user,
         ip=request_ip,
@@ -214,6 +215,7 @@ def mark_entered_in_error(*, session, user, reason: str, request_ip=None) -> Nee
     session.save(
         update_fields=["entered_in_error_at", "entered_in_error_reason", "entered_in_error_by"]
     )
+    SessionOutcome.objects.recount_session(session)
     audit.record_event(
         user=user,
         ip=request_ip,

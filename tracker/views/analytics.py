@@ -1,13 +1,13 @@
 """Clinic analytics for staff: the page, its chart images and their CSVs.
 
 Any member of a clinic (therapist or lead) sees that clinic's analytics; any
-other clinic is a 404. The numbers come from ``tracker.analytics`` (one query
-per chart); each chart's table and CSV are built here from the same result,
+other clinic is a 404. The numbers come from ``tracker.analytics`` (one or two
+queries per chart); each chart's table and CSV are built here from the same result,
 so the image, the table beside it and the download hold the same numbers.
 
 Queries per request (pinned in tests/test_analytics.py): the login session,
 the user, the clinic (or the user's clinics), the clinic's staff for the
-therapist filter, then one per chart: five on the page, one for an image or CSV.
+therapist filter, then each chart's own (tests/test_analytics.py, ``chart_queries``).
 """
 
 import csv
