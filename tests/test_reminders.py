@@ -670,6 +670,9 @@ def test_two_runs_at_once_send_each_reminder_exactly_once(tmp_path):
             "UPDATE tracker_patient SET reminder_channel = 'sms', phone = '+4477009' || id "
             "WHERE id % 2 = 0"
         )
+        # No quiet hours: this is about two runs at once, whatever the time of day
+        # (the demo clinic's default, 21:00 to 08:00, would hold every reminder).
+        connection.execute("UPDATE tracker_clinic SET quiet_hours_start = quiet_hours_end")
         # The demo's urgent alerts have waited 20 minutes: their first escalation is due.
         connection.execute(
             "UPDATE tracker_alert SET opened_at = datetime('now', '-20 minutes') "
