@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from tracker.choices import AfterEffect, BruiseBand, RedFlag
+from tracker.choices import AfterEffect, BruiseBand, RedFlag, TimePoint
 
 # ---------------------------------------------------------------------------
 # After-effects of one report. A session has an effect when any of its
@@ -11,6 +11,14 @@ from tracker.choices import AfterEffect, BruiseBand, RedFlag
 
 AFTER_EFFECTS = ("bruising", "bleeding", "aggravation", "any_minor", "warning_sign")
 SITE_SEPARATOR, PAIR_SEPARATOR = " ", ":"  # SessionOutcome.sites
+# The outcome's fields its session's check-ins decide.
+CHECK_IN_FIELDS = (
+    "last_close",
+    "answers",
+    *AFTER_EFFECTS,
+    *(f"soreness_{hours}h" for hours in TimePoint.values),  # SessionOutcome.soreness_field
+    "pgic",
+)
 _MINOR = tuple(AfterEffect.values)  # each a SymptomReport field
 _WARNING_SIGNS = tuple(RedFlag.values)
 # The report's fields they are read from.
@@ -78,6 +86,29 @@ class SessionOutcomeManager(models.Manager):
         return len(session_ids)
 
     def _recount(self, session_ids: list[int]) -> None:
+        outcomes = self._from_check_ins(session_ids)
+        session_model = self.model._meta.get_field("session").related_model
+        site_model = session_model._meta.get_field("sites").related_model
+        pairs = (
+            site_model.objects.filter(session__in=session_ids)
+            .order_by("session_id", "muscle", "technique")
+            .values_list("session_id", "muscle", "technique")
+            .distinct()
+        )
+        for session_id, muscle, technique in pairs:
+            outcome = outcomes[session_id]
+            pair = f"{muscle}{PAIR_SEPARATOR}{technique}"
+            outcome.sites = f"{outcome.sites}{SITE_SEPARATOR}{pair}" if outcome.sites else pair
+        self.bulk_create(
+            outcomes.values(),
+            update_conflicts=True,
+            unique_fields=["session"],
+            update_fields=[f.name for f in self.model._meta.concrete_fields if not f.primary_key],
+        )
+
+    def _from_check_ins(self, session_ids: list[int]) -> dict:
+        """The sessions' outcome rows (unsaved) from them, their follow-ups and
+        reports, all but ``sites``. One query."""
         session_model = self.model._meta.get_field("session").related_model
         rows = (
             session_model.objects.filter(pk__in=session_ids)
@@ -125,26 +156,22 @@ class SessionOutcomeManager(models.Manager):
             for effect, present in after_effects(answers).items():
                 if present:
                     setattr(outcome, effect, True)
-        site_model = session_model._meta.get_field("sites").related_model
-        pairs = (
-            site_model.objects.filter(session__in=session_ids)
-            .order_by("session_id", "muscle", "technique")
-            .values_list("session_id", "muscle", "technique")
-            .distinct()
-        )
-        for session_id, muscle, technique in pairs:
-            outcome = outcomes[session_id]
-            pair = f"{muscle}{PAIR_SEPARATOR}{technique}"
-            outcome.sites = f"{outcome.sites}{SITE_SEPARATOR}{pair}" if outcome.sites else pair
-        self.bulk_create(
-            outcomes.values(),
-            update_conflicts=True,
-            unique_fields=["session"],
-            update_fields=[f.name for f in self.model._meta.concrete_fields if not f.primary_key],
-        )
+        return outcomes
 
-    def recount_session(self, session) -> None:
-        """``recount`` of one session."""
+    def recount_session(self, session, *, check_ins_only: bool = False) -> None:
+        """``recount`` of one session.
+
+        ``check_ins_only``: only its check-ins changed (a report stored, a
+        check-in planned), so its sites are not read again and its row is
+        updated in place: two queries, not three, on every check-in. A session
+        without a row yet is counted in full.
+        """
+        if check_ins_only:
+            outcome = self._from_check_ins([session.pk]).get(session.pk)
+            if outcome is not None:
+                answers = {name: getattr(outcome, name) for name in CHECK_IN_FIELDS}
+                if self.filter(pk=session.pk).update(**answers):
+                    return
         self.recount([session.pk])
 
     def recount_all(self, sessions) -> int:

@@ -367,7 +367,9 @@ def mark_missed(*, now=None, batch_size=BATCH_SIZE, result=None) -> RunResult:
                         if scheduling.add_72h_follow_up_if_unsettled(
                             follow_up.session, soreness_48h=None
                         ):
-                            SessionOutcome.objects.recount_session(follow_up.session)
+                            SessionOutcome.objects.recount_session(
+                                follow_up.session, check_ins_only=True
+                            )
                     result.marked_missed += 1
         if len(batch) < batch_size:
             break

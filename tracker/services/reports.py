@@ -84,7 +84,7 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
                 scheduling.add_72h_follow_up_if_unsettled(
                     locked.session, soreness_48h=report.soreness
                 )
-            SessionOutcome.objects.recount_session(locked.session)
+            SessionOutcome.objects.recount_session(locked.session, check_ins_only=True)
     except IntegrityError:
         # The same key stored already (for another of the session's check-ins,
         # or by a concurrent request).
