@@ -113,6 +113,8 @@ def test_a_48h_check_in_missed_after_unsettled_24h_moves_the_last_close_too(
     reminders.mark_missed()
     seventy_two = session_a.follow_ups.get(time_point=TimePoint.H72)
     assert outcome(session_a)["last_close"] == seventy_two.closes_at
+    asked = SessionOutcome.objects.get(session=session_a).asked
+    assert asked == asked_bits(session_a) and asked & SessionOutcome.asked_bit(TimePoint.H72)
 
 
 def test_stored_outcomes_equal_a_recount_from_the_reports(patient_a, therapist_a, monkeypatch):
@@ -160,8 +162,50 @@ def test_the_migration_counts_the_sessions_recorded_before_it(patient_a, therapi
         )
     finally:
         MigrationExecutor(connection).migrate(latest)
-    assert rows == expected
+    # Which check-ins were asked came with migration 0018 (below).
+    assert rows == [{k: v for k, v in row.items() if k != "asked"} for row in expected]
     assert rows[0]["soreness_0h"] == 7 and rows[0]["bruising"]
+
+
+def asked_bits(session) -> int:
+    """``SessionOutcome.asked`` of ``session`` counted from its follow-ups."""
+    return sum(
+        SessionOutcome.asked_bit(hours)
+        for hours in session.follow_ups.filter(asked=True).values_list("time_point", flat=True)
+    )
+
+
+def test_a_session_recorded_late_has_only_its_asked_check_ins_in_its_outcome(patient_a):
+    # Recorded 40 h after it: the 24 h check-in's window closed at 36 h.
+    performed_at = clock.now() - timedelta(hours=40)
+    session = make_session(patient=patient_a, performed_at=performed_at, recorded_at=clock.now())
+    asked = SessionOutcome.objects.get(session=session).asked
+    assert asked == asked_bits(session)
+    assert asked & SessionOutcome.asked_bit(TimePoint.IN_CLINIC)
+    assert asked & SessionOutcome.asked_bit(TimePoint.H48)
+    assert not asked & SessionOutcome.asked_bit(TimePoint.H24)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0018_fills_in_the_check_ins_asked(patient_a, therapist_a):
+    late = make_session(
+        patient=patient_a,
+        therapist=therapist_a.user,
+        performed_at=clock.now() - timedelta(hours=40),
+        recorded_at=clock.now(),
+    )
+    on_time = make_session(patient=patient_a, therapist=therapist_a.user)
+    answer(on_time, TimePoint.IN_CLINIC)
+    expected = every_outcome()
+    asked = {row["session_id"]: row["asked"] for row in expected}
+    assert asked == {late.pk: asked_bits(late), on_time.pk: asked_bits(on_time)}
+    assert asked_bits(late) != asked_bits(on_time)
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("tracker")
+    try:
+        MigrationExecutor(connection).migrate([("tracker", "0017_analytics_covering_indexes")])
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+    assert every_outcome() == expected
 
 
 def quiet_report(**answers) -> dict:

@@ -4,8 +4,8 @@ One or two queries per chart. A session's reports are read through its
 outcome row (``SessionOutcome``: its after-effects, its soreness at each
 check-in, its last impression of change), one row per session however many
 reports it had, from an index that holds a clinic's rows in time order
-(``outcomes``); the charts by muscle read the sessions' muscles too, and only
-the completion chart reads the follow-ups. Totals are counted in
+(``outcomes``); only the completion chart reads follow-ups, those of the
+sessions with a check-in still open. Totals are counted in
 the database (``aggregate`` with ``Count``); the soreness histograms are
 counted in Python from one row per session (and muscle), and what is left is
 arithmetic (percentages, Wilson intervals, quartiles from a histogram of at
@@ -29,6 +29,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     IntegerField,
     Min,
     OuterRef,
@@ -37,6 +38,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.lookups import GreaterThan
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -202,13 +204,14 @@ def therapist_names(ids) -> dict[int, str]:
     }
 
 
-def _session_ids(filters: Filters) -> QuerySet:
-    return sessions(filters).values("pk")
-
-
 def _soreness(hours: int) -> str:
     """The outcome field of the soreness answered at ``hours``."""
     return SessionOutcome.soreness_field(hours)
+
+
+# The outcome fields of the soreness answered at each check-in, in
+# ``TimePoint`` order; filled when the check-in was answered.
+SORENESS_FIELDS = tuple(_soreness(hours) for hours in TimePoint.values)
 
 
 # ---------------------------------------------------------------------------
@@ -340,18 +343,25 @@ class Week:
 
 
 def completion_by_week(filters: Filters, *, now: datetime | None = None) -> tuple[Week, ...]:
-    """Check-ins answered / due per ISO week of their due time. Two small queries.
+    """Check-ins answered / due per ISO week of their due time. Three small queries.
 
     Only check-ins whose window has closed count (``closes_at <= now``): an
     open one may still be answered. Check-ins never asked (a session recorded
     after their window had closed) are neither answered nor due. Weeks start
     on Monday in the clinic's zone.
 
+    A session whose check-ins have all closed is counted from its outcome row,
+    read from ``outcome_clinic_time_idx`` like the other charts' rows: each
+    check-in it asked (``asked``) was due its hours after the session, and was
+    answered when its soreness is filled. The sessions of the last few days,
+    with a check-in still open, are counted from their follow-ups, each by its
+    own window.
+
     The weeks' first instants are worked out here, in the clinic's zone (so a
     week that holds a change of the clocks starts when the clinic's Monday
-    does), and the database only compares each due time with them: truncating
-    every row's time in the clinic's zone costs SQLite a Python call per row
-    (about a second for a clinic's 90 days at 1 M reports).
+    does), and the database only compares times with them: truncating every
+    row's time in the clinic's zone, or converting it to a Python datetime,
+    costs SQLite a Python call per row.
     """
     now = now or clock.now()
     mondays = _mondays(filters, now)
@@ -359,24 +369,62 @@ def completion_by_week(filters: Filters, *, now: datetime | None = None) -> tupl
         return ()
     zone = filters.clinic.zone
     later_starts = [clock.day_start(monday, zone) for monday in mondays[1:]]
-    week = Case(
-        *(When(due_at__lt=start, then=Value(i)) for i, start in enumerate(later_starts)),
+    due, answered = [0] * len(mondays), [0] * len(mondays)
+    # Closed sessions grouped by the week each check-in fell in: a few rows per week.
+    closed = (
+        outcomes(filters)
+        .filter(last_close__lte=now)
+        .annotate(
+            **{
+                f"week_{hours}h": _week("performed_at", later_starts, after=timedelta(hours=hours))
+                for hours in TimePoint.values
+            }
+        )
+        .values(*(f"week_{hours}h" for hours in TimePoint.values))
+        .annotate(
+            **{
+                f"due_{hours}h": Count(
+                    "pk", filter=GreaterThan(F("asked").bitand(SessionOutcome.asked_bit(hours)), 0)
+                )
+                for hours in TimePoint.values
+            },
+            **{f"answered_{hours}h": Count(_soreness(hours)) for hours in TimePoint.values},
+        )
+        .order_by()
+    )
+    for row in closed:
+        for hours in TimePoint.values:
+            week = row[f"week_{hours}h"]
+            due[week] += row[f"due_{hours}h"]
+            answered[week] += row[f"answered_{hours}h"]
+    still_open = outcomes(filters).filter(last_close__gt=now).values("session_id")
+    check_ins = (
+        FollowUp.objects.filter(session__in=still_open, closes_at__lte=now, asked=True)
+        .annotate(week=_week("due_at", later_starts))
+        .values_list("week")
+        .annotate(due=Count("pk"), answered=Count("answered_at"))
+        .order_by()
+    )
+    for week, week_due, week_answered in check_ins:
+        due[week] += week_due
+        answered[week] += week_answered
+    return tuple(
+        Week(start=monday, answered=answered[i], due=due[i], percent=percent(answered[i], due[i]))
+        for i, monday in enumerate(mondays)
+        if due[i]
+    )
+
+
+def _week(field: str, later_starts: list[datetime], *, after=timedelta(0)) -> Case:
+    """The index of the week that ``field`` + ``after`` falls in, from the
+    first instants of the weeks after the first (``later_starts``)."""
+    return Case(
+        *(
+            When(**{f"{field}__lt": start - after}, then=Value(i))
+            for i, start in enumerate(later_starts)
+        ),
         default=Value(len(later_starts)),
         output_field=IntegerField(),
-    )
-    rows = (
-        FollowUp.objects.filter(session__in=_session_ids(filters), closes_at__lte=now, asked=True)
-        .annotate(week=week)
-        .values_list("week")
-        .annotate(due=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
-        .order_by("week")
-    )
-    # With a single week the CASE is a constant, and a query grouped by a constant
-    # alone is an aggregate of the whole table: one row, due 0, when nothing counts.
-    return tuple(
-        Week(start=mondays[i], answered=answered, due=due, percent=percent(answered, due))
-        for i, due, answered in rows
-        if due
     )
 
 
@@ -386,7 +434,7 @@ def _mondays(filters: Filters, now: datetime) -> list[date]:
     or after its session) to ``now`` (it must have closed by then), or to the last
     check-in of the filters' last day."""
     zone = filters.clinic.zone
-    first = sessions(filters).aggregate(first=Min("performed_at"))["first"]
+    first = outcomes(filters).aggregate(first=Min("performed_at"))["first"]
     if first is None:
         return []
     _start, end = clock.days_between(None, filters.date_to, zone)

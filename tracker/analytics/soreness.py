@@ -20,6 +20,7 @@ from tracker.analytics.queries import (
     COUNTS_MAX_AGE,
     MAX_GROUPS,
     MIN_72H_ANSWERS,
+    SORENESS_FIELDS,
     TYPICAL_COURSE_CACHE_SECONDS,
     TYPICAL_MIN_REPORTS,
     Filters,
@@ -29,7 +30,7 @@ from tracker.analytics.queries import (
 )
 from tracker.analytics.stats import one_decimal, quantile_from_histogram
 from tracker.choices import Muscle, TimePoint
-from tracker.models import Clinic, SessionOutcome, SorenessCounts, SymptomReport
+from tracker.models import Clinic, SorenessCounts, SymptomReport
 
 # Soreness by time point: median and quartiles, per muscle or per therapist
 
@@ -102,7 +103,7 @@ def enough_answers(clinic: Clinic, hours: int, n: int, least: int) -> bool:
 
 # Every check-in's hours, and the outcome fields of the soreness answered at each.
 _HOURS = tuple(TimePoint.values)
-_ANSWERED = tuple(SessionOutcome.soreness_field(hours) for hours in _HOURS)
+_ANSWERED = SORENESS_FIELDS
 
 
 def _histograms(groups, answers) -> dict:

@@ -14,6 +14,7 @@ SITE_SEPARATOR, PAIR_SEPARATOR = " ", ":"  # SessionOutcome.sites
 # The outcome's fields its session's check-ins decide.
 CHECK_IN_FIELDS = (
     "last_close",
+    "asked",
     "answers",
     *AFTER_EFFECTS,
     *(f"soreness_{hours}h" for hours in TimePoint.values),  # SessionOutcome.soreness_field
@@ -121,6 +122,7 @@ class SessionOutcomeManager(models.Manager):
                 "therapist_id",
                 "follow_ups__time_point",
                 "follow_ups__closes_at",
+                "follow_ups__asked",
                 "follow_ups__report__id",
                 "follow_ups__report__soreness",
                 "follow_ups__report__pgic",
@@ -143,6 +145,11 @@ class SessionOutcomeManager(models.Manager):
                 outcome.last_close is None or closes_at > outcome.last_close
             ):
                 outcome.last_close = closes_at
+            if row["follow_ups__asked"]:
+                # Set, not passed to the model: the historical model of
+                # migration 0016, which counts with this method, has no field.
+                bit = SessionOutcome.asked_bit(row["follow_ups__time_point"])
+                outcome.asked = getattr(outcome, "asked", 0) | bit
             if row["follow_ups__report__id"] is None:
                 continue
             outcome.answers += 1
@@ -221,6 +228,11 @@ class SessionOutcome(models.Model):
     )
     # When its last planned check-in closes: until then, an after-effect may still come.
     last_close = models.DateTimeField(null=True, blank=True)
+    # Its check-ins that were asked (FollowUp.asked), a bit each (asked_bit()).
+    # A check-in asked is answered when its soreness field is filled: once
+    # ``last_close`` has passed, the completion chart counts the session's
+    # check-ins from this row alone.
+    asked = models.PositiveSmallIntegerField(default=0)
     answers = models.PositiveSmallIntegerField(default=0)
     # Whether any of its reports had the after-effect (after_effects()).
     bruising = models.BooleanField(default=False)
@@ -254,6 +266,7 @@ class SessionOutcome(models.Model):
                     "therapist",
                     "session",
                     "last_close",
+                    "asked",
                     "answers",
                     "bruising",
                     "bleeding",
@@ -271,6 +284,11 @@ class SessionOutcome(models.Model):
                 name="outcome_clinic_time_idx",
             ),
         ]
+
+    @staticmethod
+    def asked_bit(hours: int) -> int:
+        """The bit of ``asked`` that says the check-in ``hours`` after the session was asked."""
+        return 1 << TimePoint.values.index(int(hours))
 
     @staticmethod
     def soreness_field(hours: int) -> str:
