@@ -395,6 +395,13 @@ else:
         f"got {CACHE_URL!r}. A per-process cache (locmem://) would count each limit once per "
         f"worker."
     )
+# Rendered template fragments that are the same for everyone and change only
+# with the code (the check-in's unanswered questions): each process keeps its
+# own, as it keeps its compiled templates.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template-fragments",
+}
 
 # Every log line goes through one handler that removes patient link tokens
 # (Django logs the path of each 404: "Not Found: /f/<token>/").

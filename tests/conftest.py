@@ -2,7 +2,7 @@ import os
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils import timezone, translation
 from hypothesis import settings as hypothesis_settings
 
@@ -101,8 +101,10 @@ def default_language(settings):
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache: analytics results are kept by clinic id,
-    and ids come round again from one test to the next."""
+    and ids come round again from one test to the next. The rendered fragments
+    too: a test of the markup sees it rendered."""
     cache.clear()
+    caches["template_fragments"].clear()
 
 
 @pytest.fixture

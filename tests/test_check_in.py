@@ -7,11 +7,15 @@ from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.utils import make_template_fragment_key
 from django.urls import reverse
+from django.utils import translation
 
+from tests.factories import make_session, site
 from tracker import services
-from tracker.choices import TimePoint
-from tracker.forms.patient import FEELING_FINE
+from tracker.choices import Muscle, TimePoint
+from tracker.forms.patient import FEELING_FINE, CheckInForm
 from tracker.models import AccessLink, SymptomReport
 from tracker.security import tokens
 
@@ -316,3 +320,63 @@ def test_a_patient_on_blood_thinners_is_told_what_bruising_is_too_much(
     page = client.get(_url(link_token)).content.decode()
     assert "medicine that thins the blood, so bruising and bleeding are more likely" in page
     assert "10 minutes of firm pressure" in page
+
+
+# --- The unanswered questions, kept rendered -------------------------------------
+
+
+def _questions(page: str) -> str:
+    """The answer form of a check-in page, without its per-page key."""
+    form = page[page.index('<form method="post" novalidate') :]
+    return re.sub(r'name="key" value="[^"]*"', 'name="key"', form)
+
+
+def test_the_questions_kept_rendered_are_those_rendered_afresh(client, session_a, link_token):
+    afresh = client.get(_url(link_token)).content.decode()
+    digest = client.get(_url(link_token)).context["form"].questions_digest
+    assert caches["template_fragments"].get(
+        make_template_fragment_key("check_in_questions", ["en", digest])
+    )
+    kept = client.get(_url(link_token)).content.decode()
+    assert _questions(kept) == _questions(afresh)
+    assert kept.count('type="radio" name="soreness"') == 11
+
+
+def test_an_answer_sent_back_shows_its_errors_and_choices_after_questions_were_kept(
+    client, session_a, link_token
+):
+    client.get(_url(link_token))  # the questions are now kept rendered
+    response = client.post(_url(link_token), _valid_post(soreness="", twitching="mild"))
+    page = response.content.decode()
+    assert 'id="soreness-error"' in page
+    assert re.search(r'name="twitching" value="mild" id="[^"]+" checked', page)
+    assert not re.search(
+        r'name="twitching" value="mild" id="[^"]+" checked',
+        client.get(_url(link_token)).content.decode(),
+    )
+
+
+def test_each_kind_of_session_gets_its_own_warning_question(client, session_a, link_token):
+    chest = make_session(patient=session_a.patient, sites=[site(muscle=Muscle.PECTORALIS_MAJOR)])
+    chest_token = tokens.token_for(chest.access_links.get().nonce)
+    for _round in range(2):
+        assert (
+            "Important: do you have any of these warning signs now?"
+            in client.get(_url(chest_token)).content.decode()
+        )
+        assert "Important: do you have" not in client.get(_url(link_token)).content.decode()
+
+
+def test_the_questions_digest_changes_with_what_the_questions_show():
+    def digest(**kwargs):
+        return CheckInForm(**kwargs).questions_digest
+
+    assert digest(time_point=TimePoint.H24) == digest(time_point=TimePoint.H24)
+    kinds = {
+        digest(time_point=TimePoint.IN_CLINIC),
+        digest(time_point=TimePoint.H24),
+        digest(time_point=TimePoint.H48, last_planned=True),
+    }
+    assert len(kinds) == 3
+    with translation.override("es"):
+        assert digest(time_point=TimePoint.H24) not in kinds

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation.template import templatize
 
+from tests.factories import PatientFactory, make_session
 from tracker import reminders
 from tracker.choices import (
     CHECK_IN_NAMES,
@@ -31,6 +32,7 @@ from tracker.choices import (
     TwitchingFelt,
 )
 from tracker.forms.patient import CheckInForm
+from tracker.security import tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +129,21 @@ def test_spanish_patients_check_in_page_is_in_spanish(client, spanish, session_a
     assert re.search(r"del \w+ \d{1,2} de \w+", page)  # "del jueves 27 de noviembre"
     for english_text in ["Send my answers", "How sore", "warning signs", "Your needling session"]:
         assert english_text not in page, english_text
+
+
+def test_the_questions_are_kept_rendered_per_language(client, session_a, link_token):
+    english = session_a.patient
+    spanish_session = make_session(
+        patient=PatientFactory(clinic=english.clinic, language="es"), therapist=session_a.therapist
+    )
+    spanish_token = tokens.token_for(spanish_session.access_links.get().nonce)
+    for _round in range(2):  # rendered, then kept
+        page = client.get(_url(link_token)).content.decode()
+        assert "How sore is the needled area right now?" in page
+        assert "¿Cuántas molestias" not in page
+        page = client.get(_url(spanish_token)).content.decode()
+        assert "¿Cuántas molestias tiene ahora en la zona donde se pusieron las agujas?" in page
+        assert "How sore" not in page and "warning signs" not in page
 
 
 def test_english_patient_gets_english_whatever_the_browser_asks(client, session_a, link_token):

@@ -1,8 +1,10 @@
 """The patient's check-in form: the questions of each check-in, in the patient's language."""
 
+import hashlib
 import uuid
 
 from django import forms
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import (
@@ -129,6 +131,27 @@ class CheckInForm(forms.Form):
             del self.fields["pgic"]
         elif self.data.get("feeling_fine"):
             self.fields["pgic"].required = False
+
+    @cached_property
+    def questions_digest(self) -> str:
+        """A digest of all that the questions show before any answer: each field's
+        name, label, help and choices, in the active language.
+
+        The check-in page keeps the unanswered questions rendered under it
+        (``templates/patient/check_in.html``): two forms with the same digest
+        show the same markup, and any change to a wording or a choice is a new
+        digest.
+        """
+        shown = [
+            (
+                name,
+                str(field.label),
+                str(field.help_text),
+                [(value, str(label)) for value, label in getattr(field, "choices", ())],
+            )
+            for name, field in self.fields.items()
+        ]
+        return hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
 
     def _clean_explicit_list(self, name):
         values = self.cleaned_data[name]
