@@ -112,3 +112,19 @@ def test_a_warning_sign_sends_the_patient_to_emergency_services(
     report = SymptomReport.objects.get()
     assert report.rf_breathing
     assert report.soreness == 2
+
+
+@pytest.mark.parametrize("width", [320, 390, 576, 600, 768, 1280])
+def test_the_soreness_buttons_stay_inside_their_card_at_every_width(make_page, patient_url, width):
+    """Eleven in one row only where each still gets MIN_TAP px; more rows otherwise."""
+    page = make_page({"viewport": {"width": width, "height": 900}})
+    page.goto(patient_url)
+    card = question(page, "How sore is the needled area right now?").bounding_box()
+    boxes = [page.locator("label.nrs-option").nth(i).bounding_box() for i in range(11)]
+    assert all(
+        card["x"] <= box["x"] and box["x"] + box["width"] <= card["x"] + card["width"]
+        for box in boxes
+    ), (width, card, boxes[-1])
+    assert min(box["width"] for box in boxes) >= MIN_TAP
+    rows = len({round(box["y"]) for box in boxes})
+    assert (rows == 1) == (width >= 600)
