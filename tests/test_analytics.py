@@ -577,6 +577,18 @@ def test_completion_weeks_agree_with_each_check_in_counted_by_hand(therapist_a, 
         for follow_up in session.follow_ups.filter(asked=True):
             if rng.random() < 0.6:
                 answer(session, follow_up.time_point)
+    # And sessions at the instants where one of their check-ins moves into the next
+    # week (a Monday's start less the check-in's hours), and a second either side.
+    monday = clock.day_start(date(2026, 3, 30), clinic.zone)
+    for hours in TimePoint.values:
+        for offset in (-SECOND, timedelta(0), SECOND):
+            session = make_session(
+                patient=patient,
+                therapist=therapist_a.user,
+                performed_at=monday - timedelta(hours=hours) + offset,
+            )
+            for follow_up in session.follow_ups.all():
+                answer(session, follow_up.time_point)
     filters = Filters(clinic=clinic, date_from=date(2026, 3, 1), date_to=date(2026, 4, 12))
 
     counted = {}

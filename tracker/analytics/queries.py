@@ -20,7 +20,7 @@ The queries use nothing beyond the ORM (``Case``, ``Exists``,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -368,7 +368,9 @@ def completion_by_week(filters: Filters, *, now: datetime | None = None) -> tupl
     if not mondays:
         return ()
     zone = filters.clinic.zone
-    later_starts = [clock.day_start(monday, zone) for monday in mondays[1:]]
+    # In UTC, so that "hours before a week's start" is elapsed hours across a
+    # change of the clocks, as the check-ins' own times are.
+    later_starts = [clock.day_start(monday, zone).astimezone(UTC) for monday in mondays[1:]]
     due, answered = [0] * len(mondays), [0] * len(mondays)
     # Closed sessions grouped by the week each check-in fell in: a few rows per week.
     closed = (
@@ -438,7 +440,7 @@ def _mondays(filters: Filters, now: datetime) -> list[date]:
     if first is None:
         return []
     _start, end = clock.days_between(None, filters.date_to, zone)
-    last = min(now, end + timedelta(hours=max(TimePoint.values))) if end else now
+    last = min(now, end.astimezone(UTC) + timedelta(hours=max(TimePoint.values))) if end else now
     first_day, last_day = first.astimezone(zone).date(), last.astimezone(zone).date()
     monday = first_day - timedelta(days=first_day.weekday())
     mondays = []
