@@ -339,6 +339,36 @@ def test_soreness_by_muscle_keeps_the_largest_groups(clinic, therapist_a, patien
     assert result.hidden == 1
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_soreness_histograms_agree_with_counting_each_answer(seed):
+    """The histograms by group, counted in bulk, against a count of answer after
+    answer: groups of either kind, unanswered check-ins, rows picked twice or never."""
+    rng = random.Random(seed)
+    rows = rng.randrange(0, 60)
+    columns = [
+        tuple(rng.choice([None, None, *range(11)]) for _ in range(rows)) for _ in TimePoint.values
+    ]
+    picked = [index for index in range(rows) for _ in range(rng.choice([0, 1, 1, 2]))]
+    groups = [rng.choice(["soleus", "deltoid", 7, 12]) for _ in picked]
+
+    expected = {}
+    for group, index in zip(groups, picked, strict=True):
+        for hours, column in zip(TimePoint.values, columns, strict=True):
+            if column[index] is not None:
+                histogram = expected.setdefault((group, hours), {})
+                histogram[column[index]] = histogram.get(column[index], 0) + 1
+    assert typical._histograms(groups, columns, picked) == expected
+    # One group per row, none picked.
+    own = [rng.choice(["a", "b"]) for _ in range(rows)]
+    expected = {}
+    for index, group in enumerate(own):
+        for hours, column in zip(TimePoint.values, columns, strict=True):
+            if column[index] is not None:
+                histogram = expected.setdefault((group, hours), {})
+                histogram[column[index]] = histogram.get(column[index], 0) + 1
+    assert typical._histograms(own, columns) == expected
+
+
 def test_soreness_by_therapist_by_hand(clinic, therapist_a, patient_a):
     colleague = MembershipFactory(
         clinic=clinic, user__first_name="Mo", user__last_name="Reyes"

@@ -7,7 +7,7 @@ reports it had, from an index that holds a clinic's rows in time order
 (``outcomes``); only the completion chart reads follow-ups, those of the
 sessions with a check-in still open. Totals are counted in
 the database (``aggregate`` with ``Count``); the soreness histograms are
-counted in Python from one row per session (and muscle), and what is left is
+counted by numpy from one row per session (and muscle), and what is left is
 arithmetic (percentages, Wilson intervals, quartiles from a histogram of at
 most 11 values per check-in). The results are small frozen dataclasses whose
 numbers are already rounded to what is shown, so that a chart, its table and

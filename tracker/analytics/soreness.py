@@ -2,16 +2,18 @@
 muscle or per therapist, and the clinic's typical course (the band drawn behind
 a patient's chart).
 
-Like the other figures, each is counted in the database as a histogram (time
-point × soreness value → count); quartiles come from it in Python.
+Each is a histogram (time point × soreness value → count): the typical course's
+counted by the database, the ones per muscle or therapist by numpy from one
+outcome row per session. Quartiles come from the histograms.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 from django.core.cache import cache
 from django.db.models import Count
 
@@ -106,20 +108,34 @@ _HOURS = tuple(TimePoint.values)
 _ANSWERED = SORENESS_FIELDS
 
 
-def _histograms(groups, answers) -> dict:
-    """{(group, hours): {soreness: count}} from columns: each session's group (or each
-    session's once per group), and its soreness at each check-in in ``_HOURS``
-    order (None where it was not answered), one column per check-in.
+def _histograms(groups: Sequence, columns: Sequence[Sequence], picked=None) -> dict:
+    """{(group, hours): {soreness: count}} from the outcome rows' soreness columns
+    (one per check-in in ``_HOURS`` order, None where it was not answered).
 
-    Counted column by column (``Counter`` over pairs): a clinic's period is
-    tens of thousands of sessions, and a Python loop per answer would be most
-    of the page's time.
+    ``groups`` holds each row's group; or, given ``picked``, a group per entry
+    of ``picked``, the index of the row it counts (a session needled at two
+    muscles is picked twice). A clinic's period is tens of thousands of rows:
+    numpy counts them (``bincount`` over one integer per group and score), so
+    no Python code runs per answer.
     """
+    keys = list(dict.fromkeys(groups))
+    position = {key: i for i, key in enumerate(keys)}
+    group_of = np.fromiter(map(position.__getitem__, groups), dtype=np.intp, count=len(groups))
     histograms: dict = {}
-    for hours, column in zip(_HOURS, answers):
-        for (group, soreness), count in Counter(zip(groups, column)).items():
-            if soreness is not None:
-                histograms.setdefault((group, hours), {})[soreness] = count
+    for hours, column in zip(_HOURS, columns):
+        scores = np.array(column, dtype=float)  # None is NaN
+        if picked is not None:
+            scores = scores[picked]
+        answered = ~np.isnan(scores)
+        if not answered.any():
+            continue
+        scores = scores[answered].astype(np.intp)
+        width = int(scores.max()) + 1
+        counts = np.bincount(
+            group_of[answered] * width + scores, minlength=len(keys) * width
+        ).reshape(len(keys), width)
+        for group, score in zip(*counts.nonzero()):
+            histograms.setdefault((keys[group], hours), {})[int(score)] = int(counts[group, score])
     return histograms
 
 
@@ -173,32 +189,31 @@ def soreness_by_muscle(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedS
     at two muscles counts for both; a muscle needled twice in one session
     (left and right) once (``muscles_by_sites``).
     """
-    rows = list(outcomes(filters).values_list("sites", *_ANSWERED))
+    sites, *columns = _columns(outcomes(filters).values_list("sites", *_ANSWERED))
     muscles = muscles_by_sites(filters)
-    # Each session once per muscle: its row's index, and the muscle.
+    # Each session once per muscle: the index of its row, and the muscle.
     picked, groups = [], []
-    for index, (sites, *_answered) in enumerate(rows):
-        for muscle in muscles(sites):
+    for index, session_muscles in enumerate(map(muscles, sites)):
+        for muscle in session_muscles:
             picked.append(index)
             groups.append(muscle)
-    answers = [list(map(column.__getitem__, picked)) for column in _columns(rows)[1:]]
     labels = {key: str(Muscle(key).label) for key in set(groups)}
-    return _grouped(_histograms(groups, answers), labels, limit, filters.clinic)
+    histograms = _histograms(groups, columns, np.array(picked, dtype=np.intp))
+    return _grouped(histograms, labels, limit, filters.clinic)
 
 
 def soreness_by_therapist(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedSoreness:
     """Median soreness and quartiles at each check-in per therapist (who needled). Two
     queries: one row per session, counted as for ``soreness_by_muscle``, then the
     therapists' names."""
-    rows = list(outcomes(filters).values_list("therapist_id", *_ANSWERED))
-    therapists, *answers = _columns(rows)
+    therapists, *columns = _columns(outcomes(filters).values_list("therapist_id", *_ANSWERED))
     labels = therapist_names(set(therapists))
-    return _grouped(_histograms(therapists, answers), labels, limit, filters.clinic)
+    return _grouped(_histograms(therapists, columns), labels, limit, filters.clinic)
 
 
-def _columns(rows: list[tuple]) -> list[tuple]:
+def _columns(rows) -> list[tuple]:
     """Rows of ``1 + len(_ANSWERED)`` values as that many columns (empty ones for no row)."""
-    return list(zip(*rows)) if rows else [()] * (1 + len(_ANSWERED))
+    return list(zip(*rows)) or [()] * (1 + len(_ANSWERED))
 
 
 def cached_typical_course(clinic: Clinic) -> charts.Band | None:
