@@ -395,9 +395,9 @@ else:
         f"got {CACHE_URL!r}. A per-process cache (locmem://) would count each limit once per "
         f"worker."
     )
-# Rendered template fragments that are the same for everyone and change only
-# with the code (the check-in's unanswered questions): each process keeps its
-# own, as it keeps its compiled templates.
+# Rendered template fragments that change only with the code and with what
+# their key names (the check-in's unanswered questions, the analytics filters):
+# each process keeps its own, as it keeps its compiled templates.
 CACHES["template_fragments"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "template-fragments",

@@ -13,7 +13,8 @@ from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.utils import make_template_fragment_key
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -867,6 +868,43 @@ def test_reversed_dates_are_a_form_error(client, clinic, therapist_a):
         reverse("tracker:analytics", args=[clinic.pk]) + "?date_from=2026-03-10&date_to=2026-03-01"
     )
     assert "date_to" in response.context["form"].errors
+
+
+def _filters_form(page: str) -> str:
+    """The filters' <form> of an analytics page."""
+    start = page.index('<form method="get" novalidate>')
+    return page[start : page.index("</form>", start)]
+
+
+def test_the_filters_kept_rendered_are_those_rendered_afresh(
+    client, clinic, therapist_a, therapist_b
+):
+    colleague = MembershipFactory(clinic=clinic, user__first_name="Mo").user
+    client.force_login(therapist_a.user)
+    url = reverse("tracker:analytics", args=[clinic.pk])
+    queries = ["", f"?therapist={colleague.pk}&muscle=soleus", "?date_from=2026-03-01"]
+    afresh = []
+    for query in queries:
+        afresh.append(_filters_form(client.get(url + query).content.decode()))
+        caches["template_fragments"].clear()
+    # Each query in turn, twice: the second time from the kept markup.
+    for _round in range(2):
+        for query, page in zip(queries, afresh, strict=True):
+            response = client.get(url + query)
+            assert _filters_form(response.content.decode()) == page
+            key = make_template_fragment_key(
+                "analytics_filters", ["en", response.context["form"].markup_digest]
+            )
+            assert caches["template_fragments"].get(key)
+    assert f'<option value="{colleague.pk}" selected>Mo' in afresh[1]
+    assert 'value="2026-03-01"' in afresh[2]
+
+    # A therapist who joins the clinic is in the list at once.
+    MembershipFactory(clinic=clinic, user__first_name="Noor")
+    assert ">Noor" in _filters_form(client.get(url).content.decode())
+    # Filters with an error are drawn afresh, their message beside the field.
+    page = client.get(url + f"?therapist={therapist_b.user.pk}").content.decode()
+    assert "Choose a therapist of this clinic." in _filters_form(page)
 
 
 def test_filter_messages_sit_beside_their_fields(client, clinic, therapist_a, therapist_b):

@@ -1,5 +1,6 @@
 """The analytics page's filters: a GET form that turns a query string into ``Filters``."""
 
+import hashlib
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -7,6 +8,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -91,6 +93,27 @@ class AnalyticsFilterForm(forms.Form):
             )
         )
         return helper
+
+    @cached_property
+    def markup_digest(self) -> str:
+        """A digest of all that the filters show, in the active language: each
+        field's name, label, choices and value, and the clinic (Reset's address).
+
+        The page keeps the filters rendered under it while they have no errors
+        (``templates/tracker/analytics.html``): two forms with the same digest
+        show the same markup, and another value, therapist or wording is
+        another digest.
+        """
+        shown = [
+            (
+                name,
+                str(field.label),
+                [(value, str(label)) for value, label in getattr(field, "choices", ())],
+                self[name].value(),
+            )
+            for name, field in self.fields.items()
+        ]
+        return hashlib.blake2b(repr((self.clinic.pk, shown)).encode(), digest_size=16).hexdigest()
 
     def full_clean(self):
         super().full_clean()
