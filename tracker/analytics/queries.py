@@ -20,6 +20,8 @@ The queries use nothing beyond the ORM (``Case``, ``Exists``,
 from __future__ import annotations
 
 from bisect import bisect_left
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -213,6 +215,52 @@ def _soreness(hours: int) -> str:
 # The outcome fields of the soreness answered at each check-in, in
 # ``TimePoint`` order; filled when the check-in was answered.
 SORENESS_FIELDS = tuple(_soreness(hours) for hours in TimePoint.values)
+
+
+# ---------------------------------------------------------------------------
+# The outcome rows, column by column, for the charts that count them in Python
+
+
+@dataclass(frozen=True)
+class OutcomeColumns:
+    """The outcome rows of ``outcomes(filters)``, one tuple per column, in the same
+    order: who needled, the sites, and the soreness at each check-in
+    (``soreness``: one column per check-in, in ``SORENESS_FIELDS`` order, None
+    where it was not answered)."""
+
+    therapist: tuple[int, ...]
+    sites: tuple[str, ...]
+    soreness: tuple[tuple[int | None, ...], ...]
+
+
+_shared_reads: ContextVar[dict | None] = ContextVar("analytics_shared_reads", default=None)
+
+
+@contextmanager
+def one_read():
+    """Within it, the charts counted for the same filters share one read of their
+    outcome rows (``outcome_columns``): the analytics page counts all its charts
+    at once, and both soreness charts by group read the same rows."""
+    token = _shared_reads.set({})
+    try:
+        yield
+    finally:
+        _shared_reads.reset(token)
+
+
+def outcome_columns(filters: Filters) -> OutcomeColumns:
+    """The matching sessions' outcome rows as columns. One query, or none when it
+    was read for the same filters within ``one_read()``."""
+    shared = _shared_reads.get()
+    key = filters.cache_key()
+    if shared is not None and key in shared:
+        return shared[key]
+    rows = outcomes(filters).values_list("therapist_id", "sites", *SORENESS_FIELDS)
+    therapist, sites, *soreness = list(zip(*rows)) or [()] * (2 + len(SORENESS_FIELDS))
+    columns = OutcomeColumns(therapist=therapist, sites=sites, soreness=tuple(soreness))
+    if shared is not None:
+        shared[key] = columns
+    return columns
 
 
 # ---------------------------------------------------------------------------

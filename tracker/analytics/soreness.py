@@ -22,12 +22,11 @@ from tracker.analytics.queries import (
     COUNTS_MAX_AGE,
     MAX_GROUPS,
     MIN_72H_ANSWERS,
-    SORENESS_FIELDS,
     TYPICAL_COURSE_CACHE_SECONDS,
     TYPICAL_MIN_REPORTS,
     Filters,
     muscles_by_sites,
-    outcomes,
+    outcome_columns,
     therapist_names,
 )
 from tracker.analytics.stats import one_decimal, quantile_from_histogram
@@ -103,9 +102,8 @@ def enough_answers(clinic: Clinic, hours: int, n: int, least: int) -> bool:
     return n >= least
 
 
-# Every check-in's hours, and the outcome fields of the soreness answered at each.
+# Every check-in's hours, in the order of ``OutcomeColumns.soreness``.
 _HOURS = tuple(TimePoint.values)
-_ANSWERED = SORENESS_FIELDS
 
 
 def _histograms(groups: Sequence, columns: Sequence[Sequence], picked=None) -> dict:
@@ -181,7 +179,8 @@ def _grouped(histograms: dict, labels: dict, limit: int, clinic: Clinic) -> Grou
 
 
 def soreness_by_muscle(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedSoreness:
-    """Median soreness and quartiles at each check-in per needled muscle. One query.
+    """Median soreness and quartiles at each check-in per needled muscle. One query
+    (``outcome_columns``, which the analytics page reads once for two charts).
 
     One outcome row per matching session, with its soreness at each check-in
     (however many reports it had) and its sites; the histograms are counted
@@ -189,31 +188,26 @@ def soreness_by_muscle(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedS
     at two muscles counts for both; a muscle needled twice in one session
     (left and right) once (``muscles_by_sites``).
     """
-    sites, *columns = _columns(outcomes(filters).values_list("sites", *_ANSWERED))
+    columns = outcome_columns(filters)
     muscles = muscles_by_sites(filters)
     # Each session once per muscle: the index of its row, and the muscle.
     picked, groups = [], []
-    for index, session_muscles in enumerate(map(muscles, sites)):
+    for index, session_muscles in enumerate(map(muscles, columns.sites)):
         for muscle in session_muscles:
             picked.append(index)
             groups.append(muscle)
     labels = {key: str(Muscle(key).label) for key in set(groups)}
-    histograms = _histograms(groups, columns, np.array(picked, dtype=np.intp))
+    histograms = _histograms(groups, columns.soreness, np.array(picked, dtype=np.intp))
     return _grouped(histograms, labels, limit, filters.clinic)
 
 
 def soreness_by_therapist(filters: Filters, *, limit: int = MAX_GROUPS) -> GroupedSoreness:
     """Median soreness and quartiles at each check-in per therapist (who needled). Two
-    queries: one row per session, counted as for ``soreness_by_muscle``, then the
-    therapists' names."""
-    therapists, *columns = _columns(outcomes(filters).values_list("therapist_id", *_ANSWERED))
-    labels = therapist_names(set(therapists))
-    return _grouped(_histograms(therapists, columns), labels, limit, filters.clinic)
-
-
-def _columns(rows) -> list[tuple]:
-    """Rows of ``1 + len(_ANSWERED)`` values as that many columns (empty ones for no row)."""
-    return list(zip(*rows)) or [()] * (1 + len(_ANSWERED))
+    queries: one row per session (``outcome_columns``), counted as for
+    ``soreness_by_muscle``, then the therapists' names."""
+    columns = outcome_columns(filters)
+    labels = therapist_names(set(columns.therapist))
+    return _grouped(_histograms(columns.therapist, columns.soreness), labels, limit, filters.clinic)
 
 
 def cached_typical_course(clinic: Clinic) -> charts.Band | None:
