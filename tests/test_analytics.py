@@ -281,6 +281,15 @@ def quartiles(group):
     return [(p.hours, p.median, p.q1, p.q3, p.n) for p in group.points]
 
 
+def answered_at_0h(patient, therapist, muscle, soreness=3):
+    """A session on MONDAY needled at ``muscle``, its in-clinic check-in answered."""
+    session = make_session(
+        patient=patient, therapist=therapist.user, performed_at=MONDAY, sites=[site(muscle=muscle)]
+    )
+    answer(session, 0, soreness=soreness)
+    return session
+
+
 def test_soreness_by_muscle_counts_a_session_for_each_muscle_once(clinic, therapist_a, patient_a):
     both_sides = make_session(
         patient=patient_a,
@@ -326,15 +335,7 @@ def test_soreness_by_muscle_keeps_the_largest_groups(clinic, therapist_a, patien
     muscles = [Muscle.MASSETER, Muscle.SOLEUS, Muscle.DELTOID]
     for count, muscle in enumerate(muscles, start=1):
         for _ in range(count):
-            answer(
-                make_session(
-                    patient=patient_a,
-                    therapist=therapist_a.user,
-                    performed_at=MONDAY,
-                    sites=[site(muscle=muscle)],
-                ),
-                0,
-            )
+            answered_at_0h(patient_a, therapist_a, muscle)
     result = analytics.soreness_by_muscle(Filters(clinic=clinic), limit=2)
     assert [g.key for g in result.groups] == ["deltoid", "soleus"]
     assert result.hidden == 1
@@ -399,13 +400,7 @@ def test_grouped_quartiles_match_statistics(clinic, therapist_a, patient_a):
     }
     for muscle, answers_given in values.items():
         for value in answers_given:
-            session = make_session(
-                patient=patient_a,
-                therapist=therapist_a.user,
-                performed_at=MONDAY,
-                sites=[site(muscle=muscle)],
-            )
-            answer(session, 0, soreness=value)
+            answered_at_0h(patient_a, therapist_a, muscle, value)
     result = analytics.soreness_by_muscle(Filters(clinic=clinic))
     for group in result.groups:
         given = values[group.key]
@@ -1258,13 +1253,7 @@ def test_charts_counted_at_once_read_the_outcome_rows_once(
     clinic, therapist_a, patient_a, django_assert_num_queries
 ):
     for muscle, soreness in ((Muscle.SOLEUS, 4), (Muscle.DELTOID, 7), (Muscle.SOLEUS, 2)):
-        session = make_session(
-            patient=patient_a,
-            therapist=therapist_a.user,
-            performed_at=MONDAY,
-            sites=[site(muscle=muscle)],
-        )
-        answer(session, 0, soreness=soreness)
+        answered_at_0h(patient_a, therapist_a, muscle, soreness)
     everything, soleus = Filters(clinic=clinic), Filters(clinic=clinic, muscle=Muscle.SOLEUS)
     shared = [analytics.soreness_by_muscle, analytics.soreness_by_therapist]
     alone = [(chart(everything), chart(soleus)) for chart in shared]
