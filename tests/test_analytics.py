@@ -831,6 +831,11 @@ def test_analytics_redirects_to_the_users_first_clinic(client, therapist_a):
     client.force_login(therapist_a.user)
     response = client.get(reverse("tracker:analytics_home"))
     assert response["Location"] == reverse("tracker:analytics", args=[therapist_a.clinic.pk])
+    # A link with filters keeps them.
+    response = client.get(reverse("tracker:analytics_home"), {"muscle": "soleus", "therapist": 7})
+    assert response["Location"] == (
+        reverse("tracker:analytics", args=[therapist_a.clinic.pk]) + "?muscle=soleus&therapist=7"
+    )
 
 
 def test_analytics_without_a_clinic_is_404(client, django_user_model):

@@ -62,11 +62,12 @@ def _clinic_for(user, clinic_id) -> Clinic:
 
 @login_required
 def analytics_home(request):
-    """The analytics of the user's first clinic."""
+    """The analytics of the user's first clinic, with the filters asked for."""
     clinic = Clinic.objects.for_user(request.user).order_by("name", "pk").first()
     if clinic is None:
         raise Http404("You are not a member of any clinic.")
-    return redirect("tracker:analytics", clinic_id=clinic.pk)
+    url = reverse("tracker:analytics", kwargs={"clinic_id": clinic.pk})
+    return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
 
 
 @login_required
