@@ -197,7 +197,7 @@ def locked_out(request, original_response=None, credentials=None):
 def staff_settings(request):
     """The signed-in staff member's own settings: language, and a mobile for urgent texts."""
     profile = StaffProfile.for_user(request.user)
-    form = StaffSettingsForm(request.POST or None, instance=profile)
+    form = StaffSettingsForm(request.POST if request.method == "POST" else None, instance=profile)
     if request.method == "POST" and form.is_valid():
         profile = services.save_staff_settings(
             profile=form.save(commit=False), request_ip=audit.client_ip(request)

@@ -42,7 +42,7 @@ def clinic_home(request):
 @login_required
 def clinic_settings(request, clinic_id):
     clinic = _led_clinic(request, clinic_id)
-    form = ClinicSettingsForm(request.POST or None, instance=clinic)
+    form = ClinicSettingsForm(request.POST if request.method == "POST" else None, instance=clinic)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_clinic_settings(
@@ -76,7 +76,7 @@ def _members(clinic):
 def clinic_staff(request, clinic_id):
     """The clinic's staff, and the form to invite someone."""
     clinic = _led_clinic(request, clinic_id)
-    form = InviteForm(request.POST or None, clinic=clinic)
+    form = InviteForm(request.POST if request.method == "POST" else None, clinic=clinic)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
