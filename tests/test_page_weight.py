@@ -9,6 +9,8 @@ import gzip
 import pytest
 from django.urls import reverse
 
+from tests.factories import PatientFactory, answer, make_session
+
 pytestmark = pytest.mark.django_db
 
 GZIP = {"accept-encoding": "gzip, deflate, br"}  # what phones send
@@ -118,3 +120,28 @@ def test_static_files_are_not_compressed_a_second_time(client, link_token):
     assert response.has_header("Content-Length")
     page = client.get(reverse("patient:check_in", args=[link_token]), headers=GZIP)
     assert page["Content-Encoding"] == "gzip"
+
+
+def test_a_chart_is_compressed_once_and_sent_the_same_to_every_browser(client, therapist_a):
+    """A chart is the same bytes on every visit: compressed once in the process,
+    not again by GZipMiddleware on each request. The two forms hold one SVG."""
+    session = make_session(patient=PatientFactory(clinic=therapist_a.clinic))
+    answer(session, 0, soreness=4)
+    client.force_login(therapist_a.user)
+    url = reverse("tracker:patient_chart", args=[session.patient.pk])
+
+    plain = client.get(url)
+    compressed = [client.get(url, headers=GZIP) for _ in range(2)]
+
+    assert not plain.has_header("Content-Encoding")
+    assert plain["Content-Type"] == "image/svg+xml"
+    for response in compressed:
+        assert response["Content-Encoding"] == "gzip"
+        assert response["Content-Type"] == "image/svg+xml"
+        assert "Accept-Encoding" in response["Vary"]
+        assert int(response["Content-Length"]) == len(response.content)
+        assert gzip.decompress(response.content) == plain.content
+    # Kept compressed: not padded afresh per request, so the very same bytes.
+    assert compressed[0].content == compressed[1].content
+    assert len(compressed[0].content) < len(plain.content) / 2
+    assert "Accept-Encoding" in plain["Vary"]

@@ -160,7 +160,7 @@ def analytics_chart(request, clinic_id, chart):
         return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
     title = str(spec.heading)
     svg = cached_svg(f"analytics:{spec.slug}", (title, result), lambda: spec.svg(result, title))
-    response = svg_response(svg)
+    response = svg_response(svg, request)
     return response
 
 

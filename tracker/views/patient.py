@@ -232,7 +232,7 @@ def _soreness_svg(session) -> bytes:
 @patient_link
 def soreness_chart(request, link):
     """The done page's chart as a file of its own (the page itself carries it inline)."""
-    return svg_response(_soreness_svg(link.session))
+    return svg_response(_soreness_svg(link.session), request)
 
 
 @patient_link

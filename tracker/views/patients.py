@@ -225,4 +225,4 @@ def patient_chart(request, pk):
         band=analytics.cached_typical_course(patient.clinic),
         title=_("Soreness after each session"),
     )
-    return svg_response(svg)
+    return svg_response(svg, request)

@@ -220,7 +220,7 @@ def session_chart(request, pk):
     svg = session_soreness_svg(
         session, label=_("Soreness"), title=_("Soreness after this session"), small=True
     )
-    return svg_response(svg)
+    return svg_response(svg, request)
 
 
 def _session(request, pk):
