@@ -325,6 +325,8 @@ def test_the_session_leaves_today_and_its_open_alerts_close_with_the_reason(
 
     after = dashboard.for_user(therapist_a.user, NOW)
     assert after["today"].count == 0 and after["alerts"].count == 0 and after["urgent"].count == 0
+    # Today reads its check-ins by the copy of the mark each of them carries.
+    assert set(session.follow_ups.values_list("session_in_error", flat=True)) == {True}
     later = dashboard.for_user(therapist_a.user, session.performed_at + timedelta(hours=24))
     assert later["open"].count == 0
     alert.refresh_from_db()

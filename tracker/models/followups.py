@@ -14,7 +14,7 @@ from tracker.choices import (
     TwitchingFelt,
 )
 from tracker.models.base import ClinicScopedQuerySet, TrackerModel
-from tracker.models.sessions import NRS_VALIDATORS, session_not_in_error
+from tracker.models.sessions import NRS_VALIDATORS
 
 
 class FollowUpState(models.TextChoices):
@@ -59,7 +59,7 @@ class FollowUpQuerySet(ClinicScopedQuerySet):
 
     def active(self):
         """Check-ins that were asked, of sessions not entered in error: the ones that count."""
-        return self.filter(session_not_in_error("session_id"), asked=True)
+        return self.filter(asked=True, session_in_error=False)
 
     def answerable_at(self, moment):
         return self.active().filter(answerable_q(moment))
@@ -104,6 +104,10 @@ class FollowUp(TrackerModel):
     # neither missed, nor reminded, nor counted in completion. A fact of
     # planning, not a state: it never changes afterwards.
     asked = models.BooleanField(default=True, editable=False)
+    # A copy of "its session was entered in error", set in the same transaction
+    # as the session's mark (``services.enter_in_error``), which is never undone.
+    # The lists of Today then read the counting check-ins from one index alone.
+    session_in_error = models.BooleanField(default=False, editable=False)
 
     objects = FollowUpQuerySet.as_manager()
 
@@ -128,11 +132,20 @@ class FollowUp(TrackerModel):
                 name="followup_unanswered_window_idx",
             ),
             # The dashboard's open, late and missed lists and their counts: a
-            # clinic's unanswered check-ins by closing time (with the other two
-            # times, so that a count reads the index alone).
+            # clinic's unanswered check-ins that count (``active()``) by closing
+            # time, with the other two times and the condition's own columns
+            # (the same in every row), so that a count reads the index alone.
             models.Index(
-                fields=["clinic", "closes_at", "opens_at", "due_at"],
-                condition=models.Q(answered_at__isnull=True),
+                fields=[
+                    "clinic",
+                    "closes_at",
+                    "opens_at",
+                    "due_at",
+                    "answered_at",
+                    "asked",
+                    "session_in_error",
+                ],
+                condition=models.Q(answered_at__isnull=True, asked=True, session_in_error=False),
                 name="followup_clinic_unanswered_idx",
             ),
         ]

@@ -19,23 +19,6 @@ class NeedlingSessionQuerySet(ClinicScopedQuerySet):
         return self.filter(entered_in_error_at__isnull=True)
 
 
-def session_not_in_error(session_id: str) -> models.Exists:
-    """A condition on rows that point at a session (``session_id``: the lookup to its id):
-    that session was not entered in error.
-
-    Written as "no such session among those entered in error" rather than as a
-    join: to count a clinic's few hundred late or missed check-ins, PostgreSQL
-    hashed every session of the database for the join, where this probes the
-    small partial index ``session_in_error_idx`` once per check-in (the Today
-    page's two counts at 100 k reports: 23 -> 6 ms; on SQLite, 7 -> 9 ms).
-    """
-    return ~models.Exists(
-        NeedlingSession.objects.filter(
-            pk=models.OuterRef(session_id), entered_in_error_at__isnull=False
-        )
-    )
-
-
 class NeedlingSession(TrackerModel):
     """One dry needling treatment, with the risk factors that shape follow-up."""
 
@@ -117,7 +100,7 @@ class NeedlingSession(TrackerModel):
                 fields=["clinic", "performed_at", "entered_in_error_at", "therapist"],
                 name="session_clinic_time_idx",
             ),
-            # The few sessions entered in error, for session_not_in_error().
+            # The few sessions entered in error, for the reminder job's exclusion.
             models.Index(
                 fields=["id"],
                 condition=models.Q(entered_in_error_at__isnull=False),

@@ -18,6 +18,15 @@ from tracker.models.followups import late_q, missed_q, open_q
 # Each alert card lists the tries to reach the patient, with who made them.
 ATTEMPTS = Prefetch("attempts", queryset=ContactAttempt.objects.select_related("by"))
 
+# What a check-in's line on Today shows (``_follow_up_section.html``): its
+# name, closing time in the clinic's zone, and the patient. Only these are read.
+FOLLOW_UP_LINE = (
+    "time_point",
+    "closes_at",
+    "session__patient__display_name",
+    "session__patient__clinic__time_zone",
+)
+
 # The page is an overview: its counts give the totals, the inbox every alert.
 LIST_LIMIT = 10
 # Missed check-ins older than this are history, not work.
@@ -63,7 +72,11 @@ def for_user(user, now, *, mine=False) -> dict[str, Section]:
     # alerts, which were closed when it was marked.
     sessions = NeedlingSession.objects.in_clinics(ids).active()
     # The clinic comes along with each row: times are shown in its own zone.
-    follow_ups = FollowUp.objects.in_clinics(ids).select_related("session__patient__clinic")
+    follow_ups = (
+        FollowUp.objects.in_clinics(ids)
+        .select_related("session__patient__clinic")
+        .only(*FOLLOW_UP_LINE)
+    )
     alerts = Alert.objects.in_clinics(ids).select_related("session__patient__clinic")
     if mine:
         sessions = sessions.filter(therapist=user)
@@ -71,9 +84,9 @@ def for_user(user, now, *, mine=False) -> dict[str, Section]:
         alerts = alerts.filter(session__therapist=user)
     recent_missed = missed_q(now) & Q(closes_at__gte=now - MISSED_RECENT)
     # The three lists of check-ins counted in one pass over the clinic's unanswered
-    # ones that opened by now and closed in the last three days or later (all
-    # three lie there, read from followup_clinic_unanswered_idx); the open
-    # alerts and the urgent among them in another.
+    # ones that count and opened by now and closed in the last three days or
+    # later (all three lie there), read from followup_clinic_unanswered_idx
+    # alone; the open alerts and the urgent among them in another.
     check_ins = (
         follow_ups.active()
         .filter(answered_at__isnull=True, opens_at__lte=now, closes_at__gte=now - MISSED_RECENT)

@@ -215,6 +215,7 @@ def mark_entered_in_error(*, session, user, reason: str, request_ip=None) -> Nee
     session.save(
         update_fields=["entered_in_error_at", "entered_in_error_reason", "entered_in_error_by"]
     )
+    session.follow_ups.update(session_in_error=True)
     SessionOutcome.objects.recount_session(session)
     audit.record_event(
         user=user,
