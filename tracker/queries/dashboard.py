@@ -19,12 +19,24 @@ from tracker.models.followups import late_q, missed_q, open_q
 ATTEMPTS = Prefetch("attempts", queryset=ContactAttempt.objects.select_related("by"))
 
 # What a check-in's line on Today shows (``_follow_up_section.html``): its
-# name, closing time in the clinic's zone, and the patient. Only these are read.
+# name, closing time in the clinic's zone, and the patient. Only these are
+# read: a column the template shows that is not listed here would cost a
+# query per line, which test_dashboard_query_count_does_not_grow catches.
 FOLLOW_UP_LINE = (
     "time_point",
     "closes_at",
     "session__patient__display_name",
     "session__patient__clinic__time_zone",
+)
+
+# What a session's line under "Sessions today" shows (``home.html``).
+SESSION_LINE = (
+    "performed_at",
+    "patient__display_name",
+    "patient__clinic__time_zone",
+    "therapist__first_name",
+    "therapist__last_name",
+    "therapist__username",
 )
 
 # The page is an overview: its counts give the totals, the inbox every alert.
@@ -102,7 +114,9 @@ def for_user(user, now, *, mine=False) -> dict[str, Section]:
     today = sessions.filter(_today(clinics, now))
     return {
         "today": _listed(
-            today.select_related("patient__clinic", "therapist").order_by("-performed_at"),
+            today.select_related("patient__clinic", "therapist")
+            .only(*SESSION_LINE)
+            .order_by("-performed_at"),
             today.count(),
         ),
         "open": _listed(follow_ups.open_at(now).order_by("closes_at"), check_ins["open"]),
