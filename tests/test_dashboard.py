@@ -36,15 +36,25 @@ def _red_flag(session):
 
 
 def _populate(clinic, therapist, count):
-    """Sessions now, a day ago and four days ago; half with a missed check-in alert."""
+    """Sessions now, a day ago and four days ago; half with a missed check-in alert.
+
+    Of those alerts, one has a try to reach the patient and one is acknowledged,
+    and one patient's number was refused: everything an alert card can show.
+    """
     now = timezone.now()
     for index in range(count):
         patient = PatientFactory(clinic=clinic)
+        if index == 1:
+            patient.phone, patient.phone_refused_at = "+447700900123", now
+            patient.save()
         days = index % 3
         performed_at = now - timedelta(days=days, hours=1)
         session = make_session(patient=patient, therapist=therapist, performed_at=performed_at)
         if index % 2:
             alerts.evaluate_missed(session.follow_ups.get(time_point=TimePoint.IN_CLINIC))
+    tried, acknowledged = Alert.objects.filter(clinic=clinic).order_by("pk")[:2]
+    services.act_on_alert(alert=tried, user=therapist, outcome="no_answer")
+    services.act_on_alert(alert=acknowledged, user=therapist, outcome="advised", note="Fine.")
 
 
 def test_login_lands_on_the_dashboard(client, therapist_a):

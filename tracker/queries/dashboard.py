@@ -18,6 +18,25 @@ from tracker.models.followups import late_q, missed_q, open_q
 # Each alert card lists the tries to reach the patient, with who made them.
 ATTEMPTS = Prefetch("attempts", queryset=ContactAttempt.objects.select_related("by"))
 
+# What an alert card shows (``_alert_items.html``, on Today and in the inbox):
+# the alert itself, the patient's name and ways to call them, the clinic's
+# zone, and who acknowledged it; with ``select_related(*ALERT_CARD_RELATED)``.
+# A column the cards show that is not listed would cost a query per card,
+# which the pages' query-count tests catch.
+ALERT_CARD_RELATED = ("session__patient__clinic", "acknowledged_by")
+ALERT_CARD = (
+    *(field.name for field in Alert._meta.concrete_fields),
+    "session__patient__display_name",
+    "session__patient__erased_at",
+    "session__patient__phone",
+    "session__patient__phone_refused_at",
+    "session__patient__email",
+    "session__patient__clinic__time_zone",
+    "acknowledged_by__first_name",
+    "acknowledged_by__last_name",
+    "acknowledged_by__username",
+)
+
 # What a check-in's line on Today shows (``_follow_up_section.html``): its
 # name, closing time in the clinic's zone, and the patient. Only these are
 # read: a column the template shows that is not listed here would cost a
@@ -89,7 +108,7 @@ def for_user(user, now, *, mine=False) -> dict[str, Section]:
         .select_related("session__patient__clinic")
         .only(*FOLLOW_UP_LINE)
     )
-    alerts = Alert.objects.in_clinics(ids).select_related("session__patient__clinic")
+    alerts = Alert.objects.in_clinics(ids)
     if mine:
         sessions = sessions.filter(therapist=user)
         follow_ups = follow_ups.filter(session__therapist=user)
@@ -125,7 +144,12 @@ def for_user(user, now, *, mine=False) -> dict[str, Section]:
             follow_ups.active().filter(recent_missed).order_by("-closes_at"), check_ins["missed"]
         ),
         "alerts": _listed(
-            alerts.open().urgent_first().prefetch_related(ATTEMPTS), open_alerts["all"]
+            alerts.open()
+            .urgent_first()
+            .select_related(*ALERT_CARD_RELATED)
+            .only(*ALERT_CARD)
+            .prefetch_related(ATTEMPTS),
+            open_alerts["all"],
         ),
         # For the tab's title: the open urgent alerts, counted.
         "urgent": Section(items=[], count=open_alerts["urgent"]),

@@ -43,7 +43,8 @@ def alert_list(request):
     # page of open alerts is read in order from its index, not sorted from all of them.
     alerts = (
         Alert.objects.in_clinics(list(clinic_roles(request)))
-        .select_related("session__patient__clinic", "acknowledged_by")
+        .select_related(*dashboard.ALERT_CARD_RELATED)
+        .only(*dashboard.ALERT_CARD)
         .prefetch_related(dashboard.ATTEMPTS)
         .urgent_first()
     )
