@@ -93,6 +93,10 @@ def prepare(label, name, reports, workdir, static_root, pg_url) -> tuple[dict, d
     counted = data.manage(env, "count_typical_courses", capture=True).stdout.strip()
     log(f"{label}: {counted}")
     meta["typical_courses"] = counted
+    if pg_url:
+        vacuumed = task(env, "vacuum")
+        log(f"{label}: vacuumed and analysed in {vacuumed['seconds']} s")
+        meta["vacuumed"] = True
     return env, meta
 
 
