@@ -117,18 +117,21 @@ def for_user(user, now, *, mine=False) -> dict[str, Section]:
     # The three lists of check-ins counted in one pass over the clinic's unanswered
     # ones that count and opened by now and closed in the last three days or
     # later (all three lie there), read from followup_clinic_unanswered_idx
-    # alone; the open alerts and the urgent among them in another.
+    # alone; the open alerts and the urgent among them in another, from
+    # alert_clinic_open_idx. Rows are counted by their clinic, a column each
+    # index holds, not by their id: PostgreSQL's indexes do not hold the id,
+    # and counting it would send the count to every row.
     check_ins = (
         follow_ups.active()
         .filter(answered_at__isnull=True, opens_at__lte=now, closes_at__gte=now - MISSED_RECENT)
         .aggregate(
-            open=Count("pk", filter=open_q(now)),
-            late=Count("pk", filter=late_q(now)),
-            missed=Count("pk", filter=recent_missed),
+            open=Count("clinic", filter=open_q(now)),
+            late=Count("clinic", filter=late_q(now)),
+            missed=Count("clinic", filter=recent_missed),
         )
     )
     open_alerts = alerts.open().aggregate(
-        all=Count("pk"), urgent=Count("pk", filter=Q(severity=Severity.URGENT))
+        all=Count("clinic"), urgent=Count("clinic", filter=Q(severity=Severity.URGENT))
     )
     today = sessions.filter(_today(clinics, now))
     return {
