@@ -95,7 +95,7 @@ def prepare(label, name, reports, workdir, static_root, pg_url) -> tuple[dict, d
     meta["typical_courses"] = counted
     if pg_url:
         vacuumed = task(env, "vacuum")
-        log(f"{label}: vacuumed and analysed in {vacuumed['seconds']} s")
+        log(f"{label}: vacuumed, analysed and checkpointed in {vacuumed['seconds']} s")
         meta["vacuumed"] = True
     return env, meta
 
