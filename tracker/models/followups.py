@@ -105,7 +105,7 @@ class FollowUp(TrackerModel):
     # planning, not a state: it never changes afterwards.
     asked = models.BooleanField(default=True, editable=False)
     # A copy of "its session was entered in error", set in the same transaction
-    # as the session's mark (``services.enter_in_error``), which is never undone.
+    # as the session's mark (``services.mark_entered_in_error``), never undone.
     # The lists of Today then read the counting check-ins from one index alone.
     session_in_error = models.BooleanField(default=False, editable=False)
 

@@ -120,7 +120,7 @@ def for_user(user, now, *, mine=False) -> dict[str, Section]:
     # alone; the open alerts and the urgent among them in another, from
     # alert_clinic_open_idx. Rows are counted by their clinic, a column each
     # index holds, not by their id: PostgreSQL's indexes do not hold the id,
-    # and counting it would send the count to every row.
+    # and counting it would make it read each counted row from the table.
     check_ins = (
         follow_ups.active()
         .filter(answered_at__isnull=True, opens_at__lte=now, closes_at__gte=now - MISSED_RECENT)

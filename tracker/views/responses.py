@@ -27,8 +27,9 @@ def svg_response(svg: bytes, request) -> HttpResponse:
     A browser that takes gzip gets the chart compressed once per process
     (``_gzipped``), not anew by GZipMiddleware on every request, which leaves a
     response that already has a Content-Encoding alone. A chart holds no
-    secret and nothing the request chose, so it needs none of the middleware's
-    padding against BREACH.
+    token, nor any secret that a guess echoed in the same response could
+    reveal letter by letter, so it needs none of the middleware's padding
+    against BREACH.
     """
     if re_accepts_gzip.search(request.headers.get("accept-encoding", "")):
         response = HttpResponse(_gzipped(svg), content_type="image/svg+xml")
