@@ -396,11 +396,13 @@ else:
         f"worker."
     )
 # Rendered template fragments that change only with the code and with what
-# their key names (the check-in's unanswered questions, the analytics filters):
-# each process keeps its own, as it keeps its compiled templates.
+# their key names (the check-in's unanswered questions, the analytics filters,
+# the alert cards): each process keeps its own, as it keeps its compiled
+# templates. An alert card is about 2 KB: at most some 6 MB per process.
 CACHES["template_fragments"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "template-fragments",
+    "OPTIONS": {"MAX_ENTRIES": 3000},
 }
 
 # Every log line goes through one handler that removes patient link tokens

@@ -6,6 +6,7 @@ alerts together), so the page costs the same number of queries whatever the
 size of the clinic.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,8 +16,12 @@ from tracker import clock
 from tracker.models import Alert, Clinic, ContactAttempt, FollowUp, NeedlingSession, Severity
 from tracker.models.followups import late_q, missed_q, open_q
 
-# Each alert card lists the tries to reach the patient, with who made them.
-ATTEMPTS = Prefetch("attempts", queryset=ContactAttempt.objects.select_related("by"))
+# Each alert card lists the tries to reach the patient, with who made them, as
+# ``alert.attempt_list``: a plain list (a prefetched manager would build a
+# queryset per alert each time its attempts are asked for).
+ATTEMPTS = Prefetch(
+    "attempts", queryset=ContactAttempt.objects.select_related("by"), to_attr="attempt_list"
+)
 
 # What an alert card shows (``_alert_items.html``, on Today and in the inbox):
 # the alert itself, the patient's name and ways to call them, the clinic's
@@ -36,6 +41,47 @@ ALERT_CARD = (
     "acknowledged_by__last_name",
     "acknowledged_by__username",
 )
+# Of each contact attempt listed on a card: the attempt itself and who made it.
+ATTEMPT_LINE = ("by__first_name", "by__last_name", "by__username")
+
+
+def _paths(model, names):
+    """``names`` as paths of attributes; a foreign key of ``model`` by its id."""
+    return tuple(
+        tuple(name.split("__")) if "__" in name else (model._meta.get_field(name).attname,)
+        for name in names
+    )
+
+
+_CARD_VALUES = _paths(Alert, ALERT_CARD)
+_ATTEMPT_VALUES = _paths(
+    ContactAttempt,
+    (*(field.name for field in ContactAttempt._meta.concrete_fields), *ATTEMPT_LINE),
+)
+
+
+def _value(obj, path):
+    for name in path:
+        obj = getattr(obj, name)
+        if obj is None:
+            break
+    return obj
+
+
+def card_key(alert: Alert) -> str:
+    """A digest of every value ``alert``'s card is drawn from.
+
+    The cards' markup is kept under it (``_alert_items.html``): when any of
+    these values changes (a new number, an attempt, the alert acknowledged)
+    the key changes and the card is drawn afresh, so a kept card never shows
+    an old value. ALERT_CARD lists every column a card reads (the query-count
+    tests fail otherwise), so a column added to the cards is in the key too.
+    """
+    values = [_value(alert, path) for path in _CARD_VALUES]
+    for attempt in alert.attempt_list:
+        values.extend(_value(attempt, path) for path in _ATTEMPT_VALUES)
+    return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
+
 
 # What a check-in's line on Today shows (``_follow_up_section.html``): its
 # name, closing time in the clinic's zone, and the patient. Only these are

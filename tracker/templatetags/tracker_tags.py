@@ -4,6 +4,7 @@ from django.utils.html import format_html_join
 from tracker import phones
 from tracker.alerts.describe import describe
 from tracker.models import ATTEMPT_OUTCOMES, Outcome
+from tracker.queries.dashboard import card_key
 
 register = template.Library()
 
@@ -18,6 +19,12 @@ def state_at(follow_up, moment):
 def alert_text(alert):
     """The alert's facts in words, in the reader's language (see tracker.alerts.describe)."""
     return describe(alert)
+
+
+@register.filter
+def alert_card_key(alert):
+    """What an alert's card is kept rendered under (see tracker.queries.dashboard.card_key)."""
+    return card_key(alert)
 
 
 @register.filter

@@ -1,0 +1,135 @@
+"""Alert cards are kept rendered under a digest of what they show: never out of date."""
+
+import re
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import MembershipFactory, answers
+from tracker import services
+from tracker.choices import TimePoint
+from tracker.models import Alert
+from tracker.queries import dashboard
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alert(session_a):
+    follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+    services.submit_report(
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(red_flags=["rf_breathing"]),
+        now=follow_up.opens_at,
+    )
+    return Alert.objects.get(session=session_a, rule="red_flag")
+
+
+def _inbox(client):
+    return client.get(reverse("tracker:alert_list") + "?state=all").content.decode()
+
+
+def _as_the_inbox_reads_it(alert):
+    return (
+        Alert.objects.select_related(*dashboard.ALERT_CARD_RELATED)
+        .only(*dashboard.ALERT_CARD)
+        .prefetch_related(dashboard.ATTEMPTS)
+        .get(pk=alert.pk)
+    )
+
+
+def _other(value):
+    """A value unlike ``value``."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "·"
+    if isinstance(value, datetime):
+        return value + timedelta(seconds=1)
+    if isinstance(value, dict):
+        return {**value, "changed": True}
+    if value is None:
+        return "set"
+    raise AssertionError(f"no other value for {value!r}")
+
+
+def test_a_kept_card_shows_each_change_on_the_next_view(client, therapist_a, alert):
+    patient = alert.session.patient
+    client.force_login(therapist_a.user)
+    assert patient.display_name in _inbox(client)
+
+    patient.phone = "+447700900456"
+    patient.save()
+    page = _inbox(client)
+    assert "+44 7700 900456" in page and "tel:+447700900456" in page
+
+    services.act_on_alert(alert=alert, user=therapist_a.user, outcome="no_answer")
+    assert "Called: no answer —" in _inbox(client)  # the attempt's line, with who made it
+
+    services.act_on_alert(alert=alert, user=therapist_a.user, outcome="advised", note="Seen, fine.")
+    page = _inbox(client)
+    assert "Seen, fine." in page
+    assert f'id="acknowledge-{alert.pk}"' not in page
+
+
+def test_the_key_changes_with_every_value_a_card_is_drawn_from(therapist_a, alert):
+    paths = [
+        name.split("__") if "__" in name else [Alert._meta.get_field(name).attname]
+        for name in dashboard.ALERT_CARD
+    ]
+    paths += [["attempt_list", 0, name] for name in ("at", "outcome", "note")]
+    paths += [["attempt_list", 0, "by", name] for name in ("first_name", "username")]
+    changed = set()
+    services.act_on_alert(alert=alert, user=therapist_a.user, outcome="no_answer")
+    # Open with an attempt, then acknowledged (who acknowledged it is on the card).
+    for outcome in (None, "advised"):
+        if outcome:
+            services.act_on_alert(alert=alert, user=therapist_a.user, outcome=outcome)
+        for path in paths:
+            card = _as_the_inbox_reads_it(alert)
+            before = dashboard.card_key(card)
+            owner = card
+            for step in path[:-1]:
+                owner = owner[step] if isinstance(step, int) else getattr(owner, step)
+            if owner is None:  # who acknowledged an open alert
+                continue
+            # Into the instance's dict: a foreign key's id set through its attribute
+            # would also drop the related object the card reads through it.
+            owner.__dict__[path[-1]] = _other(getattr(owner, path[-1]))
+            assert dashboard.card_key(card) != before, path
+            changed.add(tuple(path))
+    assert len(changed) == len(paths)
+
+
+def test_a_kept_card_carries_each_requests_own_token(therapist_a, clinic_a, alert):
+    """The card is kept; its form's CSRF token and return address are the request's."""
+    colleague = MembershipFactory(clinic=clinic_a)
+    for user in (therapist_a.user, colleague.user):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        page = client.get(reverse("tracker:home")).content.decode()
+        form = f'form="acknowledge-{alert.pk}"'
+        token = re.search(rf'name="csrfmiddlewaretoken" value="([^"]+)" {form}', page)
+        assert re.search(rf'name="next" value="/" {form}', page)
+        response = client.post(
+            reverse("tracker:alert_acknowledge", args=[alert.pk]),
+            {"csrfmiddlewaretoken": token.group(1), "outcome": "no_answer", "next": "/"},
+        )
+        assert response.status_code == 302
+    assert alert.attempts.count() == 2
+
+
+def test_a_kept_card_is_in_the_readers_language(client, therapist_a, alert):
+    client.force_login(therapist_a.user)
+    assert "What was done" in _inbox(client)
+    page = client.get(
+        reverse("tracker:alert_list") + "?state=all", HTTP_ACCEPT_LANGUAGE="es"
+    ).content.decode()
+    assert "What was done" not in page
+    assert "Urgente" in page
