@@ -1,6 +1,5 @@
 """The analytics page's filters: a GET form that turns a query string into ``Filters``."""
 
-import hashlib
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -13,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from tracker import fragments
 from tracker.analytics import Filters
 from tracker.choices import Muscle, Technique
 from tracker.forms.fields import DayField
@@ -113,7 +113,7 @@ class AnalyticsFilterForm(forms.Form):
             )
             for name, field in self.fields.items()
         ]
-        return hashlib.blake2b(repr((self.clinic.pk, shown)).encode(), digest_size=16).hexdigest()
+        return fragments.digest((self.clinic.pk, shown))
 
     def full_clean(self):
         super().full_clean()

@@ -1,12 +1,12 @@
 """The patient's check-in form: the questions of each check-in, in the patient's language."""
 
-import hashlib
 import uuid
 
 from django import forms
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from tracker import fragments
 from tracker.choices import (
     AfterEffect,
     BruiseBand,
@@ -151,7 +151,7 @@ class CheckInForm(forms.Form):
             )
             for name, field in self.fields.items()
         ]
-        return hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
+        return fragments.digest(shown)
 
     def _clean_explicit_list(self, name):
         values = self.cleaned_data[name]

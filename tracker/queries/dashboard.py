@@ -6,13 +6,12 @@ alerts together), so the page costs the same number of queries whatever the
 size of the clinic.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Prefetch, Q
 
-from tracker import clock
+from tracker import clock, fragments
 from tracker.models import Alert, Clinic, ContactAttempt, FollowUp, NeedlingSession, Severity
 from tracker.models.followups import late_q, missed_q, open_q
 
@@ -41,46 +40,29 @@ ALERT_CARD = (
     "acknowledged_by__last_name",
     "acknowledged_by__username",
 )
-# Of each contact attempt listed on a card: the attempt itself and who made it.
-ATTEMPT_LINE = ("by__first_name", "by__last_name", "by__username")
-
-
-def _paths(model, names):
-    """``names`` as paths of attributes; a foreign key of ``model`` by its id."""
-    return tuple(
-        tuple(name.split("__")) if "__" in name else (model._meta.get_field(name).attname,)
-        for name in names
-    )
-
-
-_CARD_VALUES = _paths(Alert, ALERT_CARD)
-_ATTEMPT_VALUES = _paths(
-    ContactAttempt,
-    (*(field.name for field in ContactAttempt._meta.concrete_fields), *ATTEMPT_LINE),
-)
-
-
-def _value(obj, path):
-    for name in path:
-        obj = getattr(obj, name)
-        if obj is None:
-            break
-    return obj
 
 
 def card_key(alert: Alert) -> str:
-    """A digest of every value ``alert``'s card is drawn from.
+    """A digest of every value ``alert``'s card is drawn from: the columns read of
+    the alert, its session, patient and clinic, who acknowledged it, and each
+    contact attempt with who made it.
 
-    The cards' markup is kept under it (``_alert_items.html``): when any of
-    these values changes (a new number, an attempt, the alert acknowledged)
-    the key changes and the card is drawn afresh, so a kept card never shows
-    an old value. ALERT_CARD lists every column a card reads (the query-count
-    tests fail otherwise), so a column added to the cards is in the key too.
+    The cards' markup is kept under it (``_alert_items.html``, see
+    tracker.fragments): a new number, an attempt or the alert acknowledged is a
+    new key, and the card is drawn afresh.
     """
-    values = [_value(alert, path) for path in _CARD_VALUES]
-    for attempt in alert.attempt_list:
-        values.extend(_value(attempt, path) for path in _ATTEMPT_VALUES)
-    return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
+    patient = alert.session.patient
+    return fragments.rows_digest(
+        alert,
+        alert.session,
+        patient,
+        patient.clinic,
+        *alert.attempt_list,
+        also=(
+            fragments.name_of(alert.acknowledged_by),
+            [fragments.name_of(attempt.by) for attempt in alert.attempt_list],
+        ),
+    )
 
 
 # What a check-in's line on Today shows (``_follow_up_section.html``): its

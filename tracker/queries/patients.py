@@ -9,7 +9,7 @@ page costs one query (and the paginator's count) however many rows it holds.
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 
-from tracker import names
+from tracker import fragments, names
 from tracker.models import Alert, FollowUp, NeedlingSession, Patient
 from tracker.queries.dashboard import MISSED_RECENT
 
@@ -75,3 +75,28 @@ def patient_list(user, now, *, query="", therapist="", status="", sort="name"):
     if sort == "last_session":
         return patients.order_by(F("last_session_at").desc(nulls_last=True), "display_name", "pk")
     return patients.order_by("display_name", "pk")
+
+
+def session_block_key(session, now) -> str:
+    """A digest of everything a session's block on the patient page is drawn from.
+
+    The columns read of the session, its therapist, sites, alerts (with who
+    acknowledged each), check-ins and their reports, and each check-in's state
+    at ``now`` (open, late, missed...). The page keeps each block rendered
+    under it (``patient_detail.html``, see tracker.fragments).
+    """
+    follow_ups = list(session.follow_ups.all())
+    reports = [follow_up.report if follow_up.answered_at else None for follow_up in follow_ups]
+    alerts = list(session.alerts.all())
+    return fragments.rows_digest(
+        session,
+        *session.sites.all(),
+        *alerts,
+        *follow_ups,
+        *reports,
+        also=(
+            fragments.name_of(session.therapist),
+            [fragments.name_of(alert.acknowledged_by) for alert in alerts],
+            [follow_up.state_at(now) for follow_up in follow_ups],
+        ),
+    )

@@ -5,6 +5,7 @@ from tracker import phones
 from tracker.alerts.describe import describe
 from tracker.models import ATTEMPT_OUTCOMES, Outcome
 from tracker.queries.dashboard import card_key
+from tracker.queries.patients import session_block_key
 
 register = template.Library()
 
@@ -25,6 +26,13 @@ def alert_text(alert):
 def alert_card_key(alert):
     """What an alert's card is kept rendered under (see tracker.queries.dashboard.card_key)."""
     return card_key(alert)
+
+
+@register.filter
+def session_key(session, now):
+    """What a session's block on the patient page is kept rendered under
+    (see tracker.queries.patients.session_block_key)."""
+    return session_block_key(session, now)
 
 
 @register.filter

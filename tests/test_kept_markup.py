@@ -1,4 +1,8 @@
-"""Alert cards are kept rendered under a digest of what they show: never out of date."""
+"""Markup kept rendered under a digest of what it shows is never out of date.
+
+The alert cards (Today, the inbox) and the sessions on the patient page
+(tracker.fragments).
+"""
 
 import re
 import uuid
@@ -8,7 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import MembershipFactory, answers
+from tests.factories import MembershipFactory, answer, answers
 from tracker import services
 from tracker.choices import TimePoint
 from tracker.models import Alert
@@ -133,3 +137,32 @@ def test_a_kept_card_is_in_the_readers_language(client, therapist_a, alert):
     ).content.decode()
     assert "What was done" not in page
     assert "Urgente" in page
+
+
+def test_a_kept_session_shows_each_change_on_the_next_view(
+    client, therapist_a, session_a, hours_after
+):
+    url = reverse("tracker:patient_detail", args=[session_a.patient_id])
+
+    def states():
+        client.force_login(therapist_a.user)  # a sign-in lasts hours, not days
+        page = client.get(url).content.decode()
+        return re.findall(r'<span class="badge state-(\w+)">', page), page
+
+    hours_after(1)
+    assert states()[0] == ["open", "upcoming", "upcoming"]
+
+    answer(session_a, TimePoint.IN_CLINIC, soreness=7, note="Stiff neck")
+    found, page = states()
+    assert found == ["answered", "upcoming", "upcoming"]
+    assert "7/10" in page and "Stiff neck" in page
+
+    # Nothing stored changed: the clock moved, and the check-ins' states with it.
+    hours_after(24)
+    assert states()[0] == ["answered", "open", "upcoming"]
+    hours_after(60)
+    assert states()[0] == ["answered", "missed", "missed"]
+
+    services.mark_entered_in_error(session=session_a, user=therapist_a.user, reason="Wrong patient")
+    found, page = states()
+    assert "Wrong patient" in page and "<del>" in page
