@@ -166,3 +166,23 @@ def test_a_kept_session_shows_each_change_on_the_next_view(
     services.mark_entered_in_error(session=session_a, user=therapist_a.user, reason="Wrong patient")
     found, page = states()
     assert "Wrong patient" in page and "<del>" in page
+
+
+@pytest.mark.parametrize("time_zone", ["Europe/London", "America/New_York"])
+def test_todays_kept_lists_show_each_change_on_the_next_view(
+    client, therapist_a, session_a, time_zone
+):
+    client.force_login(therapist_a.user)
+    patient = session_a.patient
+    assert client.get(reverse("tracker:home")).content.decode().count(patient.display_name) == 2
+
+    patient.display_name = "Renamed Patient"
+    patient.save()
+    clinic = patient.clinic
+    clinic.time_zone = time_zone
+    clinic.save()
+    page = client.get(reverse("tracker:home")).content.decode()
+    # Under "Sessions today" and "Check-ins open now", in the clinic's own time.
+    assert page.count("Renamed Patient") == 2
+    performed = session_a.performed_at.astimezone(clinic.zone).strftime("%H:%M")
+    assert f"{performed} ·" in page

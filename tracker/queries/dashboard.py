@@ -101,6 +101,12 @@ class Section:
     def more(self) -> int:
         return self.count - len(self.items)
 
+    @property
+    def key(self) -> str:
+        """What the section's lines are kept rendered under (``home.html``, see
+        tracker.fragments): a digest of their rows and of the count."""
+        return fragments.lines_digest(self.items, also=self.count)
+
 
 def _listed(queryset, count: int) -> Section:
     """The first LIST_LIMIT rows of ``queryset``, with ``count``, counted beside the others."""
