@@ -1,7 +1,8 @@
 """Markup kept rendered under a digest of what it shows is never out of date.
 
-The alert cards (Today, the inbox) and the sessions on the patient page
-(tracker.fragments).
+The alert cards (Today, the inbox), Today's lists and the sessions on the
+patient page (tracker.fragments): each test views a page, changes what it
+shows, and views it again.
 """
 
 import re
