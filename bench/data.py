@@ -93,6 +93,7 @@ def django_env(database_url: str, **extra) -> dict:
             "DJANGO_SETTINGS_MODULE",
             "GUNICORN_CMD_ARGS",
             "DATABASE_CONN_MAX_AGE",
+            "DATABASE_PREPARED_STATEMENTS",
             "SECURE_PROXY_SSL_HEADER",
             "GUNICORN_WORKERS",
             "GUNICORN_THREADS",

@@ -35,6 +35,7 @@ def _run(code=PRINT_SETTINGS, **env):
             "CACHE_URL",
             "DATABASE_CONN_MAX_AGE",
             "DATABASE_CONN_HEALTH_CHECKS",
+            "DATABASE_PREPARED_STATEMENTS",
         }
     }
     clean["DJANGO_SETTINGS_MODULE"] = "project.settings"
@@ -114,6 +115,24 @@ def test_each_worker_keeps_its_database_connection_and_checks_it_before_reuse():
         DATABASE_CONN_HEALTH_CHECKS="0",
     )
     assert result.stdout.split() == ["None", "False"]
+
+
+PRINT_OPTIONS = (
+    "import django; from django.conf import settings; django.setup(); "
+    "print(sorted(settings.DATABASES['default'].get('OPTIONS', {}).items()))"
+)
+
+
+def test_postgresql_plans_a_repeated_query_once_per_connection():
+    postgres = "postgres://u:p@db:5432/aftercare?sslmode=require"
+    result = _run(PRINT_OPTIONS, DEBUG="1", DATABASE_URL=postgres)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "[('prepare_threshold', 5), ('server_side_binding', True), ('sslmode', 'require')]"
+    )
+    # Behind a pooler in transaction mode: Django's defaults, nothing prepared.
+    result = _run(PRINT_OPTIONS, DEBUG="1", DATABASE_URL=postgres, DATABASE_PREPARED_STATEMENTS="0")
+    assert result.stdout.strip() == "[('sslmode', 'require')]"
 
 
 @pytest.mark.parametrize("value", ["-2", "ten"])
