@@ -6,14 +6,13 @@ shows, and views it again.
 """
 
 import re
-import uuid
 from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import MembershipFactory, answer, answers
+from tests.factories import MembershipFactory, answer
 from tracker import services
 from tracker.choices import TimePoint
 from tracker.models import Alert
@@ -24,13 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def alert(session_a):
-    follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
-    services.submit_report(
-        follow_up=follow_up,
-        idempotency_key=uuid.uuid4(),
-        answers=answers(red_flags=["rf_breathing"]),
-        now=follow_up.opens_at,
-    )
+    answer(session_a, TimePoint.IN_CLINIC, red_flags=["rf_breathing"])
     return Alert.objects.get(session=session_a, rule="red_flag")
 
 
