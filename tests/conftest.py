@@ -7,6 +7,7 @@ from django.utils import timezone, translation
 from hypothesis import settings as hypothesis_settings
 
 from tests.factories import MembershipFactory, PatientFactory, make_session
+from tracker.charts.cache import forget_kept_charts
 from tracker.choices import Role
 from tracker.security import tokens
 
@@ -102,9 +103,10 @@ def default_language(settings):
 def empty_cache():
     """Each test starts with an empty cache: analytics results are kept by clinic id,
     and ids come round again from one test to the next. The rendered fragments
-    too: a test of the markup sees it rendered."""
+    too, and each process's charts: a test of the markup sees it rendered."""
     cache.clear()
     caches["template_fragments"].clear()
+    forget_kept_charts()
 
 
 @pytest.fixture

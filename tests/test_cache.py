@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 
 from project.cache import FileBasedCache
+from tracker.charts import cache as chart_cache
 from tracker.charts.cache import cached_svg
 from tracker.security import ratelimit
 
@@ -120,3 +122,28 @@ def test_charts_are_kept_on_redis(redis_cache):
 
     assert cached_svg("test", [1, 2], render) == cached_svg("test", [1, 2], render) == b"<svg/>"
     assert len(calls) == 1
+
+
+def test_a_process_keeps_the_charts_it_served(monkeypatch):
+    """Asked for again, a chart comes from the process: the same bytes, nothing read or drawn."""
+    monkeypatch.setattr(chart_cache, "KEPT_CHARTS", 2)
+    calls = []
+
+    def render(data):
+        def draw():
+            calls.append(data)
+            return f"<svg>{data}</svg>".encode()
+
+        return draw
+
+    first = cached_svg("test", [1], render([1]))
+    cache.clear()  # the shared cache no longer has it: the process still does
+    assert cached_svg("test", [1], render([1])) is first
+    assert calls == [[1]]
+    # New numbers are a new key, never the kept chart.
+    assert cached_svg("test", [1, 2], render([1, 2])) == b"<svg>[1, 2]</svg>"
+    assert calls == [[1], [1, 2]]
+    # Past KEPT_CHARTS the least recently served goes; the shared cache is asked again.
+    cached_svg("test", [3], render([3]))
+    assert cached_svg("test", [1], render([1])) == b"<svg>[1]</svg>"
+    assert calls == [[1], [1, 2], [3], [1]]
