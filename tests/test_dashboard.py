@@ -12,7 +12,7 @@ from django.utils import timezone
 from tests.factories import MembershipFactory, PatientFactory, answers, make_session
 from tracker import alerts, services
 from tracker.choices import TimePoint
-from tracker.models import Alert, FollowUp
+from tracker.models import Alert, FollowUp, NeedlingSession
 from tracker.queries import dashboard
 
 # The clock stops on a Tuesday afternoon in London (GMT, so the same date in
@@ -151,9 +151,10 @@ def test_another_clinic_sees_none_of_it(client, therapist_b, session_a):
 
 
 @pytest.mark.parametrize("mine", [False, True])
-def test_each_count_is_its_lists_full_length(therapist_a, patient_a, mine):
+def test_each_count_is_its_lists_full_length(therapist_a, patient_a, mine, frozen_now):
     """The counts made together agree with each list's own query, past the first ten."""
-    now = timezone.now()
+    zone = therapist_a.clinic.zone
+    now = frozen_now(datetime(2026, 3, 10, 20, 0, tzinfo=zone))  # 21 sessions today
     other = MembershipFactory(clinic=therapist_a.clinic).user
     made = []
     for hours in range(100):  # every state: open, late, missed, upcoming, answered
@@ -177,10 +178,17 @@ def test_each_count_is_its_lists_full_length(therapist_a, patient_a, mine):
 
     follow_ups = FollowUp.objects.for_user(therapist_a.user)
     open_alerts = Alert.objects.for_user(therapist_a.user).open()
+    today = NeedlingSession.objects.for_user(therapist_a.user).filter(
+        entered_in_error_at__isnull=True,
+        performed_at__gte=datetime(2026, 3, 10, tzinfo=zone),
+        performed_at__lt=datetime(2026, 3, 11, tzinfo=zone),
+    )
     if mine:
         follow_ups = follow_ups.filter(session__therapist=therapist_a.user)
         open_alerts = open_alerts.filter(session__therapist=therapist_a.user)
+        today = today.filter(therapist=therapist_a.user)
     expected = {
+        "today": today.count(),
         "open": follow_ups.open_at(now).count(),
         "late": follow_ups.late_at(now).count(),
         "missed": follow_ups.missed_at(now).filter(closes_at__gte=now - timedelta(days=3)).count(),
@@ -189,8 +197,8 @@ def test_each_count_is_its_lists_full_length(therapist_a, patient_a, mine):
     }
     assert {name: sections[name].count for name in expected} == expected
     assert expected["open"] and expected["late"] and expected["missed"] > 10
-    assert expected["alerts"] > 10
-    for name in ("open", "late", "missed", "alerts"):
+    assert expected["alerts"] > 10 and expected["today"] > 10
+    for name in ("today", "open", "late", "missed", "alerts"):
         assert len(sections[name].items) == min(10, expected[name])
 
 
@@ -198,12 +206,12 @@ def test_each_count_is_its_lists_full_length(therapist_a, patient_a, mine):
 def test_dashboard_query_count_does_not_grow(client, therapist_a, count, django_assert_num_queries):
     _populate(therapist_a.clinic, therapist_a.user, count)
     client.force_login(therapist_a.user)
-    # session, user, clinics; the open, late and missed check-ins counted together,
-    # the open and urgent alerts counted together (urgent: the tab's title);
-    # today's sessions counted; the items of each of the 5 sections, the alerts'
-    # contact attempts, and the clinics the user leads (the "Audit" menu item).
+    # session, user, the user's clinics with their roles (also the "Audit" menu
+    # item); the open, late and missed check-ins counted together, the open and
+    # urgent alerts counted together (urgent: the tab's title); today's sessions
+    # counted; the items of each of the 5 sections, the alerts' contact attempts.
     # A list: no audit event.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         client.get(reverse("tracker:home"))
 
 
@@ -321,7 +329,7 @@ def test_staff_lists_cost_the_same_at_10_and_500_sessions(
     alerts.evaluate_missed(FollowUp.objects.for_user(therapist).first())
     assert (sessions < 20) if patients == 1 else (sessions > 200)
     client.force_login(therapist)
-    with django_assert_num_queries(13):  # as in test_dashboard_query_count_does_not_grow
+    with django_assert_num_queries(12):  # as in test_dashboard_query_count_does_not_grow
         client.get(reverse("tracker:home"))
     with django_assert_num_queries(6):  # as in test_alert_inbox_query_count_does_not_grow
         client.get(reverse("tracker:alert_list") + "?state=all")

@@ -127,8 +127,11 @@ def _today(clinics, now) -> Q:
     return condition
 
 
-def for_user(user, now, *, mine=False) -> dict[str, Section]:
-    clinics = list(Clinic.objects.for_user(user))
+def for_user(user, now, *, mine=False, clinics=None) -> dict[str, Section]:
+    """Today's sections for ``user``; ``clinics``, their clinics if the caller has
+    read them already (``queries.roles.user_clinics``)."""
+    if clinics is None:
+        clinics = list(Clinic.objects.for_user(user))
     # By the clinics' ids, not a join through the memberships: with one clinic,
     # as most users have, each list is read in order from its index.
     ids = [clinic.pk for clinic in clinics]

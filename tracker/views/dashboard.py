@@ -15,7 +15,7 @@ from tracker import clock, services
 from tracker.forms.alerts import AcknowledgeForm, AlertFilterForm, BulkAcknowledgeForm
 from tracker.models import Alert, Severity
 from tracker.queries import dashboard
-from tracker.queries.roles import clinic_roles
+from tracker.queries.roles import clinic_roles, user_clinics
 from tracker.security import audit
 from tracker.views.responses import safe_next
 
@@ -23,7 +23,9 @@ from tracker.views.responses import safe_next
 @login_required
 def home(request):
     mine = request.GET.get("mine") == "1"
-    sections = dashboard.for_user(request.user, clock.now(), mine=mine)
+    sections = dashboard.for_user(
+        request.user, clock.now(), mine=mine, clinics=user_clinics(request)
+    )
     return render(
         request,
         "tracker/home.html",
