@@ -64,6 +64,7 @@ from tracker.models import (  # noqa: E402
     NeedledSite,
     NeedlingSession,
     Patient,
+    SessionOutcome,
     SymptomReport,
 )
 from tracker.security import tokens  # noqa: E402
@@ -227,8 +228,11 @@ def open_check_ins(count: int, seed: int) -> dict:
     """``count`` sessions performed five minutes ago, each with its in-clinic check-in open.
 
     They belong to a clinic of their own, so they change nothing the staff
-    pages of the scale clinics show. Written in bulk, as ``tracker.devdata.scale`` does.
-    Returns, for each, the check-in path and a form body with a fresh key.
+    pages of the scale clinics show. Written in bulk, as ``tracker.devdata.scale`` does,
+    with their outcome rows, as recording a session writes them: a check-in then
+    updates its session's row in place, as in the app, rather than counting it
+    from the start. Returns, for each, the check-in path and a form body with a
+    fresh key.
     """
     now = clock.now()
     with transaction.atomic():
@@ -281,6 +285,7 @@ def open_check_ins(count: int, seed: int) -> dict:
             ),
             batch_size=2000,
         )
+        SessionOutcome.objects.recount([s.pk for s in sessions])
     items = []
     for i, nonce in enumerate(nonces):
         key = str(uuid.uuid4())
