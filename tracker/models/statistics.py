@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import cached_property
 
 from tracker.choices import AfterEffect, BruiseBand, RedFlag, TimePoint
 
@@ -107,28 +108,30 @@ class SessionOutcomeManager(models.Manager):
             update_fields=[f.name for f in self.model._meta.concrete_fields if not f.primary_key],
         )
 
+    @cached_property
+    def _check_in_rows(self):
+        """What ``_from_check_ins`` reads, for any sessions: built once per model
+        (each check-in reads it, and building its joins took longer than running it)."""
+        session_model = self.model._meta.get_field("session").related_model
+        return session_model.objects.order_by("pk", "follow_ups__time_point").values(
+            "pk",
+            "clinic_id",
+            "performed_at",
+            "entered_in_error_at",
+            "therapist_id",
+            "follow_ups__time_point",
+            "follow_ups__closes_at",
+            "follow_ups__asked",
+            "follow_ups__report__id",
+            "follow_ups__report__soreness",
+            "follow_ups__report__pgic",
+            *(f"follow_ups__report__{name}" for name in EFFECT_FIELDS),
+        )
+
     def _from_check_ins(self, session_ids: list[int]) -> dict:
         """The sessions' outcome rows (unsaved) from them, their follow-ups and
         reports, all but ``sites``. One query."""
-        session_model = self.model._meta.get_field("session").related_model
-        rows = (
-            session_model.objects.filter(pk__in=session_ids)
-            .order_by("pk", "follow_ups__time_point")
-            .values(
-                "pk",
-                "clinic_id",
-                "performed_at",
-                "entered_in_error_at",
-                "therapist_id",
-                "follow_ups__time_point",
-                "follow_ups__closes_at",
-                "follow_ups__asked",
-                "follow_ups__report__id",
-                "follow_ups__report__soreness",
-                "follow_ups__report__pgic",
-                *(f"follow_ups__report__{name}" for name in EFFECT_FIELDS),
-            )
-        )
+        rows = self._check_in_rows.filter(pk__in=session_ids)
         outcomes = {}
         for row in rows:
             outcome = outcomes.get(row["pk"])
