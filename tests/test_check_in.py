@@ -1,7 +1,9 @@
 """The patient's check-in page: validation, idempotency, links that do not work."""
 
+import functools
 import html
 import re
+import threading
 import uuid
 from datetime import timedelta
 from urllib.parse import unquote
@@ -9,6 +11,7 @@ from urllib.parse import unquote
 import pytest
 from django.core.cache import caches
 from django.core.cache.utils import make_template_fragment_key
+from django.db import OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import translation
 
@@ -16,7 +19,7 @@ from tests.factories import make_session, site
 from tracker import services
 from tracker.choices import Muscle, TimePoint
 from tracker.forms.patient import FEELING_FINE, CheckInForm
-from tracker.models import AccessLink, SymptomReport
+from tracker.models import AccessLink, Clinic, NeedlingSession, Patient, SymptomReport
 from tracker.security import tokens
 
 pytestmark = pytest.mark.django_db
@@ -380,3 +383,58 @@ def test_the_questions_digest_changes_with_what_the_questions_show():
     assert len(kinds) == 3
     with translation.override("es"):
         assert digest(time_point=TimePoint.H24) not in kinds
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("locked_elsewhere", "waits"),
+    [("clinic", False), ("patient", True), ("session", True)],
+)
+def test_a_check_in_waits_for_its_patient_and_session_never_for_its_clinic(
+    session_a, locked_elsewhere, waits
+):
+    """A lead saving the clinic's settings, or another patient's check-in, holds no
+    check-in up; erasing the patient or marking the session does."""
+    follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+    row = {
+        "clinic": Clinic.objects.filter(pk=session_a.clinic_id),
+        "patient": Patient.objects.filter(pk=session_a.patient_id),
+        "session": NeedlingSession.objects.filter(pk=session_a.pk),
+    }[locked_elsewhere]
+    holding, done = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                list(row.select_for_update())
+                holding.set()
+                done.wait(10)
+        finally:
+            connection.close()
+
+    elsewhere = threading.Thread(target=hold_the_row)
+    elsewhere.start()
+    try:
+        assert holding.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '1s'")
+        answers = {"soreness": 2, "twitching": "none", "bruising": "none"}
+        submit = functools.partial(
+            services.submit_report,
+            follow_up=follow_up,
+            idempotency_key=uuid.uuid4(),
+            answers={**answers, "interference": "not_at_all"},
+        )
+        if waits:
+            with pytest.raises(OperationalError, match="lock timeout"):
+                submit()
+            assert not SymptomReport.objects.exists()
+        else:
+            _report, created = submit()
+            assert created
+    finally:
+        done.set()
+        elsewhere.join()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")

@@ -37,9 +37,12 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
     try:
         with transaction.atomic():
             # Lock the follow-up so that two copies of the same submission
-            # arriving at once are taken one after the other.
+            # arriving at once are taken one after the other, and its session
+            # and patient, so that marking the session entered in error or
+            # erasing the patient waits for the report or comes first. Not the
+            # clinic: every check-in of the clinic would wait for the one before.
             locked = (
-                FollowUp.objects.select_for_update()
+                FollowUp.objects.select_for_update(of=("self", "session", "session__patient"))
                 .select_related("session__patient__clinic")
                 .get(pk=follow_up.pk)
             )
