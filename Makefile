@@ -61,7 +61,7 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The same suite against a throwaway PostgreSQL cluster on 127.0.0.1:55432
+# The same suite against a throwaway PostgreSQL cluster on 127.0.0.1:25432
 # (needs Debian's postgresql package; .ci/with-postgres starts and removes it).
 test-postgres: install-test
 	$(compile_messages)
