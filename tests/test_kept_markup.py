@@ -12,11 +12,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import MembershipFactory, answer
+from tests.factories import MembershipFactory, PatientFactory, answer, make_session
 from tracker import services
 from tracker.choices import TimePoint
 from tracker.models import Alert
 from tracker.queries import dashboard
+from tracker.templatetags.tracker_tags import alert_cards_key
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +104,31 @@ def test_the_key_changes_with_every_value_a_card_is_drawn_from(therapist_a, aler
             assert dashboard.card_key(card) != before, path
             changed.add(tuple(path))
     assert len(changed) == len(paths)
+
+
+def test_a_kept_list_of_cards_changes_with_any_card_and_with_their_order(
+    client, therapist_a, session_a, alert
+):
+    """The inbox keeps its page of cards as one piece, under its cards' keys in order."""
+    other = make_session(
+        patient=PatientFactory(clinic=session_a.clinic), therapist=alert.session.therapist
+    )
+    answer(other, TimePoint.IN_CLINIC, red_flags=["rf_breathing"])
+    cards = [_as_the_inbox_reads_it(each) for each in Alert.objects.order_by("pk")]
+    assert len(cards) == 2
+    key = alert_cards_key(cards)
+    assert alert_cards_key(cards[::-1]) != key
+    cards[1].session.patient.display_name += "·"
+    assert alert_cards_key(cards) != key
+
+    client.force_login(therapist_a.user)
+    assert _inbox(client).count('class="fw-semibold"') == 2
+    services.act_on_alert(alert=alert, user=therapist_a.user, outcome="advised")
+    page = _inbox(client)
+    assert page.count('class="fw-semibold"') == 2
+    assert f'form="acknowledge-{alert.pk}"' not in page  # its form and its inputs are gone
+    still_open = Alert.objects.exclude(pk=alert.pk).get()
+    assert page.count(f'form="acknowledge-{still_open.pk}"') == 2  # the token and "next"
 
 
 def test_a_kept_card_carries_each_requests_own_token(therapist_a, clinic_a, alert):

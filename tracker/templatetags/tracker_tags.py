@@ -1,7 +1,8 @@
 from django import template
-from django.utils.html import format_html_join
+from django.utils.html import escape, format_html_join
+from django.utils.safestring import mark_safe
 
-from tracker import phones
+from tracker import fragments, phones
 from tracker.alerts.describe import describe
 from tracker.models import ATTEMPT_OUTCOMES, Outcome
 from tracker.queries.dashboard import card_key
@@ -26,6 +27,30 @@ def alert_text(alert):
 def alert_card_key(alert):
     """What an alert's card is kept rendered under (see tracker.queries.dashboard.card_key)."""
     return card_key(alert)
+
+
+@register.filter
+def alert_cards_key(alerts):
+    """What a list of alert cards is kept rendered under: a digest of its cards' keys."""
+    return fragments.digest([card_key(alert) for alert in alerts])
+
+
+@register.simple_tag(takes_context=True)
+def acknowledge_form_inputs(context, alerts):
+    """The request's own part of each open alert's form, which the kept cards leave
+    out: its CSRF token and the page to come back to, tied to the form by its id."""
+    token = escape(context.get("csrf_token"))
+    back = escape(context["request"].get_full_path())
+    # Both escaped once here, not once per card; a card's id is a number.
+    return mark_safe(
+        "".join(
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}" '
+            f'form="acknowledge-{alert.pk}"><input type="hidden" name="next" value="{back}" '
+            f'form="acknowledge-{alert.pk}">'
+            for alert in alerts
+            if not alert.acknowledged_at
+        )
+    )
 
 
 @register.filter
