@@ -201,8 +201,11 @@ def test_todays_kept_lists_show_each_change_on_the_next_view(
     clinic = patient.clinic
     clinic.time_zone = time_zone
     clinic.save()
+    therapist = therapist_a.user
+    therapist.first_name, therapist.last_name = "Ana", "Renamed"
+    therapist.save()
     page = client.get(reverse("tracker:home")).content.decode()
     # Under "Sessions today" and "Check-ins open now", in the clinic's own time.
     assert page.count("Renamed Patient") == 2
     performed = session_a.performed_at.astimezone(clinic.zone).strftime("%H:%M")
-    assert f"{performed} ·" in page
+    assert f"{performed} · Ana Renamed" in page

@@ -44,17 +44,3 @@ def name_of(user) -> tuple | None:
 def rows_digest(*instances, also=()) -> str:
     """A digest of every column read of each of ``instances`` (None allowed), and ``also``."""
     return digest(([columns(instance) for instance in instances], also))
-
-
-def _read_with(instance):
-    """``instance`` and each row read with it by ``select_related``, and theirs."""
-    yield instance
-    for related in instance._state.fields_cache.values():
-        if related is not None:
-            yield from _read_with(related)
-
-
-def lines_digest(items, *, also=()) -> str:
-    """A digest of a list's lines: every column read of each item and of the rows
-    read with it (``select_related``), and ``also``."""
-    return rows_digest(*(row for item in items for row in _read_with(item)), also=also)
