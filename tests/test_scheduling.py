@@ -92,6 +92,22 @@ def test_queryset_filters_match_state_at(session_a, hours):
         assert set(queryset.values_list("time_point", flat=True)) == expected, state
 
 
+@pytest.mark.parametrize("hours", [0, 1, 3, 13, 23, 26, 27, 40, 47, 59, 61, 100])
+@pytest.mark.parametrize("missed_for", [timedelta(hours=1), timedelta(days=3)])
+def test_state_counts_match_state_at(session_a, hours, missed_for):
+    """The counts on Today: open, late, and missed since ``missed_since``."""
+    moment = session_a.performed_at + timedelta(hours=hours)
+    since = moment - missed_for
+    states = [fu.state_at(moment) for fu in session_a.follow_ups.all()]
+    missed = session_a.follow_ups.missed_at(moment).filter(closes_at__gte=since)
+    expected = {
+        "open": states.count("open"),
+        "late": states.count("late"),
+        "missed": missed.count(),
+    }
+    assert session_a.follow_ups.active().state_counts(moment, missed_since=since) == expected
+
+
 @pytest.mark.parametrize(
     ("at24", "at48", "settled_max", "expected"),
     [

@@ -14,7 +14,7 @@ from django.db.models import Count, Prefetch, Q
 from tracker import clock, fragments
 from tracker.choices import CHECK_IN_NAMES
 from tracker.models import Alert, Clinic, ContactAttempt, FollowUp, NeedlingSession, Severity
-from tracker.models.followups import late_q, missed_q, open_q
+from tracker.models.followups import missed_q
 
 # Each alert card lists the tries to reach the patient, with who made them, as
 # ``alert.attempt_list``: a plain list (a prefetched manager would build a
@@ -199,22 +199,11 @@ def for_user(user, now, *, mine=False, clinics=None) -> dict[str, Section]:
         follow_ups = follow_ups.filter(session__therapist=user)
         alerts = alerts.filter(session__therapist=user)
     recent_missed = missed_q(now) & Q(closes_at__gte=now - MISSED_RECENT)
-    # The three lists of check-ins counted in one pass over the clinic's unanswered
-    # ones that count and opened by now and closed in the last three days or
-    # later (all three lie there), read from followup_clinic_unanswered_idx
-    # alone; the open alerts and the urgent among them in another, from
-    # alert_clinic_open_idx. Rows are counted by their clinic, a column each
-    # index holds, not by their id: PostgreSQL's indexes do not hold the id,
-    # and counting it would make it read each counted row from the table.
-    check_ins = (
-        follow_ups.active()
-        .filter(answered_at__isnull=True, opens_at__lte=now, closes_at__gte=now - MISSED_RECENT)
-        .aggregate(
-            open=Count("clinic", filter=open_q(now)),
-            late=Count("clinic", filter=late_q(now)),
-            missed=Count("clinic", filter=recent_missed),
-        )
-    )
+    # The three lists of check-ins counted in one pass, read from
+    # followup_clinic_unanswered_idx alone; the open alerts and the urgent among
+    # them in another, from alert_clinic_open_idx, counting the clinic column as
+    # FollowUpQuerySet.state_counts does.
+    check_ins = follow_ups.active().state_counts(now, missed_since=now - MISSED_RECENT)
     open_alerts = alerts.open().aggregate(
         all=Count("clinic"), urgent=Count("clinic", filter=Q(severity=Severity.URGENT))
     )
