@@ -37,6 +37,8 @@ HOST = "127.0.0.1"
 TIMEOUT = 60  # seconds for one request; a request that slow counts as an error
 # What a browser sends; the app compresses what it answers (GZipMiddleware).
 DEFAULT_HEADERS = {"Accept-Encoding": "gzip", "User-Agent": "needle-bench"}
+# Requests of a floor and of the page it is compared with, in turns (``interleave``).
+INTERLEAVE_BLOCK = 10
 
 
 def percentile(values, q):
@@ -134,7 +136,11 @@ def run_load(port, scenario):
     ``{"method", "path", "body", "resend"}`` sent once each; an item with
     ``resend`` is sent a second time, same body, right after its first answer.
     ``expect_location``: a redirect counts as success only if its Location
-    contains this text. ``clear_cache_dir``: before each request (untimed),
+    contains this text. ``interleave``: a path (a floor) that the same client
+    requests in turns with the items, INTERLEAVE_BLOCK of one, then as many of
+    the other, timed apart (``interleaved`` in the result): the items and their
+    floor meet the same seconds of the machine, and each is measured as it is
+    alone, after a request like it. ``clear_cache_dir``: before each request (untimed),
     empty the server's file cache, so the request finds nothing cached
     (concurrency 1 only: another request would fill it in between).
     """
@@ -158,6 +164,8 @@ def run_load(port, scenario):
     if clear_cache_dir and concurrency != 1:
         raise ValueError("clear_cache_dir needs concurrency 1")
     errors, resend_errors = {}, {}
+    interleave = scenario.get("interleave")
+    between = {"latencies": [], "failed": [], "errors": {}}
     outcomes = [None] * len(items)
     start_barrier = threading.Barrier(concurrency + 1)
     deadline_box = {}
@@ -186,9 +194,17 @@ def run_load(port, scenario):
     def worker():
         client = Client(port, headers)
         mine, mine_resend, mine_failed, my_errors, my_resend_errors = [], [], [], {}, {}
+        my_between = {"latencies": [], "failed": [], "errors": {}}
         start_barrier.wait()
         while (index := take()) is not None:
             item = items[index]
+            for _ in range(INTERLEAVE_BLOCK if interleave and index % INTERLEAVE_BLOCK == 0 else 0):
+                seconds, status, _location = send(client, {"path": interleave})
+                if status == 200:
+                    my_between["latencies"].append(seconds)
+                else:
+                    my_between["failed"].append(seconds)
+                    my_between["errors"][str(status)] = my_between["errors"].get(str(status), 0) + 1
             if clear_cache_dir:
                 _clear_cache(clear_cache_dir)
             seconds, status, location = send(client, item)
@@ -211,6 +227,10 @@ def run_load(port, scenario):
             latencies.extend(mine)
             resend_latencies.extend(mine_resend)
             failed.extend(mine_failed)
+            between["latencies"].extend(my_between["latencies"])
+            between["failed"].extend(my_between["failed"])
+            for key, count in my_between["errors"].items():
+                between["errors"][key] = between["errors"].get(key, 0) + count
             for table, mine_table in ((errors, my_errors), (resend_errors, my_resend_errors)):
                 for key, count in mine_table.items():
                     table[key] = table.get(key, 0) + count
@@ -233,6 +253,12 @@ def run_load(port, scenario):
     result["hit_time_limit"] = state["next"] < len(items)
     if any(item.get("resend") for item in items):
         result["resend"] = summary(resend_latencies, seconds, resend_errors)
+    if interleave:
+        # Its throughput is of the time spent on it alone (one client).
+        spent = sum(between["latencies"]) + sum(t for t in between["failed"] if t != math.inf)
+        result["interleaved"] = summary(
+            between["latencies"], spent, between["errors"], between["failed"]
+        )
     if scenario.get("return_outcomes"):
         result["outcomes"] = outcomes
     return result

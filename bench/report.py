@@ -271,9 +271,11 @@ def render(raw) -> tuple[str, list[str]]:
         + ". Written by `bench/run.py`; how to run it and read it: `bench/README.md`.",
         "",
         "Every figure is measured in the same gunicorn server as the **floor** that fits its "
-        "kind of request, just before it at the same number of clients: the **anonymous "
-        "floor** (`ok`), the **staff floor** (the session and the signed-in user loaded, then "
-        "`ok`) and the **write floor** (one row inserted in a transaction). Ratios are of "
+        "kind of request: the **anonymous floor** (`ok`), the **staff floor** (the session "
+        "and the signed-in user loaded, then `ok`) and the **write floor** (one row inserted "
+        "in a transaction). A page and its floor take turns, ten requests each, from one "
+        "client; submissions' write floor just before them at the same number of "
+        "clients. Ratios are of "
         "medians (p50); p95 is shown beside. Failed requests count in the percentiles "
         "(an unanswered one as ∞).",
         "",
@@ -325,8 +327,9 @@ def render(raw) -> tuple[str, list[str]]:
         "",
         "`GET /bench/floor` (anonymous), `GET /bench/floor/staff` (signed in) and "
         "`POST /bench/floor/write` (one row inserted), views of `bench/urls.py`, which only "
-        "`bench/settings.py` routes to. Measured when each server starts and again just "
-        "before each scenario (the ratios use the one just before).",
+        "`bench/settings.py` routes to. Measured when each server starts, and again with "
+        "each scenario: in turns with a page, ten requests each; just before the "
+        "submissions, at their number of clients (the ratios use these).",
         "",
     ]
     rows = []
@@ -335,7 +338,7 @@ def render(raw) -> tuple[str, list[str]]:
             run = runs[d][size]
             measured = [(f"{k} floor, server start", 1, r) for k, r in run["floor"].items()]
             measured += [
-                (f"{r['floor']['kind']} floor, before {DISPLAY.get(n, n)}", 1, r["floor"])
+                (f"{r['floor']['kind']} floor, with {DISPLAY.get(n, n)}", 1, r["floor"])
                 for n, r in run["pages"].items()
             ]
             measured += [

@@ -2,7 +2,10 @@
 patient's check-in page, the caches emptied, and check-ins posted under load.
 
 Every figure is compared with the floor that fits its kind of request, measured
-in the same server just before it at the same number of clients:
+in the same server: for a page (one client), by the same client in turns with
+it, ten requests of each, so that the page and its floor meet the same
+seconds of a shared machine; for submissions, just before them at the same
+number of clients:
 
 - staff pages and the cached chart: the **staff floor** (signed in: the session
   and the user loaded, then ``ok``);
@@ -50,15 +53,29 @@ def floor(port: int, kind: str, concurrency: int, requests: int, cookie: str = "
 
 
 def with_floor(port, kind, scenario, floor_requests, cookie="") -> dict:
-    """The scenario, with the floor of ``kind`` at the same concurrency measured just before.
+    """The scenario, with the floor of ``kind``.
 
-    Other work on a small machine comes and goes; a floor measured seconds
-    earlier shares the conditions a floor measured at the start may not.
+    At one client the floor and the scenario take turns, ten requests each
+    (``interleave``): other work on a small machine comes and goes within
+    seconds, and a floor measured in turns with the page meets what the page
+    meets. At more clients (submissions, whose floor is a throughput) it is
+    measured just before, at the same number of clients.
     """
-    adjacent = floor(port, kind, scenario["concurrency"], floor_requests, cookie)
-    result = load(port, scenario)
+    if scenario["concurrency"] == 1 and kind != WRITE:
+        path = FLOOR_PATHS[kind]
+        scenario = {
+            **scenario,
+            "interleave": path,
+            "warmup": [*scenario.get("warmup", []), {"path": path, "count": 50, "concurrency": 4}],
+        }
+        result = load(port, scenario)
+        beside = result.pop("interleaved")
+    else:
+        beside = floor(port, kind, scenario["concurrency"], floor_requests, cookie)
+        result = load(port, scenario)
     result["floor"] = {
-        k: adjacent[k] for k in ("kind", "rps", "p50_ms", "p95_ms", "errors", "ok", "requests")
+        "kind": kind,
+        **{k: beside[k] for k in ("rps", "p50_ms", "p95_ms", "errors", "ok", "requests")},
     }
     return result
 
