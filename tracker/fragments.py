@@ -2,12 +2,13 @@
 
 Pages keep some of their markup rendered, in each process, with Django's
 ``{% cache None name language key %}``: the check-in's unanswered
-questions, the analytics filters, the alert cards, the patient page's
-sessions. Each is kept under a digest of everything it is drawn from, so
-nothing needs to be invalidated: when a value changes, so does the key, the
-markup is drawn afresh, and what was kept under the old key is never asked
-for again (the cache drops the entries used least long ago when it is
-full). A kept fragment is therefore never out of date.
+questions, the analytics filters, the alert cards and each page of them,
+Today's lists, the patient page's sessions. Each is kept under a digest of
+everything it is drawn from, so nothing needs to be invalidated: when a
+value changes, so does the key, the markup is drawn afresh, and what was
+kept under the old key is never asked for again (the cache drops the
+entries used least long ago when it is full). A kept fragment is therefore
+never out of date.
 
 What belongs to the request rather than to the data (a CSRF token, the
 address to come back to) is never inside a kept fragment.
