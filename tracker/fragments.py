@@ -14,6 +14,7 @@ What belongs to the request rather than to the data (a CSRF token, the
 address to come back to) is never inside a kept fragment.
 """
 
+import functools
 import hashlib
 
 
@@ -30,8 +31,13 @@ def columns(instance) -> tuple | None:
     """
     if instance is None:
         return None
-    loaded = instance.__dict__
-    return tuple(loaded.get(field.attname) for field in instance._meta.concrete_fields)
+    return tuple(map(instance.__dict__.get, _attnames(type(instance))))
+
+
+@functools.cache
+def _attnames(model) -> tuple[str, ...]:
+    """The attribute names of ``model``'s columns, in field order."""
+    return tuple(field.attname for field in model._meta.concrete_fields)
 
 
 def name_of(user) -> tuple | None:

@@ -19,8 +19,16 @@ from tracker.models.followups import missed_q
 # Each alert card lists the tries to reach the patient, with who made them, as
 # ``alert.attempt_list``: a plain list (a prefetched manager would build a
 # queryset per alert each time its attempts are asked for).
+# Of who made each, only the names the card shows (``fragments.name_of``).
 ATTEMPTS = Prefetch(
-    "attempts", queryset=ContactAttempt.objects.select_related("by"), to_attr="attempt_list"
+    "attempts",
+    queryset=ContactAttempt.objects.select_related("by").only(
+        *(field.name for field in ContactAttempt._meta.concrete_fields),
+        "by__first_name",
+        "by__last_name",
+        "by__username",
+    ),
+    to_attr="attempt_list",
 )
 
 # What an alert card shows (``_alert_items.html``, on Today and in the inbox):
