@@ -416,6 +416,14 @@ CACHES["template_fragments"] = {
     "LOCATION": "template-fragments",
     "OPTIONS": {"MAX_ENTRIES": 3000},
 }
+# Whole pages of alert cards (the inbox's 50, Today's 10), kept apart from the
+# cards: a page of 50 is about 100 KB, and it is kept anew whenever any alert on
+# it changes. 64 pages: at most some 6 MB per process.
+CACHES["fragment_pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragment-pages",
+    "OPTIONS": {"MAX_ENTRIES": 64},
+}
 
 # Every log line goes through one handler that removes patient link tokens
 # (Django logs the path of each 404: "Not Found: /f/<token>/").

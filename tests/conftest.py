@@ -106,6 +106,7 @@ def empty_cache():
     too, and each process's charts: a test of the markup sees it rendered."""
     cache.clear()
     caches["template_fragments"].clear()
+    caches["fragment_pages"].clear()
     forget_kept_charts()
 
 

@@ -9,6 +9,8 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.utils import make_template_fragment_key
 from django.test import Client
 from django.urls import reverse
 
@@ -122,7 +124,13 @@ def test_a_kept_list_of_cards_changes_with_any_card_and_with_their_order(
     assert alert_cards_key(cards) != key
 
     client.force_login(therapist_a.user)
-    assert _inbox(client).count('class="fw-semibold"') == 2
+    response = client.get(reverse("tracker:alert_list") + "?state=all")
+    assert response.content.decode().count('class="fw-semibold"') == 2
+    # The page is kept apart from the cards (a page of 50 is some 100 KB).
+    shown = list(response.context["page_obj"].object_list)
+    page_key = make_template_fragment_key("alert_cards", ["en", True, alert_cards_key(shown)])
+    assert caches["fragment_pages"].get(page_key) is not None
+    assert caches["template_fragments"].get(page_key) is None
     services.act_on_alert(alert=alert, user=therapist_a.user, outcome="advised")
     page = _inbox(client)
     assert page.count('class="fw-semibold"') == 2
