@@ -140,9 +140,9 @@ def run_load(port, scenario):
     requests in turns with the items, INTERLEAVE_BLOCK of one, then as many of
     the other, timed apart (``interleaved`` in the result): the items and their
     floor meet the same seconds of the machine, and each is measured as it is
-    alone, after a request like it. ``clear_cache_dir``: before each request (untimed),
-    empty the server's file cache, so the request finds nothing cached
-    (concurrency 1 only: another request would fill it in between).
+    alone, after a request like it. ``clear_cache_dir``: before each request
+    (untimed), empty the server's file cache, so the request finds nothing
+    cached (concurrency 1 only: another request would fill it in between).
     """
     concurrency = scenario["concurrency"]
     expect = set(scenario.get("expect", [200]))
@@ -198,13 +198,15 @@ def run_load(port, scenario):
         start_barrier.wait()
         while (index := take()) is not None:
             item = items[index]
-            for _ in range(INTERLEAVE_BLOCK if interleave and index % INTERLEAVE_BLOCK == 0 else 0):
-                seconds, status, _location = send(client, {"path": interleave})
-                if status == 200:
-                    my_between["latencies"].append(seconds)
-                else:
-                    my_between["failed"].append(seconds)
-                    my_between["errors"][str(status)] = my_between["errors"].get(str(status), 0) + 1
+            if interleave and index % INTERLEAVE_BLOCK == 0:
+                for _ in range(INTERLEAVE_BLOCK):
+                    seconds, status, _location = send(client, {"path": interleave})
+                    if status == 200:
+                        my_between["latencies"].append(seconds)
+                    else:
+                        my_between["failed"].append(seconds)
+                        errors_seen = my_between["errors"]
+                        errors_seen[str(status)] = errors_seen.get(str(status), 0) + 1
             if clear_cache_dir:
                 _clear_cache(clear_cache_dir)
             seconds, status, location = send(client, item)
