@@ -100,13 +100,30 @@ class FollowUpQuerySet(ClinicScopedQuerySet):
         return self.active().filter(missed_q(moment))
 
 
+def window_state(moment, *, opens_at, due_at, closes_at) -> str:
+    """Where ``moment`` falls in a check-in's window: upcoming, open, late or missed.
+
+    The state of a check-in that was asked, is unanswered and whose session
+    stands (``FollowUp.state_at``): the one part of a state that follows from
+    the clock rather than from stored columns.
+    """
+    if moment < opens_at:
+        return FollowUpState.UPCOMING
+    if moment >= closes_at:
+        return FollowUpState.MISSED
+    if moment >= due_at + LATE_AFTER:
+        return FollowUpState.LATE
+    return FollowUpState.OPEN
+
+
 class FollowUp(TrackerModel):
     """One planned check-in for a session, at a fixed time point.
 
     The patient may answer between ``opens_at`` and ``closes_at``. Its state is
     never stored: it follows from those times, ``answered_at`` and the clock,
-    in ``state_at`` (and, for lists, in the matching queryset filters). This is
-    the one place that says what upcoming, open, late and missed mean.
+    in ``state_at`` and ``window_state`` (and, for lists, in the matching
+    queryset filters). This is the one place that says what upcoming, open,
+    late and missed mean.
     """
 
     session = models.ForeignKey(
@@ -190,13 +207,9 @@ class FollowUp(TrackerModel):
         # The session is nearly always cached on the row (prefetches, related managers).
         if self.session.entered_in_error_at is not None:
             return FollowUpState.ENTERED_IN_ERROR
-        if moment < self.opens_at:
-            return FollowUpState.UPCOMING
-        if moment >= self.closes_at:
-            return FollowUpState.MISSED
-        if moment >= self.due_at + LATE_AFTER:
-            return FollowUpState.LATE
-        return FollowUpState.OPEN
+        return window_state(
+            moment, opens_at=self.opens_at, due_at=self.due_at, closes_at=self.closes_at
+        )
 
     def is_answerable_at(self, moment) -> bool:
         return self.state_at(moment) in ANSWERABLE_STATES
