@@ -6,19 +6,24 @@ shows, and views it again.
 """
 
 import re
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.core.cache.utils import make_template_fragment_key
+from django.db import models, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import MembershipFactory, PatientFactory, answer, make_session
-from tracker import services
+from tracker import fragments, services
 from tracker.choices import TimePoint
 from tracker.models import Alert
 from tracker.queries import dashboard
+from tracker.queries import patients as patient_queries
 from tracker.templatetags.tracker_tags import alert_cards_key
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +58,10 @@ def _other(value):
         return value + "·"
     if isinstance(value, datetime):
         return value + timedelta(seconds=1)
+    if isinstance(value, uuid.UUID):
+        return uuid.uuid4()
+    if isinstance(value, list):
+        return [*value, "changed"]
     if isinstance(value, dict):
         return {**value, "changed": True}
     if value is None:
@@ -194,6 +203,56 @@ def test_a_kept_session_shows_each_change_on_the_next_view(
     services.mark_entered_in_error(session=session_a, user=therapist_a.user, reason="Wrong patient")
     found, page = states()
     assert "Wrong patient" in page and "<del>" in page
+
+
+def test_a_sessions_key_changes_with_every_value_its_block_is_drawn_from(
+    therapist_a, therapist_b, session_a, alert
+):
+    services.act_on_alert(alert=alert, user=therapist_a.user, outcome="advised")
+    services.mark_entered_in_error(session=session_a, user=therapist_a.user, reason="Wrong patient")
+    session_a.refresh_from_db()
+    follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+    rows = [
+        session_a,
+        *session_a.sites.all(),
+        alert,
+        *session_a.follow_ups.all(),
+        follow_up.report,
+        therapist_a.user,  # who treated, and who acknowledged the alert
+    ]
+    patient, now = session_a.patient, timezone.now()
+    keys = {patient_queries.session_block_keys(patient, now)[session_a.pk]}
+    changed = []
+    for row in rows:
+        model = type(row)
+        fields = [
+            field.attname
+            for field in model._meta.concrete_fields
+            if not field.primary_key and (model is not User or field.name in fragments.STAFF_NAMES)
+        ]
+        if row is session_a:
+            fields.remove("patient_id")  # another patient's session is not on the page
+        for attname in fields:
+            field = model._meta.get_field(attname.removesuffix("_id"))
+            value = getattr(row, attname)
+            if field.is_relation and (field.related_model is User or value is None):
+                # Someone on the staff: a join needs them to exist.
+                new = therapist_b.user.pk
+            elif attname == "opens_at":  # earlier, as a window opens by its due time
+                new = value - timedelta(seconds=1)
+            elif value is None:
+                new = {models.DateTimeField: now, models.BooleanField: True}.get(
+                    type(field), 1 if isinstance(field, models.IntegerField) else "set"
+                )
+            else:
+                new = _other(value)
+            with transaction.atomic():
+                model.objects.filter(pk=row.pk).update(**{attname: new})
+                keys.add(patient_queries.session_block_keys(patient, now)[session_a.pk])
+                transaction.set_rollback(True)
+            changed.append((model.__name__, attname))
+    # Each change made a key of its own.
+    assert len(keys) == len(changed) + 1, changed
 
 
 @pytest.mark.parametrize("time_zone", ["Europe/London", "America/New_York"])

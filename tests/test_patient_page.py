@@ -1,6 +1,7 @@
 """The therapist's patient page, its chart and the printable visit summary."""
 
 import io
+import re
 import uuid
 
 import pytest
@@ -50,12 +51,26 @@ def test_patient_page_query_count_does_not_grow(
     call_command("count_typical_courses", stdout=io.StringIO())  # the hourly job
     cache.clear()
     client.force_login(therapist_a.user)
-    # session, user, patient+clinic, sessions+therapist, sites, follow-ups+reports, alerts,
-    # the audit event's INSERT, the clinics the user leads (the "Audit" menu item), the
-    # clinic's stored soreness counts (whether the chart has a typical band to caption;
-    # kept an hour in the cache, where the chart's own request then finds them)
-    with django_assert_num_queries(10):
-        client.get(reverse("tracker:patient_detail", args=[patient.pk]))
+    url = reverse("tracker:patient_detail", args=[patient.pk])
+    # session, user, patient+clinic, the blocks' keys (sessions+therapist, sites,
+    # alerts, check-ins+reports, as values), the audit event's INSERT, the clinics
+    # the user leads (the "Audit" menu item), the clinic's stored soreness counts
+    # (whether the chart has a typical band to caption; kept an hour in the cache,
+    # where the chart's own request then finds them) and, for the blocks not kept
+    # yet, the same four as models.
+    sessions_part = re.compile(r"<h2 class=\"h5\">Sessions</h2>.*</main>", re.S)
+    with django_assert_num_queries(14):
+        first = sessions_part.search(client.get(url).content.decode()).group()
+    with django_assert_num_queries(9):  # nothing to draw, the counts in the cache
+        assert sessions_part.search(client.get(url).content.decode()).group() == first
+    # A new answer redraws its session's block alone, with the same four queries.
+    newest = patient.sessions.order_by("-performed_at", "-pk")[0]
+    _answer(newest, TimePoint.H24, soreness=2, note="Much better")
+    with django_assert_num_queries(13) as queries:
+        page = client.get(url).content.decode()
+    assert "Much better" in page
+    session_reads = [q["sql"] for q in queries if '"tracker_needlingsession"."id" IN' in q["sql"]]
+    assert len(session_reads) == 1 and f'."id" IN ({newest.pk})' in session_reads[0]
 
 
 @pytest.mark.parametrize("sessions", [1, 12])

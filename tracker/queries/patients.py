@@ -7,10 +7,14 @@ PostgreSQL. Filters and columns are subqueries of the same statement, so a
 page costs one query (and the paginator's count) however many rows it holds.
 """
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from datetime import UTC, datetime
+
+from django.db import connections
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q
 
 from tracker import fragments, names
-from tracker.models import Alert, FollowUp, NeedlingSession, Patient
+from tracker.models import Alert, FollowUp, NeedledSite, NeedlingSession, Patient, SymptomReport
+from tracker.models.followups import window_state
 from tracker.queries.dashboard import MISSED_RECENT
 
 # More words than this in a search are ignored (a name and a reference fit).
@@ -77,26 +81,116 @@ def patient_list(user, now, *, query="", therapist="", status="", sort="name"):
     return patients.order_by("display_name", "pk")
 
 
-def session_block_key(session, now) -> str:
-    """A digest of everything a session's block on the patient page is drawn from.
-
-    The columns read of the session, its therapist, sites, alerts (with who
-    acknowledged each), check-ins and their reports, and each check-in's state
-    at ``now`` (open, late, missed...). The page keeps each block rendered
-    under it (``patient_detail.html``, see tracker.fragments).
-    """
-    follow_ups = list(session.follow_ups.all())
-    reports = [follow_up.report if follow_up.answered_at else None for follow_up in follow_ups]
-    alerts = list(session.alerts.all())
-    return fragments.rows_digest(
-        session,
-        *session.sites.all(),
-        *alerts,
-        *follow_ups,
-        *reports,
-        also=(
-            fragments.name_of(session.therapist),
-            [fragments.name_of(alert.acknowledged_by) for alert in alerts],
-            [follow_up.state_at(now) for follow_up in follow_ups],
+def sessions_shown():
+    """A patient's sessions as their blocks show them (the patient page, the visit
+    summary): with the therapist, sites, check-ins and their reports, and alerts
+    with who acknowledged each, for ``prefetch_related("sessions")``."""
+    return NeedlingSession.objects.select_related("therapist").prefetch_related(
+        "sites",
+        Prefetch("follow_ups", queryset=FollowUp.objects.select_related("report")),
+        Prefetch(
+            "alerts",
+            queryset=Alert.objects.select_related("acknowledged_by").order_by("opened_at", "pk"),
         ),
     )
+
+
+class _PatientRows:
+    """A values query of one patient's rows, compiled to SQL once per database and
+    then run as it is, its rows as the database driver gives them.
+
+    For keys, which need only that values differ, not what they mean: on the
+    patient page, compiling these queries took as long as running them, and
+    converting each value twice as long.
+    """
+
+    def __init__(self, queryset, patient_field: str):
+        self.queryset = queryset.filter(**{patient_field: 0})
+        self.compiled = {}
+
+    def of(self, patient) -> list[tuple]:
+        connection = connections[self.queryset.db]
+        if connection.alias not in self.compiled:
+            sql, params = self.queryset.query.get_compiler(connection=connection).as_sql()
+            assert list(params) == [0], params  # the patient's id, the one parameter
+            self.compiled[connection.alias] = sql
+        with connection.cursor() as cursor:
+            cursor.execute(self.compiled[connection.alias], [patient.pk])
+            return cursor.fetchall()
+
+
+def _moment(value: datetime) -> datetime:
+    """A time in a row of ``_PatientRows``: SQLite's driver gives it in UTC
+    without the zone, as Django stores it there; PostgreSQL's with the zone."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# Everything a session's block on the patient page is drawn from, to key the
+# kept blocks: the page's sessions are read as models (above) only for the
+# blocks not kept. Each row's first column is its session's id.
+_SESSION_ROWS = _PatientRows(
+    NeedlingSession.objects.order_by("-performed_at", "-pk").values_list(
+        *fragments.attnames(NeedlingSession),
+        *(f"therapist__{name}" for name in fragments.STAFF_NAMES),
+    ),
+    "patient_id",
+)
+_SITE_ROWS = _PatientRows(
+    NeedledSite.objects.order_by("session_id", "pk").values_list(
+        "session_id", *fragments.attnames(NeedledSite)
+    ),
+    "session__patient_id",
+)
+_ALERT_ROWS = _PatientRows(
+    Alert.objects.order_by("session_id", "opened_at", "pk").values_list(
+        "session_id",
+        *fragments.attnames(Alert),
+        *(f"acknowledged_by__{name}" for name in fragments.STAFF_NAMES),
+    ),
+    "session__patient_id",
+)
+# With the times that place the clock in its window first (see session_block_keys).
+_CHECK_IN_ROWS = _PatientRows(
+    FollowUp.objects.order_by("session_id", "time_point").values_list(
+        "session_id",
+        "answered_at",
+        "opens_at",
+        "due_at",
+        "closes_at",
+        *fragments.attnames(FollowUp),
+        *(f"report__{name}" for name in fragments.attnames(SymptomReport)),
+    ),
+    "session__patient_id",
+)
+
+
+def session_block_keys(patient, now) -> dict[int, str]:
+    """Each of ``patient``'s sessions (by id, in the page's order) with a digest of
+    everything its block is drawn from at ``now``.
+
+    The columns of the session, its therapist's names, its sites, alerts (with
+    who acknowledged each), check-ins and their reports, and where ``now``
+    falls in each check-in's window: the one part of a check-in's state not
+    stored (``window_state``). The page keeps each block rendered under it
+    (``PatientDetailView``, see tracker.fragments).
+    """
+    sessions = _SESSION_ROWS.of(patient)
+    related = {session[0]: ([], [], []) for session in sessions}
+    for index, rows in enumerate((_SITE_ROWS, _ALERT_ROWS, _CHECK_IN_ROWS)):
+        for row in rows.of(patient):
+            related[row[0]][index].append(row)
+    keys = {}
+    for session in sessions:
+        sites, alerts, check_ins = related[session[0]]
+        windows = [
+            window_state(
+                now,
+                opens_at=_moment(opens_at),
+                due_at=_moment(due_at),
+                closes_at=_moment(closes_at),
+            )
+            for _, answered_at, opens_at, due_at, closes_at, *_ in check_ins
+            if answered_at is None
+        ]
+        keys[session[0]] = fragments.digest((session, sites, alerts, check_ins, windows))
+    return keys

@@ -6,7 +6,6 @@ from tracker import fragments, phones
 from tracker.alerts.describe import describe
 from tracker.models import ATTEMPT_OUTCOMES, Outcome
 from tracker.queries.dashboard import card_key
-from tracker.queries.patients import session_block_key
 
 register = template.Library()
 
@@ -51,13 +50,6 @@ def acknowledge_form_inputs(context, alerts):
             if not alert.acknowledged_at
         )
     )
-
-
-@register.filter
-def session_key(session, now):
-    """What a session's block on the patient page is kept rendered under
-    (see tracker.queries.patients.session_block_key)."""
-    return session_block_key(session, now)
 
 
 @register.filter

@@ -17,14 +17,17 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import CreateView, DetailView, ListView
 
-from tracker import analytics, clock, names, services
+from tracker import analytics, clock, fragments, names, services
 from tracker.forms.patient_details import PatientEditForm, PatientFilterForm, PatientForm
-from tracker.models import Alert, AuditAction, Clinic, FollowUp, NeedlingSession, Patient
-from tracker.queries.patients import patient_list
+from tracker.models import AuditAction, Clinic, Patient
+from tracker.queries.patients import patient_list, session_block_keys, sessions_shown
 from tracker.queries.soreness import patient_soreness_svg
 from tracker.security import audit
 from tracker.views.responses import svg_response
@@ -170,26 +173,13 @@ def patient_edit(request, pk):
     )
 
 
-class PatientDetailView(LoginRequiredMixin, DetailView):
-    """All of a patient's sessions, their check-ins and sites, and the soreness chart."""
+class _PatientPage(LoginRequiredMixin, DetailView):
+    """A page of the whole patient: it records that the patient's record was viewed."""
 
-    template_name = "tracker/patient_detail.html"
     context_object_name = "patient"
 
     def get_queryset(self):
-        sessions = NeedlingSession.objects.select_related("therapist").prefetch_related(
-            "sites",
-            Prefetch("follow_ups", queryset=FollowUp.objects.select_related("report")),
-            Prefetch(
-                "alerts",
-                queryset=Alert.objects.select_related("acknowledged_by").order_by("opened_at"),
-            ),
-        )
-        return (
-            Patient.objects.for_user(self.request.user)
-            .select_related("clinic")
-            .prefetch_related(Prefetch("sessions", queryset=sessions))
-        )
+        return Patient.objects.for_user(self.request.user).select_related("clinic")
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
@@ -207,10 +197,48 @@ class PatientDetailView(LoginRequiredMixin, DetailView):
         )
 
 
-class VisitSummaryView(PatientDetailView):
+class PatientDetailView(_PatientPage):
+    """All of a patient's sessions, their check-ins and sites, and the soreness chart.
+
+    Each session's block is kept rendered under a digest of what it shows
+    (``session_block_keys``, read as plain values): a patient seen again reads
+    no session as a model, and one whose check-in was just answered reads
+    only that session (tracker.fragments).
+    """
+
+    template_name = "tracker/patient_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        patient, now = self.object, context["now"]
+        zone = patient.clinic.time_zone
+
+        def draw(session_ids):
+            sessions = sessions_shown().filter(pk__in=session_ids).in_bulk()
+            with timezone.override(zone):
+                return [
+                    render_to_string(
+                        "tracker/_patient_session.html", {"session": sessions[pk], "now": now}
+                    )
+                    for pk in session_ids
+                ]
+
+        context["session_blocks"] = fragments.kept(
+            "patient_session",
+            session_block_keys(patient, now),
+            draw,
+            vary_on=(get_language(), zone),
+        )
+        return context
+
+
+class VisitSummaryView(_PatientPage):
     """A printable page to bring to the next visit: one block per session."""
 
     template_name = "tracker/visit_summary.html"
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related(Prefetch("sessions", sessions_shown()))
 
 
 @login_required
