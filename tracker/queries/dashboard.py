@@ -6,6 +6,9 @@ alerts together), so the page costs the same number of queries whatever the
 size of the clinic.
 """
 
+import dataclasses
+import functools
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,27 +54,77 @@ ALERT_CARD = (
 )
 
 
-def card_key(alert: Alert) -> str:
-    """A digest of every value ``alert``'s card is drawn from: the columns read of
-    the alert, its session, patient and clinic, who acknowledged it, and each
-    contact attempt with who made it.
+# What keys an alert card, read as plain values: ALERT_CARD (the alert's own
+# foreign keys as ids), and each contact attempt's columns with its author's names.
+CARD_ROW = ALERT_CARD
+ATTEMPT_ROW = (
+    *(field.attname for field in ContactAttempt._meta.concrete_fields),
+    *(f"by__{name}" for name in fragments.STAFF_NAMES),
+)
+_ID, _SEVERITY, _ACKNOWLEDGED_AT = (
+    CARD_ROW.index(name) for name in ("id", "severity", "acknowledged_at")
+)
+_ATTEMPT_ALERT = ATTEMPT_ROW.index("alert_id")
 
-    The cards' markup is kept under it (``_alert_items.html``, see
-    tracker.fragments): a new number, an attempt or the alert acknowledged is a
-    new key, and the card is drawn afresh.
+
+@dataclass(frozen=True, slots=True)
+class AlertCard:
+    """An alert in a list of cards (``_alert_items.html``): what the list shows
+    of it outside the card (whether it is urgent and open, its form's id),
+    the key its card is kept rendered under, and the alert itself as a model,
+    read only if the card is drawn."""
+
+    pk: int
+    severity: str
+    acknowledged_at: datetime | None
+    key: str
+    cards: "AlertCards" = dataclasses.field(repr=False, compare=False)
+
+    @property
+    def alert(self) -> Alert:
+        return self.cards.alerts[self.pk]
+
+
+class AlertCards(list):
+    """The cards of the alerts in ``rows`` (``queryset.values_list(*CARD_ROW)``), in order.
+
+    Each card's key is a digest of every value it is drawn from: the row
+    (the alert, its patient's name and ways to call them, the clinic's zone,
+    who acknowledged it) and each contact attempt with who made it. The
+    cards' markup is kept under it (see tracker.fragments): a new number, an
+    attempt or the alert acknowledged is a new key, and the card is drawn
+    afresh. A list whose cards are all kept reads no alert as a model; one
+    that has a card to draw reads all of its alerts, in two queries.
     """
-    patient = alert.session.patient
-    return fragments.rows_digest(
-        alert,
-        alert.session,
-        patient,
-        patient.clinic,
-        *alert.attempt_list,
-        also=(
-            fragments.name_of(alert.acknowledged_by),
-            [fragments.name_of(attempt.by) for attempt in alert.attempt_list],
-        ),
-    )
+
+    def __init__(self, rows):
+        rows = list(rows)
+        attempts = defaultdict(list)
+        if rows:
+            for attempt in ContactAttempt.objects.filter(
+                alert_id__in=[row[_ID] for row in rows]
+            ).values_list(*ATTEMPT_ROW):
+                attempts[attempt[_ATTEMPT_ALERT]].append(attempt)
+        super().__init__(
+            AlertCard(
+                row[_ID],
+                row[_SEVERITY],
+                row[_ACKNOWLEDGED_AT],
+                key=fragments.digest((row, attempts[row[_ID]])),
+                cards=self,
+            )
+            for row in rows
+        )
+
+    @functools.cached_property
+    def alerts(self) -> dict[int, Alert]:
+        """The cards' alerts as models, by id, with all their cards show."""
+        return (
+            Alert.objects.select_related(*ALERT_CARD_RELATED)
+            .only(*ALERT_CARD)
+            .prefetch_related(ATTEMPTS)
+            .in_bulk([card.pk for card in self])
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +202,9 @@ class Section:
         return fragments.digest((self.items, self.count))
 
 
-def _listed(queryset, count: int) -> Section:
-    """The first LIST_LIMIT rows of ``queryset``, with ``count``, counted beside the others."""
-    return Section(items=list(queryset[:LIST_LIMIT]), count=count)
+def _alert_cards(queryset, count: int) -> Section:
+    """The cards of the first LIST_LIMIT alerts of ``queryset``, with ``count``."""
+    return Section(items=AlertCards(queryset.values_list(*CARD_ROW)[:LIST_LIMIT]), count=count)
 
 
 def _check_in_lines(queryset, count: int, zones) -> Section:
@@ -234,14 +287,7 @@ def for_user(user, now, *, mine=False, clinics=None) -> dict[str, Section]:
             check_ins["missed"],
             zones,
         ),
-        "alerts": _listed(
-            alerts.open()
-            .urgent_first()
-            .select_related(*ALERT_CARD_RELATED)
-            .only(*ALERT_CARD)
-            .prefetch_related(ATTEMPTS),
-            open_alerts["all"],
-        ),
+        "alerts": _alert_cards(alerts.open().urgent_first(), open_alerts["all"]),
         # For the tab's title: the open urgent alerts, counted.
         "urgent": Section(items=[], count=open_alerts["urgent"]),
     }

@@ -5,7 +5,6 @@ from django.utils.safestring import mark_safe
 from tracker import fragments, phones
 from tracker.alerts.describe import describe
 from tracker.models import ATTEMPT_OUTCOMES, Outcome
-from tracker.queries.dashboard import card_key
 
 register = template.Library()
 
@@ -23,19 +22,13 @@ def alert_text(alert):
 
 
 @register.filter
-def alert_card_key(alert):
-    """What an alert's card is kept rendered under (see tracker.queries.dashboard.card_key)."""
-    return card_key(alert)
-
-
-@register.filter
-def alert_cards_key(alerts):
+def alert_cards_key(cards):
     """What a list of alert cards is kept rendered under: a digest of its cards' keys."""
-    return fragments.digest([card_key(alert) for alert in alerts])
+    return fragments.digest([card.key for card in cards])
 
 
 @register.simple_tag(takes_context=True)
-def acknowledge_form_inputs(context, alerts):
+def acknowledge_form_inputs(context, cards):
     """The request's own part of each open alert's form, which the kept cards leave
     out: its CSRF token and the page to come back to, tied to the form by its id."""
     token = escape(context.get("csrf_token"))
@@ -44,10 +37,10 @@ def acknowledge_form_inputs(context, alerts):
     return mark_safe(
         "".join(
             f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}" '
-            f'form="acknowledge-{alert.pk}"><input type="hidden" name="next" value="{back}" '
-            f'form="acknowledge-{alert.pk}">'
-            for alert in alerts
-            if not alert.acknowledged_at
+            f'form="acknowledge-{card.pk}"><input type="hidden" name="next" value="{back}" '
+            f'form="acknowledge-{card.pk}">'
+            for card in cards
+            if not card.acknowledged_at
         )
     )
 

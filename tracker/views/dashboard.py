@@ -43,20 +43,16 @@ def alert_list(request):
     form = AlertFilterForm(request.GET or None)
     # By the clinics' ids, not a join through the memberships: with one clinic the
     # page of open alerts is read in order from its index, not sorted from all of them.
-    alerts = (
-        Alert.objects.in_clinics(list(clinic_roles(request)))
-        .select_related(*dashboard.ALERT_CARD_RELATED)
-        .only(*dashboard.ALERT_CARD)
-        .prefetch_related(dashboard.ATTEMPTS)
-        .urgent_first()
-    )
+    alerts = Alert.objects.in_clinics(list(clinic_roles(request))).urgent_first()
     if form.is_valid():
         alerts = form.filter(alerts)
     else:
         alerts = alerts.open()
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    # The page's alerts are read as the cards' values (the count, as alerts alone).
+    cards = dashboard.AlertCards(page.object_list.values_list(*dashboard.CARD_ROW))
     has_attention = any(
-        alert.severity == Severity.ATTENTION and not alert.acknowledged_at for alert in page
+        card.severity == Severity.ATTENTION and not card.acknowledged_at for card in cards
     )
     return render(
         request,
@@ -64,6 +60,7 @@ def alert_list(request):
         {
             "form": form,
             "page_obj": page,
+            "cards": cards,
             "has_attention": has_attention,
         },
     )

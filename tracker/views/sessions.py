@@ -103,10 +103,8 @@ def session_detail(request, pk):
             # The chart on the page belongs to this view: it records nothing of its own.
             "page_key": audit.page_key(request, session.patient),
             "sites": session.sites.all(),
-            "alerts": list(
-                session.alerts.select_related("acknowledged_by")
-                .prefetch_related(dashboard.ATTEMPTS)
-                .urgent_first()
+            "cards": dashboard.AlertCards(
+                session.alerts.urgent_first().values_list(*dashboard.CARD_ROW)
             ),
             "follow_ups": [(fu, fu.state_at(now)) for fu in follow_ups],
             "link": link,
