@@ -7,15 +7,13 @@ PostgreSQL. Filters and columns are subqueries of the same statement, so a
 page costs one query (and the paginator's count) however many rows it holds.
 """
 
-from datetime import UTC, datetime
-
-from django.db import connections
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q
 
 from tracker import fragments, names
 from tracker.models import Alert, FollowUp, NeedledSite, NeedlingSession, Patient, SymptomReport
 from tracker.models.followups import window_state
 from tracker.queries.dashboard import MISSED_RECENT
+from tracker.queries.rows import PatientRows, stored_moment
 
 # More words than this in a search are ignored (a name and a reference fit).
 MAX_SEARCH_WORDS = 8
@@ -95,53 +93,23 @@ def sessions_shown():
     )
 
 
-class _PatientRows:
-    """A values query of one patient's rows, compiled to SQL once per database and
-    then run as it is, its rows as the database driver gives them.
-
-    For keys, which need only that values differ, not what they mean: on the
-    patient page, compiling these queries took as long as running them, and
-    converting each value twice as long.
-    """
-
-    def __init__(self, queryset, patient_field: str):
-        self.queryset = queryset.filter(**{patient_field: 0})
-        self.compiled = {}
-
-    def of(self, patient) -> list[tuple]:
-        connection = connections[self.queryset.db]
-        if connection.alias not in self.compiled:
-            sql, params = self.queryset.query.get_compiler(connection=connection).as_sql()
-            assert list(params) == [0], params  # the patient's id, the one parameter
-            self.compiled[connection.alias] = sql
-        with connection.cursor() as cursor:
-            cursor.execute(self.compiled[connection.alias], [patient.pk])
-            return cursor.fetchall()
-
-
-def _moment(value: datetime) -> datetime:
-    """A time in a row of ``_PatientRows``: SQLite's driver gives it in UTC
-    without the zone, as Django stores it there; PostgreSQL's with the zone."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 # Everything a session's block on the patient page is drawn from, to key the
 # kept blocks: the page's sessions are read as models (above) only for the
 # blocks not kept. Each row's first column is its session's id.
-_SESSION_ROWS = _PatientRows(
+_SESSION_ROWS = PatientRows(
     NeedlingSession.objects.order_by("-performed_at", "-pk").values_list(
         *fragments.attnames(NeedlingSession),
         *(f"therapist__{name}" for name in fragments.STAFF_NAMES),
     ),
     "patient_id",
 )
-_SITE_ROWS = _PatientRows(
+_SITE_ROWS = PatientRows(
     NeedledSite.objects.order_by("session_id", "pk").values_list(
         "session_id", *fragments.attnames(NeedledSite)
     ),
     "session__patient_id",
 )
-_ALERT_ROWS = _PatientRows(
+_ALERT_ROWS = PatientRows(
     Alert.objects.order_by("session_id", "opened_at", "pk").values_list(
         "session_id",
         *fragments.attnames(Alert),
@@ -150,7 +118,7 @@ _ALERT_ROWS = _PatientRows(
     "session__patient_id",
 )
 # With the times that place the clock in its window first (see session_block_keys).
-_CHECK_IN_ROWS = _PatientRows(
+_CHECK_IN_ROWS = PatientRows(
     FollowUp.objects.order_by("session_id", "time_point").values_list(
         "session_id",
         "answered_at",
@@ -185,9 +153,9 @@ def session_block_keys(patient, now) -> dict[int, str]:
         windows = [
             window_state(
                 now,
-                opens_at=_moment(opens_at),
-                due_at=_moment(due_at),
-                closes_at=_moment(closes_at),
+                opens_at=stored_moment(opens_at),
+                due_at=stored_moment(due_at),
+                closes_at=stored_moment(closes_at),
             )
             for _, answered_at, opens_at, due_at, closes_at, *_ in check_ins
             if answered_at is None

@@ -5,6 +5,8 @@ new key and a cached chart is never stale; several app servers sharing a
 cache (Redis) share the charts too.
 """
 
+from datetime import datetime
+
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
@@ -12,6 +14,7 @@ from tracker import charts
 from tracker.charts.cache import cached_svg
 from tracker.choices import BruiseBand, TwitchingFelt
 from tracker.models import FollowUp
+from tracker.queries.rows import PatientRows, stored_moment
 
 
 def session_points(session) -> list[tuple[int, int, str]]:
@@ -38,9 +41,9 @@ def session_soreness_svg(session, *, label: str, title: str, small: bool = False
     return cached_svg(f"session:{session.pk}", (points, label, title, small), render)
 
 
-# Built once: the chart asks for a patient's points on every visit, and
+# Compiled once: the chart asks for a patient's points on every visit, and
 # building this query's joins took longer than running it.
-_ANSWERED_POINTS = (
+_ANSWERED_POINTS = PatientRows(
     FollowUp.objects.filter(report__isnull=False, session__entered_in_error_at__isnull=True)
     .order_by("session__performed_at", "session_id", "time_point")
     .values_list(
@@ -50,16 +53,18 @@ _ANSWERED_POINTS = (
         "report__soreness",
         "report__bruising",
         "report__twitching",
-    )
+    ),
+    "session__patient_id",
 )
 
 
-def patient_points(patient) -> list[tuple[int, object, int, int, str, str]]:
-    """(session id, performed at, hours, soreness, bruise band, twitching) of every answer.
+def patient_points(patient) -> list[tuple[int, datetime, int, int, str, str]]:
+    """(session id, performed at, hours, soreness, bruise band, twitching) of every answer,
+    the times as stored (``stored_moment``).
 
     Sessions entered in error are left out of the patient's curves.
     """
-    return list(_ANSWERED_POINTS.filter(session__patient_id=patient.pk))
+    return _ANSWERED_POINTS.of(patient)
 
 
 def patient_soreness_svg(patient, *, band, title: str) -> bytes:
@@ -74,7 +79,9 @@ def patient_soreness_svg(patient, *, band, title: str) -> bytes:
             )
         series = [
             charts.Series(
-                label=date_format(performed_at.astimezone(patient.clinic.zone), "j M Y"),
+                label=date_format(
+                    stored_moment(performed_at).astimezone(patient.clinic.zone), "j M Y"
+                ),
                 points=[(hours, soreness) for hours, soreness, _, _ in answers],
                 marked=[hours for hours, _, bruise, _ in answers if bruise != BruiseBand.NONE],
                 twitching=[
