@@ -16,7 +16,6 @@ What belongs to the request rather than to the data (a CSRF token, the
 address to come back to) is never inside a kept fragment.
 """
 
-import functools
 import hashlib
 
 from django.core.cache import caches
@@ -29,18 +28,6 @@ def digest(values) -> str:
     return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
 
 
-def columns(instance) -> tuple | None:
-    """Every column of ``instance`` that was read from the database, in field order.
-
-    Deferred columns (``only()``) are left out, as the markup cannot show
-    them without a query of its own, which the pages' query-count tests catch.
-    """
-    if instance is None:
-        return None
-    return tuple(map(instance.__dict__.get, attnames(type(instance))))
-
-
-@functools.cache
 def attnames(model) -> tuple[str, ...]:
     """The attribute names of ``model``'s columns, in field order."""
     return tuple(field.attname for field in model._meta.concrete_fields)
@@ -49,18 +36,6 @@ def attnames(model) -> tuple[str, ...]:
 # What markup shows of a member of staff: their names. Not the whole row, whose
 # last sign-in changes each time they sign in.
 STAFF_NAMES = ("first_name", "last_name", "username")
-
-
-def name_of(user) -> tuple | None:
-    """The ``STAFF_NAMES`` of ``user`` (None allowed)."""
-    if user is None:
-        return None
-    return (user.first_name, user.last_name, user.username)
-
-
-def rows_digest(*instances, also=()) -> str:
-    """A digest of every column read of each of ``instances`` (None allowed), and ``also``."""
-    return digest(([columns(instance) for instance in instances], also))
 
 
 def kept(name: str, keys: dict, draw, *, vary_on=()) -> list[str]:

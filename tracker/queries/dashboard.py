@@ -22,14 +22,12 @@ from tracker.models.followups import missed_q
 # Each alert card lists the tries to reach the patient, with who made them, as
 # ``alert.attempt_list``: a plain list (a prefetched manager would build a
 # queryset per alert each time its attempts are asked for).
-# Of who made each, only the names the card shows (``fragments.name_of``).
+# Of who made each, only the names the card shows (``fragments.STAFF_NAMES``).
 ATTEMPTS = Prefetch(
     "attempts",
     queryset=ContactAttempt.objects.select_related("by").only(
         *(field.name for field in ContactAttempt._meta.concrete_fields),
-        "by__first_name",
-        "by__last_name",
-        "by__username",
+        *(f"by__{name}" for name in fragments.STAFF_NAMES),
     ),
     to_attr="attempt_list",
 )
