@@ -67,30 +67,40 @@ class FollowUpQuerySet(ClinicScopedQuerySet):
     def open_at(self, moment):
         return self.active().filter(open_q(moment))
 
-    def state_counts(self, moment, *, missed_since) -> dict[str, int]:
+    def state_counts_by_clinic(self, moment, *, missed_since):
         """How many of these check-ins are open, late, and missed since ``missed_since``,
-        at ``moment``: one pass over the unanswered ones opened by ``moment`` that close
-        from ``missed_since`` on, where all three lie (followup_clinic_unanswered_idx
-        holds them in that order). Within that window each state is only the condition
-        on its own columns that open_q, late_q and missed_q add to it: five comparisons
-        to build rather than eleven, on a page that counts them every minute.
+        at ``moment``: a row (open, late, missed) per clinic, from one pass over the
+        unanswered ones opened by ``moment`` that close from ``missed_since`` on, where
+        all three lie (followup_clinic_unanswered_idx holds them in that order). Within
+        that window each state is only the condition on its own columns that open_q,
+        late_q and missed_q add to it: five comparisons to build rather than eleven,
+        on a page that counts them every minute.
 
         Rows are counted by their clinic, a column the index holds, not by their id:
         PostgreSQL's indexes do not hold the id, and counting it would make it read
         each counted row from the table.
         """
         late_from = moment - LATE_AFTER
-        return self.filter(
-            answered_at__isnull=True, opens_at__lte=moment, closes_at__gte=missed_since
-        ).aggregate(
-            open=models.Count(
-                "clinic", filter=models.Q(closes_at__gt=moment, due_at__gt=late_from)
-            ),
-            late=models.Count(
-                "clinic", filter=models.Q(closes_at__gt=moment, due_at__lte=late_from)
-            ),
-            missed=models.Count("clinic", filter=models.Q(closes_at__lte=moment)),
+        return (
+            self.filter(answered_at__isnull=True, opens_at__lte=moment, closes_at__gte=missed_since)
+            .order_by()
+            .values("clinic")
+            .annotate(
+                open=models.Count(
+                    "clinic", filter=models.Q(closes_at__gt=moment, due_at__gt=late_from)
+                ),
+                late=models.Count(
+                    "clinic", filter=models.Q(closes_at__gt=moment, due_at__lte=late_from)
+                ),
+                missed=models.Count("clinic", filter=models.Q(closes_at__lte=moment)),
+            )
+            .values_list("open", "late", "missed")
         )
+
+    def state_counts(self, moment, *, missed_since) -> dict[str, int]:
+        """The totals of ``state_counts_by_clinic``, by state."""
+        rows = self.state_counts_by_clinic(moment, missed_since=missed_since)
+        return dict(zip(("open", "late", "missed"), totals(rows, 3), strict=True))
 
     def late_at(self, moment):
         return self.active().filter(late_q(moment))
@@ -98,6 +108,11 @@ class FollowUpQuerySet(ClinicScopedQuerySet):
     def missed_at(self, moment):
         """Closed unanswered, though asked (not "not asked"), in a session not entered in error."""
         return self.active().filter(missed_q(moment))
+
+
+def totals(rows, width: int) -> list[int]:
+    """The sum of each column of ``rows`` of counts (zeros for no rows)."""
+    return [sum(column) for column in zip(*rows, strict=True)] or [0] * width
 
 
 def window_state(moment, *, opens_at, due_at, closes_at) -> str:

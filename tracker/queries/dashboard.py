@@ -2,8 +2,9 @@
 
 Each list is capped and its count comes from one of three counting queries
 (sessions today; open, late and missed check-ins together; open and urgent
-alerts together), so the page costs the same number of queries whatever the
-size of the clinic.
+alerts together; each a row per clinic, summed), so the page costs the same
+number of queries whatever the size of the clinic. Each query is compiled once
+per process and run with the request's values (``tracker.queries.rows``).
 """
 
 import dataclasses
@@ -17,7 +18,8 @@ from django.db.models import Count, Prefetch, Q
 from tracker import clock, fragments
 from tracker.choices import CHECK_IN_NAMES
 from tracker.models import Alert, Clinic, ContactAttempt, FollowUp, NeedlingSession, Severity
-from tracker.models.followups import missed_q
+from tracker.models.followups import missed_q, totals
+from tracker.queries.rows import Statement
 
 # Each alert card lists the tries to reach the patient, with who made them, as
 # ``alert.attempt_list``: a plain list (a prefetched manager would build a
@@ -63,6 +65,10 @@ _ID, _SEVERITY, _ACKNOWLEDGED_AT = (
     CARD_ROW.index(name) for name in ("id", "severity", "acknowledged_at")
 )
 _ATTEMPT_ALERT = ATTEMPT_ROW.index("alert_id")
+# Compiled once per number of alerts (up to a page of the inbox).
+_ATTEMPT_ROWS = Statement(
+    lambda alerts: ContactAttempt.objects.filter(alert_id__in=alerts).values_list(*ATTEMPT_ROW)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +90,7 @@ class AlertCard:
 
 
 class AlertCards(list):
-    """The cards of the alerts in ``rows`` (``queryset.values_list(*CARD_ROW)``), in order.
+    """The cards of the alerts in ``rows`` (of ``values_list(*CARD_ROW)``), in order.
 
     Each card's key is a digest of every value it is drawn from: the row
     (the alert, its patient's name and ways to call them, the clinic's zone,
@@ -99,9 +105,7 @@ class AlertCards(list):
         rows = list(rows)
         attempts = defaultdict(list)
         if rows:
-            for attempt in ContactAttempt.objects.filter(
-                alert_id__in=[row[_ID] for row in rows]
-            ).values_list(*ATTEMPT_ROW):
+            for attempt in _ATTEMPT_ROWS.raw(alerts=[row[_ID] for row in rows]):
                 attempts[attempt[_ATTEMPT_ALERT]].append(attempt)
         super().__init__(
             AlertCard(
@@ -200,18 +204,111 @@ class Section:
         return fragments.digest((self.items, self.count))
 
 
-def _alert_cards(queryset, count: int) -> Section:
-    """The cards of the first LIST_LIMIT alerts of ``queryset``, with ``count``."""
-    return Section(items=AlertCards(queryset.values_list(*CARD_ROW)[:LIST_LIMIT]), count=count)
+def _scoped(queryset, clinics, therapist, therapist_path):
+    """``queryset`` in these clinics (by id, not a join through the memberships:
+    with one clinic, as most users have, each list is read in order from its
+    index); with ``therapist`` (an id), only their sessions'."""
+    queryset = queryset.in_clinics(clinics)
+    return queryset if therapist is None else queryset.filter(**{therapist_path: therapist})
 
 
-def _check_in_lines(queryset, count: int, zones) -> Section:
-    rows = queryset.values_list(*CheckInLine.COLUMNS)[:LIST_LIMIT]
+def _days(clinics, starts, ends) -> Q:
+    """Sessions performed in each clinic's day, from its start to its end."""
+    condition = Q(pk__in=[])
+    for clinic, start, end in zip(clinics, starts, ends, strict=True):
+        condition |= Q(clinic=clinic, performed_at__gte=start, performed_at__lt=end)
+    return condition
+
+
+# Today's reads, each compiled once per process (tracker.queries.rows): building
+# and compiling them took two thirds of the page's time, and running them a tenth.
+# A session entered in error leaves Today: its check-ins (``active``, ``open_at``,
+# ``late_at`` keep to asked ones of active sessions) and its alerts, which were
+# closed when it was marked.
+def _sessions_today(clinics, therapist, starts, ends):
+    return _scoped(NeedlingSession.objects.active(), clinics, therapist, "therapist").filter(
+        _days(clinics, starts, ends)
+    )
+
+
+_SESSION_LINES = Statement(
+    lambda **values: (
+        _sessions_today(**values)
+        .order_by("-performed_at")
+        .values_list(*SessionLine.COLUMNS)[:LIST_LIMIT]
+    )
+)
+_SESSION_COUNT = Statement(
+    lambda **values: (
+        _sessions_today(**values)
+        .order_by()
+        .values("clinic")
+        .annotate(count=Count("clinic"))
+        .values_list("count")
+    )
+)
+_CHECK_INS = FollowUp.objects.active()
+_CHECK_IN_LINES = {
+    "open": Statement(
+        lambda clinics, therapist, now: (
+            _scoped(_CHECK_INS.open_at(now), clinics, therapist, "session__therapist")
+            .order_by("closes_at")
+            .values_list(*CheckInLine.COLUMNS)[:LIST_LIMIT]
+        )
+    ),
+    "late": Statement(
+        lambda clinics, therapist, now: (
+            _scoped(_CHECK_INS.late_at(now), clinics, therapist, "session__therapist")
+            .order_by("closes_at")
+            .values_list(*CheckInLine.COLUMNS)[:LIST_LIMIT]
+        )
+    ),
+    "missed": Statement(
+        lambda clinics, therapist, now: (
+            _scoped(
+                _CHECK_INS.filter(missed_q(now), closes_at__gte=now - MISSED_RECENT),
+                clinics,
+                therapist,
+                "session__therapist",
+            )
+            .order_by("-closes_at")
+            .values_list(*CheckInLine.COLUMNS)[:LIST_LIMIT]
+        )
+    ),
+}
+# The three lists of check-ins counted in one pass, read from
+# followup_clinic_unanswered_idx alone.
+_CHECK_IN_COUNTS = Statement(
+    lambda clinics, therapist, now: _scoped(
+        _CHECK_INS, clinics, therapist, "session__therapist"
+    ).state_counts_by_clinic(now, missed_since=now - MISSED_RECENT)
+)
+_OPEN_ALERTS = Alert.objects.open()
+_ALERT_CARDS = Statement(
+    lambda clinics, therapist: (
+        _scoped(_OPEN_ALERTS, clinics, therapist, "session__therapist")
+        .urgent_first()
+        .values_list(*CARD_ROW)[:LIST_LIMIT]
+    )
+)
+# The open alerts and the urgent among them, counted in one pass from
+# alert_clinic_open_idx, by the clinic column as state_counts_by_clinic does.
+_ALERT_COUNTS = Statement(
+    lambda clinics, therapist: (
+        _scoped(_OPEN_ALERTS, clinics, therapist, "session__therapist")
+        .order_by()
+        .values("clinic")
+        .annotate(all=Count("clinic"), urgent=Count("clinic", filter=Q(severity=Severity.URGENT)))
+        .values_list("all", "urgent")
+    )
+)
+
+
+def _check_in_lines(rows, count: int, zones) -> Section:
     return Section(items=[CheckInLine(*row[:-1], zone=zones[row[-1]]) for row in rows], count=count)
 
 
-def _session_lines(queryset, count: int, zones) -> Section:
-    rows = queryset.values_list(*SessionLine.COLUMNS)[:LIST_LIMIT]
+def _session_lines(rows, count: int, zones) -> Section:
     return Section(
         items=[
             SessionLine(
@@ -228,64 +325,31 @@ def _session_lines(queryset, count: int, zones) -> Section:
     )
 
 
-def _today(clinics, now) -> Q:
-    """Sessions performed today in each clinic's own time zone."""
-    condition = Q(pk__in=[])
-    for clinic in clinics:
-        local = now.astimezone(clinic.zone)
-        start = clock.day_start(local.date(), clinic.zone)
-        condition |= Q(
-            clinic=clinic,
-            performed_at__gte=start,
-            performed_at__lt=start + timedelta(days=1),
-        )
-    return condition
-
-
 def for_user(user, now, *, mine=False, clinics=None) -> dict[str, Section]:
     """Today's sections for ``user``; ``clinics``, their clinics if the caller has
     read them already (``queries.roles.user_clinics``)."""
     if clinics is None:
         clinics = list(Clinic.objects.for_user(user))
-    # By the clinics' ids, not a join through the memberships: with one clinic,
-    # as most users have, each list is read in order from its index.
-    ids = [clinic.pk for clinic in clinics]
-    # A session entered in error leaves Today: its check-ins (``open_at``,
-    # ``late_at``, ``missed_at`` keep to asked ones of active sessions) and its
-    # alerts, which were closed when it was marked.
-    sessions = NeedlingSession.objects.in_clinics(ids).active()
+    scope = {"clinics": [clinic.pk for clinic in clinics], "therapist": user.pk if mine else None}
+    # Each clinic's day in its own zone.
+    starts = [
+        clock.day_start(now.astimezone(clinic.zone).date(), clinic.zone) for clinic in clinics
+    ]
+    days = {"starts": starts, "ends": [start + timedelta(days=1) for start in starts]}
     # Times are shown in each clinic's own zone.
     zones = {clinic.pk: clinic.time_zone for clinic in clinics}
-    follow_ups = FollowUp.objects.in_clinics(ids)
-    alerts = Alert.objects.in_clinics(ids)
-    if mine:
-        sessions = sessions.filter(therapist=user)
-        follow_ups = follow_ups.filter(session__therapist=user)
-        alerts = alerts.filter(session__therapist=user)
-    recent_missed = missed_q(now) & Q(closes_at__gte=now - MISSED_RECENT)
-    # The three lists of check-ins counted in one pass, read from
-    # followup_clinic_unanswered_idx alone; the open alerts and the urgent among
-    # them in another, from alert_clinic_open_idx, counting the clinic column as
-    # FollowUpQuerySet.state_counts does.
-    check_ins = follow_ups.active().state_counts(now, missed_since=now - MISSED_RECENT)
-    open_alerts = alerts.open().aggregate(
-        all=Count("clinic"), urgent=Count("clinic", filter=Q(severity=Severity.URGENT))
+    (sessions_today,) = totals(_SESSION_COUNT.rows(**scope, **days), 1)
+    check_ins = dict(
+        zip(("open", "late", "missed"), totals(_CHECK_IN_COUNTS.rows(**scope, now=now), 3))
     )
-    today = sessions.filter(_today(clinics, now))
+    open_alerts, urgent = totals(_ALERT_COUNTS.rows(**scope), 2)
     return {
-        "today": _session_lines(today.order_by("-performed_at"), today.count(), zones),
-        "open": _check_in_lines(
-            follow_ups.open_at(now).order_by("closes_at"), check_ins["open"], zones
-        ),
-        "late": _check_in_lines(
-            follow_ups.late_at(now).order_by("closes_at"), check_ins["late"], zones
-        ),
-        "missed": _check_in_lines(
-            follow_ups.active().filter(recent_missed).order_by("-closes_at"),
-            check_ins["missed"],
-            zones,
-        ),
-        "alerts": _alert_cards(alerts.open().urgent_first(), open_alerts["all"]),
+        "today": _session_lines(_SESSION_LINES.rows(**scope, **days), sessions_today, zones),
+        **{
+            state: _check_in_lines(lines.rows(**scope, now=now), check_ins[state], zones)
+            for state, lines in _CHECK_IN_LINES.items()
+        },
+        "alerts": Section(items=AlertCards(_ALERT_CARDS.rows(**scope)), count=open_alerts),
         # For the tab's title: the open urgent alerts, counted.
-        "urgent": Section(items=[], count=open_alerts["urgent"]),
+        "urgent": Section(items=[], count=urgent),
     }
