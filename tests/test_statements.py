@@ -6,7 +6,7 @@ import pytest
 
 from tests.factories import ClinicFactory, MembershipFactory, PatientFactory, make_session
 from tracker import clock
-from tracker.models import FollowUp, NeedlingSession
+from tracker.models import AccessLink, FollowUp, NeedlingSession
 from tracker.queries import dashboard
 from tracker.queries.rows import Statement
 
@@ -115,3 +115,22 @@ def test_a_statement_that_can_match_nothing_reads_nothing(session_a):
     in_clinics = Statement(lambda clinics: FollowUp.objects.in_clinics(clinics).values_list("pk"))
     assert in_clinics.rows(clinics=[]) == []
     assert in_clinics.rows(clinics=[session_a.clinic_id])
+
+
+def test_a_statements_models_come_with_what_select_related_brings(
+    session_a, django_assert_num_queries
+):
+    links = Statement(
+        lambda token_hash: AccessLink.objects.select_related("session__patient__clinic").filter(
+            token_hash=token_hash
+        )
+    )
+    link = session_a.access_links.get()
+    with django_assert_num_queries(1):
+        (found,) = links.models(token_hash=link.token_hash)
+        assert (found.pk, found.created_at, found.session.patient.clinic.time_zone) == (
+            link.pk,
+            link.created_at,
+            session_a.patient.clinic.time_zone,
+        )
+    assert links.models(token_hash=link.token_hash[::-1]) == []

@@ -12,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
+from django.db.models.query import ModelIterable, get_related_populators
 
 # Stand-ins, two sets of them, far from any real value: the n-th int value of
-# a set is its base minus n, the n-th time its base plus n * _APART. The two
+# a set is its base minus n, the n-th time its base plus n * _APART, the n-th
+# text "\ue000" (a private-use character) with the set and n. The two
 # sets' times fall at different times of day, so that a query that keeps a
 # value's date or hour (a day's start) makes different offsets from them.
 _INT_BASES = (-1_000_000_000, -2_000_000_000)
@@ -43,13 +45,18 @@ class _Made:
     slots: list[_Slot]
     # Each column's converters as the ORM would apply them: (position, converters, expression).
     converters: list[tuple]
+    # For a query of models: how to make them from a row, as the ORM's ModelIterable does.
+    model: type | None = None
+    fields: slice | None = None
+    init_list: list[str] | None = None
+    populators: list | None = None
 
 
 class Statement:
     """A values query built by ``build(**values)``, compiled once per shape of
     ``values`` and run with their values as parameters.
 
-    A value is an int, a time (an aware datetime), None, or a list of them;
+    A value is an int, a text, a time (an aware datetime), None, or a list of them;
     the shape is which values are None and each list's length, as these
     change the SQL. The query is built twice from two sets of stand-ins:
     a parameter that is the same in both is a constant of the query; one
@@ -67,6 +74,24 @@ class Statement:
     def rows(self, **values) -> list[tuple]:
         """The rows, each value converted as the ORM's ``values_list`` would."""
         made, connection, rows = self._run(values)
+        return self._converted(made, connection, rows)
+
+    def models(self, **values) -> list:
+        """The models, with what ``select_related`` brings, as the ORM makes them
+        (not what ``prefetch_related`` would: a statement is one query)."""
+        made, connection, rows = self._run(values)
+        if made.sql is None:
+            return []
+        found = []
+        for row in self._converted(made, connection, rows):
+            instance = made.model.from_db(made.alias, made.init_list, row[made.fields])
+            for populator in made.populators:
+                populator.populate(row, instance)
+            found.append(instance)
+        return found
+
+    @staticmethod
+    def _converted(made, connection, rows):
         if not made.converters:
             return rows
         converted = []
@@ -145,24 +170,49 @@ class Statement:
             (position, functions, expression)
             for position, (functions, expression) in compiler.get_converters(fields).items()
         ]
-        return _Made(alias, sql, slots, converters)
+        made = _Made(alias, sql, slots, converters)
+        if queryset._iterable_class is not ModelIterable:  # a values query
+            return made
+        if compiler.annotation_col_map or queryset._prefetch_related_lookups:
+            raise ValueError(
+                f"{self.build!r}: a statement's models have no annotations or prefetches"
+            )
+        columns = compiler.klass_info["select_fields"]
+        return dataclasses.replace(
+            made,
+            model=compiler.klass_info["model"],
+            fields=slice(columns[0], columns[-1] + 1),
+            init_list=[
+                column[0].target.attname for column in compiler.select[columns[0] : columns[-1] + 1]
+            ],
+            populators=get_related_populators(compiler.klass_info, compiler.select, alias),
+        )
 
 
 def _stand_ins(values, which):
     """The stand-ins of ``values`` in set ``which``, and what each stand-in stands for."""
-    place, counts = {}, {"int": 0, "time": 0}
+    place, counts = {}, {"int": 0, "time": 0, "text": 0}
 
     def stand_in(value, name, index):
         if value is None:
             return None
-        kind = "time" if isinstance(value, datetime) else "int"
-        if kind == "int" and not isinstance(value, int):
-            raise TypeError(f"{name}: a statement's values are ints, times, None or lists of them")
+        if isinstance(value, datetime):
+            kind = "time"
+        elif isinstance(value, str):
+            kind = "text"
+        elif isinstance(value, int) and not isinstance(value, bool):
+            kind = "int"
+        else:
+            raise TypeError(
+                f"{name}: a statement's values are ints, texts, times, None or lists of them"
+            )
         number = counts[kind]
         counts[kind] += 1
         place[kind, number] = (name, index)
         if kind == "int":
             return _INT_BASES[which] - number
+        if kind == "text":
+            return _text(which, number)
         return _TIME_BASES[which] + number * _APART
 
     stand_ins = {}
@@ -174,11 +224,20 @@ def _stand_ins(values, which):
     return stand_ins, place
 
 
+def _text(which, number) -> str:
+    return f"\ue000{which}:{number}"
+
+
 def _place(param, which, place) -> _Slot | None:
     """The value a compiled parameter stands for, or None if it stands for none."""
     if isinstance(param, int) and not isinstance(param, bool):
         found = place.get(("int", _INT_BASES[which] - param))
         return _Slot(name=found[0], index=found[1]) if found else None
+    if isinstance(param, str) and param.startswith("\ue000"):
+        for (kind, number), (name, index) in place.items():
+            if kind == "text" and param == _text(which, number):
+                return _Slot(name=name, index=index)
+        return None
     if isinstance(param, str):  # SQLite's times, as Django adapts them
         try:
             param = datetime.fromisoformat(param)

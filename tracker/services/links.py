@@ -23,6 +23,7 @@ from tracker.models import (
     AuditEvent,
     NeedlingSession,
 )
+from tracker.queries.rows import Statement
 from tracker.security import audit, tokens
 
 
@@ -37,6 +38,16 @@ def issue_access_link(*, session) -> AccessLink:
         expires_at=session.links_expire_at,
     )
 
+
+# Read on every visit of a patient's page: compiled once (tracker.queries.rows).
+# The hash is unique: no order is needed to take its one row.
+_LINK_BY_HASH = Statement(
+    lambda token_hash: (
+        AccessLink.objects.select_related("session__patient__clinic")
+        .order_by()
+        .filter(token_hash=token_hash)
+    )
+)
 
 # Stands in for a link's nonce when a token matches no link, so that an unknown
 # token costs the same work as a known one (see lookup_access_link).
@@ -56,11 +67,7 @@ def lookup_access_link(token: str) -> AccessLink | None:
     to find.
     """
     presented = tokens.hash_token(token)
-    link = (
-        AccessLink.objects.select_related("session__patient__clinic")
-        .filter(token_hash=presented)
-        .first()
-    )
+    link = next(iter(_LINK_BY_HASH.models(token_hash=presented)), None)
     expected = tokens.hash_token(
         tokens.token_for(link.nonce if link is not None else _NO_LINK_NONCE)
     )

@@ -31,8 +31,9 @@ from tracker import clock, services
 from tracker.alerts.rules import guidance_for
 from tracker.choices import RedFlag
 from tracker.forms.patient import FEELING_FINE, CheckInForm
-from tracker.models import FollowUpState, SymptomReport
+from tracker.models import FollowUp, FollowUpState, SymptomReport
 from tracker.models.followups import ANSWERABLE_STATES
+from tracker.queries.rows import Statement
 from tracker.queries.soreness import session_soreness_svg
 from tracker.security import ratelimit
 from tracker.views.responses import safe_next, svg_data_uri, svg_response
@@ -117,10 +118,20 @@ def _bilingual(request, template, context, *, status):
     return response
 
 
+# A session's check-ins with their reports, read on every visit of its pages:
+# compiled once (tracker.queries.rows).
+_FOLLOW_UPS = Statement(
+    lambda session: FollowUp.objects.select_related("report").filter(session=session)
+)
+
+
 def _page_context(link):
     session = link.session
     now = clock.now()
-    states = [(fu, fu.state_at(now)) for fu in session.follow_ups.select_related("report")]
+    follow_ups = _FOLLOW_UPS.models(session=session.pk)
+    for follow_up in follow_ups:
+        follow_up.session = session
+    states = [(fu, fu.state_at(now)) for fu in follow_ups]
     answerable = [fu for fu, state in states if state in ANSWERABLE_STATES]
     upcoming = [fu for fu, state in states if state == FollowUpState.UPCOMING]
     return {
