@@ -5,7 +5,7 @@ import html
 import re
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
@@ -345,6 +345,48 @@ def test_the_questions_kept_rendered_are_those_rendered_afresh(client, session_a
     assert kept.count('type="radio" name="soreness"') == 11
 
 
+def _without_keys(page: str) -> str:
+    return re.sub(r'name="key" value="[^"]*"', 'name="key"', page)
+
+
+def test_what_many_patients_share_is_kept_and_follows_what_it_is_drawn_from(
+    client, patient_a, therapist_a, frozen_now
+):
+    """The parts of the page kept for a clinic's patients (what is normal, what to do
+    about a warning sign, the messages shown offline) change with the clinic's
+    numbers and the session, and are otherwise the page drawn afresh."""
+    zone = patient_a.clinic.zone
+    frozen_now(datetime(2026, 3, 10, 0, 30, tzinfo=zone))
+    session = make_session(
+        patient=patient_a,
+        therapist=therapist_a.user,
+        performed_at=datetime(2026, 3, 10, 0, 20, tzinfo=zone),
+    )
+    url = _url(tokens.token_for(session.access_links.get().nonce))
+    afresh = _without_keys(client.get(url).content.decode())
+    assert _without_keys(client.get(url).content.decode()) == afresh
+    assert afresh.count("Tuesday 10 March") == 2  # the heading, and what to say when calling
+
+    clinic = patient_a.clinic
+    # One change at a time: each must show, though the rest of the page is kept.
+    for column, old, new in [
+        ("phone", clinic.phone, "020 7946 0123"),
+        ("emergency_number", clinic.emergency_number, "911"),
+    ]:
+        Clinic.objects.filter(pk=clinic.pk).update(**{column: new})
+        page = _without_keys(client.get(url).content.decode())
+        assert old not in page and page.count(new) == afresh.count(old) > 0, column
+    for changes, shown in [
+        ({"anticoagulants": True}, "medicine that thins the blood"),
+        ({"performed_at": datetime(2026, 3, 9, 23, 50, tzinfo=zone)}, "Monday 9 March"),
+    ]:
+        assert shown not in page
+        NeedlingSession.objects.filter(pk=session.pk).update(**changes)
+        page = _without_keys(client.get(url).content.decode())
+        assert shown in page
+    assert page.count("Monday 9 March") == 2
+
+
 def test_an_answer_sent_back_shows_its_errors_and_choices_after_questions_were_kept(
     client, session_a, link_token
 ):
@@ -383,6 +425,9 @@ def test_the_questions_digest_changes_with_what_the_questions_show():
     assert len(kinds) == 3
     with translation.override("es"):
         assert digest(time_point=TimePoint.H24) not in kinds
+        # Each process works a digest out once: the one kept is the one worked out afresh.
+        form = CheckInForm(time_point=TimePoint.H48, last_planned=True)
+        assert form.questions_digest == form._questions_digest() != digest(time_point=TimePoint.H48)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")

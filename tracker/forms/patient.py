@@ -3,6 +3,7 @@
 import uuid
 
 from django import forms
+from django.utils import translation
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,10 @@ from tracker.choices import (
 NRS_CHOICES = [(n, str(n)) for n in range(11)]
 NONE_OF_THESE = "none"
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+
+# CheckInForm.questions_digest, by language, time point and "last planned".
+_QUESTIONS_DIGESTS = {}
 
 
 class CheckInForm(forms.Form):
@@ -112,6 +117,7 @@ class CheckInForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["key"].initial = uuid.uuid4()
         self.time_point = time_point
+        self.last_planned = last_planned
         if time_point == TimePoint.IN_CLINIC:
             # The patient is still at the clinic: now, and since the needling.
             self.fields["twitching"].label = _(
@@ -140,8 +146,15 @@ class CheckInForm(forms.Form):
         The check-in page keeps the unanswered questions rendered under it
         (``templates/patient/check_in.html``): two forms with the same digest
         show the same markup, and any change to a wording or a choice is a new
-        digest.
+        digest. The questions follow from the language and the form's
+        arguments alone, so each process works out each digest once.
         """
+        shape = (translation.get_language(), self.time_point, self.last_planned)
+        if shape not in _QUESTIONS_DIGESTS:
+            _QUESTIONS_DIGESTS[shape] = self._questions_digest()
+        return _QUESTIONS_DIGESTS[shape]
+
+    def _questions_digest(self) -> str:
         shown = [
             (
                 name,
