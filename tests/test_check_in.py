@@ -412,6 +412,19 @@ def test_each_kind_of_session_gets_its_own_warning_question(client, session_a, l
         assert "Important: do you have" not in client.get(_url(link_token)).content.decode()
 
 
+def test_a_forms_choices_are_its_own():
+    """The in-clinic check-in's own wording of a warning sign stays in its own form,
+    though forms share their choices' lists until one replaces them."""
+    in_clinic = CheckInForm(time_point=TimePoint.IN_CLINIC).fields["red_flags"]
+    later = CheckInForm(time_point=TimePoint.H24).fields["red_flags"]
+    faint = "Fainting or feeling faint since the needling"
+    assert faint in [str(label) for _value, label in in_clinic.choices]
+    assert faint in [str(label) for _value, label in in_clinic.widget.choices]
+    assert faint not in [str(label) for _value, label in later.choices]
+    assert faint not in [str(label) for _value, label in later.widget.choices]
+    assert later.choices == CheckInForm.base_fields["red_flags"].choices
+
+
 def test_the_questions_digest_changes_with_what_the_questions_show():
     def digest(**kwargs):
         return CheckInForm(**kwargs).questions_digest

@@ -1,5 +1,6 @@
 """The patient's check-in form: the questions of each check-in, in the patient's language."""
 
+import copy
 import uuid
 
 from django import forms
@@ -27,6 +28,38 @@ YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 _QUESTIONS_DIGESTS = {}
 
 
+class _SharedChoices:
+    """A choice field whose copies share its list of choices.
+
+    Each form copies its class's fields; Django's copy of a choice field also
+    copies its choices and normalizes them again, which took a fifth of the
+    check-in page's time. A field's choices are only ever replaced (as
+    CheckInForm does for the in-clinic check-in), never changed in place, so
+    a copy can share them.
+    """
+
+    def __deepcopy__(self, memo):
+        result = copy.copy(self)
+        memo[id(self)] = result
+        result.widget = copy.copy(self.widget)
+        result.widget.attrs = self.widget.attrs.copy()
+        result.error_messages = self.error_messages.copy()
+        result.validators = self.validators[:]
+        return result
+
+
+class ChoiceField(_SharedChoices, forms.ChoiceField):
+    pass
+
+
+class TypedChoiceField(_SharedChoices, forms.TypedChoiceField):
+    pass
+
+
+class MultipleChoiceField(_SharedChoices, forms.MultipleChoiceField):
+    pass
+
+
 class CheckInForm(forms.Form):
     """The patient's check-in. Every question is asked; none is pre-filled.
 
@@ -38,7 +71,7 @@ class CheckInForm(forms.Form):
     """
 
     key = forms.UUIDField(widget=forms.HiddenInput)
-    soreness = forms.TypedChoiceField(
+    soreness = TypedChoiceField(
         label=_("How sore is the needled area right now?"),
         help_text=_("0 means no soreness, 10 the worst soreness you can imagine."),
         choices=NRS_CHOICES,
@@ -46,13 +79,13 @@ class CheckInForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose a number from 0 to 10.")},
     )
-    twitching = forms.ChoiceField(
+    twitching = ChoiceField(
         label=_("Twitching or cramping in the muscle since your last check-in"),
         choices=TwitchingFelt.choices,
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose none, mild or strong.")},
     )
-    bruising = forms.ChoiceField(
+    bruising = ChoiceField(
         label=_("Bruising where the needle went in"),
         choices=BruiseBand.choices,
         widget=forms.RadioSelect,
@@ -62,27 +95,27 @@ class CheckInForm(forms.Form):
     bruise_elsewhere = forms.BooleanField(
         label=_("There is a bruise away from where the needles went in"), required=False
     )
-    interference = forms.ChoiceField(
+    interference = ChoiceField(
         label=_("How much did soreness get in the way of your usual activities?"),
         choices=Interference.choices,
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose how much, or “Not at all”.")},
     )
-    after_effects = forms.MultipleChoiceField(
+    after_effects = MultipleChoiceField(
         label=_("Anything else since the session?"),
         help_text=_("Tick all that apply, or “None of these”."),
         choices=[*AfterEffect.choices, (NONE_OF_THESE, _("None of these"))],
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Tick what you have had, or “None of these”.")},
     )
-    red_flags = forms.MultipleChoiceField(
+    red_flags = MultipleChoiceField(
         label=_("Do you have any of these warning signs now?"),
         help_text=_("Tick any you have, or “None of these”."),
         choices=[*RedFlag.choices, (NONE_OF_THESE, _("None of these"))],
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Tick any warning sign you have, or “None of these”.")},
     )
-    local_reaction = forms.TypedChoiceField(
+    local_reaction = TypedChoiceField(
         label=_(
             "Since your last check-in, have you had pain, swelling or redness where the "
             "needle went in?"
@@ -92,7 +125,7 @@ class CheckInForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose yes or no.")},
     )
-    pgic = forms.TypedChoiceField(
+    pgic = TypedChoiceField(
         label=_(
             "Compared with before this session, how is the problem you came to the clinic for?"
         ),
