@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
-from django.core.cache import caches
-from django.core.cache.utils import make_template_fragment_key
 from django.db import OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import empty
 
 from tests.factories import make_session, site
 from tracker import services
@@ -335,12 +334,13 @@ def _questions(page: str) -> str:
 
 
 def test_the_questions_kept_rendered_are_those_rendered_afresh(client, session_a, link_token):
-    afresh = client.get(_url(link_token)).content.decode()
-    digest = client.get(_url(link_token)).context["form"].questions_digest
-    assert caches["template_fragments"].get(
-        make_template_fragment_key("check_in_questions", ["en", digest])
-    )
-    kept = client.get(_url(link_token)).content.decode()
+    first = client.get(_url(link_token))
+    assert "patient/_questions.html" in [template.name for template in first.templates]
+    again = client.get(_url(link_token))
+    # Kept: neither the questions drawn again nor the form made to draw them.
+    assert "patient/_questions.html" not in [template.name for template in again.templates]
+    assert again.context["form"]._wrapped is empty
+    afresh, kept = first.content.decode(), again.content.decode()
     assert _questions(kept) == _questions(afresh)
     assert kept.count('type="radio" name="soreness"') == 11
 

@@ -179,13 +179,9 @@ class CheckInForm(forms.Form):
         The check-in page keeps the unanswered questions rendered under it
         (``templates/patient/check_in.html``): two forms with the same digest
         show the same markup, and any change to a wording or a choice is a new
-        digest. The questions follow from the language and the form's
-        arguments alone, so each process works out each digest once.
+        digest (``questions_digest`` below gives it without a form).
         """
-        shape = (translation.get_language(), self.time_point, self.last_planned)
-        if shape not in _QUESTIONS_DIGESTS:
-            _QUESTIONS_DIGESTS[shape] = self._questions_digest()
-        return _QUESTIONS_DIGESTS[shape]
+        return questions_digest(self.time_point, self.last_planned)
 
     def _questions_digest(self) -> str:
         shown = [
@@ -240,3 +236,17 @@ FEELING_FINE = {
     "local_reaction": "no",
     "feeling_fine": "1",
 }
+
+
+def questions_digest(time_point, last_planned) -> str:
+    """``CheckInForm(time_point=..., last_planned=...).questions_digest``.
+
+    The questions follow from the language and the form's arguments alone,
+    so each process works out each digest once, and the check-in page needs
+    no form to find its kept questions.
+    """
+    shape = (translation.get_language(), time_point, last_planned)
+    if shape not in _QUESTIONS_DIGESTS:
+        form = CheckInForm(time_point=time_point, last_planned=last_planned)
+        _QUESTIONS_DIGESTS[shape] = form._questions_digest()
+    return _QUESTIONS_DIGESTS[shape]

@@ -22,6 +22,7 @@ from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -30,7 +31,7 @@ from django.views.decorators.http import require_POST
 from tracker import clock, services
 from tracker.alerts.rules import guidance_for
 from tracker.choices import RedFlag
-from tracker.forms.patient import FEELING_FINE, CheckInForm
+from tracker.forms.patient import FEELING_FINE, CheckInForm, questions_digest
 from tracker.models import FollowUp, FollowUpState, SymptomReport
 from tracker.models.followups import ANSWERABLE_STATES
 from tracker.queries.rows import Statement
@@ -152,23 +153,40 @@ def check_in(request, link):
     follow_up = context["open_follow_up"]
     form = None
     if follow_up is not None:
-        form = CheckInForm(
-            request.POST if request.method == "POST" else None,
-            time_point=follow_up.time_point,
-            last_planned=follow_up.time_point >= max(link.session.patient.clinic.fixed_time_points),
-        )
-        if form.is_bound and form.is_valid():
-            try:
-                report, _created = services.submit_report(
-                    follow_up=follow_up,
-                    idempotency_key=form.cleaned_data["key"],
-                    answers=form.answers,
+        questions = {
+            "time_point": follow_up.time_point,
+            "last_planned": follow_up.time_point
+            >= max(link.session.patient.clinic.fixed_time_points),
+        }
+        if request.method == "POST":
+            form = CheckInForm(request.POST, **questions)
+            if form.is_valid():
+                try:
+                    report, _created = services.submit_report(
+                        follow_up=follow_up,
+                        idempotency_key=form.cleaned_data["key"],
+                        answers=form.answers,
+                    )
+                except services.FollowUpNotOpen:
+                    return redirect("patient:check_in", token=link.token)
+                return redirect(
+                    "patient:done", token=link.token, time_point=report.follow_up.time_point
                 )
-            except services.FollowUpNotOpen:
-                return redirect("patient:check_in", token=link.token)
-            return redirect(
-                "patient:done", token=link.token, time_point=report.follow_up.time_point
-            )
+            key = form["key"].value()
+        else:
+            # The unanswered questions are kept rendered (check_in.html): the form
+            # is made only if they are to be drawn.
+            form = SimpleLazyObject(functools.partial(CheckInForm, **questions))
+            key = uuid.uuid4()
+        context.update(
+            bound=request.method == "POST",
+            key=key,
+            questions_digest=questions_digest(**questions),
+            bruise_fields=SimpleLazyObject(
+                lambda: [form["bruise_growing"], form["bruise_elsewhere"]]
+            ),
+            feeling_fine=FEELING_FINE,
+        )
     elif request.method == "POST":
         # A resend after the check-in was answered: show its confirmation.
         report = _report_for_key(link, request.POST.get("key", ""))
@@ -177,9 +195,6 @@ def check_in(request, link):
                 "patient:done", token=link.token, time_point=report.follow_up.time_point
             )
     context["form"] = form
-    if form is not None:
-        context["bruise_fields"] = [form["bruise_growing"], form["bruise_elsewhere"]]
-        context["feeling_fine"] = FEELING_FINE
     return render(request, "patient/check_in.html", context)
 
 
