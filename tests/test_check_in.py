@@ -329,7 +329,7 @@ def test_a_patient_on_blood_thinners_is_told_what_bruising_is_too_much(
 
 def _questions(page: str) -> str:
     """The answer form of a check-in page, without its per-page key."""
-    form = page[page.index('<form method="post" novalidate') :]
+    form = page[page.index('<form method="post" id="answers" novalidate') :]
     return re.sub(r'name="key" value="[^"]*"', 'name="key"', form)
 
 
@@ -370,6 +370,7 @@ def test_what_many_patients_share_is_kept_and_follows_what_it_is_drawn_from(
     clinic = patient_a.clinic
     # One change at a time: each must show, though the rest of the page is kept.
     for column, old, new in [
+        ("name", clinic.name, "Riverside Sports Clinic"),
         ("phone", clinic.phone, "020 7946 0123"),
         ("emergency_number", clinic.emergency_number, "911"),
     ]:
@@ -385,6 +386,21 @@ def test_what_many_patients_share_is_kept_and_follows_what_it_is_drawn_from(
         page = _without_keys(client.get(url).content.decode())
         assert shown in page
     assert page.count("Monday 9 March") == 2
+
+
+def test_the_kept_page_names_its_own_check_in(client, patient_a, therapist_a, time_machine):
+    """With 72 h asked of everyone, the 24- and 48-hour check-ins ask the same
+    questions; each page still says which check-in it is."""
+    clinic = patient_a.clinic
+    clinic.fixed_72h = True
+    clinic.save()
+    session = make_session(patient=patient_a, therapist=therapist_a.user)
+    url = _url(tokens.token_for(session.access_links.get().nonce))
+    for hours in (24, 48):
+        time_machine.move_to(session.performed_at + timedelta(hours=hours), tick=False)
+        for _view in range(2):  # drawn, then kept
+            page = client.get(url).content.decode()
+            assert f"It is time for your {hours}-hour check-in." in page
 
 
 def test_an_answer_sent_back_shows_its_errors_and_choices_after_questions_were_kept(
