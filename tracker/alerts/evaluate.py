@@ -12,14 +12,20 @@ from tracker import clock
 from tracker.alerts.notify import notify_urgent
 from tracker.alerts.rules import RULES, Facts
 from tracker.models import Alert, Severity, SymptomReport
+from tracker.queries.rows import Statement
+
+
+# The session's soreness by check-in, read on every report: compiled once
+# (tracker.queries.rows).
+_SORENESS = Statement(
+    lambda session: SymptomReport.objects.filter(follow_up__session=session).values_list(
+        "follow_up__time_point", "soreness"
+    )
+)
 
 
 def _facts(session, **event) -> Facts:
-    soreness = dict(
-        SymptomReport.objects.filter(follow_up__session=session).values_list(
-            "follow_up__time_point", "soreness"
-        )
-    )
+    soreness = dict(_SORENESS.rows(session=session.pk))
     return Facts(
         session=session,
         clinic=session.patient.clinic,

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.functional import cached_property
 
 from tracker.choices import AfterEffect, BruiseBand, RedFlag, TimePoint
+from tracker.queries.rows import Statement
 
 # ---------------------------------------------------------------------------
 # After-effects of one report. A session has an effect when any of its
@@ -128,10 +129,22 @@ class SessionOutcomeManager(models.Manager):
             *(f"follow_ups__report__{name}" for name in EFFECT_FIELDS),
         )
 
+    @cached_property
+    def _one_session_rows(self):
+        """``_check_in_rows`` of one session, read on every check-in: compiled once."""
+        return Statement(lambda session: self._check_in_rows.filter(pk=session))
+
     def _from_check_ins(self, session_ids: list[int]) -> dict:
         """The sessions' outcome rows (unsaved) from them, their follow-ups and
         reports, all but ``sites``. One query."""
-        rows = self._check_in_rows.filter(pk__in=session_ids)
+        if len(session_ids) == 1:
+            names = self._check_in_rows.query.values_select
+            rows = [
+                dict(zip(names, row, strict=True))
+                for row in self._one_session_rows.rows(session=session_ids[0])
+            ]
+        else:
+            rows = self._check_in_rows.filter(pk__in=session_ids)
         outcomes = {}
         for row in rows:
             outcome = outcomes.get(row["pk"])

@@ -11,6 +11,7 @@ from tracker.models import (
     SessionOutcome,
     SymptomReport,
 )
+from tracker.queries.rows import Statement
 from tracker.services import scheduling
 
 
@@ -21,6 +22,15 @@ class FollowUpNotOpen(Exception):
         super().__init__(f"Follow-up {follow_up.pk} is {state}")
         self.follow_up = follow_up
         self.state = state
+
+
+# The follow-up read and locked with its session, patient and clinic, on every
+# check-in and inside its transaction: compiled once (tracker.queries.rows).
+_LOCKED = Statement(
+    lambda pk: FollowUp.objects.select_for_update(of=("self", "session", "session__patient"))
+    .select_related("session__patient__clinic")
+    .filter(pk=pk)
+)
 
 
 def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
@@ -34,6 +44,27 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
     and a report at 48 h that has not settled adds a 72 h follow-up.
     """
     now = now or clock.now()
+    report = SymptomReport(
+        follow_up=follow_up,
+        idempotency_key=idempotency_key,
+        soreness=answers["soreness"],
+        twitching=answers["twitching"],
+        bruising=answers["bruising"],
+        bruise_growing=answers.get("bruise_growing", False),
+        bruise_elsewhere=answers.get("bruise_elsewhere", False),
+        interference=answers["interference"],
+        local_reaction=answers.get("local_reaction"),
+        pgic=answers.get("pgic"),
+        note=answers.get("note", ""),
+        submitted_at=now,
+        **{value: value in answers.get("after_effects", ()) for value in AfterEffect.values},
+        **{value: value in answers.get("red_flags", ()) for value in RedFlag.values},
+    )
+    # The fields' own checks, before the transaction: on SQLite every other
+    # check-in waits for it. Not the follow-up (locked below), nor uniqueness
+    # or constraints: the database enforces those on the insert, and a key
+    # stored meanwhile lands in the except below.
+    report.full_clean(exclude=["follow_up"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             # Lock the follow-up so that two copies of the same submission
@@ -41,11 +72,10 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
             # and patient, so that marking the session entered in error or
             # erasing the patient waits for the report or comes first. Not the
             # clinic: every check-in of the clinic would wait for the one before.
-            locked = (
-                FollowUp.objects.select_for_update(of=("self", "session", "session__patient"))
-                .select_related("session__patient__clinic")
-                .get(pk=follow_up.pk)
-            )
+            found = _LOCKED.models(pk=follow_up.pk)
+            if not found:
+                raise FollowUp.DoesNotExist(f"Follow-up {follow_up.pk} is gone")
+            locked = found[0]
             if locked.answered_at is not None:
                 # Answered already: by this very submission, sent again?
                 existing = SymptomReport.objects.filter(idempotency_key=idempotency_key).first()
@@ -54,30 +84,7 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
             if not locked.is_answerable_at(now):
                 raise FollowUpNotOpen(locked, locked.state_at(now))
 
-            report = SymptomReport(
-                follow_up=locked,
-                idempotency_key=idempotency_key,
-                soreness=answers["soreness"],
-                twitching=answers["twitching"],
-                bruising=answers["bruising"],
-                bruise_growing=answers.get("bruise_growing", False),
-                bruise_elsewhere=answers.get("bruise_elsewhere", False),
-                interference=answers["interference"],
-                local_reaction=answers.get("local_reaction"),
-                pgic=answers.get("pgic"),
-                note=answers.get("note", ""),
-                submitted_at=now,
-                **{
-                    value: value in answers.get("after_effects", ()) for value in AfterEffect.values
-                },
-                **{value: value in answers.get("red_flags", ()) for value in RedFlag.values},
-            )
-            # The fields' own checks. Not the follow-up (locked above), nor
-            # uniqueness or constraints: the database enforces those on the
-            # insert, and a key stored meanwhile lands in the except below.
-            report.full_clean(
-                exclude=["follow_up"], validate_unique=False, validate_constraints=False
-            )
+            report.follow_up = locked
             report.save()
             locked.answered_at = now
             locked.save(update_fields=["answered_at"])
