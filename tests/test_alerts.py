@@ -149,6 +149,23 @@ def test_rising_soreness_at_48h_opens_an_attention_alert(session_a):
     assert list(Alert.objects.values_list("rule", "severity")) == [("soreness_rising", "attention")]
 
 
+@pytest.mark.parametrize(("time_point", "reads"), [(TimePoint.H24, 0), (TimePoint.H48, 1)])
+def test_the_session_soreness_is_read_only_for_a_rule_that_looks_at_it(
+    session_a, time_point, reads, django_assert_num_queries
+):
+    """Only the 48 and 72 h rules compare soreness between check-ins; on
+    SQLite every other check-in waits while one is stored."""
+    follow_up = session_a.follow_ups.select_related("session__patient__clinic").get(
+        time_point=time_point
+    )
+    report = SymptomReport(
+        follow_up=follow_up, soreness=1, bruising="none", interference="not_at_all"
+    )
+    with django_assert_num_queries(reads):
+        opened = alerts.evaluate_report(report)
+    assert [alert.rule for alert in opened] == []
+
+
 def test_missed_check_in_opens_an_alert_once(session_a):
     follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
     alerts.evaluate_missed(follow_up)

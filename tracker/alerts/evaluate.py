@@ -6,6 +6,9 @@ clinic) even when the session's 0 h warning sign was acknowledged. A
 resend of the same report opens nothing new: the report is stored once.
 """
 
+from collections.abc import Mapping
+from functools import cached_property
+
 from django.db import IntegrityError, transaction
 
 from tracker import clock
@@ -15,8 +18,7 @@ from tracker.models import Alert, Severity, SymptomReport
 from tracker.queries.rows import Statement
 
 
-# The session's soreness by check-in, read on every report: compiled once
-# (tracker.queries.rows).
+# The session's soreness by check-in: compiled once (tracker.queries.rows).
 _SORENESS = Statement(
     lambda session: SymptomReport.objects.filter(follow_up__session=session).values_list(
         "follow_up__time_point", "soreness"
@@ -24,12 +26,32 @@ _SORENESS = Statement(
 )
 
 
+class _Soreness(Mapping):
+    """A session's soreness by check-in, read when a rule first looks: only the
+    rules of a 48 or 72 h report do, so a check-in at 0 or 24 h reads none."""
+
+    def __init__(self, session_pk):
+        self.session_pk = session_pk
+
+    @cached_property
+    def _read(self) -> dict[int, int]:
+        return dict(_SORENESS.rows(session=self.session_pk))
+
+    def __getitem__(self, time_point):
+        return self._read[time_point]
+
+    def __iter__(self):
+        return iter(self._read)
+
+    def __len__(self):
+        return len(self._read)
+
+
 def _facts(session, **event) -> Facts:
-    soreness = dict(_SORENESS.rows(session=session.pk))
     return Facts(
         session=session,
         clinic=session.patient.clinic,
-        soreness=soreness,
+        soreness=_Soreness(session.pk),
         lung_risk=session.lung_risk,
         anticoagulants=session.anticoagulants,
         **event,

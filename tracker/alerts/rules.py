@@ -12,7 +12,7 @@ cut-offs (docs/clinical.md, section 5); a clinic may switch any attention
 rule off, never the warning signs.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from tracker.choices import BruiseBand, Interference, RedFlag, TimePoint
@@ -32,7 +32,7 @@ class Facts:
 
     session: object
     clinic: object
-    soreness: dict[int, int]  # time point -> soreness reported
+    soreness: Mapping[int, int]  # time point -> soreness reported
     report: SymptomReport | None = None
     missed_follow_up: object | None = None
     lung_risk: bool = False
@@ -58,10 +58,14 @@ def red_flag(facts: Facts) -> dict | None:
     }
 
 
+# The soreness rules look at the report's check-in before its soreness: a
+# session's soreness is read only when one of them applies (evaluate._Soreness).
+
+
 def soreness_rising(facts: Facts) -> dict | None:
-    at24, at48 = facts.soreness.get(TimePoint.H24), facts.soreness.get(TimePoint.H48)
     if facts.report is None or facts.report.follow_up.time_point != TimePoint.H48:
         return None
+    at24, at48 = facts.soreness.get(TimePoint.H24), facts.soreness.get(TimePoint.H48)
     # A rise that ends settled (0 to 2, say) is no news: only a felt rise to
     # soreness that has not settled is.
     if (
@@ -75,18 +79,18 @@ def soreness_rising(facts: Facts) -> dict | None:
 
 
 def soreness_high_48h(facts: Facts) -> dict | None:
-    at48 = facts.soreness.get(TimePoint.H48)
     if facts.report is None or facts.report.follow_up.time_point != TimePoint.H48:
         return None
+    at48 = facts.soreness.get(TimePoint.H48)
     if at48 is not None and at48 >= facts.clinic.soreness_threshold:
         return {"at48": at48, "threshold": facts.clinic.soreness_threshold}
     return None
 
 
 def soreness_at_72h(facts: Facts) -> dict | None:
-    at72 = facts.soreness.get(TimePoint.H72)
     if facts.report is None or facts.report.follow_up.time_point != TimePoint.H72:
         return None
+    at72 = facts.soreness.get(TimePoint.H72)
     if at72 is not None and at72 >= facts.clinic.soreness_72h_threshold:
         return {"at72": at72, "threshold": facts.clinic.soreness_72h_threshold}
     return None
