@@ -276,7 +276,7 @@ def _chart_in(page: str) -> str:
     return unquote(src.removeprefix(prefix))
 
 
-def test_the_done_page_with_its_chart_takes_four_queries(
+def test_the_done_page_with_its_chart_takes_two_queries(
     client, session_a, link_token, hours_after, django_assert_num_queries
 ):
     client.post(_url(link_token), _valid_post(soreness="5"))
@@ -284,10 +284,10 @@ def test_the_done_page_with_its_chart_takes_four_queries(
     client.post(_url(link_token), _valid_post(soreness="2"))
     done = reverse("patient:done", args=[link_token, 24])
     client.get(done)  # the chart drawn and cached
-    # 1. the link with its session, patient and clinic; 2. the report with its
-    # follow-up; 3. the session's follow-ups with their reports; 4. the chart's
-    # points (its cache key). The lookup limits are counted in the cache.
-    with django_assert_num_queries(4):
+    # 1. the link with its session, patient, clinic, and the session's
+    # follow-ups with their reports; 2. the chart's points (its cache key).
+    # The lookup limits are counted in the cache.
+    with django_assert_num_queries(2):
         response = client.get(done)
     assert "data:image/svg+xml," in response.content.decode()
 

@@ -1,5 +1,6 @@
 """Looking up a patient link: limited per address, and as costly for a wrong token as a right one."""
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +11,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import answers
 from tracker import services
+from tracker.choices import TimePoint
+from tracker.models import FollowUp
 from tracker.security import ratelimit, tokens
 from tracker.services import links
 
@@ -177,3 +181,50 @@ def test_a_row_written_without_the_secret_key_opens_nothing(session_a):
     forged = "forged-token-" + "A" * 30
     type(link).objects.filter(pk=link.pk).update(token_hash=tokens.hash_token(forged))
     assert services.lookup_access_link(forged) is None
+
+
+# --- What the lookup brings -------------------------------------------------------------
+
+
+def _fields(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.fields}
+
+
+def test_the_link_comes_with_what_its_pages_show_in_one_query(
+    session_a, link_token, django_assert_num_queries
+):
+    """The link, its session, patient and clinic, and the session's check-ins with
+    their reports, as the ORM reads them, and related to each other."""
+    follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+    services.submit_report(
+        follow_up=follow_up,
+        idempotency_key=uuid.uuid4(),
+        answers=answers(soreness=4),
+        now=follow_up.due_at,
+    )
+    with django_assert_num_queries(1):
+        link = services.lookup_access_link(link_token)
+    expected = list(
+        FollowUp.objects.filter(session=session_a).select_related("report").order_by("time_point")
+    )
+    expected_link = session_a.access_links.get()
+    with django_assert_num_queries(0):
+        session = link.session
+        assert _fields(link) == _fields(expected_link)
+        assert _fields(session) == _fields(session_a)
+        assert _fields(session.patient) == _fields(session_a.patient)
+        assert _fields(session.patient.clinic) == _fields(session_a.patient.clinic)
+        found = session.follow_up_list
+        assert [_fields(fu) for fu in found] == [_fields(fu) for fu in expected]
+        assert len(found) >= 3 and all(fu.session is session for fu in found)
+        answered = [fu for fu in found if hasattr(fu, "report")]
+        assert [fu.time_point for fu in answered] == [TimePoint.IN_CLINIC]
+        assert _fields(answered[0].report) == _fields(expected[0].report)
+        assert answered[0].report.follow_up is answered[0]
+
+
+def test_a_session_without_check_ins_still_has_its_link(session_a, link_token):
+    FollowUp.objects.filter(session=session_a).delete()
+    link = services.lookup_access_link(link_token)
+    assert link == session_a.access_links.get()
+    assert link.session.follow_up_list == []

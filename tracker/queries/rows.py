@@ -90,20 +90,24 @@ class Statement:
             found.append(instance)
         return found
 
+    def one_with_many(self, first: int, **values) -> tuple[tuple | None, list[tuple]]:
+        """For a join of one row to many (a link to its check-ins), whose first
+        ``first`` columns are the same in every row: those columns of the first
+        row, and the other columns of each row, converted as ``rows`` would.
+        (None, []) if nothing matched."""
+        made, connection, rows = self._run(values)
+        if not rows:
+            return None, []
+        head = [(at, functions, expression) for at, functions, expression in made.converters]
+        tail = [(at - first, functions, expression) for at, functions, expression in head]
+        head = [converter for converter in head if converter[0] < first]
+        tail = [converter for converter in tail if converter[0] >= 0]
+        (one,) = _convert([rows[0][:first]], head, connection)
+        return one, _convert([row[first:] for row in rows], tail, connection)
+
     @staticmethod
     def _converted(made, connection, rows):
-        if not made.converters:
-            return rows
-        converted = []
-        for row in rows:
-            row = list(row)
-            for position, functions, expression in made.converters:
-                value = row[position]
-                for function in functions:
-                    value = function(value, expression, connection)
-                row[position] = value
-            converted.append(tuple(row))
-        return converted
+        return _convert(rows, made.converters, connection)
 
     def raw(self, **values) -> list[tuple]:
         """The rows as the database driver gives them: for what only keys what is
@@ -187,6 +191,22 @@ class Statement:
             ],
             populators=get_related_populators(compiler.klass_info, compiler.select, alias),
         )
+
+
+def _convert(rows, converters, connection) -> list[tuple]:
+    """Each row with ``converters`` (position, functions, expression) applied."""
+    if not converters:
+        return rows
+    converted = []
+    for row in rows:
+        row = list(row)
+        for position, functions, expression in converters:
+            value = row[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[position] = value
+        converted.append(tuple(row))
+    return converted
 
 
 def _stand_ins(values, which):

@@ -21,7 +21,11 @@ from tracker.models import (
     AccessLink,
     AuditAction,
     AuditEvent,
+    Clinic,
+    FollowUp,
     NeedlingSession,
+    Patient,
+    SymptomReport,
 )
 from tracker.queries.rows import Statement
 from tracker.security import audit, tokens
@@ -39,13 +43,41 @@ def issue_access_link(*, session) -> AccessLink:
     )
 
 
-# Read on every visit of a patient's page: compiled once (tracker.queries.rows).
-# The hash is unique: no order is needed to take its one row.
+# What a link's pages need, in the order of a row of _LINK_BY_HASH: the link
+# with its session, patient and clinic, and the session's check-ins, each
+# with its report if answered (a row each; one row of blanks if it has none).
+# Each part as (its lookup from the link, its model, its columns' attnames).
+_PARTS = [
+    (prefix, model, [field.attname for field in model._meta.concrete_fields])
+    for prefix, model in (
+        ("", AccessLink),
+        ("session__", NeedlingSession),
+        ("session__patient__", Patient),
+        ("session__patient__clinic__", Clinic),
+        ("session__follow_ups__", FollowUp),
+        ("session__follow_ups__report__", SymptomReport),
+    )
+]
+
+
+def _columns() -> list[tuple]:
+    """Each part's model, its attnames and its slice of a row."""
+    columns, start = [], 0
+    for _prefix, model, names in _PARTS:
+        columns.append((model, names, slice(start, start + len(names))))
+        start += len(names)
+    return columns
+
+
+_COLUMNS = _columns()
+
+# Read on every visit of a patient's page: compiled once (tracker.queries.rows),
+# one query, one round trip. The hash is unique.
 _LINK_BY_HASH = Statement(
     lambda token_hash: (
-        AccessLink.objects.select_related("session__patient__clinic")
-        .order_by()
-        .filter(token_hash=token_hash)
+        AccessLink.objects.filter(token_hash=token_hash)
+        .order_by("session__follow_ups__time_point")
+        .values_list(*(f"{prefix}{name}" for prefix, _model, names in _PARTS for name in names))
     )
 )
 
@@ -57,6 +89,11 @@ _NO_LINK_NONCE = "0" * 32
 def lookup_access_link(token: str) -> AccessLink | None:
     """The link for ``token`` whether or not it still works, or None if unknown.
 
+    The link comes with its session, patient and clinic, and the session
+    with its check-ins in time order, each with its report if answered, as
+    a list in ``session.follow_up_list`` (as ``Prefetch(to_attr=...)`` would
+    put it): what every page of the link shows, read in one query.
+
     The row is found by the SHA-256 of the presented token, never by the token
     itself; the row's own token is then derived again from its nonce under the
     server key, and its hash compared with the presented one in constant time,
@@ -67,12 +104,43 @@ def lookup_access_link(token: str) -> AccessLink | None:
     to find.
     """
     presented = tokens.hash_token(token)
-    link = next(iter(_LINK_BY_HASH.models(token_hash=presented)), None)
+    one, many = _LINK_BY_HASH.one_with_many(_COLUMNS[4][2].start, token_hash=presented)
+    link = _link_from(one, many) if one is not None else None
     expected = tokens.hash_token(
         tokens.token_for(link.nonce if link is not None else _NO_LINK_NONCE)
     )
     matches = constant_time_compare(expected, presented)
     return link if link is not None and matches else None
+
+
+def _link_from(one, many) -> AccessLink:
+    """The models of ``_LINK_BY_HASH``'s rows, related as ``select_related`` relates them:
+    ``one``, the columns of the link, session, patient and clinic; ``many``, the
+    columns of each check-in and its report."""
+    alias = AccessLink.objects.db
+    start = _COLUMNS[4][2].start
+
+    def made(row, part, start=0):
+        model, names, columns = _COLUMNS[part]
+        values = row[columns.start - start : columns.stop - start]
+        return None if values[0] is None else model.from_db(alias, names, values)
+
+    link, session, patient, clinic = (made(one, part) for part in range(4))
+    patient.clinic = clinic
+    session.patient = patient
+    link.session = session
+    session.follow_up_list = []
+    for row in many:
+        follow_up = made(row, 4, start)
+        if follow_up is None:  # a session without check-ins
+            continue
+        follow_up.session = session
+        report = made(row, 5, start)
+        FollowUp._meta.get_field("report").set_cached_value(follow_up, report)
+        if report is not None:
+            report.follow_up = follow_up
+        session.follow_up_list.append(follow_up)
+    return link
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,8 @@ from tracker import clock, services
 from tracker.alerts.rules import guidance_for
 from tracker.choices import RedFlag
 from tracker.forms.patient import FEELING_FINE, CheckInForm, questions_digest
-from tracker.models import FollowUp, FollowUpState, SymptomReport
+from tracker.models import FollowUpState, SymptomReport
 from tracker.models.followups import ANSWERABLE_STATES
-from tracker.queries.rows import Statement
 from tracker.queries.soreness import session_soreness_svg
 from tracker.security import ratelimit
 from tracker.views.responses import safe_next, svg_data_uri, svg_response
@@ -119,19 +118,11 @@ def _bilingual(request, template, context, *, status):
     return response
 
 
-# A session's check-ins with their reports, read on every visit of its pages:
-# compiled once (tracker.queries.rows).
-_FOLLOW_UPS = Statement(
-    lambda session: FollowUp.objects.select_related("report").filter(session=session)
-)
-
-
 def _page_context(link):
     session = link.session
     now = clock.now()
-    follow_ups = _FOLLOW_UPS.models(session=session.pk)
-    for follow_up in follow_ups:
-        follow_up.session = session
+    # Read with the link (services.lookup_access_link), with their reports.
+    follow_ups = session.follow_up_list
     states = [(fu, fu.state_at(now)) for fu in follow_ups]
     answerable = [fu for fu, state in states if state in ANSWERABLE_STATES]
     upcoming = [fu for fu, state in states if state == FollowUpState.UPCOMING]
@@ -203,19 +194,22 @@ def _report_for_key(link, key):
         key = uuid.UUID(key)
     except ValueError:
         return None
-    return (
-        SymptomReport.objects.select_related("follow_up")
-        .filter(idempotency_key=key, follow_up__session=link.session)
-        .first()
-    )
+    return next((report for report in _reports(link) if report.idempotency_key == key), None)
+
+
+def _reports(link) -> list[SymptomReport]:
+    """The session's reports, in time-point order, as read with the link."""
+    return [
+        follow_up.report
+        for follow_up in link.session.follow_up_list
+        if hasattr(follow_up, "report")
+    ]
 
 
 @patient_link
 def done(request, link, time_point):
-    report = (
-        SymptomReport.objects.select_related("follow_up")
-        .filter(follow_up__session=link.session, follow_up__time_point=time_point)
-        .first()
+    report = next(
+        (report for report in _reports(link) if report.follow_up.time_point == time_point), None
     )
     if report is None:
         return render(request, "patient/link_not_found.html", _link_days(), status=404)
