@@ -98,10 +98,12 @@ class Statement:
         made, connection, rows = self._run(values)
         if not rows:
             return None, []
-        head = [(at, functions, expression) for at, functions, expression in made.converters]
-        tail = [(at - first, functions, expression) for at, functions, expression in head]
-        head = [converter for converter in head if converter[0] < first]
-        tail = [converter for converter in tail if converter[0] >= 0]
+        head = [converter for converter in made.converters if converter[0] < first]
+        tail = [
+            (position - first, functions, expression)
+            for position, functions, expression in made.converters
+            if position >= first
+        ]
         (one,) = _convert([rows[0][:first]], head, connection)
         return one, _convert([row[first:] for row in rows], tail, connection)
 
