@@ -327,6 +327,31 @@ def test_the_alert_card_and_patient_pages_show_how_to_reach_the_patient(
         assert 'href="mailto:rosa@example.org"' in page, url
 
 
+def test_a_warning_sign_sent_with_answers_missing_is_on_every_staff_page_at_once(
+    client, session_a, therapist, frozen_now, django_capture_on_commit_callbacks
+):
+    """The patient ticked a sign and sent nothing else: the card has the sign and
+    the number to call, and the therapist has the email, before any report."""
+    patient = session_a.patient
+    patient.phone = "+44 7700 900456"
+    patient.save()
+    frozen_now(session_a.performed_at + timedelta(minutes=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        _check_in(client, session_a, red_flags=["rf_breathing"], soreness="", interference="")
+    alert = Alert.objects.get()
+    assert alert.report is None and alert.severity == "urgent"
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [therapist.email]
+    client.force_login(therapist)
+    for url in (
+        reverse("tracker:home"),
+        reverse("tracker:alert_list"),
+        reverse("tracker:session_detail", args=[session_a.pk]),
+    ):
+        page = client.get(url).content.decode()
+        assert 'href="tel:+447700900456"' in page, url
+        assert "breath" in page.lower(), url
+
+
 def test_no_answer_records_an_attempt_and_keeps_the_alert_open(
     client, session_a, therapist, frozen_now
 ):

@@ -14,11 +14,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import empty
 
-from tests.factories import make_session, site
+from tests.factories import answer, make_session, site
 from tracker import services
 from tracker.choices import Muscle, TimePoint
 from tracker.forms.patient import FEELING_FINE, CheckInForm
-from tracker.models import AccessLink, Clinic, NeedlingSession, Patient, SymptomReport
+from tracker.models import AccessLink, Alert, Clinic, NeedlingSession, Patient, SymptomReport
 from tracker.security import tokens
 
 pytestmark = pytest.mark.django_db
@@ -145,6 +145,96 @@ def test_missing_idempotency_key_is_refused(client, session_a, link_token):
     response = client.post(_url(link_token), data)
     assert response.status_code == 200 and "key" in response.context["form"].errors
     assert not SymptomReport.objects.exists()
+
+
+# --- A warning sign sent with answers missing --------------------------------------------
+
+
+def test_a_warning_sign_with_answers_missing_reaches_the_clinic_at_once(
+    client, session_a, link_token, django_capture_on_commit_callbacks, mailoutbox
+):
+    """A patient short of breath may tick the sign, press send and call for help
+    rather than answer the rest: the clinic is told all the same, and only once
+    however often the phone sends it again; nothing of the answers is stored."""
+    session_a.therapist.email = "therapist@clinic.example"
+    session_a.therapist.save()
+    incomplete = _valid_post(red_flags=["rf_breathing"])
+    del incomplete["soreness"]
+    for _attempt in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(_url(link_token), incomplete)
+        assert response.status_code == 200 and "soreness" in response.context["form"].errors
+        page = response.content.decode()
+        assert "Your clinic has been told about the warning sign you ticked." in page
+        # What to do first, above the questions left unanswered.
+        call_now = '<h2 class="h4 text-danger">Call 999 now</h2>'
+        assert page.index(call_now) < page.index("Some answers are missing")
+    assert not SymptomReport.objects.exists()
+    alert = Alert.objects.get()
+    assert (alert.rule, alert.severity, alert.report, alert.session) == (
+        "red_flag",
+        "urgent",
+        None,
+        session_a,
+    )
+    assert alert.facts["flags"] == ["rf_breathing"]
+    assert alert.follow_up.time_point == TimePoint.IN_CLINIC
+    assert len(mailoutbox) == 1  # the urgent alert's first step, sent once
+
+    # The rest of the answers, sent later, complete the same alert.
+    complete = _valid_post(red_flags=["rf_breathing", "rf_cough"])
+    assert client.post(_url(link_token), complete).status_code == 302
+    alert = Alert.objects.get()
+    assert alert.report == SymptomReport.objects.get()
+    assert alert.facts["flags"] == ["rf_breathing", "rf_cough"]
+
+
+def test_answers_missing_without_a_warning_sign_tell_the_clinic_nothing(
+    client, session_a, link_token
+):
+    for red_flags in (["none"], []):
+        incomplete = _valid_post(red_flags=red_flags)
+        del incomplete["soreness"]
+        page = client.post(_url(link_token), incomplete).content.decode()
+        assert "Some answers are missing" in page
+        assert "Your clinic has been told" not in page
+    assert not Alert.objects.exists()
+
+
+def test_a_warning_sign_ticked_with_none_of_these_still_reaches_the_clinic(
+    client, session_a, link_token
+):
+    """Without JavaScript nothing unticks "None of these": a sign ticked beside
+    it is refused as an answer, but the clinic is told of it."""
+    contradictory = _valid_post(red_flags=["none", "rf_cough"])
+    response = client.post(_url(link_token), contradictory)
+    assert "red_flags" in response.context["form"].errors
+    assert not SymptomReport.objects.exists()
+    assert Alert.objects.get().facts["flags"] == ["rf_cough"]
+
+
+def test_a_warning_sign_in_spanish_reaches_the_clinic_and_says_so(client, session_a, link_token):
+    session_a.patient.language = "es"
+    session_a.patient.save()
+    incomplete = _valid_post(red_flags=["rf_infection"])
+    del incomplete["interference"]
+    page = client.post(_url(link_token), incomplete).content.decode()
+    assert "Hemos avisado a su clínica de la señal de alarma que ha marcado." in page
+    # Infection alone: a doctor today, not the emergency number.
+    assert '<h2 class="h4">Vea a un médico o llame a la clínica hoy</h2>' in page
+    assert '<h2 class="h4 text-danger">' not in page
+    assert Alert.objects.get().facts["flags"] == ["rf_infection"]
+
+
+def test_a_warning_sign_for_a_check_in_already_answered_opens_nothing_more(session_a):
+    """The report's own alerts were raised with it."""
+    answer(session_a, TimePoint.IN_CLINIC)
+    follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+    late = services.report_warning_signs(
+        follow_up=follow_up, flags=["rf_breathing"], now=follow_up.due_at
+    )
+    assert late is None
+    assert not Alert.objects.exists()
 
 
 def test_red_flag_shows_emergency_guidance_first(client, session_a, link_token):

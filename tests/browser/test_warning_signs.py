@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE
 from tests.browser.pages import open_check_in
-from tracker.models import SymptomReport
+from tracker.models import Alert, SymptomReport
 
 pytestmark = pytest.mark.browser
 
@@ -77,6 +77,24 @@ def test_without_javascript_the_guidance_is_printed_beside_the_question(new_cont
     box = guidance.bounding_box()
     question = _warning_question(page).bounding_box()
     assert 0 <= box["y"] - (question["y"] + question["height"]) < 40  # right under it
+
+
+def test_a_warning_sign_sent_alone_reaches_the_clinic(phone_page, patient_url):
+    """Ticked and sent with every other question unanswered: the clinic's alert
+    opens, and the patient reads that the clinic knows beside the guidance."""
+    page = phone_page
+    open_check_in(page, patient_url)
+    _tick(page, "warning signs", "New shortness of breath")
+    page.get_by_role("button", name="Send my answers", exact=True).click()
+    expect(page.get_by_text("Your clinic has been told about the warning sign")).to_be_visible()
+    expect(page.get_by_text("Some answers are missing")).to_be_visible()
+    assert not SymptomReport.objects.exists()
+    alert = Alert.objects.get()
+    assert (alert.rule, alert.severity, alert.facts["flags"]) == (
+        "red_flag",
+        "urgent",
+        ["rf_breathing"],
+    )
 
 
 def test_offline_answers_with_a_warning_sign_show_the_emergency_guidance(phone_page, patient_url):

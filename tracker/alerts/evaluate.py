@@ -14,9 +14,8 @@ from django.db import IntegrityError, transaction
 from tracker import clock
 from tracker.alerts.notify import notify_urgent
 from tracker.alerts.rules import RULES, Facts
-from tracker.models import Alert, Severity, SymptomReport
+from tracker.models import Alert, AlertRule, Severity, SymptomReport
 from tracker.queries.rows import Statement
-
 
 # The session's soreness by check-in: compiled once (tracker.queries.rows).
 _SORENESS = Statement(
@@ -69,10 +68,27 @@ def evaluate_missed(follow_up) -> list[Alert]:
     return _open_alerts(_facts(follow_up.session, missed_follow_up=follow_up), follow_up=follow_up)
 
 
-def _open_alerts(facts: Facts, *, follow_up, report=None) -> list[Alert]:
+# The one rule a clinic cannot switch off.
+(_WARNING_SIGNS,) = [rule for rule in RULES if rule.code == AlertRule.RED_FLAG]
+
+
+def evaluate_warning_signs(follow_up, flags: list[str]) -> Alert:
+    """The check-in's warning-sign alert for ``flags`` (RedFlag values), sent
+    before the rest of its answers: opened now, without a report, or the one
+    already open. The report that completes the check-in later joins it
+    (``_open_alerts``) rather than opening another."""
+    unsaved = SymptomReport(follow_up=follow_up, **dict.fromkeys(flags, True))
+    facts = _facts(follow_up.session, report=unsaved)
+    opened = _open_alerts(facts, follow_up=follow_up, rules=[_WARNING_SIGNS])
+    if opened:
+        return opened[0]
+    return Alert.objects.get(follow_up=follow_up, rule=_WARNING_SIGNS.code)
+
+
+def _open_alerts(facts: Facts, *, follow_up, report=None, rules=RULES) -> list[Alert]:
     opened = []
     now = clock.now()
-    for rule in RULES:
+    for rule in rules:
         if rule.optional and not facts.clinic.uses_rule(rule.code):
             continue
         found = rule.check(facts)
@@ -94,6 +110,12 @@ def _open_alerts(facts: Facts, *, follow_up, report=None) -> list[Alert]:
             with transaction.atomic():
                 alert.save()
         except IntegrityError:
+            if report is not None:
+                # Warning signs sent before the rest of the answers opened
+                # this alert without a report: the report completes it.
+                Alert.objects.filter(follow_up=follow_up, rule=rule.code, report=None).update(
+                    report=report, facts=found
+                )
             continue
         opened.append(alert)
         if alert.severity == Severity.URGENT:

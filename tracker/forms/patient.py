@@ -217,6 +217,19 @@ class CheckInForm(forms.Form):
         return cleaned
 
     @property
+    def warning_signs(self) -> list[str]:
+        """The warning signs ticked (RedFlag values, in their order), whatever
+        else the form holds: other answers missing, or "None of these" ticked
+        as well. A sign ticked is never ignored."""
+        if not self.is_bound:
+            return []
+        field = self.fields["red_flags"]
+        ticked = field.widget.value_from_datadict(
+            self.data, self.files, self.add_prefix("red_flags")
+        )
+        return [value for value in RedFlag.values if value in (ticked or ())]
+
+    @property
     def answers(self) -> dict:
         return {
             name: value

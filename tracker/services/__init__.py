@@ -39,7 +39,7 @@ from tracker.services.patients import (
     set_reminders_consent,
     update_patient,
 )
-from tracker.services.reports import FollowUpNotOpen, submit_report
+from tracker.services.reports import FollowUpNotOpen, report_warning_signs, submit_report
 from tracker.services.sessions import (
     FollowUpOver,
     correct_session,
@@ -81,6 +81,7 @@ __all__ = [
     "sends_left",
     "set_language",
     "set_reminders_consent",
+    "report_warning_signs",
     "submit_report",
     "update_patient",
 ]

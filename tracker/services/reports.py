@@ -27,9 +27,11 @@ class FollowUpNotOpen(Exception):
 # The follow-up read and locked with its session, patient and clinic, on every
 # check-in and inside its transaction: compiled once (tracker.queries.rows).
 _LOCKED = Statement(
-    lambda pk: FollowUp.objects.select_for_update(of=("self", "session", "session__patient"))
-    .select_related("session__patient__clinic")
-    .filter(pk=pk)
+    lambda pk: (
+        FollowUp.objects.select_for_update(of=("self", "session", "session__patient"))
+        .select_related("session__patient__clinic")
+        .filter(pk=pk)
+    )
 )
 
 
@@ -103,3 +105,24 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
             raise
         return existing, False
     return report, True
+
+
+def report_warning_signs(*, follow_up, flags: list[str], now=None):
+    """Tell the clinic now of warning signs (RedFlag values) sent with other
+    answers missing: the patient may be calling for help rather than finishing
+    the form. Opens the check-in's urgent warning-sign alert without a report,
+    or finds the one a resend already opened; None if the check-in no longer
+    takes answers (answered, its alerts raised by its report; or closed).
+
+    Nothing of the answers is stored: the report, when the patient sends the
+    rest, joins this alert (``alerts.evaluate_warning_signs``).
+    """
+    if not flags:
+        raise ValueError("report_warning_signs needs at least one warning sign")
+    now = now or clock.now()
+    with transaction.atomic():
+        # The same locks as submit_report: a report stored meanwhile is seen here.
+        found = _LOCKED.models(pk=follow_up.pk)
+        if not found or not found[0].is_answerable_at(now):
+            return None
+        return alerts.evaluate_warning_signs(found[0], flags)

@@ -163,6 +163,12 @@ def check_in(request, link):
                 return redirect(
                     "patient:done", token=link.token, time_point=report.follow_up.time_point
                 )
+            flags = form.warning_signs
+            if flags and services.report_warning_signs(follow_up=follow_up, flags=flags):
+                # Answers missing, but a warning sign ticked: the clinic is
+                # told now, as the patient may be calling for help instead,
+                # and the page says what to do first ("emergency" or "doctor").
+                context["warning_sent"] = guidance_for(flags)
             key = form["key"].value()
         else:
             # The unanswered questions are kept rendered (check_in.html): the form
