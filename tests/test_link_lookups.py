@@ -1,6 +1,5 @@
 """Looking up a patient link: limited per address, and as costly for a wrong token as a right one."""
 
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import answers
+from tests.factories import answer
 from tracker import services
 from tracker.choices import TimePoint
 from tracker.models import FollowUp
@@ -195,13 +194,7 @@ def test_the_link_comes_with_what_its_pages_show_in_one_query(
 ):
     """The link, its session, patient and clinic, and the session's check-ins with
     their reports, as the ORM reads them, and related to each other."""
-    follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
-    services.submit_report(
-        follow_up=follow_up,
-        idempotency_key=uuid.uuid4(),
-        answers=answers(soreness=4),
-        now=follow_up.due_at,
-    )
+    answer(session_a, TimePoint.IN_CLINIC, soreness=4)
     with django_assert_num_queries(1):
         link = services.lookup_access_link(link_token)
     expected = list(
