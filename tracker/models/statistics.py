@@ -6,6 +6,7 @@ from django.utils.functional import cached_property
 
 from tracker.choices import AfterEffect, BruiseBand, RedFlag, TimePoint
 from tracker.queries.rows import Statement
+from tracker.queries.writes import Update
 
 # ---------------------------------------------------------------------------
 # After-effects of one report. A session has an effect when any of its
@@ -130,6 +131,11 @@ class SessionOutcomeManager(models.Manager):
         )
 
     @cached_property
+    def _update_check_ins(self):
+        """The row's ``CHECK_IN_FIELDS`` updated by ``recount_session``: written once."""
+        return Update(self.model, CHECK_IN_FIELDS)
+
+    @cached_property
     def _one_session_rows(self):
         """``_check_in_rows`` of one session, read on every check-in: compiled once."""
         return Statement(lambda session: self._check_in_rows.filter(pk=session))
@@ -193,7 +199,7 @@ class SessionOutcomeManager(models.Manager):
             outcome = self._from_check_ins([session.pk]).get(session.pk)
             if outcome is not None:
                 answers = {name: getattr(outcome, name) for name in CHECK_IN_FIELDS}
-                if self.filter(pk=session.pk).update(**answers):
+                if self._update_check_ins.run(session.pk, **answers):
                     return
         self.recount([session.pk])
 

@@ -12,6 +12,7 @@ from tracker.models import (
     SymptomReport,
 )
 from tracker.queries.rows import Statement
+from tracker.queries.writes import Insert, Update
 from tracker.services import scheduling
 
 
@@ -33,6 +34,9 @@ _LOCKED = Statement(
         .filter(pk=pk)
     )
 )
+# The report stored and its check-in marked answered: written once (tracker.queries.writes).
+_INSERT_REPORT = Insert(SymptomReport)
+_MARK_ANSWERED = Update(FollowUp, ["answered_at"])
 
 
 def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
@@ -87,9 +91,9 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
                 raise FollowUpNotOpen(locked, locked.state_at(now))
 
             report.follow_up = locked
-            report.save()
+            _INSERT_REPORT.save(report)
             locked.answered_at = now
-            locked.save(update_fields=["answered_at"])
+            _MARK_ANSWERED.run(locked.pk, answered_at=now)
 
             alerts.evaluate_report(report)
             if locked.time_point == TimePoint.H48:
