@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.factories import make_session
 from tracker import clock
 from tracker.choices import TimePoint
-from tracker.models import FollowUp, SessionOutcome, SymptomReport
+from tracker.models import Alert, AlertRule, FollowUp, SessionOutcome, Severity, SymptomReport
 from tracker.queries.writes import Insert, Update
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +135,35 @@ def test_update_takes_exactly_its_fields(session_a):
         mark.run(session_a.follow_ups.first().pk, answered_at=None, asked=True)
     with pytest.raises(TypeError, match="plain values"):
         Update(SessionOutcome, ["answers"]).run(session_a.pk, answers=F("answers") + 1)
+
+
+def test_insert_unless_exists_leaves_the_row_there_as_it_is(session_a):
+    follow_up = session_a.follow_ups.get(time_point=0)
+    insert = Insert(Alert, unless_exists=("follow_up", "rule"))
+
+    def alert(**overrides):
+        fields = {
+            "session": session_a,
+            "clinic_id": session_a.clinic_id,
+            "follow_up": follow_up,
+            "rule": AlertRule.RED_FLAG,
+            "severity": Severity.URGENT,
+            "facts": {"flags": ["rf_breathing"]},
+            "opened_at": clock.now(),
+        }
+        return Alert(**(fields | overrides))
+
+    first = alert()
+    assert insert.save(first) is True
+    assert Alert.objects.get().facts == {"flags": ["rf_breathing"]}
+    again = alert(facts={"flags": ["rf_cough"]})
+    with CaptureQueriesContext(connection) as queries:
+        assert insert.save(again) is False
+    assert len(queries) == 1
+    assert again.pk is None and again._state.adding
+    assert list(Alert.objects.values_list("pk", "facts")) == [
+        (first.pk, {"flags": ["rf_breathing"]})
+    ]
+    # Another rule of the same check-in is another row.
+    assert insert.save(alert(rule=AlertRule.SORENESS_RISING, severity=Severity.ATTENTION))
+    assert Alert.objects.count() == 2

@@ -9,13 +9,14 @@ resend of the same report opens nothing new: the report is stored once.
 from collections.abc import Mapping
 from functools import cached_property
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from tracker import clock
 from tracker.alerts.notify import notify_urgent
 from tracker.alerts.rules import RULES, Facts
 from tracker.models import Alert, AlertRule, Severity, SymptomReport
 from tracker.queries.rows import Statement
+from tracker.queries.writes import Insert
 
 # The session's soreness by check-in: compiled once (tracker.queries.rows).
 _SORENESS = Statement(
@@ -23,6 +24,11 @@ _SORENESS = Statement(
         "follow_up__time_point", "soreness"
     )
 )
+
+
+# An event's alert, unless the check-in has one for the rule already (a job run
+# twice, a report completing its warning signs): written once, one statement.
+_INSERT_ALERT = Insert(Alert, unless_exists=("follow_up", "rule"))
 
 
 class _Soreness(Mapping):
@@ -104,12 +110,7 @@ def _open_alerts(facts: Facts, *, follow_up, report=None, rules=RULES) -> list[A
             facts=found,
             opened_at=now,
         )
-        try:
-            # A savepoint: an alert this event already opened (a job run twice)
-            # leaves the caller's transaction usable.
-            with transaction.atomic():
-                alert.save()
-        except IntegrityError:
+        if not _INSERT_ALERT.save(alert):
             if report is not None:
                 # Warning signs sent before the rest of the answers opened
                 # this alert without a report: the report completes it.
