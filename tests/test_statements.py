@@ -3,10 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db.models.expressions import RawSQL
 
 from tests.factories import ClinicFactory, MembershipFactory, PatientFactory, make_session
 from tracker import clock
-from tracker.models import AccessLink, FollowUp, NeedlingSession
+from tracker.models import AccessLink, FollowUp, NeedlingSession, Patient
 from tracker.queries import dashboard
 from tracker.queries.rows import Statement
 
@@ -134,3 +135,20 @@ def test_a_statements_models_come_with_what_select_related_brings(
             session_a.patient.clinic.time_zone,
         )
     assert links.models(token_hash=link.token_hash[::-1]) == []
+
+
+def test_a_percent_sign_in_a_value_or_in_the_sql_is_read_as_itself(clinic_a):
+    """Statements name their parameters (%(p0)s): a "%" in a value is a value,
+    and one the SQL holds itself (written "%%" in Django's SQL) stays one "%"."""
+    for name in ("50% off", "Plain", "100%% sure", "%s"):
+        PatientFactory(clinic=clinic_a, display_name=name)
+
+    def by_name(name):
+        return Patient.objects.filter(display_name=name).values_list(
+            "display_name", RawSQL("'%%s and %%'", ())
+        )
+
+    statement = Statement(by_name)
+    for name in ("50% off", "Plain", "100%% sure", "%s", "%"):
+        assert statement.rows(name=name) == list(by_name(name))
+    assert statement.rows(name="100%% sure") == [("100%% sure", "%s and %")]

@@ -8,6 +8,8 @@ their places.
 """
 
 import dataclasses
+import itertools
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
@@ -25,6 +27,8 @@ _TIME_BASES = (
     datetime(1500, 1, 1, 20, 41, 7, 654321, tzinfo=UTC),
 )
 _APART = timedelta(days=1000)
+# A parameter's place in Django's SQL ("%s", not the literal "%%s").
+_PLACEHOLDER = re.compile(r"(?<!%)%s")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +45,9 @@ class _Slot:
 @dataclasses.dataclass(frozen=True)
 class _Made:
     alias: str
+    # With named parameters, %(p0)s and so on: Django's SQLite backend finds
+    # "%s" in the SQL with a regular expression on every query (57 µs for
+    # the link's 7 KB statement), a name with Python's formatting (3 µs).
     sql: str | None  # None for a query that can match nothing (an empty list of ids)
     slots: list[_Slot]
     # Each column's converters as the ORM would apply them: (position, converters, expression).
@@ -127,17 +134,17 @@ class Statement:
         connection = connections[made.alias]
         if made.sql is None:
             return made, connection, []
-        params = []
-        for slot in made.slots:
+        params = {}
+        for number, slot in enumerate(made.slots):
             if slot.name is None:
-                params.append(slot.constant)
+                params[f"p{number}"] = slot.constant
                 continue
             value = values[slot.name]
             if slot.index is not None:
                 value = value[slot.index]
             if slot.offset is not None:
                 value = connection.ops.adapt_datetimefield_value(value + slot.offset)
-            params.append(value)
+            params[f"p{number}"] = value
         with connection.cursor() as cursor:
             cursor.execute(made.sql, params)
             return made, connection, cursor.fetchall()
@@ -176,6 +183,10 @@ class Statement:
             (position, functions, expression)
             for position, (functions, expression) in compiler.get_converters(fields).items()
         ]
+        numbers = itertools.count()
+        sql = _PLACEHOLDER.sub(lambda _match: f"%(p{next(numbers)})s", sql)
+        if next(numbers) != len(slots):
+            raise ValueError(f"{self.build!r}: its SQL does not hold one %s per parameter")
         made = _Made(alias, sql, slots, converters)
         if queryset._iterable_class is not ModelIterable:  # a values query
             return made
