@@ -147,7 +147,11 @@ DATABASES = {
 # in turn (PgBouncer in transaction mode): a statement prepared on one worker's
 # turn would be unknown, or another, on the next.
 PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", default=True)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PREPARED_STATEMENTS:
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's, with a health check that makes no round trip while the
+    # connection is sound (project/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "project.postgresql"
+if DATABASES["default"]["ENGINE"] == "project.postgresql" and PREPARED_STATEMENTS:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=5
     )

@@ -93,7 +93,7 @@ def test_a_debug_value_that_is_not_a_boolean_stops_the_server(value):
 def test_database_url_selects_postgresql():
     result = _run(DEBUG="1", DATABASE_URL="postgres://u:p@db.internal:5432/aftercare")
     assert result.returncode == 0, result.stderr
-    assert "django.db.backends.postgresql" in result.stdout
+    assert "project.postgresql" in result.stdout
 
 
 PRINT_CONNECTION = (
