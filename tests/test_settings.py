@@ -168,3 +168,13 @@ def test_env_example_lists_every_variable_the_settings_read():
     example = (ROOT / ".env.example").read_text()
     listed = set(re.findall(r"^#?\s*([A-Z_]+)=", example, flags=re.MULTILINE))
     assert read <= listed, read - listed
+
+
+def test_a_worker_loads_every_view_as_it_starts_and_keeps_it_out_of_the_collector():
+    code = (
+        "import gc, sys; import project.wsgi; "
+        "print('tracker.views.patient' in sys.modules, gc.get_freeze_count() > 10000)"
+    )
+    result = _run(code, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
