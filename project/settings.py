@@ -149,7 +149,8 @@ DATABASES = {
 PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's, with a health check that makes no round trip while the
-    # connection is sound (project/postgresql/base.py).
+    # connection is sound, and times read by psycopg's compiled loader
+    # (project/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "project.postgresql"
 if DATABASES["default"]["ENGINE"] == "project.postgresql" and PREPARED_STATEMENTS:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
