@@ -1,6 +1,7 @@
 """Each session's outcome row: written with whatever changes it, and equal to a recount."""
 
 import io
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -8,8 +9,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Max
+from django.test.utils import CaptureQueriesContext
 
-from tests.factories import answer, make_session, site
+from tests.factories import answer, answers, make_session, site
 from tracker import clock, reminders, services
 from tracker.analytics.queries import EFFECTS
 from tracker.choices import (
@@ -317,3 +319,65 @@ def test_a_check_in_on_a_session_without_its_row_counts_it_in_full(session_a):
     answer(session_a, TimePoint.IN_CLINIC, soreness=4)
     assert outcome(session_a)["soreness_0h"] == 4
     assert SessionOutcome.objects.get().sites == "gluteus_medius:deep_pistoning"
+
+
+def recounted(session) -> dict:
+    """The session's row as ``recount`` writes it from its reports."""
+    SessionOutcome.objects.recount([session.pk])
+    return outcome(session)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"soreness": 0},
+        {"soreness": 7, "bruising": BruiseBand.FROM_5_TO_10},
+        {"soreness": 2, "after_effects": [AfterEffect.BLEEDING, AfterEffect.NAUSEA]},
+        {"soreness": 3, "after_effects": [AfterEffect.AGGRAVATION]},
+        {"soreness": 4, "red_flags": [RedFlag.HEAVY_BLEEDING]},
+        {"soreness": 1, "red_flags": [RedFlag.BREATHING]},
+    ],
+)
+def test_each_report_counted_in_place_equals_a_recount(session_a, given):
+    # After-effects told at 0 h, none at 24 h (the session keeps them), again at 48 h.
+    for time_point, told in [
+        (TimePoint.IN_CLINIC, given),
+        (TimePoint.H24, {"soreness": 2}),
+        (TimePoint.H48, {**given, "pgic": Pgic.A_LITTLE_BETTER}),
+    ]:
+        answer(session_a, time_point, **told)
+        counted = outcome(session_a)
+        assert counted == recounted(session_a)
+    assert counted["answers"] == 3
+
+
+def test_a_check_in_updates_its_outcome_row_without_reading_it(session_a):
+    follow_up = session_a.follow_ups.get(time_point=TimePoint.IN_CLINIC)
+    with CaptureQueriesContext(connection) as queries:
+        services.submit_report(
+            follow_up=follow_up,
+            idempotency_key=uuid.uuid4(),
+            answers=answers(soreness=5),
+            now=follow_up.due_at,
+        )
+    statements = [
+        query["sql"]
+        for query in queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))
+    ]
+    # The check-in locked, its report stored, the check-in marked answered,
+    # the outcome row updated: nothing read for the row.
+    assert len(statements) == 4
+    assert [sql for sql in statements if "sessionoutcome" in sql] == [statements[-1]]
+    assert statements[-1].startswith("UPDATE")
+    assert outcome(session_a)["soreness_0h"] == 5
+
+
+def test_an_impression_counted_after_a_later_ones_leaves_the_later_one(session_a):
+    # The 24-hour check-in answered first, the in-clinic one after it (its
+    # window still open): the latest check-in's impression is the one that counts.
+    answer(session_a, TimePoint.H24, soreness=2, pgic=Pgic.MUCH_BETTER)
+    answer(session_a, TimePoint.IN_CLINIC, soreness=5, pgic=Pgic.A_LITTLE_BETTER)
+    counted = outcome(session_a)
+    assert counted["pgic"] == Pgic.MUCH_BETTER
+    assert counted == recounted(session_a)

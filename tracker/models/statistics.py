@@ -1,7 +1,7 @@
 """Counts kept for the charts, so that no page has to count a clinic's every report."""
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.utils.functional import cached_property
 
 from tracker.choices import AfterEffect, BruiseBand, RedFlag, TimePoint
@@ -202,6 +202,74 @@ class SessionOutcomeManager(models.Manager):
                 if self._update_check_ins.run(session.pk, **answers):
                     return
         self.recount([session.pk])
+
+    def count_report(self, report) -> bool:
+        """Add ``report``, just stored, to its session's row in place: what
+        ``recount`` would then write, in one UPDATE with nothing read (two
+        queries fewer on every check-in). False when the session has no row
+        yet: ``recount`` it.
+
+        The row gains one answer, the report's soreness at its check-in, and
+        each after-effect the report has (a session has one when any of its
+        reports has). Its impression of change replaces the row's unless a
+        later check-in is answered already (its soreness is there): the latest
+        in time-point order counts, as in ``recount``. The session's
+        check-ins must be as they were: a report that plans one (the 72 h
+        check-in) is counted by ``recount_session(check_ins_only=True)``.
+        """
+        follow_up = report.follow_up
+        connection = connections[router.db_for_write(self.model)]
+        effects = after_effects({name: getattr(report, name) for name in EFFECT_FIELDS})
+        values = [
+            (SessionOutcome.soreness_field(follow_up.time_point), report.soreness),
+            *((name, effects[name]) for name in AFTER_EFFECTS),
+            ("pgic", report.pgic),
+            ("session", follow_up.session_id),
+        ]
+        meta = self.model._meta
+        params = [
+            meta.get_field(name).get_db_prep_save(value, connection) for name, value in values
+        ]
+        with (
+            transaction.mark_for_rollback_on_error(connection.alias),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(self._count_report_sql(connection, follow_up.time_point), params)
+            return cursor.rowcount == 1
+
+    def _count_report_sql(self, connection, time_point: int) -> str:
+        """``count_report``'s UPDATE for a report at ``time_point``: written once per database."""
+        key = (connection.alias, int(time_point))
+        sql = self._count_report_sqls.get(key)
+        if sql is None:
+            quote = connection.ops.quote_name
+            meta = self.model._meta
+
+            def column(name):
+                return quote(meta.get_field(name).column)
+
+            pgic = f"COALESCE(%s, {column('pgic')})"
+            later = [
+                f"{column(SessionOutcome.soreness_field(hours))} IS NULL"
+                for hours in TimePoint.values
+                if hours > time_point
+            ]
+            if later:
+                pgic = f"CASE WHEN {' AND '.join(later)} THEN {pgic} ELSE {column('pgic')} END"
+            assignments = [
+                f"{column('answers')} = {column('answers')} + 1",
+                f"{column(SessionOutcome.soreness_field(time_point))} = %s",
+                *(f"{column(name)} = {column(name)} OR %s" for name in AFTER_EFFECTS),
+                f"{column('pgic')} = {pgic}",
+            ]
+            sql = self._count_report_sqls[key] = "UPDATE {} SET {} WHERE {} = %s".format(
+                quote(meta.db_table), ", ".join(assignments), column("session")
+            )
+        return sql
+
+    @cached_property
+    def _count_report_sqls(self) -> dict:
+        return {}
 
     def recount_all(self, sessions) -> int:
         """``recount`` of the sessions of a queryset; how many."""

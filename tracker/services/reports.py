@@ -96,11 +96,14 @@ def submit_report(*, follow_up, idempotency_key: UUID, answers: dict, now=None):
             _MARK_ANSWERED.run(locked.pk, answered_at=now)
 
             alerts.evaluate_report(report)
+            planned = None
             if locked.time_point == TimePoint.H48:
-                scheduling.add_72h_follow_up_if_unsettled(
+                planned = scheduling.add_72h_follow_up_if_unsettled(
                     locked.session, soreness_48h=report.soreness
                 )
-            SessionOutcome.objects.recount_session(locked.session, check_ins_only=True)
+            if planned is not None or not SessionOutcome.objects.count_report(report):
+                # A check-in planned changes its row's check-ins too; or no row yet.
+                SessionOutcome.objects.recount_session(locked.session, check_ins_only=True)
     except IntegrityError:
         # The same key stored already (for another of the session's check-ins,
         # or by a concurrent request).
