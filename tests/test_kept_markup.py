@@ -7,7 +7,7 @@ shows, and views it again.
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -265,8 +265,12 @@ def test_a_sessions_key_changes_with_every_value_its_block_is_drawn_from(
 
 @pytest.mark.parametrize("time_zone", ["Europe/London", "America/New_York"])
 def test_todays_kept_lists_show_each_change_on_the_next_view(
-    client, therapist_a, session_a, time_zone
+    client, therapist_a, patient_a, frozen_now, time_zone
 ):
+    # Midday in London and in New York: the session is today in both, at any
+    # hour the test runs.
+    frozen_now(datetime(2026, 3, 4, 15, 0, tzinfo=UTC))
+    session_a = make_session(patient=patient_a, therapist=therapist_a.user)
     client.force_login(therapist_a.user)
     patient = session_a.patient
     assert client.get(reverse("tracker:home")).content.decode().count(patient.display_name) == 2
