@@ -190,10 +190,11 @@ class SessionOutcomeManager(models.Manager):
     def recount_session(self, session, *, check_ins_only: bool = False) -> None:
         """``recount`` of one session.
 
-        ``check_ins_only``: only its check-ins changed (a report stored, a
-        check-in planned), so its sites are not read again and its row is
-        updated in place: two queries, not three, on every check-in. A session
-        without a row yet is counted in full.
+        ``check_ins_only``: only its check-ins changed (a check-in planned or
+        missed; a report stored that planned one, as others are counted by
+        ``count_report``), so its sites are not read again and its row is
+        updated in place: two queries, not three. A session without a row yet
+        is counted in full.
         """
         if check_ins_only:
             outcome = self._from_check_ins([session.pk]).get(session.pk)
