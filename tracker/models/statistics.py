@@ -206,9 +206,9 @@ class SessionOutcomeManager(models.Manager):
 
     def count_report(self, report) -> bool:
         """Add ``report``, just stored, to its session's row in place: what
-        ``recount`` would then write, in one UPDATE with nothing read (two
-        queries fewer on every check-in). False when the session has no row
-        yet: ``recount`` it.
+        ``recount`` would then write, in one UPDATE with nothing read (the
+        read of the session's check-ins saved on every check-in). False when
+        the session has no row yet: ``recount`` it.
 
         The row gains one answer, the report's soreness at its check-in, and
         each after-effect the report has (a session has one when any of its
