@@ -98,6 +98,24 @@ def postgres_version(url: str) -> str:
     return f"PostgreSQL {done.stdout.strip()}" if done.returncode == 0 else "PostgreSQL"
 
 
+# Run with the benchmark's settings: the app's own connection, its init_command applied.
+_SQLITE_SETTINGS = """\
+import django
+django.setup()
+from django.db import connection
+cursor = connection.cursor()
+mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+sync = ("OFF", "NORMAL", "FULL", "EXTRA")[cursor.execute("PRAGMA synchronous").fetchone()[0]]
+print(f"journal_mode={mode}, synchronous={sync}")
+"""
+
+
+def sqlite_settings(env: dict) -> str:
+    """What a commit costs on SQLite: the journal and sync modes of the app's connections."""
+    done = subprocess.run([PYTHON, "-c", _SQLITE_SETTINGS], env=env, capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+
 def postgres_settings(url: str) -> str:
     """The server settings that decide what a commit costs, and its memory for data."""
     names = ("fsync", "synchronous_commit", "full_page_writes", "shared_buffers", "work_mem")

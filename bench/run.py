@@ -211,6 +211,9 @@ def main(argv=None) -> int:
             "-v",
             "0",
         )
+        sqlite_settings = machine.sqlite_settings(
+            data.django_env(f"sqlite:///{workdir / 'settings.sqlite3'}")
+        )
         for database in databases:
             runs[database] = one_database(
                 database, pg_url, tier, workers, workdir, static_root, skip
@@ -236,7 +239,7 @@ def main(argv=None) -> int:
             truth = jobs.known_truth(tier["truth_sessions"], workdir, "")
             log(f"known truth: {truth['summary']}")
 
-    info = machine.machine(f"SQLite {sqlite3.sqlite_version}")
+    info = machine.machine(f"SQLite {sqlite3.sqlite_version} ({sqlite_settings})")
     if "postgresql" in runs:
         info["postgresql"] = machine.postgres_version(pg_url)
         info["postgresql_settings"] = machine.postgres_settings(pg_url)

@@ -159,11 +159,14 @@ if DATABASES["default"]["ENGINE"] == "project.postgresql" and PREPARED_STATEMENT
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Without WAL and IMMEDIATE transactions, concurrent check-ins from many
     # phones fail with "database is locked" (measured: a third of requests
-    # under 20 concurrent writers).
+    # under 20 concurrent writers). synchronous=FULL: a commit waits until the
+    # disk has it, as PostgreSQL's does. With NORMAL, a power cut could take
+    # back a report, and the alert it opened, after the patient was told the
+    # clinic knows; the escalation steps run from that alert's row.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;"
         ),
     }
 

@@ -178,3 +178,19 @@ def test_a_worker_loads_every_view_as_it_starts_and_keeps_it_out_of_the_collecto
     result = _run(code, DEBUG="1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True"]
+
+
+PRINT_SQLITE_PRAGMAS = (
+    "import django; django.setup(); from django.db import connection; "
+    "c = connection.cursor(); "
+    "print(*(c.execute(f'PRAGMA {name}').fetchone()[0] "
+    "for name in ('journal_mode', 'synchronous', 'busy_timeout')))"
+)
+
+
+def test_a_sqlite_commit_waits_for_the_disk(tmp_path):
+    # synchronous=FULL (2): a report and its alert survive a power cut once
+    # the patient has been told the clinic knows. WAL keeps readers unblocked.
+    result = _run(PRINT_SQLITE_PRAGMAS, DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["wal", "2", "5000"]
