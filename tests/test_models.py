@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
@@ -299,3 +300,39 @@ def test_session_over_the_chest_wall_is_marked_whatever_the_checkbox_says(patien
         patient=patient_a, therapist=therapist_a.user, sites=[site(muscle="soleus")]
     )
     assert not calf.chest_wall_area and not calf.lung_risk
+
+
+def test_the_migrations_make_the_models_schema():
+    # Raises SystemExit when a model change has no migration.
+    call_command("makemigrations", "tracker", check=True, dry_run=True, verbosity=0)
+
+
+def _partial_indexes(model):
+    named = [*model._meta.indexes, *model._meta.constraints]
+    return {index.name for index in named if getattr(index, "condition", None) is not None}
+
+
+@pytest.mark.django_db
+def test_no_index_repeats_the_first_columns_of_another():
+    """Every check-in, session and audit event writes each index of its table:
+    an index whose columns another (whole-table) index starts with is a write
+    for nothing. A unique one is kept: it says something the longer cannot."""
+    repeated = []
+    with connection.cursor() as cursor:
+        for model in apps.get_app_config("tracker").get_models():
+            table = model._meta.db_table
+            found = connection.introspection.get_constraints(cursor, table)
+            indexes = {name: c for name, c in found.items() if c["index"] or c["unique"]}
+            partial = _partial_indexes(model)
+            for name, index in indexes.items():
+                if index["unique"]:
+                    continue
+                columns = index["columns"]
+                repeated += [
+                    f"{table}: {name} {columns} starts {other} {longer['columns']}"
+                    for other, longer in indexes.items()
+                    if other not in partial
+                    and len(longer["columns"]) > len(columns)
+                    and longer["columns"][: len(columns)] == columns
+                ]
+    assert repeated == []

@@ -169,7 +169,8 @@ class AlertStep(TrackerModel):
     at once exactly one sends each step.
     """
 
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="steps")
+    # Indexed by alertstep_unique_alert_step, which starts with it.
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="steps", db_index=False)
     step = models.PositiveSmallIntegerField()
     at = models.DateTimeField()
     # How many staff were sent the step (emails and texts), and how many sends failed.

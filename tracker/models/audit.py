@@ -69,8 +69,9 @@ class AuditEvent(TrackerModel):
     whole clinic (a download of its trail).
     """
 
+    # Indexed by audit_clinic_at_idx, which starts with it.
     clinic = models.ForeignKey(
-        "tracker.Clinic", on_delete=models.PROTECT, related_name="audit_events"
+        "tracker.Clinic", on_delete=models.PROTECT, related_name="audit_events", db_index=False
     )
     # Who acted; a member of staff is ``user``. The patient acts through their
     # link (stopping reminders, choosing a language), the system in its own

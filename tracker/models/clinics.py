@@ -214,8 +214,12 @@ class Clinic(TrackerModel):
 class Membership(TrackerModel):
     """A staff user's place in a clinic. A user may work at several clinics."""
 
+    # Indexed by membership_unique_user_clinic, which starts with it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        db_index=False,
     )
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.THERAPIST)

@@ -141,8 +141,12 @@ class FollowUp(TrackerModel):
     late and missed mean.
     """
 
+    # Indexed by followup_unique_session_time_point, which starts with it.
     session = models.ForeignKey(
-        "tracker.NeedlingSession", on_delete=models.CASCADE, related_name="follow_ups"
+        "tracker.NeedlingSession",
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
+        db_index=False,
     )
     # The session's clinic, for the dashboard's lists (see NeedlingSession.clinic).
     clinic = models.ForeignKey(

@@ -22,8 +22,9 @@ class NeedlingSessionQuerySet(ClinicScopedQuerySet):
 class NeedlingSession(TrackerModel):
     """One dry needling treatment, with the risk factors that shape follow-up."""
 
+    # Indexed by session_patient_time_idx, which starts with it.
     patient = models.ForeignKey(
-        "tracker.Patient", on_delete=models.PROTECT, related_name="sessions"
+        "tracker.Patient", on_delete=models.PROTECT, related_name="sessions", db_index=False
     )
     # The patient's clinic, kept on the session (and on its follow-ups and
     # alerts) so that a clinic's lists are read from one table through one
