@@ -14,7 +14,13 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
-from tests.factories import MembershipFactory, PatientFactory, UserFactory, make_session
+from tests.factories import (
+    ClinicFactory,
+    MembershipFactory,
+    PatientFactory,
+    UserFactory,
+    make_session,
+)
 from tracker import alerts, services
 from tracker.choices import Role, TimePoint
 from tracker.models import Alert, AlertStep, ContactAttempt, StaffProfile
@@ -242,6 +248,52 @@ def test_a_step_that_reached_nobody_is_sent_again_by_the_next_run(
     call_command("send_due_reminders")
     assert AlertStep.objects.get().sent == 1
     assert mail.outbox[0].to == ["ana@clinic.example"]
+
+
+def test_a_warning_sign_reaches_the_clinic_when_the_treating_therapist_has_left(
+    client, session_a, therapist, lead, frozen_now, django_capture_on_commit_callbacks
+):
+    # No urgent contact is set and the therapist's account was closed: the
+    # first step goes to everyone at the clinic who can be reached instead.
+    colleague = UserFactory(email="omar@clinic.example")
+    MembershipFactory(user=colleague, clinic=session_a.clinic)
+    MembershipFactory(user=UserFactory(email=""), clinic=session_a.clinic)  # no address
+    elsewhere = UserFactory(email="kim@other.example")
+    MembershipFactory(user=elsewhere, clinic=ClinicFactory(), role=Role.LEAD)
+    therapist.is_active = False
+    therapist.save()
+    frozen_now(session_a.performed_at + timedelta(minutes=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        _check_in(client, session_a, red_flags=["rf_breathing"])
+    assert _recipients(mail.outbox) == ["lena@clinic.example", "omar@clinic.example"]
+    assert AlertStep.objects.get().sent == 2
+
+
+def test_staff_who_left_the_clinic_are_not_told_of_its_alerts(
+    client, session_a, therapist, contact, frozen_now, django_capture_on_commit_callbacks
+):
+    # Still an active account (another clinic), but no longer a member here:
+    # the session page the message links to would not open for them.
+    session_a.clinic.memberships.filter(user=therapist).delete()
+    frozen_now(session_a.performed_at + timedelta(minutes=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        _check_in(client, session_a, red_flags=["rf_fainting"])
+    assert _recipients(mail.outbox) == ["desk@clinic.example"]
+
+
+def test_escalation_without_leads_or_contacts_tells_the_therapist_again(
+    client, session_a, therapist, frozen_now, django_capture_on_commit_callbacks
+):
+    opened = session_a.performed_at + timedelta(minutes=10)
+    frozen_now(opened)
+    with django_capture_on_commit_callbacks(execute=True):
+        _check_in(client, session_a, red_flags=["rf_breathing"])
+    mail.outbox.clear()
+    frozen_now(opened + timedelta(minutes=16))
+    call_command("send_due_reminders")
+    assert _recipients(mail.outbox) == ["ana@clinic.example"]
+    assert "waited 16 minutes" in mail.outbox[0].body
+    assert list(AlertStep.objects.values_list("step", "sent")) == [(0, 1), (1, 1)]
 
 
 class BrokenEmailBackend:

@@ -4,7 +4,8 @@ Step 0 goes when the alert opens (on commit of the report that raised it):
 to the treating therapist and the clinic's urgent contacts. Each time the
 clinic's escalation delay passes with the alert still open, the next step
 goes to the clinic's leads and urgent contacts, saying how long it has
-waited. Every step goes by email, and by text message to staff with a
+waited. A step none of whose people can be reached goes to every member of
+the clinic who can (``recipients``). Every step goes by email, and by text message to staff with a
 mobile number, in each reader's own language, at any hour: quiet hours and
 send limits are for patient reminders, never for these.
 
@@ -24,6 +25,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -31,7 +33,15 @@ from django.utils.translation import ngettext
 
 from tracker import clock, site
 from tracker.choices import Role
-from tracker.models import Alert, AlertRule, AlertStep, Severity, StaffProfile
+from tracker.models import (
+    Alert,
+    AlertRule,
+    AlertStep,
+    Clinic,
+    Membership,
+    Severity,
+    StaffProfile,
+)
 from tracker.reminders import sms
 
 logger = logging.getLogger(__name__)
@@ -102,15 +112,41 @@ def send_step(alert: Alert, step: int, *, now) -> StepResult | None:
 
 
 def recipients(alert: Alert, step: int) -> list:
-    """Who step ``step`` goes to: active staff, each once."""
-    users = get_user_model().objects.filter(is_active=True)
-    contacts = users.filter(urgent_contact_for=alert.clinic_id)
+    """Who step ``step`` goes to, each once: active members of the alert's
+    clinic with an email address or a mobile number.
+
+    Step 0 goes to the treating therapist and the clinic's urgent contacts,
+    later steps to its leads and urgent contacts. When none of them can be
+    reached (the therapist has left and no urgent contact is set, no lead
+    has an address), the step goes to every member of the clinic who can
+    be: an urgent alert never reaches nobody while someone there could act.
+    A member is someone who can open the session page the message links to.
+    """
+    members = Membership.objects.filter(clinic=alert.clinic_id)
+    reachable = (
+        get_user_model()
+        .objects.filter(is_active=True, pk__in=members.values("user"))
+        .filter(Q(email__gt="") | Q(staff_profile__mobile__gt=""))
+        .select_related("staff_profile")
+        .order_by("pk")
+    )
+    contacts = Clinic.urgent_contacts.through.objects.filter(clinic=alert.clinic_id)
     if step == 0:
-        chosen = users.filter(pk=alert.session.therapist_id) | contacts
+        first = Q(pk=alert.session.therapist_id)
     else:
-        leads = users.filter(memberships__clinic=alert.clinic_id, memberships__role=Role.LEAD)
-        chosen = leads | contacts
-    return list(chosen.distinct().select_related("staff_profile").order_by("pk"))
+        first = Q(pk__in=members.filter(role=Role.LEAD).values("user"))
+    chosen = list(reachable.filter(first | Q(pk__in=contacts.values("user"))))
+    if chosen:
+        return chosen
+    everyone = list(reachable)
+    if everyone:
+        logger.warning(
+            "Urgent alert %s step %s: nobody it goes to can be reached; "
+            "sent to every member of the clinic who can.",
+            alert.pk,
+            step,
+        )
+    return everyone
 
 
 def _send(alert: Alert, step: int, now) -> StepResult:
