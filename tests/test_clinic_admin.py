@@ -92,6 +92,28 @@ def test_a_lead_saves_the_clinics_settings_and_it_is_audited(client, lead_a, the
     assert "The clinic&#x27;s settings were saved." in client.get(url).content.decode()
 
 
+def test_the_settings_say_when_no_urgent_contact_can_be_reached(client, lead_a, therapist_a):
+    clinic = lead_a.clinic
+    url = reverse("tracker:clinic_settings", args=[clinic.pk])
+    client.force_login(lead_a.user)
+
+    def warned() -> bool:
+        return 'id="no-urgent-contact"' in client.get(url).content.decode()
+
+    assert warned()  # none chosen
+    assert "only after 15 minutes" in client.get(url).content.decode()
+    clinic.urgent_contacts.add(therapist_a.user)
+    therapist_a.user.email = ""
+    therapist_a.user.save()
+    assert warned()  # chosen, but no email and no mobile
+    therapist_a.user.email = "ana@clinic.example"
+    therapist_a.user.save()
+    assert not warned()
+    therapist_a.user.is_active = False
+    therapist_a.user.save()
+    assert warned()  # the account was closed
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
@@ -523,9 +545,10 @@ def test_the_settings_page_query_count_does_not_grow(
     for _ in range(staff):
         MembershipFactory(clinic=lead_a.clinic)
     client.force_login(lead_a.user)
-    # session, user, the led clinic, the staff to choose urgent contacts from, the
-    # clinic's urgent contacts (the boxes ticked), the clinics the user leads (the menu)
-    with django_assert_num_queries(6):
+    # session, user, the led clinic, whether an urgent contact can be reached, the
+    # staff to choose urgent contacts from, the clinic's urgent contacts (the boxes
+    # ticked), the clinics the user leads (the menu)
+    with django_assert_num_queries(7):
         response = client.get(reverse("tracker:clinic_settings", args=[lead_a.clinic_id]))
     assert (
         len(response.context["form"].fields["urgent_contacts"].queryset) == staff + 2

@@ -122,20 +122,13 @@ def recipients(alert: Alert, step: int) -> list:
     be: an urgent alert never reaches nobody while someone there could act.
     A member is someone who can open the session page the message links to.
     """
-    members = Membership.objects.filter(clinic=alert.clinic_id)
-    reachable = (
-        get_user_model()
-        .objects.filter(is_active=True, pk__in=members.values("user"))
-        .filter(Q(email__gt="") | Q(staff_profile__mobile__gt=""))
-        .select_related("staff_profile")
-        .order_by("pk")
-    )
-    contacts = Clinic.urgent_contacts.through.objects.filter(clinic=alert.clinic_id)
+    reachable = reachable_staff(alert.clinic_id).select_related("staff_profile").order_by("pk")
     if step == 0:
         first = Q(pk=alert.session.therapist_id)
     else:
-        first = Q(pk__in=members.filter(role=Role.LEAD).values("user"))
-    chosen = list(reachable.filter(first | Q(pk__in=contacts.values("user"))))
+        leads = Membership.objects.filter(clinic=alert.clinic_id, role=Role.LEAD)
+        first = Q(pk__in=leads.values("user"))
+    chosen = list(reachable.filter(first | Q(pk__in=_contacts(alert.clinic_id))))
     if chosen:
         return chosen
     everyone = list(reachable)
@@ -147,6 +140,26 @@ def recipients(alert: Alert, step: int) -> list:
             step,
         )
     return everyone
+
+
+def reachable_staff(clinic_id):
+    """The clinic's members an urgent alert can reach: active, with an email or a mobile."""
+    members = Membership.objects.filter(clinic=clinic_id).values("user")
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, pk__in=members)
+        .filter(Q(email__gt="") | Q(staff_profile__mobile__gt=""))
+    )
+
+
+def urgent_contact_reachable(clinic_id) -> bool:
+    """Whether an urgent contact of the clinic can be reached: without one, the
+    first message of an urgent alert goes to the treating therapist alone."""
+    return reachable_staff(clinic_id).filter(pk__in=_contacts(clinic_id)).exists()
+
+
+def _contacts(clinic_id):
+    return Clinic.urgent_contacts.through.objects.filter(clinic=clinic_id).values("user")
 
 
 def _send(alert: Alert, step: int, now) -> StepResult:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tracker import services
+from tracker.alerts import notify
 from tracker.forms.clinic import ClinicSettingsForm, InvitationPasswordForm, InviteForm, RoleForm
 from tracker.models import Clinic, Membership
 from tracker.security import audit
@@ -59,9 +60,13 @@ def clinic_settings(request, clinic_id):
     if form.errors:
         # The page header names the clinic as stored, not as half-typed.
         clinic.refresh_from_db()
-    return render(
-        request, "tracker/clinic_settings.html", {"clinic": clinic, "form": form, "tab": "settings"}
-    )
+    context = {
+        "clinic": clinic,
+        "form": form,
+        "tab": "settings",
+        "urgent_contact_reachable": notify.urgent_contact_reachable(clinic.pk),
+    }
+    return render(request, "tracker/clinic_settings.html", context)
 
 
 def _members(clinic):
