@@ -565,9 +565,9 @@ def render(raw) -> tuple[str, list[str]]:
                 )
                 summary += [
                     (
-                        f"Reminders: {run['due']:,} follow-ups in under a minute",
-                        f"{run['seconds']} s",
-                        fast,
+                        f"Reminders: {run['due']:,} follow-ups sent in under a minute",
+                        f"{run['seconds']} s, {run['sent'] or 0:,} sent",
+                        fast and all_sent,
                     ),
                     (
                         "Reminders: memory does not grow with the count",
