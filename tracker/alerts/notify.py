@@ -5,9 +5,10 @@ to the treating therapist and the clinic's urgent contacts. Each time the
 clinic's escalation delay passes with the alert still open, the next step
 goes to the clinic's leads and urgent contacts, saying how long it has
 waited. A step none of whose people can be reached goes to every member of
-the clinic who can (``recipients``). Every step goes by email, and by text message to staff with a
-mobile number, in each reader's own language, at any hour: quiet hours and
-send limits are for patient reminders, never for these.
+the clinic who can be (``recipients``). Every step goes by email, and by
+text message to staff with a mobile number, in each reader's own language,
+at any hour: quiet hours and send limits are for patient reminders, never
+for these.
 
 Messages name no patient and no symptom: only a link to the session page,
 which needs a staff sign-in, and which guidance the patient was shown.
