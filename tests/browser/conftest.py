@@ -60,6 +60,23 @@ def base_url(pytestconfig):
 
 
 @pytest.fixture(scope="session")
+def playwright(playwright):
+    """pytest-playwright's, closing the database connections made while it ran.
+
+    While Playwright's event loop runs in this thread, asgiref's Local (which
+    holds Django's connections) sees a running loop and keeps this thread's
+    connections apart from those made before it: every test after the first
+    browser test of a process uses a second connection. Closed here, before
+    the loop stops; left open, PostgreSQL refused to drop the test database
+    ("being accessed by other users").
+    """
+    from django.db import connections
+
+    yield playwright
+    connections.close_all()
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
