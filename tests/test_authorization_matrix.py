@@ -78,6 +78,7 @@ MATRIX = {
     "patient:done":             {"anon": 200, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 200},
     "patient:stop_reminders":   {"anon": 200, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 200},
     "patient:set_language":     {"method": "POST", "anon": 302, "therapist_a": 302, "therapist_b": 302, "lead_a": 302, "link_x": 302},
+    "patient:warning":          {"method": "POST", "anon": 302, "therapist_a": 302, "therapist_b": 302, "lead_a": 302, "link_x": 302},
     "patient:soreness_chart":   {"anon": 200, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 200},
     # Staff pages: clinic A's patient, session X, alert, clinic
     "tracker:home":             {"anon": 302, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 302},
@@ -130,6 +131,10 @@ MATRIX = {
 POST_DATA = {
     "logout": {},
     "patient:set_language": {"language": "es"},
+    "patient:warning": {
+        "key": "5f0e6a52-3b1c-4d5e-9f70-0a1b2c3d4e5f",
+        "red_flags": ["rf_infection"],
+    },
     "tracker:alert_acknowledge": {"outcome": "advised", "note": "Called the patient: fine."},
     "tracker:alerts_acknowledge": {"outcome": "advised", "alerts": ["1"]},
     "tracker:link_replace": {},

@@ -25,6 +25,7 @@ from tracker.models import (
     Patient,
     Severity,
     SymptomReport,
+    WarningReport,
 )
 
 pytestmark = pytest.mark.django_db
@@ -185,12 +186,15 @@ def a_pgic_of_8(session):
 
 
 def _missed_alert(session, **fields):
-    fields = {"severity": Severity.ATTENTION, **fields}
+    fields = {
+        "severity": Severity.ATTENTION,
+        "follow_up": session.follow_ups.get(time_point=TimePoint.H24),
+        **fields,
+    }
     return Alert(
         session=session,
         clinic=session.clinic,
         rule=AlertRule.MISSED,
-        follow_up=session.follow_ups.get(time_point=TimePoint.H24),
         opened_at=timezone.now(),
         **fields,
     )
@@ -199,6 +203,25 @@ def _missed_alert(session, **fields):
 @violates("alert_unique_follow_up_rule")
 def a_second_alert_of_one_rule_for_one_check_in(session):
     Alert.objects.bulk_create([_missed_alert(session), _missed_alert(session)])
+
+
+@violates("alert_raised_by_one_event")
+def an_alert_raised_by_nothing(session):
+    Alert.objects.bulk_create([_missed_alert(session, follow_up=None)])
+
+
+def _warning_report(session, **flags):
+    return WarningReport(
+        session=session,
+        idempotency_key=uuid.uuid4(),
+        reported_at=timezone.now(),
+        **({"rf_breathing": True} | flags),
+    )
+
+
+@violates("warningreport_has_a_sign")
+def a_warning_report_without_a_sign(session):
+    WarningReport.objects.bulk_create([_warning_report(session, rf_breathing=False)])
 
 
 @violates("alert_acknowledged_by_someone")
@@ -229,6 +252,15 @@ def a_patients_change_under_a_staff_name(session):
             )
         ]
     )
+
+
+def test_an_alert_is_raised_by_a_check_in_or_a_warning_report_not_both(session_a):
+    warning = _warning_report(session_a)
+    warning.save()
+    with refused_by("alert_raised_by_one_event"), transaction.atomic():
+        Alert.objects.bulk_create([_missed_alert(session_a, warning_report=warning)])
+    Alert.objects.bulk_create([_missed_alert(session_a, follow_up=None, warning_report=warning)])
+    assert Alert.objects.get().warning_report == warning
 
 
 def test_every_named_constraint_has_a_write_that_breaks_it():

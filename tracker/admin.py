@@ -22,6 +22,7 @@ from tracker.models import (
     NeedlingSession,
     Patient,
     SymptomReport,
+    WarningReport,
 )
 from tracker.security import audit
 
@@ -230,6 +231,20 @@ class SymptomReportAdmin(PatientDataAdmin):
     date_hierarchy = "submitted_at"
     raw_id_fields = ["follow_up"]
     readonly_fields = ["idempotency_key", "submitted_at"]
+
+
+@admin.register(WarningReport)
+class WarningReportAdmin(PatientDataAdmin):
+    patient_path = "session__patient"
+    list_display = ["session", "reported_at", "rf_breathing", "rf_cough", "rf_infection"]
+    list_filter = ["rf_breathing", "rf_cough", "rf_infection", "session__clinic"]
+    date_hierarchy = "reported_at"
+    raw_id_fields = ["session"]
+    readonly_fields = ["idempotency_key", "reported_at"]
+
+    def has_add_permission(self, request):
+        # Sent by the patient (tracker.services.reports.report_warning), with its alert.
+        return False
 
 
 @admin.register(AccessLink)

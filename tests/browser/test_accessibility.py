@@ -70,6 +70,19 @@ def check_ins_finished(page, url, session, time_machine, **_):
     ).to_be_visible()
 
 
+def warning_with_errors(page, url, **_):
+    page.goto(url)  # no check-in open: the warning-sign form
+    page.get_by_role("button", name="Tell my clinic now").click()
+    expect(page.locator("#red_flags-error")).to_be_visible()
+
+
+def warning_sent(page, url, **_):
+    page.goto(url)
+    page.locator("#warning label", has_text="Fainting").click()
+    page.get_by_role("button", name="Tell my clinic now").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Call 999 now")
+
+
 def saved_on_this_phone(page, url, **_):
     page.goto(url)
     soreness_label(page, 1).click()
@@ -129,6 +142,8 @@ PAGE_WALKS = {
         emergency,
         nothing_to_answer,
         check_ins_finished,
+        warning_with_errors,
+        warning_sent,
         link_closed,
         unknown_link,
         too_many_lookups,

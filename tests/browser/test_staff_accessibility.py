@@ -64,6 +64,7 @@ NOT_STAFF_PAGES = {
     "patient:check_in": "patient page: tests/browser/test_accessibility.py",
     "patient:done": "patient page: tests/browser/test_accessibility.py",
     "patient:stop_reminders": "patient page: tests/browser/test_accessibility.py",
+    "patient:warning": "patient page: tests/browser/test_accessibility.py",
     "patient:set_language": "patient page, POST only: redirects",
     "patient:soreness_chart": "an SVG image on a patient page",
     "patient:service_worker": "the patient pages' service worker script",

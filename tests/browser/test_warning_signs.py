@@ -3,6 +3,7 @@ and reaches the clinic's open Today page without a reload."""
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -153,3 +154,104 @@ def test_today_shows_a_new_urgent_alert_without_a_reload(
     expect(page.locator("#alerts")).to_contain_text("Warning sign reported", timeout=10_000)
     expect(page).to_have_title(re.compile(r"^\(1\) Today"))
     expect(page.locator("#alerts")).to_contain_text("A new dry cough")
+
+
+# ---- Between check-ins --------------------------------------------------------------
+
+TELL_CLINIC = "Tell my clinic now"
+
+
+@pytest.fixture
+def between_check_ins_url(warm_live_server, patient, therapist):
+    """A session 14 hours ago whose first check-in was answered: nothing is open
+    until the 24-hour check-in opens at 22 hours."""
+    from tests.browser.pages import record_session
+    from tracker import services
+    from tracker.security import tokens
+
+    session = record_session(
+        patient=patient,
+        therapist=therapist,
+        minutes_ago=14 * 60,
+        sites=[
+            {
+                "muscle": "upper_trapezius",
+                "side": "right",
+                "insertions": 3,
+                "technique": "deep_pistoning",
+                "twitch_band": "1-2",
+            }
+        ],
+    )
+    services.submit_report(
+        follow_up=session.follow_ups.get(time_point=0),
+        idempotency_key=uuid.uuid4(),
+        answers={
+            "soreness": 3,
+            "twitching": "none",
+            "bruising": "none",
+            "interference": "not_at_all",
+        },
+        now=session.performed_at + timedelta(minutes=10),
+    )
+    token = tokens.token_for(session.access_links.get().nonce)
+    return f"{warm_live_server.url}/f/{token}/"
+
+
+def _warning_form(page):
+    return page.locator("#warning")
+
+
+def test_between_check_ins_a_warning_sign_sent_offline_reaches_the_clinic_back_online(
+    phone_page, between_check_ins_url, screenshot
+):
+    from tracker.models import WarningReport
+
+    page = phone_page
+    page.goto(between_check_ins_url)
+    page.wait_for_function(f"({KEPT_FOR_OFFLINE})()")
+    expect(
+        page.get_by_role("heading", name="Thank you — nothing to answer right now")
+    ).to_be_visible()
+    form = _warning_form(page)
+    expect(form.get_by_role("heading")).to_have_text("A warning sign now? Tell your clinic here")
+    screenshot(page, "warning-between-check-ins")
+
+    page.context.set_offline(True)
+    form.locator("label", has_text="New shortness of breath").click()
+    expect(form.locator('[data-warning-now="emergency"]')).to_be_visible()
+    form.get_by_role("button", name=TELL_CLINIC).click()
+    banner = page.locator('[data-offline-status] [data-warning-banner="emergency"]')
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text(CALL_NOW)
+    assert not WarningReport.objects.exists()
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_role("heading", name=CALL_NOW)).to_be_visible()
+    expect(page.get_by_text("Your clinic was alerted at")).to_be_visible()
+    assert page.url.endswith("/warning/")
+    screenshot(page, "warning-sent")
+    warning = WarningReport.objects.get()
+    assert warning.flags == ["rf_breathing"]
+    assert Alert.objects.get(warning_report=warning).severity == "urgent"
+
+
+def test_between_check_ins_a_warning_sign_is_sent_without_javascript(
+    new_context, between_check_ins_url
+):
+    from tracker.models import WarningReport
+
+    page = new_context(**PHONE, java_script_enabled=False).new_page()
+    page.goto(between_check_ins_url)
+    form = _warning_form(page)
+    form.get_by_role("button", name=TELL_CLINIC).click()
+    expect(page.locator("#red_flags-error")).to_have_text("Tick the warning signs you have.")
+    assert not WarningReport.objects.exists()
+
+    _warning_form(page).locator("label", has_text="Spreading redness").click()
+    _warning_form(page).get_by_role("button", name=TELL_CLINIC).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "See a doctor or call the clinic today"
+    )
+    assert WarningReport.objects.get().flags == ["rf_infection"]

@@ -35,7 +35,13 @@ def _red_flag(facts) -> str:
         shown = _("told to see a doctor or call the clinic today")
     else:
         shown = _("told to call the emergency number now")
-    return f"{flags} ({shown})"
+    text = f"{flags} ({shown})"
+    if facts.get("between_check_ins"):
+        text = _("Sent between check-ins, %(hours)s h after the session: %(text)s") % {
+            "hours": facts["hours"],
+            "text": text,
+        }
+    return text
 
 
 def _rising(facts) -> str:

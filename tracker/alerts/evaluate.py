@@ -1,4 +1,5 @@
-"""Opening alerts for an event: a report saved, or a check-in whose window closed unanswered.
+"""Opening alerts for an event: a report saved, a check-in whose window closed
+unanswered, or warning signs reported with no check-in open.
 
 Each event opens its own alerts: the constraint is one alert per check-in
 and rule, so a warning sign at 24 h opens an alert (and notifies the
@@ -7,13 +8,14 @@ resend of the same report opens nothing new: the report is stored once.
 """
 
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import cached_property
 
 from django.db import transaction
 
 from tracker import clock
 from tracker.alerts.notify import notify_urgent
-from tracker.alerts.rules import RULES, Facts
+from tracker.alerts.rules import RULES, Facts, warning_facts
 from tracker.models import Alert, AlertRule, Severity, SymptomReport
 from tracker.queries.rows import Statement
 from tracker.queries.writes import Insert
@@ -89,6 +91,25 @@ def evaluate_warning_signs(follow_up, flags: list[str]) -> Alert:
     if opened:
         return opened[0]
     return Alert.objects.get(follow_up=follow_up, rule=_WARNING_SIGNS.code)
+
+
+def evaluate_warning_report(warning, *, session) -> Alert:
+    """Open the urgent alert of warning signs reported with no check-in open
+    (``WarningReport``), and have the clinic told once the transaction commits."""
+    hours = (warning.reported_at - session.performed_at) // timedelta(hours=1)
+    alert = Alert.objects.create(
+        session=session,
+        clinic_id=session.clinic_id,
+        warning_report=warning,
+        rule=_WARNING_SIGNS.code,
+        severity=Severity.URGENT,
+        facts=warning_facts(
+            warning.flags, lung_risk=session.lung_risk, hours=max(hours, 0), between_check_ins=True
+        ),
+        opened_at=warning.reported_at,
+    )
+    transaction.on_commit(lambda: notify_urgent(alert))
+    return alert
 
 
 def _open_alerts(facts: Facts, *, follow_up, report=None, rules=RULES) -> list[Alert]:

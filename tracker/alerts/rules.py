@@ -50,12 +50,22 @@ def red_flag(facts: Facts) -> dict | None:
     if report is None or not report.has_red_flag:
         return None
     flags = [value for value in RedFlag.values if getattr(report, value)]
-    return {
-        "flags": flags,
-        "lung_risk": facts.lung_risk and bool(set(flags) & BREATHING_FLAGS),
+    return warning_facts(flags, lung_risk=facts.lung_risk, hours=report.follow_up.time_point)
+
+
+def warning_facts(flags, *, lung_risk: bool, hours: int, between_check_ins=False) -> dict:
+    """A warning-sign alert's facts: the signs (RedFlag values), whether they
+    are breathing signs after needling near the chest, the guidance the
+    patient was shown, and when (hours after the session)."""
+    facts = {
+        "flags": list(flags),
+        "lung_risk": lung_risk and bool(set(flags) & BREATHING_FLAGS),
         "guidance": guidance_for(flags),
-        "hours": report.follow_up.time_point,
+        "hours": hours,
     }
+    if between_check_ins:
+        facts["between_check_ins"] = True
+    return facts
 
 
 # The soreness rules look at the report's check-in before its soreness: a

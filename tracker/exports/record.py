@@ -1,8 +1,8 @@
 """One patient's whole record as plain data, for their right of access.
 
 ``patient_record`` is what the JSON download holds: the patient's details,
-every session with its needled sites, check-ins and their answers, alerts
-and links (never a link's token). Times are ISO 8601 in UTC; soreness and
+every session with its needled sites, check-ins and their answers, warning
+signs sent between check-ins, alerts and links (never a link's token). Times are ISO 8601 in UTC; soreness and
 pain scores are integers labelled with LOINC 72514-3 (docs/clinical.md, "Measures
 and codes"). The caller hands in a patient it got through a scoping
 function; everything here is read through that patient's own relations.
@@ -38,8 +38,9 @@ def _nrs(value: int) -> dict:
 def patient_record(patient) -> dict:
     """Everything stored about ``patient``, as JSON-ready data.
 
-    Five queries whatever the size of the record: sessions with their
-    therapists, sites, check-ins with their reports, alerts, links.
+    A query per kind of row whatever the size of the record: sessions with
+    their therapists, sites, check-ins with their reports, alerts, their
+    contact attempts, links, warning signs sent between check-ins.
     """
     sessions = (
         NeedlingSession.objects.filter(patient=patient)
@@ -50,6 +51,7 @@ def patient_record(patient) -> dict:
             Prefetch("alerts", queryset=Alert.objects.order_by("opened_at", "pk")),
             "alerts__attempts",
             "access_links",
+            "warning_reports",
         )
         .order_by("performed_at", "pk")
     )
@@ -120,6 +122,15 @@ def _session(session, now) -> dict:
             for site in session.sites.all()
         ],
         "follow_ups": [_follow_up(follow_up, now) for follow_up in session.follow_ups.all()],
+        # Warning signs sent with no check-in open.
+        "warning_reports": [
+            {
+                "id": warning.pk,
+                "reported_at": _time(warning.reported_at),
+                "red_flags": warning.flags,
+            }
+            for warning in session.warning_reports.all()
+        ],
         "alerts": [
             {
                 "id": alert.pk,
@@ -127,6 +138,7 @@ def _session(session, now) -> dict:
                 "severity": alert.severity,
                 "facts": alert.facts,
                 "follow_up_id": alert.follow_up_id,
+                "warning_report_id": alert.warning_report_id,
                 "opened_at": _time(alert.opened_at),
                 "report_id": alert.report_id,
                 "acknowledged_at": _time(alert.acknowledged_at),

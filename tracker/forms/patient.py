@@ -263,3 +263,17 @@ def questions_digest(time_point, last_planned) -> str:
         form = CheckInForm(time_point=time_point, last_planned=last_planned)
         _QUESTIONS_DIGESTS[shape] = form._questions_digest()
     return _QUESTIONS_DIGESTS[shape]
+
+
+class WarningForm(forms.Form):
+    """Warning signs reported with no check-in open (between check-ins, or after
+    the last): at least one sign, and nothing else to answer."""
+
+    key = forms.UUIDField(widget=forms.HiddenInput)
+    red_flags = MultipleChoiceField(
+        label=_("Do you have any of these warning signs now?"),
+        help_text=_("Tick each one you have. Your clinic is told as soon as you send this."),
+        choices=RedFlag.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Tick the warning signs you have.")},
+    )

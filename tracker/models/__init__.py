@@ -11,7 +11,7 @@ from tracker.models.alerts import (
 )
 from tracker.models.audit import AuditAction, AuditActor, AuditEvent, AuditTrailIsAppendOnly
 from tracker.models.clinics import Clinic, Membership, StaffProfile
-from tracker.models.followups import FollowUp, FollowUpState, SymptomReport
+from tracker.models.followups import FollowUp, FollowUpState, SymptomReport, WarningReport
 from tracker.models.links import AccessLink
 from tracker.models.patients import Patient
 from tracker.models.sessions import NeedledSite, NeedlingSession
@@ -41,4 +41,5 @@ __all__ = [
     "SessionOutcome",
     "SorenessCounts",
     "SymptomReport",
+    "WarningReport",
 ]

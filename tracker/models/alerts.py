@@ -55,7 +55,8 @@ class Alert(TrackerModel):
     that meets a rule opens its own alert, whatever happened to the
     session's earlier alerts (a second warning sign after an acknowledged
     first one is a new alert, and is notified again). ``follow_up`` is the
-    check-in whose answer or silence raised it.
+    check-in whose answer or silence raised it; warning signs reported with
+    no check-in open raise theirs through ``warning_report`` instead.
 
     ``facts`` holds what the rule saw as numbers and codes, never words:
     the words are made when the alert is read (``tracker.alerts.describe``),
@@ -77,8 +78,17 @@ class Alert(TrackerModel):
     follow_up = models.ForeignKey(
         "tracker.FollowUp",
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="alerts",
         db_index=False,  # alert_unique_follow_up_rule begins with it
+    )
+    warning_report = models.OneToOneField(
+        "tracker.WarningReport",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alert",
     )
     report = models.ForeignKey(
         "tracker.SymptomReport",
@@ -109,6 +119,12 @@ class Alert(TrackerModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["follow_up", "rule"], name="alert_unique_follow_up_rule"
+            ),
+            # Raised by a check-in or by warning signs sent between check-ins.
+            models.CheckConstraint(
+                condition=models.Q(follow_up__isnull=False, warning_report__isnull=True)
+                | models.Q(follow_up__isnull=True, warning_report__isnull=False),
+                name="alert_raised_by_one_event",
             ),
             models.CheckConstraint(
                 condition=models.Q(acknowledged_at__isnull=True)

@@ -1,3 +1,5 @@
+import functools
+import operator
 from datetime import timedelta
 
 from django.db import models
@@ -316,3 +318,58 @@ class SymptomReport(TrackerModel):
     @property
     def has_red_flag(self) -> bool:
         return any(getattr(self, value) for value in RedFlag.values)
+
+
+class WarningReportQuerySet(ClinicScopedQuerySet):
+    clinic_path = "session__clinic"
+
+
+class WarningReport(TrackerModel):
+    """Warning signs a patient reported through the link with no check-in open:
+    between two check-ins, after answering one, or after the last.
+
+    A collapsed lung can show from an hour to two days after needling near
+    the chest, and infection days later, so the link takes warning signs at
+    any time it is usable. Each report opens its own urgent alert
+    (``Alert.warning_report``). ``idempotency_key`` is made from the page's
+    key and the signs (``services.report_warning``): a phone that resends the
+    same report stores one and opens one alert, while other signs sent from
+    the same page are a report of their own.
+    """
+
+    session = models.ForeignKey(
+        "tracker.NeedlingSession", on_delete=models.CASCADE, related_name="warning_reports"
+    )
+    idempotency_key = models.UUIDField(unique=True)
+    rf_breathing = models.BooleanField(RedFlag.BREATHING.label, default=False)
+    rf_cough = models.BooleanField(RedFlag.COUGH.label, default=False)
+    rf_infection = models.BooleanField(RedFlag.INFECTION.label, default=False)
+    rf_bleeding = models.BooleanField(RedFlag.HEAVY_BLEEDING.label, default=False)
+    rf_fainting = models.BooleanField(RedFlag.FAINTING.label, default=False)
+    rf_numbness = models.BooleanField(RedFlag.NUMBNESS.label, default=False)
+    reported_at = models.DateTimeField()
+
+    objects = WarningReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["reported_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=functools.reduce(
+                    operator.or_, (models.Q(**{flag: True}) for flag in RedFlag.values)
+                ),
+                name="warningreport_has_a_sign",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Warning signs reported for session {self.session_id}"
+
+    @property
+    def flags(self) -> list[str]:
+        """The RedFlag values reported."""
+        return [value for value in RedFlag.values if getattr(self, value)]
+
+    @property
+    def red_flags(self) -> list[str]:
+        return [label for value, label in RedFlag.choices if getattr(self, value)]

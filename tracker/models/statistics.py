@@ -1,6 +1,7 @@
 """Counts kept for the charts, so that no page has to count a clinic's every report."""
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, models, router, transaction
 from django.utils.functional import cached_property
 
@@ -185,7 +186,30 @@ class SessionOutcomeManager(models.Manager):
             for effect, present in after_effects(answers).items():
                 if present:
                     setattr(outcome, effect, True)
+        self._add_warning_reports(outcomes)
         return outcomes
+
+    def _add_warning_reports(self, outcomes: dict) -> None:
+        """The warning signs sent between check-ins are the session's after-effects
+        too (a warning sign; bleeding that will not stop is bleeding). One query;
+        none for the historical models of the migrations that count, from
+        before warning reports."""
+        session_model = self.model._meta.get_field("session").related_model
+        try:
+            warning_model = session_model._meta.get_field("warning_reports").related_model
+        except FieldDoesNotExist:
+            return
+        if not outcomes:
+            return
+        no_answers = dict.fromkeys(EFFECT_FIELDS, False) | {"bruising": BruiseBand.NONE}
+        flagged = warning_model.objects.filter(session__in=list(outcomes)).values_list(
+            "session_id", *RedFlag.values
+        )
+        for session_id, *flags in flagged:
+            answers = no_answers | dict(zip(RedFlag.values, flags, strict=True))
+            for effect, present in after_effects(answers).items():
+                if present:
+                    setattr(outcomes[session_id], effect, True)
 
     def recount_session(self, session, *, check_ins_only: bool = False) -> None:
         """``recount`` of one session.

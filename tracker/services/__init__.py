@@ -39,7 +39,13 @@ from tracker.services.patients import (
     set_reminders_consent,
     update_patient,
 )
-from tracker.services.reports import FollowUpNotOpen, report_warning_signs, submit_report
+from tracker.services.reports import (
+    FollowUpNotOpen,
+    SessionClosed,
+    report_warning,
+    report_warning_signs,
+    submit_report,
+)
 from tracker.services.sessions import (
     FollowUpOver,
     correct_session,
@@ -59,6 +65,7 @@ __all__ = [
     "acknowledge_many",
     "act_on_alert",
     "FollowUpNotOpen",
+    "SessionClosed",
     "FollowUpOver",
     "correct_session",
     "mark_entered_in_error",
@@ -81,6 +88,7 @@ __all__ = [
     "sends_left",
     "set_language",
     "set_reminders_consent",
+    "report_warning",
     "report_warning_signs",
     "submit_report",
     "update_patient",

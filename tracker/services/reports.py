@@ -1,6 +1,7 @@
-"""Taking a patient's check-in answers: one report per check-in, whatever the phone resends."""
+"""Taking a patient's check-in answers: one report per check-in, whatever the phone resends;
+and warning signs at any time."""
 
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from django.db import IntegrityError, transaction
 
@@ -8,8 +9,10 @@ from tracker import alerts, clock
 from tracker.choices import AfterEffect, RedFlag, TimePoint
 from tracker.models import (
     FollowUp,
+    NeedlingSession,
     SessionOutcome,
     SymptomReport,
+    WarningReport,
 )
 from tracker.queries.rows import Statement
 from tracker.queries.writes import Insert, Update
@@ -133,3 +136,56 @@ def report_warning_signs(*, follow_up, flags: list[str], now=None):
         if not found or not found[0].is_answerable_at(now):
             return None
         return alerts.evaluate_warning_signs(found[0], flags)
+
+
+class SessionClosed(Exception):
+    """The session was marked "entered in error": its link takes nothing more."""
+
+
+def report_warning(*, session, idempotency_key: UUID, flags: list[str], now=None):
+    """Store warning signs (RedFlag values) the patient reported with no check-in
+    open, and open their urgent alert; return ``(warning_report, created)``.
+
+    A resend (the page's idempotency key, the same signs) returns the report
+    already stored and opens nothing. Other signs sent from the same page
+    (a copy kept on the phone, a page gone back to) are a new report: the
+    stored key is made from the page's and the signs. The clinic is told
+    when the transaction commits.
+    """
+    if not flags:
+        raise ValueError("report_warning needs at least one warning sign")
+    now = now or clock.now()
+    signs = [value for value in RedFlag.values if value in flags]
+    idempotency_key = uuid5(idempotency_key, " ".join(signs))
+    try:
+        with transaction.atomic():
+            # As submit_report: marking the session entered in error, or
+            # erasing the patient, waits for this or comes first.
+            locked = (
+                NeedlingSession.objects.select_for_update(of=("self", "patient"))
+                .select_related("patient")
+                .filter(pk=session.pk)
+                .first()
+            )
+            if locked is None:
+                raise NeedlingSession.DoesNotExist(f"Session {session.pk} is gone")
+            existing = WarningReport.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing, False
+            if locked.entered_in_error_at is not None:
+                raise SessionClosed(f"Session {session.pk} was entered in error")
+            warning = WarningReport.objects.create(
+                session=locked,
+                idempotency_key=idempotency_key,
+                reported_at=now,
+                **{value: value in signs for value in RedFlag.values},
+            )
+            alerts.evaluate_warning_report(warning, session=locked)
+            SessionOutcome.objects.recount_session(locked, check_ins_only=True)
+    except IntegrityError:
+        # Stored meanwhile by a concurrent copy of the same request.
+        existing = WarningReport.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return warning, True

@@ -31,7 +31,7 @@ from django.views.decorators.http import require_POST
 from tracker import clock, services
 from tracker.alerts.rules import guidance_for
 from tracker.choices import RedFlag
-from tracker.forms.patient import FEELING_FINE, CheckInForm, questions_digest
+from tracker.forms.patient import FEELING_FINE, CheckInForm, WarningForm, questions_digest
 from tracker.models import FollowUpState, SymptomReport
 from tracker.models.followups import ANSWERABLE_STATES
 from tracker.queries.soreness import session_soreness_svg
@@ -184,15 +184,61 @@ def check_in(request, link):
             ),
             feeling_fine=FEELING_FINE,
         )
-    elif request.method == "POST":
-        # A resend after the check-in was answered: show its confirmation.
-        report = _report_for_key(link, request.POST.get("key", ""))
-        if report is not None:
-            return redirect(
-                "patient:done", token=link.token, time_point=report.follow_up.time_point
-            )
+    else:
+        if request.method == "POST":
+            # A resend after the check-in was answered: show its confirmation.
+            report = _report_for_key(link, request.POST.get("key", ""))
+            if report is not None:
+                return redirect(
+                    "patient:done", token=link.token, time_point=report.follow_up.time_point
+                )
+        context.update(_warning_context(WarningForm()))
     context["form"] = form
     return render(request, "patient/check_in.html", context)
+
+
+def _warning_context(form) -> dict:
+    key = form["key"].value() if form.is_bound and not form.has_error("key") else None
+    return {"warning_form": form, "warning_key": key or uuid.uuid4()}
+
+
+@patient_link
+def warning(request, link):
+    """Warning signs with no check-in open: the clinic is alerted at once.
+
+    Posted from the check-in page whenever it has no check-in to answer
+    (between check-ins, after answering one, after the last); answered,
+    like a check-in, by a redirect to a page of its own (GET), which shows
+    what to do about the latest signs reported. A resend stores nothing more.
+    """
+    session = link.session
+    if request.method == "POST":
+        form = WarningForm(request.POST)
+        if form.is_valid():
+            try:
+                services.report_warning(
+                    session=session,
+                    idempotency_key=form.cleaned_data["key"],
+                    flags=form.cleaned_data["red_flags"],
+                )
+            except services.SessionClosed:
+                return redirect("patient:check_in", token=link.token)
+            return redirect("patient:warning", token=link.token)
+        context = _page_context(link)
+        # The signs to tick again, even if a check-in opened meanwhile.
+        context.update(_warning_context(form), open_follow_up=None, form=None)
+        return render(request, "patient/check_in.html", context)
+    warning = session.warning_reports.last()
+    if warning is None:
+        return redirect("patient:check_in", token=link.token)
+    context = {
+        "token": link.token,
+        "session": session,
+        "clinic": session.patient.clinic,
+        "warning": warning,
+        "guidance": guidance_for(warning.flags),
+    }
+    return render(request, "patient/warning_sent.html", context)
 
 
 def _report_for_key(link, key):
