@@ -13,11 +13,12 @@ from datetime import time, timedelta
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 
-from tests.factories import PatientFactory, make_session
+from tests.factories import MembershipFactory, PatientFactory, UserFactory, make_session
 from tracker import services
-from tracker.choices import TimePoint
+from tracker.choices import Role, TimePoint
 from tracker.exports.record import patient_record
 from tracker.models import Alert, AlertStep, SessionOutcome, WarningReport
 from tracker.security import tokens
@@ -273,3 +274,19 @@ def test_other_signs_sent_from_the_same_page_are_a_new_report(
         ["rf_breathing", "rf_infection"],
     ]
     assert Alert.objects.count() == 2 and len(mail.outbox) == 2
+
+
+def test_an_unacknowledged_warning_between_check_ins_escalates_to_the_leads(
+    client, session_a, therapist, clinic_a, frozen_now, django_capture_on_commit_callbacks
+):
+    lead = UserFactory(email="lena@clinic.example")
+    MembershipFactory(user=lead, clinic=clinic_a, role=Role.LEAD)
+    sent = frozen_now(session_a.performed_at + timedelta(hours=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        _warn(client, session_a, ["rf_breathing"])
+    assert [message.to for message in mail.outbox] == [["ana@clinic.example"]]
+
+    frozen_now(sent + timedelta(minutes=clinic_a.escalation_minutes + 1))
+    call_command("send_due_reminders")
+    assert mail.outbox[-1].to == ["lena@clinic.example"]
+    assert list(AlertStep.objects.values_list("step", flat=True)) == [0, 1]
