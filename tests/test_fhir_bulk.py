@@ -48,7 +48,8 @@ def _answer(session, time_point, **overrides):
 
 @pytest.fixture
 def clinic_data(clinic_a, therapist_a, therapist_b):
-    """Clinic A: three patients (one never treated), three sessions, four reports; B: one of each."""
+    """Clinic A: three patients (one never treated), three sessions, four reports and a
+    warning report; B: one of each."""
     first, second = PatientFactory(clinic=clinic_a), PatientFactory(clinic=clinic_a)
     PatientFactory(clinic=clinic_a)
     one = make_session(patient=first, therapist=therapist_a.user)
@@ -58,6 +59,7 @@ def clinic_data(clinic_a, therapist_a, therapist_b):
     _answer(two, TimePoint.IN_CLINIC, soreness=1, red_flags=["rf_cough"])
     three = make_session(patient=second, therapist=therapist_a.user)
     _answer(three, TimePoint.IN_CLINIC, soreness=0, note="Fine")
+    services.report_warning(session=three, idempotency_key=uuid.uuid4(), flags=["rf_bleeding"])
     elsewhere = make_session(
         patient=PatientFactory(clinic=therapist_b.clinic), therapist=therapist_b.user
     )
@@ -86,15 +88,19 @@ def test_the_command_writes_one_valid_ndjson_file_per_type(clinic_data, tmp_path
         assert_response_fits(response, items)
         assert response["subject"]["reference"].startswith("Patient/")
     counts = {kind: len(resources) for kind, resources in files.items()}
-    # Three sessions: a pain-before Observation each, and a soreness one per report.
+    # Three sessions: a pain-before Observation each, a soreness one per report,
+    # and one for the warning report.
     assert counts == {
         "Questionnaire": 1,
         "Patient": 3,
         "Practitioner": 1,
         "Procedure": 3,
         "QuestionnaireResponse": 4,
-        "Observation": 7,
+        "Observation": 8,
     }
+    [warning] = [o for o in files["Observation"] if "component" in o]
+    assert warning["partOf"][0]["reference"].startswith("Procedure/")
+    assert [c["code"]["coding"][0]["code"] for c in warning["component"]] == ["rf_bleeding"]
     manifest = json.loads((directory / "manifest.json").read_text())
     assert {o["type"]: o["count"] for o in manifest["output"]} == counts
     assert manifest["request"] == f"manage.py export_fhir --clinic {clinic_data.pk}"
@@ -166,6 +172,35 @@ def test_since_keeps_sessions_performed_or_answered_from_that_day(clinic_a, ther
     ]
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["request"].endswith("--since 2026-03-15")
+
+
+def test_since_keeps_a_session_with_warning_signs_sent_from_that_day(
+    clinic_a, therapist_a, tmp_path
+):
+    noon = datetime(2026, 3, 10, 12, tzinfo=clinic_a.zone)
+    session = make_session(
+        patient=PatientFactory(clinic=clinic_a), therapist=therapist_a.user, performed_at=noon
+    )
+    Patient.objects.update(created_at=noon)
+    services.report_warning(
+        session=session,
+        idempotency_key=uuid.uuid4(),
+        flags=["rf_breathing"],
+        now=noon + timedelta(days=5),
+    )
+    call_command(
+        "export_fhir",
+        str(tmp_path),
+        clinic=clinic_a.pk,
+        since=date(2026, 3, 15),
+        stdout=io.StringIO(),
+    )
+    files = _read(tmp_path)
+    assert_files_are_valid(files)
+    assert [r["id"] for r in files["Procedure"]] == [common.resource_id("Procedure", session.pk)]
+    assert [o["effectiveDateTime"] for o in files["Observation"] if "component" in o] == [
+        "2026-03-15T12:00:00Z"
+    ]
 
 
 def _lines(export):

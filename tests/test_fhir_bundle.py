@@ -18,7 +18,7 @@ from tracker import services
 from tracker.choices import TimePoint
 from tracker.fhir import common, resources
 from tracker.forms.patient import CheckInForm
-from tracker.models import AuditAction, AuditEvent, SymptomReport
+from tracker.models import AuditAction, AuditEvent, SymptomReport, WarningReport
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,8 @@ def _answer(session, time_point, **overrides):
 
 @pytest.fixture
 def treated(patient_a, therapist_a):
-    """Two sessions by two therapists, four check-ins answered, every kind of answer."""
+    """Two sessions by two therapists, four check-ins answered, every kind of answer,
+    and warning signs sent after the last check-in."""
     patient_a.reference, patient_a.year_of_birth, patient_a.language = "MRN-7", 1984, "es"
     patient_a.save()
     first = make_session(
@@ -60,6 +61,12 @@ def treated(patient_a, therapist_a):
         twitching="mild",
     )
     _answer(first, TimePoint.H48, soreness=2, interference="a_little")
+    services.report_warning(
+        session=first,
+        idempotency_key=uuid.uuid4(),
+        flags=["rf_infection", "rf_cough"],
+        now=first.performed_at + timedelta(hours=60),
+    )
     other = MembershipFactory(clinic=patient_a.clinic).user
     second = make_session(patient=patient_a, therapist=other, sites=[site(side="midline")])
     _answer(second, TimePoint.IN_CLINIC, soreness=0)
@@ -116,14 +123,47 @@ def test_every_resource_parses_and_every_reference_resolves(client, therapist_a,
         kind: len(_of_type(bundle, kind))
         for kind in ("Patient", "Practitioner", "Procedure", "QuestionnaireResponse", "Observation")
     }
-    # Two sessions: a pain-before Observation each, and a soreness one per check-in answered.
+    # Two sessions: a pain-before Observation each, a soreness one per check-in
+    # answered, and one of the warning signs sent between check-ins.
     assert counts == {
         "Patient": 1,
         "Practitioner": 2,
         "Procedure": 2,
         "QuestionnaireResponse": 4,
-        "Observation": 6,
+        "Observation": 7,
     }
+
+
+def test_warning_signs_sent_between_check_ins_are_an_observation_of_their_session(
+    client, therapist_a, treated
+):
+    bundle = _bundle(client, therapist_a.user, treated).json()
+    warning = WarningReport.objects.get()
+    [observation] = [o for o in _of_type(bundle, "Observation") if "component" in o]
+    procedure = common.resource_id("Procedure", warning.session_id)
+    assert observation["partOf"] == [{"reference": f"urn:uuid:{procedure}"}]
+    assert observation["identifier"][0]["value"] == f"urn:uuid:{warning.idempotency_key}"
+    assert _when(observation["effectiveDateTime"]) == warning.reported_at
+    assert [
+        (c["code"]["coding"][0]["code"], c["code"]["coding"][0]["display"], c["valueBoolean"])
+        for c in observation["component"]
+    ] == [
+        ("rf_cough", "A new dry cough, or coughing up blood", True),
+        (
+            "rf_infection",
+            "Spreading redness or swelling (5 cm or more), pus, or a temperature above 38 °C",
+            True,
+        ),
+    ]
+    # Coded as the Questionnaire's own answers to its warning-sign question.
+    [questionnaire] = _of_type(bundle, "Questionnaire")
+    systems = {
+        option["valueCoding"]["system"]
+        for item in questionnaire["item"]
+        if item["linkId"] == "red_flags"
+        for option in item["answerOption"]
+    }
+    assert systems == {observation["component"][0]["code"]["coding"][0]["system"]}
 
 
 def test_procedures_carry_time_performer_sites_sides_and_risk_factors(client, therapist_a, treated):
@@ -237,7 +277,7 @@ def test_query_count_does_not_grow_with_sessions(
         _answer(make_session(patient=patient, therapist=therapist_a.user), TimePoint.IN_CLINIC)
     client.force_login(therapist_a.user)
     # session, user, patient+clinic, the audit event's INSERT, then the Bundle:
-    # sessions+therapists, sites, check-ins+reports
-    with django_assert_num_queries(7):
+    # sessions+therapists, sites, check-ins+reports, warning reports
+    with django_assert_num_queries(8):
         response = client.get(reverse("tracker:patient_fhir", args=[patient.pk]))
     assert len(_of_type(response.json(), "Procedure")) == sessions

@@ -90,7 +90,7 @@ def _made_up_bundle() -> dict:
             submitted_at=SESSION_AT + timedelta(hours=24, minutes=35),
         ),
     ]
-    return assemble(patient, [(session, sites, reports)], now=SESSION_AT + timedelta(days=3))
+    return assemble(patient, [(session, sites, reports, [])], now=SESSION_AT + timedelta(days=3))
 
 
 def _text(bundle) -> str:

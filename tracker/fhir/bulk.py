@@ -14,8 +14,9 @@ chunk of sessions' sites in one query with it: memory holds one chunk,
 however large the clinic.
 
 **Since.** Without a date, everything of the clinic. With one, the sessions
-performed since, or with a check-in answered since, with all their check-ins,
-their patients and therapists, and patients added since: a daily export
+performed since, or with a check-in answered or warning signs sent since,
+with all their check-ins and warning reports, their patients and
+therapists, and patients added since: a daily export
 picks up the answers that came in after the session's own day, and each
 export's references resolve inside it.
 """
@@ -32,7 +33,7 @@ from django.db.models import Exists, F, OuterRef, Q
 
 from tracker import clock
 from tracker.fhir import common, questionnaire, resources
-from tracker.models import NeedledSite, NeedlingSession, Patient, SymptomReport
+from tracker.models import NeedledSite, NeedlingSession, Patient, SymptomReport, WarningReport
 
 RESOURCE_TYPES = (
     "Questionnaire",
@@ -88,7 +89,12 @@ class ClinicExport:
         answered_since = SymptomReport.objects.filter(
             follow_up__session=OuterRef("pk"), submitted_at__gte=self.since
         )
-        return sessions.filter(Q(performed_at__gte=self.since) | Exists(answered_since))
+        warned_since = WarningReport.objects.filter(
+            session=OuterRef("pk"), reported_at__gte=self.since
+        )
+        return sessions.filter(
+            Q(performed_at__gte=self.since) | Exists(answered_since) | Exists(warned_since)
+        )
 
     def patients(self):
         patients = Patient.objects.filter(clinic=self.clinic)
@@ -107,6 +113,13 @@ class ClinicExport:
             fhir_patient_id=F("follow_up__session__patient_id"),
             fhir_session_id=F("follow_up__session_id"),
         )
+
+    def warning_reports(self):
+        if self.since is None:
+            warnings = WarningReport.objects.filter(session__clinic=self.clinic)
+        else:
+            warnings = WarningReport.objects.filter(session__in=self.sessions())
+        return warnings.annotate(fhir_patient_id=F("session__patient_id"))
 
     # One generator per file: each reads its rows only when it is written.
 
@@ -170,6 +183,14 @@ class ClinicExport:
                 submitted_at=submitted_at,
                 patient_id=patient_id,
                 session_id=session_id,
+                refs=refs,
+            )
+        warnings = self.warning_reports().order_by("pk").iterator(chunk_size=self.chunk_size)
+        for warning in warnings:
+            yield resources.warning_observation(
+                warning=warning,
+                patient_id=warning.fhir_patient_id,
+                session_id=warning.session_id,
                 refs=refs,
             )
 

@@ -2,13 +2,14 @@
 
 The Bundle holds the check-in Questionnaire, the Patient, each Practitioner
 who needled them, and for each session its Procedure, its pain-before
-Observation, and for each check-in answered a QuestionnaireResponse and a
-soreness Observation. Entries are named ``urn:uuid:<id>`` and every
+Observation, for each check-in answered a QuestionnaireResponse and a
+soreness Observation, and an Observation for each report of warning signs
+sent between check-ins. Entries are named ``urn:uuid:<id>`` and every
 reference points at one of them; the Questionnaire, named by its canonical
 URL, is there too, so the Bundle reads on its own.
 
-Three queries whatever the number of sessions: the sessions with their
-therapists, their sites, their check-ins with the reports.
+Four queries whatever the number of sessions: the sessions with their
+therapists, their sites, their check-ins with the reports, their warning reports.
 """
 
 from django.db.models import Prefetch
@@ -30,6 +31,7 @@ def _sessions(patient):
                 .select_related("report")
                 .order_by("time_point"),
             ),
+            "warning_reports",
         )
         .order_by("performed_at", "pk")
     )
@@ -38,15 +40,21 @@ def _sessions(patient):
 def patient_bundle(patient) -> dict:
     """The Bundle of everything stored about ``patient`` (got through a scoping function)."""
     sessions = [
-        (session, list(session.sites.all()), [fu.report for fu in session.follow_ups.all()])
+        (
+            session,
+            list(session.sites.all()),
+            [fu.report for fu in session.follow_ups.all()],
+            list(session.warning_reports.all()),
+        )
         for session in _sessions(patient)
     ]
     return assemble(patient, sessions, now=clock.now())
 
 
 def assemble(patient, sessions, *, now) -> dict:
-    """The Bundle of ``patient`` and ``sessions``: (session, its sites, its reports) each,
-    the session's ``therapist`` loaded. Reads nothing from the database."""
+    """The Bundle of ``patient`` and ``sessions``: (session, its sites, its reports, its
+    warning reports) each, the session's ``therapist`` loaded. Reads nothing from the
+    database."""
     refs = common.Refs(bundle=True)
     answering = questionnaire.answering()
     entries = [
@@ -54,7 +62,7 @@ def assemble(patient, sessions, *, now) -> dict:
         _entry(resources.patient(patient, refs)),
     ]
     clinical, practitioners = [], {}
-    for session, sites, reports in sessions:
+    for session, sites, reports, warnings in sessions:
         practitioners.setdefault(session.therapist_id, session.therapist)
         clinical.append(resources.procedure(session, sites, refs))
         clinical.append(resources.pain_before_observation(session, refs))
@@ -78,6 +86,12 @@ def assemble(patient, sessions, *, now) -> dict:
                     refs=refs,
                 )
             )
+        clinical += [
+            resources.warning_observation(
+                warning=warning, patient_id=patient.pk, session_id=session.pk, refs=refs
+            )
+            for warning in warnings
+        ]
     entries += [_entry(resources.practitioner(user, refs)) for user in practitioners.values()]
     entries += [_entry(resource) for resource in clinical]
     return {

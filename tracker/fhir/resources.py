@@ -29,7 +29,7 @@ from functools import cache
 
 from django.utils import translation
 
-from tracker.choices import Muscle, Side, Technique, TwitchBand
+from tracker.choices import Muscle, RedFlag, Side, Technique, TwitchBand
 from tracker.clock import iso_utc
 from tracker.exports.record import PAIN_NRS
 from tracker.fhir import common, questionnaire
@@ -238,6 +238,43 @@ def soreness_observation(
         "performer": [refs("Patient", patient_id)],
         "valueInteger": int(soreness),
         "derivedFrom": [refs("QuestionnaireResponse", report_id)],
+    }
+
+
+def warning_observation(*, warning, patient_id, session_id, refs) -> dict:
+    """Warning signs the patient sent between check-ins (a ``WarningReport``): one
+    component per sign, coded as the check-in Questionnaire's answers to its
+    warning-sign question are."""
+    return {
+        "resourceType": "Observation",
+        "id": refs.id("Observation", f"warning-{warning.pk}"),
+        # The key the report was stored under: the same report, whoever sends it.
+        "identifier": [
+            {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{warning.idempotency_key}"}
+        ],
+        "partOf": [refs("Procedure", session_id)],
+        "status": "final",
+        "category": [SURVEY],
+        "code": {"text": "Warning signs reported between check-ins"},
+        "subject": refs("Patient", patient_id),
+        "effectiveDateTime": iso_utc(warning.reported_at),
+        "issued": iso_utc(warning.reported_at),
+        "performer": [refs("Patient", patient_id)],
+        "component": [
+            {
+                "code": {
+                    "coding": [
+                        {
+                            "system": refs.system("red_flags"),
+                            "code": flag,
+                            "display": _english(RedFlag)[flag],
+                        }
+                    ]
+                },
+                "valueBoolean": True,
+            }
+            for flag in warning.flags
+        ],
     }
 
 
