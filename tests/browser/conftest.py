@@ -199,10 +199,8 @@ def patient_url(warm_live_server, recorded_session):
     return f"{warm_live_server.url}/f/{token}/"
 
 
-@pytest.fixture
-def second_check_in_url(warm_live_server, patient, therapist):
-    """A session a day ago whose in-clinic check-in was answered: the 24-hour one is open,
-    and its "done" page will have a soreness chart."""
+def _link_with_first_check_in_answered(live_server, patient, therapist, *, hours_ago):
+    """The link of a session ``hours_ago``, its in-clinic check-in answered then."""
     import uuid
 
     from tracker import services
@@ -211,7 +209,7 @@ def second_check_in_url(warm_live_server, patient, therapist):
     session = record_session(
         patient=patient,
         therapist=therapist,
-        minutes_ago=24 * 60,
+        minutes_ago=hours_ago * 60,
         sites=[
             {
                 "muscle": "gluteus_medius",
@@ -236,4 +234,18 @@ def second_check_in_url(warm_live_server, patient, therapist):
         now=session.performed_at + timedelta(minutes=5),
     )
     token = tokens.token_for(session.access_links.get().nonce)
-    return f"{warm_live_server.url}/f/{token}/"
+    return f"{live_server.url}/f/{token}/"
+
+
+@pytest.fixture
+def second_check_in_url(warm_live_server, patient, therapist):
+    """A session a day ago whose in-clinic check-in was answered: the 24-hour one is open,
+    and its "done" page will have a soreness chart."""
+    return _link_with_first_check_in_answered(warm_live_server, patient, therapist, hours_ago=24)
+
+
+@pytest.fixture
+def between_check_ins_url(warm_live_server, patient, therapist):
+    """A session 14 hours ago whose in-clinic check-in was answered: nothing is open
+    until the 24-hour check-in opens at 22 hours."""
+    return _link_with_first_check_in_answered(warm_live_server, patient, therapist, hours_ago=14)

@@ -3,7 +3,6 @@ and reaches the clinic's open Today page without a reload."""
 
 import re
 import uuid
-from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -159,43 +158,6 @@ def test_today_shows_a_new_urgent_alert_without_a_reload(
 # ---- Between check-ins --------------------------------------------------------------
 
 TELL_CLINIC = "Tell my clinic now"
-
-
-@pytest.fixture
-def between_check_ins_url(warm_live_server, patient, therapist):
-    """A session 14 hours ago whose first check-in was answered: nothing is open
-    until the 24-hour check-in opens at 22 hours."""
-    from tests.browser.pages import record_session
-    from tracker import services
-    from tracker.security import tokens
-
-    session = record_session(
-        patient=patient,
-        therapist=therapist,
-        minutes_ago=14 * 60,
-        sites=[
-            {
-                "muscle": "upper_trapezius",
-                "side": "right",
-                "insertions": 3,
-                "technique": "deep_pistoning",
-                "twitch_band": "1-2",
-            }
-        ],
-    )
-    services.submit_report(
-        follow_up=session.follow_ups.get(time_point=0),
-        idempotency_key=uuid.uuid4(),
-        answers={
-            "soreness": 3,
-            "twitching": "none",
-            "bruising": "none",
-            "interference": "not_at_all",
-        },
-        now=session.performed_at + timedelta(minutes=10),
-    )
-    token = tokens.token_for(session.access_links.get().nonce)
-    return f"{warm_live_server.url}/f/{token}/"
 
 
 def _warning_form(page):
