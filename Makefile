@@ -42,7 +42,11 @@ run: install
 	@echo "    ben   therapist, Harbourside Physiotherapy"
 	@echo "    lena  clinic lead, Harbourside Physiotherapy"
 	@echo "  The patient's side: $(PATIENT_SIDE)."
+	@echo "  Reminders and urgent alerts' escalations go out every minute while it serves;"
+	@echo "  their emails are printed here."
 	@echo ""
+	$(SERVE) $(BIN)/python manage.py send_due_reminders --every 60 & job=$$!; \
+	trap 'kill $$job 2>/dev/null' EXIT INT TERM; \
 	$(SERVE) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 run-lan:

@@ -315,7 +315,7 @@ SMS_TWILIO_API_BASE = (env_str("SMS_TWILIO_API_BASE") or "https://api.twilio.com
 # health check, which load balancers often ask over HTTP), and browsers are
 # told by HSTS never to try HTTP again for SECURE_HSTS_SECONDS.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/jobs)?$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 # Only a header: a domain is preloaded only when its owner submits it (hstspreload.org).
@@ -383,6 +383,14 @@ if LINK_SENDS_PER_SESSION_PER_HOUR < 1:
 LIVE_REFRESH_SECONDS = env_int("LIVE_REFRESH_SECONDS", 60)
 if LIVE_REFRESH_SECONDS < 1:
     raise ImproperlyConfigured("LIVE_REFRESH_SECONDS must be 1 or more.")
+
+# `send_due_reminders` runs every minute (cron) and sends urgent alerts'
+# escalations: when its last run is older than this (minutes), or there is
+# none, Today warns the staff and /healthz/jobs answers 503
+# (tracker/reminders/watchdog.py).
+JOB_LATE_MINUTES = env_int("JOB_LATE_MINUTES", 5)
+if JOB_LATE_MINUTES < 2:
+    raise ImproperlyConfigured("JOB_LATE_MINUTES must be 2 or more (the job runs every minute).")
 
 # Patient link tokens that match no link, per client address (and per /64
 # for IPv6) in a one-hour window (tracker/views/patient.py). Past it, unknown

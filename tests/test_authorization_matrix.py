@@ -61,6 +61,8 @@ ROLES = ("anon", "therapist_a", "therapist_b", "lead_a", "link_x")
 MATRIX = {
     # Outside the app's own pages
     "healthz":                  {"anon": 200, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 200},
+    # 503: the minute job has not run in a test (tests/test_job_watchdog.py).
+    "healthz_jobs":             {"anon": 503, "therapist_a": 503, "therapist_b": 503, "lead_a": 503, "link_x": 503},
     "admin:index":              {"anon": 302, "therapist_a": 302, "therapist_b": 302, "lead_a": 302, "link_x": 302},
     # Signing in and out (django.contrib.auth.urls)
     "login":                    {"anon": 200, "therapist_a": 200, "therapist_b": 200, "lead_a": 200, "link_x": 200},
@@ -382,6 +384,7 @@ def test_each_scoping_function_keeps_to_the_users_clinics(people):
 # patient pages' service worker and manifest (the same for every patient).
 STORABLE = {
     "healthz",
+    "healthz_jobs",
     "login",
     "logout",
     "password_change",

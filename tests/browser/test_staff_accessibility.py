@@ -43,6 +43,7 @@ THERAPIST, LEAD = "therapist", "lead"
 # URLs that are no staff page of their own, and why.
 NOT_STAFF_PAGES = {
     "healthz": "plain text for the load balancer",
+    "healthz_jobs": "plain text for an uptime monitor",
     "admin:index": "Django's admin, for superusers only",
     "logout": "POST only: signs out and redirects",
     "tracker:alert_acknowledge": "POST only: redirects back to the list it was sent from",

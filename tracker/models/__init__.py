@@ -12,6 +12,7 @@ from tracker.models.alerts import (
 from tracker.models.audit import AuditAction, AuditActor, AuditEvent, AuditTrailIsAppendOnly
 from tracker.models.clinics import Clinic, Membership, StaffProfile
 from tracker.models.followups import FollowUp, FollowUpState, SymptomReport, WarningReport
+from tracker.models.jobs import JobRun
 from tracker.models.links import AccessLink
 from tracker.models.patients import Patient
 from tracker.models.sessions import NeedledSite, NeedlingSession
@@ -34,6 +35,7 @@ __all__ = [
     "Clinic",
     "FollowUp",
     "FollowUpState",
+    "JobRun",
     "Membership",
     "NeedledSite",
     "NeedlingSession",

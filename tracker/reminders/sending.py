@@ -45,7 +45,7 @@ from django.utils import translation
 from tracker import alerts, clock, services, site
 from tracker.choices import ReminderChannel, TimePoint
 from tracker.models import AccessLink, FollowUp, NeedlingSession, SessionOutcome
-from tracker.reminders import sms
+from tracker.reminders import sms, watchdog
 from tracker.security import tokens
 from tracker.services import scheduling
 
@@ -387,6 +387,7 @@ def run(*, now=None, batch_size=BATCH_SIZE) -> RunResult:
     result = RunResult(alert_steps=alerts.escalate(now=now))
     send_due_reminders(now=now, batch_size=batch_size, result=result)
     mark_missed(now=now, batch_size=batch_size, result=result)
+    watchdog.record_run(now)
     # Missed check-ins may have opened urgent alerts (none today); their step 0
     # went on commit, so nothing more to send here.
     return result

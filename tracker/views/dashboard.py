@@ -16,6 +16,7 @@ from tracker.forms.alerts import AcknowledgeForm, AlertFilterForm, BulkAcknowled
 from tracker.models import Alert, Severity
 from tracker.queries import dashboard
 from tracker.queries.roles import clinic_roles, user_clinics
+from tracker.reminders import watchdog
 from tracker.security import audit
 from tracker.views.responses import safe_next
 
@@ -34,6 +35,7 @@ def home(request):
             "mine": mine,
             "now": clock.now(),
             "live_seconds": settings.LIVE_REFRESH_SECONDS,
+            "job": watchdog.health(),
         },
     )
 

@@ -1,3 +1,6 @@
+import os
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 
 from tracker import reminders
@@ -23,11 +26,32 @@ class Command(BaseCommand):
             help="Follow-ups read and claimed together (default %(default)s). A run "
             "killed mid-batch loses that batch's unsent reminders.",
         )
+        parser.add_argument(
+            "--every",
+            type=int,
+            metavar="SECONDS",
+            help="Run again every SECONDS until the process that started this one ends, "
+            "printing only runs that did something (`make run` uses it; in production, "
+            "cron or a systemd timer).",
+        )
 
-    def handle(self, *args, batch_size, **options):
+    def handle(self, *args, batch_size, every, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
-        result = reminders.run(batch_size=batch_size)
+        if every is None:
+            self._summary(reminders.run(batch_size=batch_size))
+            return
+        if every < 1:
+            raise CommandError("--every must be at least 1 second.")
+        parent = os.getppid()
+        while os.getppid() == parent:  # the parent gone, this is adopted: stop
+            started = time.monotonic()
+            result = reminders.run(batch_size=batch_size)
+            if result.sent_total or result.failed or result.marked_missed or result.alert_steps:
+                self._summary(result)
+            time.sleep(max(0.0, every - (time.monotonic() - started)))
+
+    def _summary(self, result):
         by_email, by_sms = result.sent[ReminderChannel.EMAIL], result.sent[ReminderChannel.SMS]
         self.stdout.write(
             f"Sent {_plural(result.sent_total, 'reminder')} ({by_email} email, {by_sms} SMS), "
