@@ -377,6 +377,18 @@ def test_the_alert_card_and_patient_pages_show_how_to_reach_the_patient(
         page = client.get(url).content.decode()
         assert 'href="tel:+447700900456"' in page, url
         assert 'href="mailto:rosa@example.org"' in page, url
+        assert "No phone number" not in page, url
+
+    # Without a number, the card says nobody can call.
+    patient.phone = ""
+    patient.save()
+    for url in (
+        reverse("tracker:alert_list"),
+        reverse("tracker:session_detail", args=[session_a.pk]),
+    ):
+        page = client.get(url).content.decode()
+        assert 'href="tel:' not in page, url
+        assert "No phone number on the patient's record: nobody can call them" in page, url
 
 
 def test_a_warning_sign_sent_with_answers_missing_is_on_every_staff_page_at_once(

@@ -50,6 +50,10 @@ class PatientForm(forms.ModelForm):
                 self.fields["clinic"].initial = clinics[0].pk
         self.fields["year_of_birth"].label = _("Year of birth")
         self.fields["phone"].label = _("Mobile number")
+        self.fields["phone"].help_text = _(
+            "A mobile number, as the patient gives it. Staff call it if the patient reports a "
+            "warning sign; text reminders go to it."
+        )
         self.fields["reminder_channel"].label = _("Reminders by")
         self.helper = FormHelper()
         self.helper.form_tag = False
