@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import MembershipFactory, PatientFactory, make_session
+from tests.factories import MembershipFactory, PatientFactory, UserFactory, make_session
 from tracker.choices import Role
 from tracker.models import AuditAction, AuditEvent, Clinic, Membership
 
@@ -354,11 +354,12 @@ def test_the_staff_page_lists_the_clinics_staff_only(client, lead_a, therapist_a
 # Roles
 
 
-def _member_post(client, membership, **data):
+def _member_post(client, membership, follow=False, **data):
     return client.post(
         reverse("tracker:staff_member", args=[membership.clinic_id, membership.pk]),
         data,
         REMOTE_ADDR=ADDRESS,
+        follow=follow,
     )
 
 
@@ -569,3 +570,19 @@ def test_a_mail_that_fails_leaves_the_invitation_to_send_again(
     nora = get_user_model().objects.get(email="nora.quinn@example.org")
     [line] = [r.getMessage() for r in caplog.records if "Invitation mail" in r.getMessage()]
     assert line == f"Invitation mail to user {nora.pk} failed: ConnectionRefusedError"
+
+
+def test_deactivating_the_only_reachable_urgent_contact_says_so(client, lead_a, therapist_a):
+    clinic = lead_a.clinic
+    clinic.urgent_contacts.add(therapist_a.user)
+    client.force_login(lead_a.user)
+    response = _member_post(client, therapist_a, action="deactivate", follow=True)
+    page = response.content.decode()
+    assert "was the clinic&#x27;s urgent contact: no urgent contact can be reached now" in page
+
+    # With another urgent contact still reachable, nothing more is said.
+    _member_post(client, therapist_a, action="reactivate")
+    desk = MembershipFactory(clinic=clinic, user=UserFactory(email="desk@clinic.example"))
+    clinic.urgent_contacts.add(desk.user)
+    page = _member_post(client, therapist_a, action="deactivate", follow=True).content.decode()
+    assert "can no longer sign in" in page and "no urgent contact can be reached" not in page

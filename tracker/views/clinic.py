@@ -165,10 +165,26 @@ def staff_member(request, clinic_id, membership_id):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, done % {"name": name})
+        if action == "deactivate" and _was_the_urgent_contact(clinic, membership.user):
+            messages.warning(
+                request,
+                _(
+                    "%(name)s was the clinic's urgent contact: no urgent contact can be reached "
+                    "now, so an urgent alert first reaches the treating therapist alone. Choose "
+                    "another in the clinic settings."
+                )
+                % {"name": name},
+            )
         if not Clinic.objects.led_by(request.user).filter(pk=clinic.pk).exists():
             # A lead who made themselves a therapist no longer sees this page.
             return redirect("tracker:home")
     return redirect("tracker:clinic_staff", clinic_id=clinic.pk)
+
+
+def _was_the_urgent_contact(clinic, user) -> bool:
+    return clinic.urgent_contacts.filter(pk=user.pk).exists() and not (
+        notify.urgent_contact_reachable(clinic.pk)
+    )
 
 
 def invitation(request, uidb64, token):
