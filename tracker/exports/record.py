@@ -2,10 +2,11 @@
 
 ``patient_record`` is what the JSON download holds: the patient's details,
 every session with its needled sites, check-ins and their answers, warning
-signs sent between check-ins, alerts and links (never a link's token). Times are ISO 8601 in UTC; soreness and
-pain scores are integers labelled with LOINC 72514-3 (docs/clinical.md, "Measures
-and codes"). The caller hands in a patient it got through a scoping
-function; everything here is read through that patient's own relations.
+signs sent between check-ins, alerts and links (never a link's token).
+Times are ISO 8601 in UTC; soreness and pain scores are integers labelled
+with LOINC 72514-3 (docs/clinical.md, "Measures and codes"). The caller
+hands in a patient it got through a scoping function; everything here is
+read through that patient's own relations.
 """
 
 from datetime import datetime
