@@ -26,7 +26,7 @@ from tests.factories import (
     make_session,
     site,
 )
-from tracker import analytics, charts, clock
+from tracker import analytics, charts, clock, services
 from tracker.analytics import Filters
 from tracker.analytics import soreness as typical
 from tracker.analytics.figures import CHARTS
@@ -174,6 +174,54 @@ def test_rates_of_no_answered_session_have_no_rows(clinic, therapist_a, patient_
     make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
     result = analytics.rates(Filters(clinic=clinic))
     assert (result.sessions, result.n, result.rows) == (1, 0, ())
+
+
+def test_a_session_heard_from_only_through_warning_signs_counts_in_what_it_showed(
+    clinic, therapist_a, patient_a
+):
+    quiet = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
+    answer(quiet, 0)
+    warned = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
+    # No check-in answered; bleeding that will not stop, sent 30 hours after.
+    services.report_warning(
+        session=warned,
+        idempotency_key=uuid.uuid4(),
+        flags=["rf_bleeding"],
+        now=MONDAY + timedelta(hours=30),
+    )
+    make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)  # silent
+
+    result = analytics.rates(Filters(clinic=clinic))
+
+    assert (result.sessions, result.n, result.warned_only) == (3, 1, 1)
+    by_key = {row.key: (row.events, row.n) for row in result.rows}
+    assert by_key == {
+        "bruising": (0, 1),  # unknown for the warned session: not counted
+        "bleeding": (1, 2),
+        "aggravation": (0, 1),
+        "any_minor": (1, 2),
+        "warning_sign": (1, 2),
+    }
+    warning = next(row for row in result.rows if row.key == "warning_sign")
+    assert warning.percent == Decimal("50.0")
+    assert (float(warning.low), float(warning.high)) == pytest.approx(
+        [100 * bound for bound in wilson_by_hand(1, 2)], abs=0.051
+    )
+
+
+def test_warned_only_sessions_alone_give_the_rates_of_what_they_showed(
+    clinic, therapist_a, patient_a
+):
+    warned = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
+    services.report_warning(
+        session=warned,
+        idempotency_key=uuid.uuid4(),
+        flags=["rf_breathing"],
+        now=MONDAY + timedelta(hours=14),
+    )
+    result = analytics.rates(Filters(clinic=clinic))
+    assert (result.n, result.warned_only) == (0, 1)
+    assert [(row.key, row.events, row.n) for row in result.rows] == [("warning_sign", 1, 1)]
 
 
 def test_published_rates_cite_their_sources_and_never_pain_after_treatment():
@@ -1050,6 +1098,29 @@ def test_rates_table_and_csv_by_hand(client, clinic, therapist_a, four_sessions,
         ["Any after-effect", "3", "4", "75.0", "30.1", "95.4", "19.18", "36.7"],
         ["Any warning sign", "0", "4", "0.0", "0.0", "49.0", "0.04", "0.1"],
     ]
+
+
+def test_the_page_says_how_sessions_heard_from_only_through_warning_signs_count(
+    client, clinic, therapist_a, patient_a, four_sessions, time_machine
+):
+    warned = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
+    services.report_warning(
+        session=warned,
+        idempotency_key=uuid.uuid4(),
+        flags=["rf_cough"],
+        now=MONDAY + timedelta(hours=30),
+    )
+    time_machine.move_to(MONDAY + timedelta(days=10), tick=False)
+    client.force_login(therapist_a.user)
+    page = client.get(reverse("tracker:analytics", args=[clinic.pk])).content.decode()
+    assert (
+        "1 more session, heard from only through warning signs sent between check-ins, "
+        "counts in the rate of each after-effect it reported" in page
+    )
+    response = client.get(reverse("tracker:analytics_csv", args=[clinic.pk, "rates"]))
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1][:3] == ["Bruising", "1", "4"]
+    assert rows[5][:4] == ["Any warning sign", "1", "5", "20.0"]
 
 
 def test_page_shows_sources_and_charts(client, clinic, therapist_a, four_sessions, time_machine):

@@ -288,12 +288,21 @@ class Rates:
     rate), and a session nobody reported on can show none. ``in_follow_up``
     counts the sessions left out because a check-in is still to come;
     ``sessions`` is every matching session.
+
+    ``warned_only`` counts the finished sessions heard from only through
+    warning signs sent between check-ins: each says which of its
+    after-effects it had (a warning sign; bleeding that will not stop is
+    bleeding) and nothing of the others, so it counts in the rate of each
+    effect it showed, events and denominator alike (that row's ``n``).
+    Left out, the warning-sign rate would miss the very sessions whose
+    patient called for help.
     """
 
     sessions: int
     n: int
     rows: tuple[Rate, ...]
     in_follow_up: int = 0
+    warned_only: int = 0
 
 
 def rates(filters: Filters, *, now: datetime | None = None) -> Rates:
@@ -304,32 +313,46 @@ def rates(filters: Filters, *, now: datetime | None = None) -> Rates:
     effect, so the query counts one row per session.
     """
     now = now or clock.now()
-    finished = Q(last_close__lte=now, answers__gt=0)
+    answered = Q(last_close__lte=now, answers__gt=0)
+    warned_only = Q(last_close__lte=now, answers=0, warning_sign=True)
     totals = outcomes(filters).aggregate(
         sessions=Count("pk"),
         in_follow_up=Count("pk", filter=Q(last_close__gt=now)),
-        reported=Count("pk", filter=finished),
-        **{key: Count("pk", filter=finished & Q(**{key: True})) for key, _label in EFFECTS},
+        reported=Count("pk", filter=answered),
+        warned_only=Count("pk", filter=warned_only),
+        **{
+            f"answered_{key}": Count("pk", filter=answered & Q(**{key: True}))
+            for key, _label in EFFECTS
+        },
+        **{
+            f"warned_{key}": Count("pk", filter=warned_only & Q(**{key: True}))
+            for key, _label in EFFECTS
+        },
     )
-    n = totals["reported"]
     rows = []
-    if n:
-        for key, label in EFFECTS:
-            events = totals[key]
-            low, high = wilson_interval(events, n)
-            rows.append(
-                Rate(
-                    key=key,
-                    label=str(label),
-                    events=events,
-                    n=n,
-                    percent=percent(events, n),
-                    low=one_decimal(100 * low),
-                    high=one_decimal(100 * high),
-                )
+    for key, label in EFFECTS:
+        events = totals[f"answered_{key}"] + totals[f"warned_{key}"]
+        n = totals["reported"] + totals[f"warned_{key}"]
+        if not n:  # no answer, and no warning sign that showed this effect
+            continue
+        low, high = wilson_interval(events, n)
+        rows.append(
+            Rate(
+                key=key,
+                label=str(label),
+                events=events,
+                n=n,
+                percent=percent(events, n),
+                low=one_decimal(100 * low),
+                high=one_decimal(100 * high),
             )
+        )
     return Rates(
-        sessions=totals["sessions"], n=n, rows=tuple(rows), in_follow_up=totals["in_follow_up"]
+        sessions=totals["sessions"],
+        n=totals["reported"],
+        rows=tuple(rows),
+        in_follow_up=totals["in_follow_up"],
+        warned_only=totals["warned_only"],
     )
 
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tracker import analytics
 from tracker.choices import Pgic, TimePoint
@@ -96,6 +97,14 @@ def _rates_table(result: analytics.Rates) -> Table:
         "After-effect rates: %(n)s sessions whose check-ins have all closed, with an answer "
         "(of %(all)s sessions; %(open)s still in follow-up are not counted yet)."
     ) % {"n": result.n, "all": result.sessions, "open": result.in_follow_up}
+    if result.warned_only:
+        caption += " " + ngettext(
+            "%(count)s more, heard from only through warning signs, counts in the rate "
+            "of each after-effect it reported.",
+            "%(count)s more, heard from only through warning signs, count in the rate "
+            "of each after-effect they reported.",
+            result.warned_only,
+        ) % {"count": result.warned_only}
     return Table(caption, _("After-effect"), columns, rows)
 
 
