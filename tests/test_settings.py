@@ -96,6 +96,19 @@ def test_database_url_selects_postgresql():
     assert "project.postgresql" in result.stdout
 
 
+PRINT_HOST = (
+    "import django; from django.conf import settings; django.setup(); "
+    "d = settings.DATABASES['default']; print(d['HOST'], d['PORT'] or '-', d['NAME'])"
+)
+
+
+def test_a_local_postgresql_is_reached_through_its_socket_as_the_readme_writes_it():
+    url = "postgres://aftercare@%2Fvar%2Frun%2Fpostgresql/aftercare"
+    result = _run(PRINT_HOST, DEBUG="1", DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["/var/run/postgresql", "-", "aftercare"]
+
+
 PRINT_CONNECTION = (
     "import django; from django.conf import settings; django.setup(); "
     "d = settings.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
