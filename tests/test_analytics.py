@@ -176,19 +176,24 @@ def test_rates_of_no_answered_session_have_no_rows(clinic, therapist_a, patient_
     assert (result.sessions, result.n, result.rows) == (1, 0, ())
 
 
+def warned_only(patient, therapist, flag, *, hours):
+    """A session whose patient answered no check-in but sent ``flag`` ``hours`` after."""
+    session = make_session(patient=patient, therapist=therapist.user, performed_at=MONDAY)
+    services.report_warning(
+        session=session,
+        idempotency_key=uuid.uuid4(),
+        flags=[flag],
+        now=MONDAY + timedelta(hours=hours),
+    )
+    return session
+
+
 def test_a_session_heard_from_only_through_warning_signs_counts_in_what_it_showed(
     clinic, therapist_a, patient_a
 ):
     quiet = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
     answer(quiet, 0)
-    warned = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
-    # No check-in answered; bleeding that will not stop, sent 30 hours after.
-    services.report_warning(
-        session=warned,
-        idempotency_key=uuid.uuid4(),
-        flags=["rf_bleeding"],
-        now=MONDAY + timedelta(hours=30),
-    )
+    warned_only(patient_a, therapist_a, "rf_bleeding", hours=30)  # bleeding that will not stop
     make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)  # silent
 
     result = analytics.rates(Filters(clinic=clinic))
@@ -212,13 +217,7 @@ def test_a_session_heard_from_only_through_warning_signs_counts_in_what_it_showe
 def test_warned_only_sessions_alone_give_the_rates_of_what_they_showed(
     clinic, therapist_a, patient_a
 ):
-    warned = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
-    services.report_warning(
-        session=warned,
-        idempotency_key=uuid.uuid4(),
-        flags=["rf_breathing"],
-        now=MONDAY + timedelta(hours=14),
-    )
+    warned_only(patient_a, therapist_a, "rf_breathing", hours=14)
     result = analytics.rates(Filters(clinic=clinic))
     assert (result.n, result.warned_only) == (0, 1)
     assert [(row.key, row.events, row.n) for row in result.rows] == [("warning_sign", 1, 1)]
@@ -1103,13 +1102,7 @@ def test_rates_table_and_csv_by_hand(client, clinic, therapist_a, four_sessions,
 def test_the_page_says_how_sessions_heard_from_only_through_warning_signs_count(
     client, clinic, therapist_a, patient_a, four_sessions, time_machine
 ):
-    warned = make_session(patient=patient_a, therapist=therapist_a.user, performed_at=MONDAY)
-    services.report_warning(
-        session=warned,
-        idempotency_key=uuid.uuid4(),
-        flags=["rf_cough"],
-        now=MONDAY + timedelta(hours=30),
-    )
+    warned_only(patient_a, therapist_a, "rf_cough", hours=30)
     time_machine.move_to(MONDAY + timedelta(days=10), tick=False)
     client.force_login(therapist_a.user)
     page = client.get(reverse("tracker:analytics", args=[clinic.pk])).content.decode()
