@@ -253,6 +253,25 @@ def test_lead_reads_the_clinic_analytics(
     expect(page.locator("section#pgic-by-therapist tbody")).to_contain_text("Ana Ruiz")
 
 
+def test_on_a_phone_each_tables_caption_fits_the_screen(
+    phone_page, live_server, clinic, clinic_sessions, screenshot
+):
+    page = phone_page
+    sign_in(page, live_server, "lin")
+    open_with_charts(page, f"{live_server.url}/clinics/{clinic.pk}/analytics/", len(PANELS))
+    screen = page.viewport_size["width"]
+    for slug in PANELS:
+        panel = page.locator(f"section#{slug}")
+        caption = panel.locator("table caption")
+        shown = panel.locator("p").filter(has_text=caption.text_content().strip())
+        expect(shown).to_be_visible()
+        box = shown.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= screen, (slug, box)
+    assert_no_sideways_scrolling(page)
+    page.locator("section#rates").scroll_into_view_if_needed()
+    screenshot(page, "analytics-390")
+
+
 def test_another_clinics_therapist_gets_not_found(
     desktop_page, live_server, clinic, clinic_sessions, django_user_model
 ):
