@@ -1110,6 +1110,11 @@ def test_the_page_says_how_sessions_heard_from_only_through_warning_signs_count(
         "1 more session, heard from only through warning signs sent between check-ins, "
         "counts in the rate of each after-effect it reported" in page
     )
+    # The chart's text alternative and the table's caption say it too.
+    note = "1 more, heard from only through warning signs, counts in the rate of each"
+    alt = re.search(r'<section[^>]*id="rates".*?<img[^>]*alt="([^"]*)"', page, re.S).group(1)
+    assert note in alt
+    assert re.search(rf"<caption[^>]*>[^<]*{note}", page)
     response = client.get(reverse("tracker:analytics_csv", args=[clinic.pk, "rates"]))
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[1][:3] == ["Bruising", "1", "4"]

@@ -14,6 +14,7 @@ from tracker.analytics.tables import (
     _pgic_table,
     _rates_table,
     _settled_table,
+    warned_only_note,
 )
 from tracker.choices import Pgic, TimePoint
 
@@ -98,10 +99,13 @@ def _rates_alt(result: analytics.Rates) -> str:
     if not result.rows:
         return _("After-effect rates: no answered check-ins match these filters.")
     parts = "; ".join(f"{r.label} {r.percent} %" for r in result.rows)
-    return _(
+    alt = _(
         "Bar chart of after-effect rates in %(n)s sessions with 95 %% intervals and published "
         "rates as reference lines: %(parts)s. The table gives every number."
     ) % {"n": result.n, "parts": parts}
+    if result.warned_only:
+        alt += " " + warned_only_note(result)
+    return alt
 
 
 def _grouped_alt(what: str) -> Callable:

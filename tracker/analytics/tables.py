@@ -98,14 +98,19 @@ def _rates_table(result: analytics.Rates) -> Table:
         "(of %(all)s sessions; %(open)s still in follow-up are not counted yet)."
     ) % {"n": result.n, "all": result.sessions, "open": result.in_follow_up}
     if result.warned_only:
-        caption += " " + ngettext(
-            "%(count)s more, heard from only through warning signs, counts in the rate "
-            "of each after-effect it reported.",
-            "%(count)s more, heard from only through warning signs, count in the rate "
-            "of each after-effect they reported.",
-            result.warned_only,
-        ) % {"count": result.warned_only}
+        caption += " " + warned_only_note(result)
     return Table(caption, _("After-effect"), columns, rows)
+
+
+def warned_only_note(result: analytics.Rates) -> str:
+    """How the sessions heard from only through warning signs count (for a caption or alt)."""
+    return ngettext(
+        "%(count)s more, heard from only through warning signs, counts in the rate "
+        "of each after-effect it reported.",
+        "%(count)s more, heard from only through warning signs, count in the rate "
+        "of each after-effect they reported.",
+        result.warned_only,
+    ) % {"count": result.warned_only}
 
 
 def _grouped_table(result: analytics.GroupedSoreness, noun: str) -> Table:
